@@ -1,0 +1,109 @@
+//! Backends: the trait the runner drives, and the factory.
+//!
+//! A backend prepares each operation once (rendering its templates), then
+//! executes it per request from the request's key indices. Adding a kind
+//! means a file here, its templates and a line in [`with_backend`].
+
+pub mod noop;
+pub mod sql;
+pub mod sqlite;
+
+use crate::dataset::DataModel;
+use crate::scenario::model::{BackendConfig, CreateStep, Kind, LoadStep, StatementOp};
+use crate::stats::OpError;
+use crate::template::Templates;
+use crate::workload::{OpSpec, Request};
+use indicatif::ProgressBar;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Instant;
+
+/// A backend-level failure (connect, DDL, load): the run stops for this backend (exit 3).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct BackendError(pub String);
+
+/// What a backend needs from the scenario.
+pub struct Ctx<'a> {
+    pub name: &'a str,
+    pub config: &'a BackendConfig,
+    pub model: &'a DataModel,
+    pub templates: &'a Templates,
+    /// The most workers any phase uses (a default pool size).
+    pub max_workers: u32,
+}
+
+pub trait Backend: Send + Sync + 'static {
+    /// A prepared operation.
+    type Op: Send + Sync + 'static;
+
+    /// Renders one mix entry for this backend (once per phase, not per request).
+    fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<Self::Op, BackendError>;
+
+    fn create(&self, ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// Loads every table; returns the rows written.
+    fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> impl Future<Output = Result<u64, BackendError>> + Send;
+
+    fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// Executes one request; returns the rows read or written.
+    fn execute<'a>(&'a self, op: &'a Self::Op, req: &'a Request) -> impl Future<Output = Result<u32, OpError>> + Send + 'a;
+
+    /// Told when each phase starts (the noop backend times its stall from it).
+    fn phase_started(&self, _at: Instant) {}
+
+    /// Server version and settings for the report's environment section.
+    fn server_info(&self) -> impl Future<Output = BTreeMap<String, String>> + Send;
+}
+
+/// Kinds this build can run, with what they do.
+pub struct KindInfo {
+    pub kind: Kind,
+    pub available: bool,
+    pub systems: &'static str,
+    pub packed: &'static str,
+    pub load: &'static str,
+}
+
+pub fn kinds() -> Vec<KindInfo> {
+    vec![
+        KindInfo { kind: Kind::Sqlite, available: true, systems: "embedded, default", packed: "one UNION ALL statement", load: "multi-row INSERT in transactions" },
+        KindInfo { kind: Kind::Postgres, available: false, systems: "Lakebase, Aurora PostgreSQL, any PG", packed: "one UNION ALL statement", load: "COPY FROM STDIN" },
+        KindInfo { kind: Kind::Mysql, available: false, systems: "Aurora MySQL, MySQL, MariaDB", packed: "one UNION ALL statement", load: "LOAD DATA LOCAL INFILE or multi-row INSERT" },
+        KindInfo { kind: Kind::Dynamodb, available: false, systems: "AWS DynamoDB, compatible endpoints", packed: "BatchGetItem", load: "BatchWriteItem" },
+        KindInfo { kind: Kind::Cosmos, available: false, systems: "Azure Cosmos DB for NoSQL", packed: "point reads in parallel", load: "concurrent upserts" },
+        KindInfo { kind: Kind::Noop, available: true, systems: "nothing: the harness's own ceiling, and tests", packed: "-", load: "-" },
+    ]
+}
+
+/// The message for a kind that this build cannot run yet.
+pub fn unavailable(kind: Kind) -> BackendError {
+    BackendError(format!(
+        "backend kind `{kind}` is accepted by the scenario format but not implemented in this version of benchplan; run the other backends with --backend NAME"
+    ))
+}
+
+/// Something that runs with a connected backend of any kind.
+pub trait WithBackend {
+    type Output;
+    fn run<B: Backend>(self, backend: B) -> impl Future<Output = Self::Output> + Send;
+}
+
+/// Connects the backend `ctx` describes and hands it to `f`.
+pub async fn with_backend<F: WithBackend>(ctx: &Ctx<'_>, f: F) -> Result<F::Output, BackendError> {
+    match ctx.config {
+        BackendConfig::Noop(c) => Ok(f.run(noop::NoopBackend::new(c)).await),
+        BackendConfig::Sqlite(c) => {
+            let b = sqlite::SqliteBackend::connect(c, ctx).await?;
+            Ok(f.run(b).await)
+        }
+        other => Err(unavailable(other.kind())),
+    }
+}
+
+/// Rendered statements of one backend, for `plan` and for validation.
+pub struct Described {
+    pub ddl: Vec<(String, String)>,
+    pub ops: Vec<(String, String)>,
+}

@@ -1,0 +1,160 @@
+//! What the SQL kinds share: operations rendered from `templates/<kind>/`.
+
+use super::{BackendError, Ctx};
+use crate::dataset::{DataModel, FeatureValue, KeyValue};
+use crate::scenario::model::{Fetch, Kind, StatementOp, WriteMode};
+use crate::template::{BindRef, Rendered, Templates};
+use crate::workload::{OpKind, OpSpec, Request};
+use std::sync::Arc;
+
+/// A rendered statement whose text is shared, never copied per request.
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub sql: Arc<str>,
+    pub binds: Vec<BindRef>,
+    /// The table a write or single-table read targets.
+    pub table: Option<usize>,
+}
+
+impl From<(Rendered, Option<usize>)> for Stmt {
+    fn from((r, table): (Rendered, Option<usize>)) -> Self {
+        Stmt { sql: Arc::from(r.sql.as_str()), binds: r.binds, table }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Statements one after another on one connection.
+    Serial,
+    /// Statements concurrently, each on its own connection.
+    Parallel,
+    /// Statements in one transaction (writes).
+    Transaction,
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlOp {
+    pub shape: Shape,
+    pub stmts: Vec<Stmt>,
+    /// For writes: rows per table (batch); an `update` runs its one-row statement this often.
+    pub repeat: usize,
+}
+
+/// Renders one operation for a SQL kind.
+pub fn prepare(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<SqlOp, BackendError> {
+    let t = ctx.templates;
+    let m = ctx.model;
+    let err = |e: crate::template::TemplateError| BackendError(e.0);
+    match &op.kind {
+        OpKind::Read { fetch, tables } => {
+            let k = op.keys_per_entity;
+            match fetch {
+                Fetch::Packed => {
+                    let r = t.read_packed(kind, m, tables, k).map_err(err)?;
+                    Ok(SqlOp { shape: Shape::Serial, stmts: vec![(r, None).into()], repeat: 1 })
+                }
+                Fetch::Serial | Fetch::Parallel => {
+                    let stmts = tables
+                        .iter()
+                        .map(|&ti| t.read_one(kind, m, &m.tables[ti], k).map(|r| Stmt::from((r, Some(ti)))))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(err)?;
+                    let shape = if *fetch == Fetch::Serial { Shape::Serial } else { Shape::Parallel };
+                    Ok(SqlOp { shape, stmts, repeat: 1 })
+                }
+            }
+        }
+        OpKind::Write { mode, tables } => {
+            let batch = op.keys_per_entity;
+            let (rows, repeat) = if *mode == WriteMode::Update { (1, batch) } else { (batch, 1) };
+            let stmts = tables
+                .iter()
+                .map(|&ti| t.write(kind, m, &m.tables[ti], *mode, rows).map(|r| Stmt::from((r, Some(ti)))))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(err)?;
+            Ok(SqlOp { shape: Shape::Transaction, stmts, repeat })
+        }
+        OpKind::Statement { name } => {
+            let st = statement.ok_or_else(|| BackendError(format!("statement {name} not found")))?;
+            let src = st.sql_for(kind).ok_or_else(|| BackendError(format!("statement {name} has no {kind} template")))?;
+            let r = t.render_statement(kind, name, src, m).map_err(err)?;
+            Ok(SqlOp { shape: Shape::Serial, stmts: vec![(r, None).into()], repeat: 1 })
+        }
+    }
+}
+
+/// A value to bind.
+pub enum Bound<'a> {
+    Int(i64),
+    Float(f64),
+    Str(std::borrow::Cow<'a, str>),
+    Bool(bool),
+    Null,
+}
+
+/// Resolves what placeholder `b` binds for request `req` (`rep` is the
+/// repetition of a one-row update).
+pub fn resolve<'a>(b: &'a BindRef, req: &Request, model: &DataModel, table: Option<usize>, rep: usize) -> Bound<'a> {
+    let key = |entity: usize, j: usize| -> Bound<'a> {
+        match model.entities[entity].key(req.key(entity, j)) {
+            KeyValue::Int(i) => Bound::Int(i),
+            KeyValue::Str(s) => Bound::Str(s.into()),
+        }
+    };
+    match b {
+        BindRef::Key { entity, j } => key(*entity, *j),
+        BindRef::Pk { row } => match table {
+            Some(t) => key(model.tables[t].entity, row + rep),
+            None => Bound::Null,
+        },
+        BindRef::Value { row, col } => match table {
+            Some(t) => {
+                let tm = &model.tables[t];
+                match tm.value(req.key(tm.entity, row + rep), *col, req.version) {
+                    FeatureValue::Float(f) => Bound::Float(f),
+                    FeatureValue::Int(i) => Bound::Int(i),
+                    FeatureValue::Str(s) => Bound::Str(s.into()),
+                    FeatureValue::Bool(v) => Bound::Bool(v),
+                }
+            }
+            None => Bound::Null,
+        },
+        BindRef::Literal(v) => match v {
+            serde_json::Value::Bool(x) => Bound::Bool(*x),
+            serde_json::Value::Number(n) => n.as_i64().map(Bound::Int).unwrap_or_else(|| Bound::Float(n.as_f64().unwrap_or(0.0))),
+            serde_json::Value::String(s) => Bound::Str(s.as_str().into()),
+            _ => Bound::Null,
+        },
+    }
+}
+
+/// Load rows `range` of table `t` as bound values, row-major (pk, features...).
+pub fn load_value(model: &DataModel, t: usize, idx: u64, col: Option<usize>) -> Bound<'static> {
+    let tm = &model.tables[t];
+    match col {
+        None => match model.entities[tm.entity].key(idx) {
+            KeyValue::Int(i) => Bound::Int(i),
+            KeyValue::Str(s) => Bound::Str(s.into()),
+        },
+        Some(c) => match tm.value(idx, c, 0) {
+            FeatureValue::Float(f) => Bound::Float(f),
+            FeatureValue::Int(i) => Bound::Int(i),
+            FeatureValue::Str(s) => Bound::Str(s.into()),
+            FeatureValue::Bool(v) => Bound::Bool(v),
+        },
+    }
+}
+
+/// Every statement a SQL backend would run, rendered, for `plan`.
+pub fn describe_ddl(kind: Kind, templates: &Templates, model: &DataModel, extra: &std::collections::BTreeMap<&str, minijinja::Value>) -> Result<Vec<(String, String)>, BackendError> {
+    let mut out = Vec::new();
+    for t in &model.tables {
+        let c = templates.create_table(kind, model, t, extra).map_err(|e| BackendError(e.0))?;
+        out.push((format!("create {}", t.name), c));
+    }
+    for t in &model.tables {
+        let d = templates.drop_table(kind, model, t).map_err(|e| BackendError(e.0))?;
+        out.push((format!("drop {}", t.name), d));
+    }
+    Ok(out)
+}

@@ -1,0 +1,110 @@
+//! The command line. Doc comments are the help text.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Declarative, reproducible database benchmarks for real-time feature serving.
+///
+/// Exit status: 0 ok; 1 a check failed (or a regression); 2 bad scenario or
+/// arguments; 3 a backend failed (after writing what was measured);
+/// 130 interrupted with Ctrl-C (after writing what was measured).
+#[derive(Debug, Parser)]
+#[command(name = "benchplan", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario and write its report to results/<name>/<UTC time>/.
+    Run(RunArgs),
+    /// Check scenario files against the schema and for meaning; opens no connection.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        sets: SetArgs,
+    },
+    /// Print the matrix cells, steps and every rendered statement.
+    Plan {
+        file: PathBuf,
+        /// Only these backends (by name; repeatable).
+        #[arg(long = "backend", value_name = "NAME")]
+        backends: Vec<String>,
+        /// Also write the DDL and statements to files under DIR/<backend>/.
+        #[arg(long, value_name = "DIR")]
+        emit: Option<PathBuf>,
+        #[command(flatten)]
+        sets: SetArgs,
+    },
+    /// Print the scenario JSON schema (the bytes of schemas/scenario.schema.json).
+    Schema,
+    /// Rebuild a run's reports from its run.json.
+    Report {
+        /// A run folder, e.g. results/quickstart/20261122T101500Z.
+        run_dir: PathBuf,
+    },
+    /// List backend kinds and capabilities; with a scenario, whether each backend is reachable.
+    Backends {
+        /// A scenario whose backends to try.
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        sets: SetArgs,
+    },
+    /// Write a starter scenario.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args, Default, Clone)]
+pub struct SetArgs {
+    /// Override a param: K=V (repeatable). Setting a matrix param runs only that value.
+    #[arg(long = "set", value_name = "K=V")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Only these backends (by name; repeatable).
+    #[arg(long = "backend", value_name = "NAME")]
+    pub backends: Vec<String>,
+    #[command(flatten)]
+    pub sets: SetArgs,
+    /// Root folder for results (default: results).
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+    /// A smoke run: a tenth of the requests and durations, at most 10,000 keys per entity.
+    #[arg(long)]
+    pub quick: bool,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Feature tables per entity.
+    #[arg(long, default_value_t = 10)]
+    pub tables: u32,
+    /// Features per table.
+    #[arg(long, default_value_t = 5)]
+    pub features: u32,
+    /// Keys per entity.
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: u64,
+    /// Entities (card, email, name, device, ...).
+    #[arg(long, default_value_t = 3)]
+    pub entities: u32,
+    /// Scenario name.
+    #[arg(long, default_value = "starter")]
+    pub name: String,
+    /// Where to write it; `-` for stdout.
+    #[arg(long, short, default_value = "scenario.yaml")]
+    pub output: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}

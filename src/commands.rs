@@ -1,0 +1,379 @@
+//! One function per command. Each returns an [`Exit`] or an [`Error`];
+//! only `lib::main_with` turns them into a process exit status.
+
+use crate::backend;
+use crate::cli::{InitArgs, RunArgs};
+use crate::dataset::DataModel;
+use crate::error::{Error, Exit};
+use crate::exec::progress::Progress;
+use crate::exec::{max_workers, run_backend, BackendJob, BackendOutcome};
+use crate::plan;
+use crate::report::model::*;
+use crate::report::{self, checks};
+use crate::scenario::diag::Diagnostic;
+use crate::scenario::model::Scenario;
+use crate::scenario::{self, LoadError, LoadOptions, Resolved};
+use crate::secrets::Redactor;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Loads a scenario and renders every backend's templates: all problems at once.
+pub fn load(file: &Path, sets: &[String]) -> Result<Resolved, Error> {
+    let r = scenario::load_file(file, &LoadOptions { sets: sets.to_vec() }).map_err(Error::Scenario)?;
+    let model = DataModel::new(r.first().seed, &r.first().dataset);
+    let templates = plan::templates_for(&r);
+    let mut diags = Vec::new();
+    let locs = scenario::load::locate(&std::fs::read_to_string(file).unwrap_or_default());
+    for name in r.first().backends.keys() {
+        if let Err(problems) = plan::render_backend(&r, name, &templates, &model) {
+            for p in problems {
+                let (line, col) = locs.find(&p.path);
+                let d = Diagnostic { file: r.file.clone(), line, col, path: p.path, message: p.message };
+                if !diags.contains(&d) {
+                    diags.push(d);
+                }
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(r)
+    } else {
+        Err(Error::Scenario(LoadError(diags)))
+    }
+}
+
+pub fn validate(files: &[PathBuf], sets: &[String], out: &mut dyn Write) -> Result<Exit, Error> {
+    let mut all = Vec::new();
+    for f in files {
+        match load(f, sets) {
+            Ok(r) => {
+                let _ = writeln!(out, "{}: ok ({} cells, {} backends)", f.display(), r.cells.len(), r.first().backends.len());
+            }
+            Err(Error::Scenario(LoadError(d))) => all.extend(d),
+            Err(e) => return Err(e),
+        }
+    }
+    if all.is_empty() {
+        Ok(Exit::Ok)
+    } else {
+        Err(Error::Scenario(LoadError(all)))
+    }
+}
+
+fn select_backends(r: &Resolved, wanted: &[String]) -> Result<Vec<String>, Error> {
+    let sc = r.first();
+    for w in wanted {
+        if !sc.backends.contains_key(w) {
+            let known: Vec<&str> = sc.backends.keys().map(String::as_str).collect();
+            return Err(Error::Usage(format!("--backend {w}: no such backend in {} (known: {})", r.file, known.join(", "))));
+        }
+    }
+    Ok(sc.backends.keys().filter(|k| wanted.is_empty() || wanted.contains(k)).cloned().collect())
+}
+
+pub fn plan(file: &Path, backends: &[String], emit: Option<&Path>, sets: &[String], out: &mut dyn Write) -> Result<Exit, Error> {
+    let r = load(file, sets)?;
+    let names = select_backends(&r, backends)?;
+    let model = DataModel::new(r.first().seed, &r.first().dataset);
+    let templates = plan::templates_for(&r);
+    let mut plans = Vec::new();
+    for n in &names {
+        // `load` already rendered everything once; a failure here cannot happen.
+        if let Ok(p) = plan::render_backend(&r, n, &templates, &model) {
+            plans.push(p);
+        }
+    }
+    let redact = Redactor::new(r.secrets.clone());
+    let _ = write!(out, "{}", redact.text(&plan::describe(&r, &plans, &model)));
+    if let Some(dir) = emit {
+        for p in &plans {
+            let bdir = dir.join(&p.name);
+            std::fs::create_dir_all(&bdir).map_err(|e| Error::Usage(format!("--emit {}: {e}", bdir.display())))?;
+            let mut ddl = String::new();
+            for (l, t) in &p.ddl {
+                ddl.push_str(&format!("-- {l}\n{t};\n\n"));
+            }
+            let mut ops = String::new();
+            for (l, t) in &p.ops {
+                ops.push_str(&format!("-- {l}\n{t};\n\n"));
+            }
+            let ext = if p.kind.is_sql() { "sql" } else { "txt" };
+            std::fs::write(bdir.join(format!("ddl.{ext}")), ddl).map_err(|e| Error::Usage(format!("--emit: {e}")))?;
+            std::fs::write(bdir.join(format!("operations.{ext}")), ops).map_err(|e| Error::Usage(format!("--emit: {e}")))?;
+            let _ = writeln!(out, "wrote {}", bdir.display());
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+pub fn schema(out: &mut dyn Write) -> Result<Exit, Error> {
+    let _ = out.write_all(scenario::schema::schema_json().as_bytes());
+    Ok(Exit::Ok)
+}
+
+pub fn report(dir: &Path, out: &mut dyn Write) -> Result<Exit, Error> {
+    let r = report::read_run(dir).map_err(Error::Usage)?;
+    let written = report::write_all(dir, &r).map_err(Error::Usage)?;
+    let _ = writeln!(out, "rebuilt {} files in {}", written.len(), dir.display());
+    Ok(Exit::Ok)
+}
+
+pub async fn backends(file: Option<&Path>, sets: &[String], out: &mut dyn Write) -> Result<Exit, Error> {
+    let _ = writeln!(out, "{:<9} {:<10} {:<40} {:<45} bulk load", "kind", "available", "systems", "packed read");
+    for k in backend::kinds() {
+        let _ = writeln!(out, "{:<9} {:<10} {:<40} {:<45} {}", k.kind.as_str(), if k.available { "yes" } else { "not yet" }, k.systems, k.packed, k.load);
+    }
+    let Some(file) = file else { return Ok(Exit::Ok) };
+    let r = load(file, sets)?;
+    let redact = Redactor::new(r.secrets.clone());
+    let model = DataModel::new(r.first().seed, &r.first().dataset);
+    let templates = plan::templates_for(&r);
+    let _ = writeln!(out, "\n{}:", r.file);
+    struct Probe;
+    impl backend::WithBackend for Probe {
+        type Output = std::collections::BTreeMap<String, String>;
+        async fn run<B: backend::Backend>(self, b: B) -> Self::Output {
+            b.server_info().await
+        }
+    }
+    for (name, cfg) in &r.first().backends {
+        let ctx = backend::Ctx { name, config: cfg, model: &model, templates: &templates, max_workers: 1 };
+        let status = match tokio::time::timeout(Duration::from_secs(15), backend::with_backend(&ctx, Probe)).await {
+            Ok(Ok(info)) => format!("reachable{}", info.get("server").map(|s| format!(" ({s})")).unwrap_or_default()),
+            Ok(Err(e)) => format!("NOT reachable: {e}"),
+            Err(_) => "NOT reachable: no answer within 15 s".into(),
+        };
+        let _ = writeln!(out, "  {name} ({}): {}", cfg.kind(), redact.text(&status));
+    }
+    Ok(Exit::Ok)
+}
+
+/// `20261122T101500Z`
+pub fn utc_stamp(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string().replace(['-', ':'], "")
+}
+
+fn utc_text(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// Creates `root/<name>/<stamp>` (or `<stamp>-2`, ...): never an existing folder.
+pub fn new_run_dir(root: &Path, name: &str, stamp: &str) -> Result<(PathBuf, String), Error> {
+    let parent = root.join(name);
+    std::fs::create_dir_all(&parent).map_err(|e| Error::Usage(format!("cannot create {}: {e}", parent.display())))?;
+    for n in 1..1000 {
+        let id = if n == 1 { stamp.to_string() } else { format!("{stamp}-{n}") };
+        let dir = parent.join(&id);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok((dir, id)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::Usage(format!("cannot create {}: {e}", dir.display()))),
+        }
+    }
+    Err(Error::Usage(format!("too many runs named {stamp} in {}", parent.display())))
+}
+
+/// `--quick`: a tenth of the requests and durations, at most 10,000 keys per entity.
+fn quick(s: &mut Scenario) {
+    for e in s.dataset.entities.values_mut() {
+        e.keys = e.keys.min(10_000);
+    }
+    for t in &mut s.dataset.tables {
+        if let Some(r) = t.rows.as_mut() {
+            *r = (*r).min(10_000);
+        }
+    }
+    for p in &mut s.phases {
+        let sp = match p {
+            crate::scenario::model::Phase::Warmup(s) | crate::scenario::model::Phase::Run(s) => s,
+        };
+        if let Some(n) = sp.requests.as_mut() {
+            *n = (*n / 10).max(10);
+        }
+        if let Some(d) = sp.duration.as_mut() {
+            d.0 = (d.0 / 10).max(Duration::from_secs(1));
+        }
+    }
+}
+
+/// The command line as typed, for the report (secrets removed by the caller).
+pub fn command_line() -> String {
+    std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ")
+}
+
+pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: Arc<AtomicBool>) -> Result<Exit, Error> {
+    let mut r = load(&args.file, &args.sets.set)?;
+    if args.quick {
+        for c in &mut r.cells {
+            quick(&mut c.scenario);
+        }
+    }
+    let names = select_backends(&r, &args.backends)?;
+    let redact = Redactor::new(r.secrets.clone());
+    let sc = r.first().clone();
+    let model = Arc::new(DataModel::new(sc.seed, &sc.dataset));
+    let templates = plan::templates_for(&r);
+    let started = SystemTime::now();
+    let (dir, run_id) = new_run_dir(&args.out, &sc.name, &utc_stamp(started))?;
+    let progress = Progress::new(args.quiet);
+    progress.note(&format!("benchplan: running {} on {} backend(s); results in {}", sc.name, names.len(), dir.display()));
+
+    let mut outcomes: Vec<BackendOutcome> = Vec::new();
+    for name in &names {
+        if interrupt.load(Ordering::Relaxed) {
+            break;
+        }
+        let job = BackendJob {
+            name,
+            resolved: &r,
+            model: model.clone(),
+            templates: &templates,
+            max_workers: max_workers(&r),
+            interrupt: interrupt.clone(),
+            progress: &progress,
+        };
+        outcomes.push(run_backend(job).await);
+    }
+    let finished = SystemTime::now();
+
+    let mut report = RunReport {
+        format: REPORT_FORMAT,
+        run_id,
+        tool: format!("benchplan {}", env!("CARGO_PKG_VERSION")),
+        scenario: sc.name.clone(),
+        description: sc.description.clone(),
+        scenario_file: r.file.clone(),
+        scenario_sha256: r.sha256.clone(),
+        command: command.to_string(),
+        started_utc: utc_text(started),
+        finished_utc: utc_text(finished),
+        environment: Environment {
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+            cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        matrix_params: r.matrix_params.clone(),
+        backends: Vec::new(),
+        setup: Vec::new(),
+        rows: Vec::new(),
+        breakdown: Vec::new(),
+        timeseries: Vec::new(),
+        errors: Vec::new(),
+        checks: Vec::new(),
+        histograms: Vec::new(),
+        warnings: Vec::new(),
+        interrupted: interrupt.load(Ordering::Relaxed),
+        resolved_scenario: r.display.clone(),
+    };
+    for o in outcomes {
+        report.backends.extend(o.status);
+        report.setup.extend(o.setup);
+        report.rows.extend(o.rows);
+        report.breakdown.extend(o.breakdown);
+        report.timeseries.extend(o.timeseries);
+        report.errors.extend(o.errors);
+        report.histograms.extend(o.histograms);
+        report.warnings.extend(o.warnings);
+    }
+    report.checks = checks::evaluate(&sc.checks, &report.rows);
+    // Nothing secret leaves the process.
+    let mut v = serde_json::to_value(&report).map_err(|e| Error::Usage(e.to_string()))?;
+    redact.value(&mut v);
+    let report: RunReport = serde_json::from_value(v).map_err(|e| Error::Usage(e.to_string()))?;
+    report::write_all(&dir, &report).map_err(Error::Usage)?;
+
+    let _ = out.write_all(&headline(&report, &dir));
+    let failed_backend = report.backends.iter().find(|b| b.status == Status::Failed);
+    Ok(if report.interrupted {
+        Exit::Interrupted
+    } else if let Some(b) = failed_backend {
+        let _ = writeln!(out, "backend {} failed: {}", b.name, b.error.as_deref().unwrap_or(""));
+        Exit::BackendFailed
+    } else if report.checks.iter().any(|c| !c.passed) {
+        Exit::CheckFailed
+    } else {
+        Exit::Ok
+    })
+}
+
+/// What `run` prints on stdout: one line per result row, the checks, the folder.
+fn headline(r: &RunReport, dir: &Path) -> Vec<u8> {
+    let mut s = String::new();
+    use std::fmt::Write as _;
+    for row in &r.rows {
+        let cell = crate::scenario::cell_label(&row.cell);
+        let cell = if cell == "-" { String::new() } else { format!(" [{cell}]") };
+        let _ = writeln!(
+            s,
+            "{} {}{}: {} requests, {} errors, {:.1} req/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            row.backend, row.phase, cell, row.requests, row.errors, row.throughput_rps, row.latency.p50_ms, row.latency.p99_ms, row.latency.max_ms
+        );
+    }
+    if !r.checks.is_empty() {
+        let failed: Vec<_> = r.checks.iter().filter(|c| !c.passed).collect();
+        let _ = writeln!(s, "checks: {} of {} passed", r.checks.len() - failed.len(), r.checks.len());
+        for c in failed {
+            let v = c.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into());
+            let _ = writeln!(s, "  FAIL {} on {} {} [{}]: measured {v}", c.check, c.backend, c.phase, c.cell);
+        }
+    }
+    for w in &r.warnings {
+        let _ = writeln!(s, "warning: {w}");
+    }
+    let _ = writeln!(s, "report: {}", dir.join("summary.md").display());
+    s.into_bytes()
+}
+
+pub fn init(a: &InitArgs, out: &mut dyn Write) -> Result<Exit, Error> {
+    if a.tables == 0 || a.features == 0 || a.rows == 0 || a.entities == 0 {
+        return Err(Error::Usage("init: --tables, --features, --rows and --entities must be at least 1".into()));
+    }
+    if a.name.is_empty() || !a.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
+        return Err(Error::Usage(format!("init: --name must match [a-z0-9_-]+, got {:?}", a.name)));
+    }
+    let text = starter(a);
+    if a.output.as_os_str() == "-" {
+        let _ = out.write_all(text.as_bytes());
+        return Ok(Exit::Ok);
+    }
+    if a.output.exists() && !a.force {
+        return Err(Error::Usage(format!("init: {} exists; pass --force to overwrite it", a.output.display())));
+    }
+    std::fs::write(&a.output, text).map_err(|e| Error::Usage(format!("init: cannot write {}: {e}", a.output.display())))?;
+    let _ = writeln!(out, "wrote {}; try: benchplan run {}", a.output.display(), a.output.display());
+    Ok(Exit::Ok)
+}
+
+const ENTITY_NAMES: &[&str] = &["card", "email", "name", "device", "ip", "merchant", "account", "phone"];
+
+fn starter(a: &InitArgs) -> String {
+    let ents: Vec<String> =
+        (0..a.entities as usize).map(|i| ENTITY_NAMES.get(i).map(|s| s.to_string()).unwrap_or_else(|| format!("entity{i}"))).collect();
+    let mut s = String::new();
+    s.push_str("# A benchplan scenario. Check it with `benchplan validate FILE`; the schema is `benchplan schema`.\n");
+    s.push_str(&format!(
+        "version: 1\nname: {}\ndescription: {} entities, {} tables x {} features each, on the embedded SQLite backend\nseed: 42\n\n",
+        a.name, a.entities, a.tables, a.features
+    ));
+    s.push_str(&format!("params:\n  rows: {}\n  workers: 4\n  hot: 0.8\n\n", a.rows));
+    s.push_str("matrix:\n  hot: [1.0, 0.8, 0.0]\n\n");
+    s.push_str("backends:\n  local:\n    kind: sqlite\n    path: \":memory:\"\n\n");
+    s.push_str("dataset:\n  entities:\n");
+    for e in &ents {
+        s.push_str(&format!("    {e}: {{ keys: ${{rows}}, key: string }}\n"));
+    }
+    s.push_str("  tables:\n");
+    for e in &ents {
+        s.push_str(&format!("    - {{ name: \"{e}_f{{i}}\", entity: {e}, count: {}, features: {} }}\n", a.tables, a.features));
+    }
+    s.push_str("\nsetup:\n  - create: {}\n  - load: { batch: 5000 }\n\n");
+    s.push_str("phases:\n  - warmup: { requests: 200, workers: ${workers} }\n  - run:\n      name: serve\n      requests: 2000\n      workers: ${workers}\n      timeout: 2s\n      keys: { distribution: hotspot, hot_keys: 0.01, hot_traffic: ${hot} }\n      mix:\n        - weight: 95\n");
+    s.push_str(&format!("          read_features: {{ entities: [{}], fetch: packed }}\n", ents.join(", ")));
+    s.push_str(&format!("        - weight: 5\n          write_features: {{ entities: [{}], mode: upsert }}\n", ents[0]));
+    s.push_str("\nteardown:\n  - drop: {}\n\nchecks:\n  - p99_ms < 120\n  - error_rate == 0\n");
+    s
+}

@@ -1,0 +1,287 @@
+//! Deterministic data: every key and value is a pure function of
+//! (seed, table, key), so every backend holds the same data and a rerun
+//! reproduces it. Nothing here holds a table in memory: rows are generated
+//! on demand, one batch at a time.
+
+use crate::scenario::model::{Dataset, FeatureType, FeatureTypes, Features, KeyType};
+use crate::scenario::validate::expand_table_names;
+
+/// SplitMix64 finaliser: a fast, well-mixed 64-bit hash step.
+#[inline]
+pub fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Hashes a string (FNV-1a then mixed): stable across runs and platforms.
+pub fn hash_str(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix64(h)
+}
+
+/// One entity: a key space.
+#[derive(Debug, Clone)]
+pub struct EntityModel {
+    pub name: String,
+    pub keys: u64,
+    pub key_type: KeyType,
+    salt: u64,
+}
+
+/// A key value as bound to a statement.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyValue {
+    Int(i64),
+    Str(String),
+}
+
+impl std::fmt::Display for KeyValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyValue::Int(i) => write!(f, "{i}"),
+            KeyValue::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+impl EntityModel {
+    /// The key with index `idx` (0-based; indices >= `keys` are new keys for inserts).
+    pub fn key(&self, idx: u64) -> KeyValue {
+        match self.key_type {
+            KeyType::Int => KeyValue::Int(idx as i64),
+            KeyType::String => {
+                let mut s = String::with_capacity(20);
+                self.write_string_key(idx, &mut s);
+                KeyValue::Str(s)
+            }
+            KeyType::Uuid => {
+                let mut s = String::with_capacity(36);
+                self.write_uuid_key(idx, &mut s);
+                KeyValue::Str(s)
+            }
+        }
+    }
+
+    /// `<entity>-<16 hex digits>`: unique per index (the hash is a bijection).
+    pub fn write_string_key(&self, idx: u64, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(out, "{}-{:016x}", self.name, mix64(idx ^ self.salt));
+    }
+
+    /// A version-4-shaped UUID, unique per index.
+    pub fn write_uuid_key(&self, idx: u64, out: &mut String) {
+        use std::fmt::Write;
+        let hi = mix64(idx ^ self.salt);
+        let lo = mix64(hi ^ idx.rotate_left(17));
+        let a = (hi >> 32) as u32;
+        let b = (hi >> 16) as u16;
+        let c = (hi as u16 & 0x0fff) | 0x4000;
+        let d = ((lo >> 48) as u16 & 0x3fff) | 0x8000;
+        let e = lo & 0xffff_ffff_ffff;
+        let _ = write!(out, "{a:08x}-{b:04x}-{c:04x}-{d:04x}-{e:012x}");
+    }
+}
+
+/// One feature column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub ty: FeatureType,
+}
+
+/// One expanded table (`card_f3`).
+#[derive(Debug, Clone)]
+pub struct TableModel {
+    pub name: String,
+    /// Index into [`DataModel::entities`].
+    pub entity: usize,
+    pub columns: Vec<Column>,
+    /// Rows loaded: keys 0..rows of the entity.
+    pub rows: u64,
+    salt: u64,
+}
+
+/// A feature value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeatureValue {
+    Float(f64),
+    Int(i64),
+    Str(String),
+    Bool(bool),
+}
+
+impl TableModel {
+    /// The value of feature `col` for key `idx`; `version` 0 is the loaded
+    /// data, writes use higher versions.
+    pub fn value(&self, idx: u64, col: usize, version: u64) -> FeatureValue {
+        let h = mix64(self.salt ^ mix64(idx) ^ (col as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ version.wrapping_mul(0x9E37_79B9));
+        match self.columns[col].ty {
+            // Six decimals, so every backend stores and returns the same number.
+            FeatureType::Float => FeatureValue::Float((h % 1_000_000) as f64 / 1_000_000.0),
+            FeatureType::Int => FeatureValue::Int((h % 1_000_000) as i64),
+            FeatureType::String => FeatureValue::Str(format!("{:012x}", h >> 16)),
+            FeatureType::Bool => FeatureValue::Bool(h & 1 == 1),
+        }
+    }
+}
+
+/// Entities and expanded tables of one scenario.
+#[derive(Debug, Clone)]
+pub struct DataModel {
+    pub seed: u64,
+    pub entities: Vec<EntityModel>,
+    pub tables: Vec<TableModel>,
+}
+
+impl DataModel {
+    pub fn new(seed: u64, ds: &Dataset) -> Self {
+        let entities: Vec<EntityModel> = ds
+            .entities
+            .iter()
+            .map(|(name, e)| EntityModel { name: name.clone(), keys: e.keys, key_type: e.key, salt: mix64(seed ^ hash_str(name)) })
+            .collect();
+        let mut tables = Vec::new();
+        for spec in &ds.tables {
+            let entity = ds.entities.get_index_of(&spec.entity).unwrap_or(0);
+            let keys = entities.get(entity).map(|e| e.keys).unwrap_or(0);
+            let columns: Vec<Column> = match &spec.features {
+                Features::Count(n) => (0..*n as usize)
+                    .map(|i| Column {
+                        name: format!("f{i}"),
+                        ty: match spec.types.unwrap_or(FeatureTypes::Float) {
+                            FeatureTypes::Float => FeatureType::Float,
+                            FeatureTypes::Int => FeatureType::Int,
+                            FeatureTypes::String => FeatureType::String,
+                            FeatureTypes::Bool => FeatureType::Bool,
+                            FeatureTypes::Mixed => [FeatureType::Float, FeatureType::Int, FeatureType::String, FeatureType::Bool][i % 4],
+                        },
+                    })
+                    .collect(),
+                Features::List(list) => list.iter().map(|f| Column { name: f.name.clone(), ty: f.ty }).collect(),
+            };
+            for name in expand_table_names(spec) {
+                tables.push(TableModel {
+                    salt: mix64(seed ^ hash_str(&name).rotate_left(7)),
+                    name,
+                    entity,
+                    columns: columns.clone(),
+                    rows: spec.rows.unwrap_or(keys).min(keys),
+                });
+            }
+        }
+        DataModel { seed, entities, tables }
+    }
+
+    pub fn entity_index(&self, name: &str) -> Option<usize> {
+        self.entities.iter().position(|e| e.name == name)
+    }
+
+    pub fn table_index(&self, name: &str) -> Option<usize> {
+        self.tables.iter().position(|t| t.name == name)
+    }
+
+    pub fn total_rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+}
+
+/// Rows of one table in batches: `(key index, key)`; values come from
+/// [`TableModel::value`]. Holds one batch at a time.
+pub struct RowBatches<'a> {
+    pub table: &'a TableModel,
+    pub entity: &'a EntityModel,
+    next: u64,
+    batch: u64,
+}
+
+impl<'a> RowBatches<'a> {
+    pub fn new(model: &'a DataModel, table: usize, batch: u64) -> Self {
+        let t = &model.tables[table];
+        RowBatches { table: t, entity: &model.entities[t.entity], next: 0, batch: batch.max(1) }
+    }
+}
+
+impl Iterator for RowBatches<'_> {
+    /// Key indices of the next batch.
+    type Item = std::ops::Range<u64>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.table.rows {
+            return None;
+        }
+        let end = (self.next + self.batch).min(self.table.rows);
+        let r = self.next..end;
+        self.next = end;
+        Some(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::{Entity, TableSpec};
+    use indexmap::IndexMap;
+
+    fn ds() -> Dataset {
+        let mut entities = IndexMap::new();
+        entities.insert("card".to_string(), Entity { keys: 1000, key: KeyType::String });
+        entities.insert("user".to_string(), Entity { keys: 1000, key: KeyType::Uuid });
+        Dataset {
+            entities,
+            tables: vec![TableSpec {
+                name: "card_f{i}".into(),
+                entity: "card".into(),
+                count: Some(3),
+                features: Features::Count(4),
+                types: Some(FeatureTypes::Mixed),
+                rows: Some(500),
+            }],
+        }
+    }
+
+    #[test]
+    fn same_seed_same_data_other_seed_other_data() {
+        let a = DataModel::new(7, &ds());
+        let b = DataModel::new(7, &ds());
+        let c = DataModel::new(8, &ds());
+        assert_eq!(a.tables.len(), 3);
+        assert_eq!(a.tables[2].name, "card_f2");
+        assert_eq!(a.tables[0].rows, 500);
+        for k in [0u64, 1, 499] {
+            for col in 0..4 {
+                assert_eq!(a.tables[1].value(k, col, 0), b.tables[1].value(k, col, 0));
+            }
+            assert_eq!(a.entities[0].key(k), b.entities[0].key(k));
+        }
+        let differs = (0..50).any(|k| a.tables[0].value(k, 0, 0) != c.tables[0].value(k, 0, 0));
+        assert!(differs, "another seed must give other values");
+        assert!(matches!(a.tables[0].value(3, 0, 0), FeatureValue::Float(_)));
+        assert!(matches!(a.tables[0].value(3, 1, 0), FeatureValue::Int(_)));
+        assert!(matches!(a.tables[0].value(3, 2, 0), FeatureValue::Str(_)));
+        assert!(matches!(a.tables[0].value(3, 3, 0), FeatureValue::Bool(_)));
+    }
+
+    #[test]
+    fn keys_are_unique_and_shaped() {
+        let m = DataModel::new(1, &ds());
+        let keys: std::collections::HashSet<KeyValue> = (0..1000).map(|i| m.entities[0].key(i)).collect();
+        assert_eq!(keys.len(), 1000);
+        let KeyValue::Str(u) = m.entities[1].key(5) else { panic!("uuid keys are strings") };
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+    }
+
+    #[test]
+    fn batches_cover_rows_once() {
+        let m = DataModel::new(1, &ds());
+        let batches: Vec<_> = RowBatches::new(&m, 0, 128).collect();
+        assert_eq!(batches.len(), 4);
+        assert_eq!(batches.iter().map(|r| r.end - r.start).sum::<u64>(), 500);
+        assert_eq!(batches[3], 384..500);
+    }
+}

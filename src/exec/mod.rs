@@ -1,0 +1,352 @@
+//! The runner: for every backend, setup once, then every matrix cell's
+//! phases in file order, then teardown; collects what was measured into the
+//! report, also when a backend fails or the user presses Ctrl-C.
+
+pub mod phase;
+pub mod progress;
+
+use crate::backend::{self, Backend, Ctx, WithBackend};
+use crate::dataset::{hash_str, mix64, DataModel};
+use crate::report::model::*;
+use crate::scenario::model::{Phase, Scenario, Step};
+use crate::scenario::validate::phase_name;
+use crate::scenario::{cell_label, Resolved};
+use crate::stats::{ErrorKind, Latency, PhaseStats, SEGMENTS};
+use crate::template::Templates;
+use crate::workload::Workload;
+use base64::Engine;
+use hdrhistogram::serialization::{Serializer, V2Serializer};
+use phase::{run_phase, PhaseConfig};
+use progress::Progress;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
+
+/// What one backend produced.
+#[derive(Default)]
+pub struct BackendOutcome {
+    pub status: Option<BackendStatus>,
+    pub setup: Vec<SetupRow>,
+    pub rows: Vec<ResultRow>,
+    pub breakdown: Vec<ResultRow>,
+    pub timeseries: Vec<TsRow>,
+    pub errors: Vec<ErrorRow>,
+    pub histograms: Vec<HistogramRecord>,
+    pub warnings: Vec<String>,
+}
+
+pub struct BackendJob<'a> {
+    pub name: &'a str,
+    pub resolved: &'a Resolved,
+    pub model: Arc<DataModel>,
+    pub templates: &'a Templates,
+    pub max_workers: u32,
+    pub interrupt: Arc<AtomicBool>,
+    pub progress: &'a Progress,
+}
+
+/// Workers of the busiest phase in any cell.
+pub fn max_workers(r: &Resolved) -> u32 {
+    r.cells.iter().flat_map(|c| c.scenario.phases.iter()).map(|p| p.spec().workers.unwrap_or(1)).max().unwrap_or(1)
+}
+
+fn encode_hist(h: &hdrhistogram::Histogram<u64>) -> String {
+    let mut buf = Vec::new();
+    let _ = V2Serializer::new().serialize(h, &mut buf);
+    base64::engine::general_purpose::STANDARD.encode(buf)
+}
+
+/// A file-name-safe form of `s`.
+pub fn file_safe(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '-' }).collect()
+}
+
+fn row(job: &BackendJob<'_>, kind: &str, phase: &str, cell: &crate::scenario::Cell, cfg: &PhaseConfig) -> ResultRow {
+    let _ = job;
+    ResultRow {
+        backend: job.name.to_string(),
+        kind: kind.to_string(),
+        phase: phase.to_string(),
+        cell: cell.values.clone(),
+        segment: None,
+        workers: cfg.workers,
+        requests: 0,
+        errors: 0,
+        error_rate: 0.0,
+        duration_s: 0.0,
+        throughput_rps: 0.0,
+        latency: Latency::default(),
+        cost_usd: None,
+        cost_per_million_usd: None,
+        target_rps: cfg.rate,
+        service_p50_ms: None,
+        service_p99_ms: None,
+        late_requests: None,
+        rows_per_request: 0.0,
+    }
+}
+
+fn fill(r: &mut ResultRow, ok: u64, errors: u64, rows: u64, secs: f64, resp: &hdrhistogram::Histogram<u64>, svc: Option<&hdrhistogram::Histogram<u64>>, late: Option<u64>) {
+    r.requests = ok + errors;
+    r.errors = errors;
+    r.error_rate = if r.requests > 0 { errors as f64 / r.requests as f64 } else { 0.0 };
+    r.duration_s = secs;
+    r.throughput_rps = if secs > 0.0 { r.requests as f64 / secs } else { 0.0 };
+    r.latency = Latency::of(resp);
+    r.rows_per_request = if ok > 0 { rows as f64 / ok as f64 } else { 0.0 };
+    if let Some(s) = svc {
+        let l = Latency::of(s);
+        r.service_p50_ms = Some(l.p50_ms);
+        r.service_p99_ms = Some(l.p99_ms);
+        r.late_requests = late;
+    }
+}
+
+impl BackendJob<'_> {
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            name: self.name,
+            config: &self.resolved.first().backends[self.name],
+            model: &self.model,
+            templates: self.templates,
+            max_workers: self.max_workers,
+        }
+    }
+
+    async fn step<B: Backend>(&self, b: &B, st: &Step, out: &mut BackendOutcome) -> Result<(), String> {
+        let ctx = self.ctx();
+        let kind = ctx.config.kind().to_string();
+        let rows_total = self.model.total_rows();
+        let (label, len) = match st {
+            Step::Load(_) => ("load", rows_total),
+            _ => (st.name(), self.model.tables.len() as u64),
+        };
+        let bar = self.progress.bar(&format!("{} {label}", self.name), len, "rows");
+        let t0 = Instant::now();
+        let res = match st {
+            Step::Create(c) => b.create(&ctx, c, &bar).await.map(|_| self.model.tables.len() as u64),
+            Step::Load(l) => b.load(&ctx, l, &bar).await,
+            Step::Drop(_) => b.drop_tables(&ctx, &bar).await.map(|_| self.model.tables.len() as u64),
+        };
+        bar.finish_and_clear();
+        let secs = t0.elapsed().as_secs_f64();
+        let n = res.map_err(|e| format!("{} {label}: {e}", self.name))?;
+        let rows = if matches!(st, Step::Load(_)) { n } else { 0 };
+        out.setup.push(SetupRow {
+            backend: self.name.to_string(),
+            kind,
+            step: label.to_string(),
+            rows,
+            duration_s: secs,
+            rows_per_s: if secs > 0.0 { rows as f64 / secs } else { 0.0 },
+        });
+        Ok(())
+    }
+
+    /// Runs every cell's phases; Err(message) when the backend failed.
+    async fn phases<B: Backend>(&self, b: &Arc<B>, out: &mut BackendOutcome) -> Result<(), String> {
+        let ctx = self.ctx();
+        let kind = ctx.config.kind().to_string();
+        for (ci, cell) in self.resolved.cells.iter().enumerate() {
+            let sc: &Scenario = &cell.scenario;
+            for (pi, ph) in sc.phases.iter().enumerate() {
+                if self.interrupt.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                let name = phase_name(&sc.phases, pi);
+                let spec = ph.spec();
+                // A warmup without mix/keys takes the next run phase's.
+                let next_run = sc.phases[pi..].iter().find(|p| !p.is_warmup()).map(Phase::spec);
+                let mix = spec.mix.as_ref().or(next_run.and_then(|r| r.mix.as_ref())).ok_or_else(|| format!("phase {name} has no mix"))?;
+                let keys = spec.keys.clone().or_else(|| if spec.mix.is_none() { next_run.and_then(|r| r.keys.clone()) } else { None }).unwrap_or_default();
+                let salt = mix64(sc.seed ^ mix64(((ci as u64) << 20) ^ pi as u64 ^ hash_str(&name)));
+                let insert_base = ((ci as u64) * 64 + pi as u64) << 36;
+                let workload = Workload::new(&self.model, mix, &keys, salt, insert_base, |m| {
+                    m.backends.as_ref().is_none_or(|bs| bs.iter().any(|x| x == self.name))
+                })
+                .map_err(|e| format!("{} phase {name}: {e}", self.name))?;
+                let mut ops = Vec::with_capacity(workload.ops.len());
+                for op in &workload.ops {
+                    let stmt = mix[op.mix_index].statement.as_ref();
+                    ops.push(b.prepare(&ctx, op, stmt).map_err(|e| format!("{} phase {name}: {e}", self.name))?);
+                }
+                let cfg = PhaseConfig {
+                    workers: spec.workers.unwrap_or(1).max(1),
+                    requests: spec.requests,
+                    duration: spec.duration.map(|d| d.0),
+                    rate: spec.rate,
+                    timeout: spec.timeout.map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT),
+                    max_error_rate: spec.max_error_rate.unwrap_or(DEFAULT_MAX_ERROR_RATE),
+                };
+                let label = cell.label();
+                let title = if label == "-" { format!("{} {name}", self.name) } else { format!("{} {name} [{label}]", self.name) };
+                let (len, unit) = match (cfg.requests, cfg.duration) {
+                    (Some(n), _) => (n, "req"),
+                    (None, Some(d)) => (d.as_secs().max(1), "s"),
+                    _ => (0, "req"),
+                };
+                let bar = self.progress.bar(&title, len, unit);
+                let run = run_phase(b, Arc::new(ops), Arc::new(workload), self.model.clone(), &cfg, &self.interrupt, &bar).await;
+                bar.finish_and_clear();
+                let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
+                let st: &PhaseStats = &run.stats;
+                let errors_total = st.error_count();
+                for k in ErrorKind::ALL {
+                    let n = st.errors[k as usize];
+                    if n > 0 {
+                        out.errors.push(ErrorRow {
+                            backend: self.name.to_string(),
+                            cell: label.clone(),
+                            phase: name.clone(),
+                            kind: k.as_str().to_string(),
+                            count: n,
+                            examples: st.examples.iter().filter(|(ek, _)| *ek == k).map(|(_, m)| m.clone()).collect(),
+                        });
+                    }
+                }
+                if ph.is_warmup() {
+                    if errors_total > 0 {
+                        out.warnings.push(format!("{}: warmup {name} [{label}] had {errors_total} failed requests", self.name));
+                    }
+                } else {
+                    let secs = run.duration.as_secs_f64();
+                    let resp = st.overall(false);
+                    let svc = st.open_loop.then(|| st.overall(true));
+                    let mut r = row(self, &kind, &name, cell, &cfg);
+                    fill(&mut r, st.ok, errors_total, st.rows, secs, &resp, svc.as_ref(), Some(st.late));
+                    if let Some(target) = cfg.rate {
+                        if r.throughput_rps < target * 0.95 {
+                            out.warnings.push(format!(
+                                "{} {name} [{label}]: achieved {:.1} req/s, short of the target {target} req/s ({} requests started late); latency is measured from each request's intended start",
+                                self.name, r.throughput_rps, st.late
+                            ));
+                        }
+                    }
+                    out.rows.push(r);
+                    for (s, seg) in SEGMENTS.iter().enumerate() {
+                        if let Some(h) = &st.response[s] {
+                            let mut br = row(self, &kind, &name, cell, &cfg);
+                            br.segment = Some(seg.to_string());
+                            let svc = st.service[s].as_ref();
+                            fill(&mut br, h.len(), 0, 0, secs, h, svc, None);
+                            br.rows_per_request = 0.0;
+                            out.breakdown.push(br);
+                        }
+                    }
+                    let cell_part = if cell.values.is_empty() { String::new() } else { format!("_{}", file_safe(&label.replace(' ', "_"))) };
+                    let stem = format!("{}_{}{}", file_safe(self.name), file_safe(&name), cell_part);
+                    out.histograms.push(HistogramRecord {
+                        file: format!("{stem}.hgrm"),
+                        backend: self.name.to_string(),
+                        phase: name.clone(),
+                        cell: label.clone(),
+                        measure: "response".into(),
+                        data: encode_hist(&resp),
+                    });
+                    if let Some(s) = &svc {
+                        out.histograms.push(HistogramRecord {
+                            file: format!("{stem}_service.hgrm"),
+                            backend: self.name.to_string(),
+                            phase: name.clone(),
+                            cell: label.clone(),
+                            measure: "service".into(),
+                            data: encode_hist(s),
+                        });
+                    }
+                    for p in &run.timeseries {
+                        out.timeseries.push(TsRow {
+                            backend: self.name.to_string(),
+                            cell: label.clone(),
+                            phase: name.clone(),
+                            second: p.second,
+                            requests: p.requests,
+                            errors: p.errors,
+                            p50_ms: p.p50_ms,
+                            p99_ms: p.p99_ms,
+                        });
+                    }
+                }
+                if let Some(why) = run.aborted {
+                    return Err(format!("{} phase {name} [{label}] stopped: {why}", self.name));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl WithBackend for BackendJob<'_> {
+    type Output = BackendOutcome;
+
+    async fn run<B: Backend>(self, b: B) -> BackendOutcome {
+        let mut out = BackendOutcome::default();
+        let b = Arc::new(b);
+        let server = b.server_info().await;
+        let sc = self.resolved.first();
+        let mut failure: Option<String> = None;
+        for st in &sc.setup {
+            if let Err(e) = self.step(b.as_ref(), st, &mut out).await {
+                failure = Some(e);
+                break;
+            }
+        }
+        if failure.is_none() {
+            if let Err(e) = self.phases(&b, &mut out).await {
+                failure = Some(e);
+            }
+        }
+        // Teardown runs after a failed phase too, so tables do not linger.
+        if !self.interrupt.load(Ordering::Relaxed) {
+            for st in &sc.teardown {
+                if let Err(e) = self.step(b.as_ref(), st, &mut out).await {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        let status = if failure.is_some() {
+            Status::Failed
+        } else if self.interrupt.load(Ordering::Relaxed) {
+            Status::Interrupted
+        } else {
+            Status::Ok
+        };
+        out.status = Some(BackendStatus {
+            name: self.name.to_string(),
+            kind: sc.backends[self.name].kind().to_string(),
+            status,
+            error: failure,
+            server,
+        });
+        out
+    }
+}
+
+/// Runs one backend by name; connection failures become a failed status.
+pub async fn run_backend(job: BackendJob<'_>) -> BackendOutcome {
+    let name = job.name.to_string();
+    let config = job.resolved.first().backends[job.name].clone();
+    let ctx = Ctx { name: job.name, config: &config, model: &job.model.clone(), templates: job.templates, max_workers: job.max_workers };
+    let res = backend::with_backend(&ctx, job).await;
+    match res {
+        Ok(out) => out,
+        Err(e) => BackendOutcome {
+            status: Some(BackendStatus {
+                name,
+                kind: config.kind().to_string(),
+                status: Status::Failed,
+                error: Some(e.0),
+                server: BTreeMap::new(),
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+/// `cell_label` re-exported for reports.
+pub fn label(values: &indexmap::IndexMap<String, serde_json::Value>) -> String {
+    cell_label(values)
+}

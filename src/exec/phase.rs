@@ -1,0 +1,212 @@
+//! One phase: N workers in one loop, paced closed (each waits for its reply)
+//! or open (request i is due at start + i/rate, latency measured from then).
+
+use crate::backend::Backend;
+use crate::clock::sleep_until_precise;
+use crate::dataset::DataModel;
+use crate::stats::timeseries::{Aggregator, TsPoint};
+use crate::stats::{ErrorKind, OpError, PhaseStats, Recorder};
+use crate::workload::Workload;
+use indicatif::ProgressBar;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A request that starts more than this after its intended time is "late".
+pub const LATE_AFTER: Duration = Duration::from_millis(1);
+/// The error policy is applied once this many requests were sent.
+const POLICY_MIN_REQUESTS: u64 = 100;
+
+#[derive(Debug, Clone)]
+pub struct PhaseConfig {
+    pub workers: u32,
+    pub requests: Option<u64>,
+    pub duration: Option<Duration>,
+    pub rate: Option<f64>,
+    pub timeout: Duration,
+    pub max_error_rate: f64,
+}
+
+/// How a phase ended.
+#[derive(Debug, Clone)]
+pub struct PhaseRun {
+    pub stats: PhaseStats,
+    pub timeseries: Vec<TsPoint>,
+    pub duration: Duration,
+    /// Set when the error policy stopped the phase.
+    pub aborted: Option<String>,
+}
+
+struct Shared {
+    next: AtomicU64,
+    errors: AtomicU64,
+    stop: AtomicBool,
+    tripped: AtomicBool,
+}
+
+struct Plan {
+    start: Instant,
+    total: Option<u64>,
+    deadline: Option<Instant>,
+    interval_ns: Option<f64>,
+    timeout: Duration,
+    max_error_rate: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn worker<B: Backend>(
+    backend: Arc<B>,
+    ops: Arc<Vec<B::Op>>,
+    workload: Arc<Workload>,
+    model: Arc<DataModel>,
+    shared: Arc<Shared>,
+    interrupt: Arc<AtomicBool>,
+    plan: Arc<Plan>,
+    mut rec: Recorder,
+) -> Recorder {
+    let mut req = workload.request();
+    loop {
+        if shared.stop.load(Ordering::Relaxed) || interrupt.load(Ordering::Relaxed) {
+            break;
+        }
+        let i = shared.next.fetch_add(1, Ordering::Relaxed);
+        if plan.total.is_some_and(|n| i >= n) {
+            break;
+        }
+        let intended = match plan.interval_ns {
+            Some(iv) => {
+                let due = plan.start + Duration::from_nanos((i as f64 * iv) as u64);
+                if plan.deadline.is_some_and(|d| due >= d) {
+                    break;
+                }
+                sleep_until_precise(due).await;
+                Some(due)
+            }
+            None => None,
+        };
+        workload.fill(&mut req, i, &model);
+        let t0 = Instant::now();
+        if intended.is_none() && plan.deadline.is_some_and(|d| t0 >= d) {
+            break;
+        }
+        let res = tokio::time::timeout(plan.timeout, backend.execute(&ops[req.op], &req)).await;
+        let t1 = Instant::now();
+        let second = t1.saturating_duration_since(plan.start).as_secs();
+        let err = match res {
+            Ok(Ok(rows)) => {
+                let service = (t1 - t0).as_nanos() as u64;
+                let response = match intended {
+                    Some(due) => {
+                        if t0.saturating_duration_since(due) > LATE_AFTER {
+                            rec.late += 1;
+                        }
+                        t1.saturating_duration_since(due).as_nanos() as u64
+                    }
+                    None => service,
+                };
+                rec.ok(req.class(), response, service, rows, second);
+                continue;
+            }
+            Ok(Err(e)) => e,
+            Err(_) => OpError::new(ErrorKind::Timeout, format!("no reply within {}", humantime::format_duration(plan.timeout))),
+        };
+        rec.error(&err, second);
+        let errors = shared.errors.fetch_add(1, Ordering::Relaxed) + 1;
+        let sent = shared.next.load(Ordering::Relaxed).max(1);
+        if sent >= POLICY_MIN_REQUESTS && errors as f64 / sent as f64 > plan.max_error_rate {
+            shared.tripped.store(true, Ordering::Relaxed);
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+    }
+    rec.finish();
+    rec
+}
+
+/// Runs one phase to its end (requests, duration, error policy or Ctrl-C).
+pub async fn run_phase<B: Backend>(
+    backend: &Arc<B>,
+    ops: Arc<Vec<B::Op>>,
+    workload: Arc<Workload>,
+    model: Arc<DataModel>,
+    cfg: &PhaseConfig,
+    interrupt: &Arc<AtomicBool>,
+    bar: &ProgressBar,
+) -> Result<PhaseRun, String> {
+    let workers = cfg.workers.max(1) as usize;
+    let agg = Aggregator::start(workers).map_err(|e| format!("cannot start the statistics thread: {e}"))?;
+    let open = cfg.rate.is_some();
+    // Open loop: a little head start so that spawning workers is not counted as lateness.
+    let start = Instant::now() + if open { Duration::from_millis(5) } else { Duration::ZERO };
+    let plan = Arc::new(Plan {
+        start,
+        total: cfg.requests,
+        deadline: cfg.duration.map(|d| start + d),
+        interval_ns: cfg.rate.map(|r| 1e9 / r),
+        timeout: cfg.timeout,
+        max_error_rate: cfg.max_error_rate,
+    });
+    let shared = Arc::new(Shared { next: AtomicU64::new(0), errors: AtomicU64::new(0), stop: AtomicBool::new(false), tripped: AtomicBool::new(false) });
+    backend.phase_started(start);
+    let mut handles = Vec::with_capacity(workers);
+    for w in 0..workers {
+        let rec = Recorder::new(open, Some(agg.sender(w)));
+        handles.push(tokio::spawn(worker(
+            backend.clone(),
+            ops.clone(),
+            workload.clone(),
+            model.clone(),
+            shared.clone(),
+            interrupt.clone(),
+            plan.clone(),
+            rec,
+        )));
+    }
+    // Progress: read the shared counters a few times a second.
+    let ticker = {
+        let (bar, shared, live) = (bar.clone(), shared.clone(), agg.live.clone());
+        let (total, duration) = (cfg.requests, cfg.duration);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                let sent = shared.next.load(Ordering::Relaxed);
+                let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+                match (total, duration) {
+                    (Some(n), _) => bar.set_position(sent.min(n)),
+                    (None, Some(d)) => bar.set_position((elapsed.min(d.as_secs_f64())) as u64),
+                    _ => {}
+                }
+                let p99 = live.p99_ns.load(Ordering::Relaxed) as f64 / 1e6;
+                bar.set_message(format!("{:.0} req/s, p99 {p99:.2} ms", sent as f64 / elapsed));
+            }
+        })
+    };
+    let mut recorders = Vec::with_capacity(workers);
+    let mut panicked = None;
+    for h in handles {
+        match h.await {
+            Ok(r) => recorders.push(r),
+            Err(e) => panicked = Some(e.to_string()),
+        }
+    }
+    let end = Instant::now();
+    ticker.abort();
+    let timeseries = agg.finish();
+    if let Some(p) = panicked {
+        return Err(format!("a worker failed: {p}"));
+    }
+    let stats = PhaseStats::merge(&recorders);
+    let sent = stats.ok + stats.error_count();
+    let rate = stats.error_count() as f64 / sent.max(1) as f64;
+    let aborted = if shared.tripped.load(Ordering::Relaxed) || (sent > 0 && rate > cfg.max_error_rate) {
+        Some(format!(
+            "{} of {sent} requests failed ({:.1} %), above max_error_rate {:.1} %",
+            stats.error_count(),
+            rate * 100.0,
+            cfg.max_error_rate * 100.0
+        ))
+    } else {
+        None
+    };
+    Ok(PhaseRun { stats, timeseries, duration: end.saturating_duration_since(start.min(end)), aborted })
+}

@@ -1,0 +1,91 @@
+//! benchplan: declarative, reproducible database benchmarks for real-time
+//! feature serving. The data flows one way: file -> typed scenario ->
+//! validated plan -> rendered operations -> runner -> per-worker histograms
+//! -> report -> exporters -> files.
+
+pub mod backend;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod dataset;
+pub mod error;
+pub mod exec;
+pub mod plan;
+pub mod report;
+pub mod scenario;
+pub mod secrets;
+pub mod stats;
+pub mod template;
+pub mod workload;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use error::{Error, Exit};
+use std::ffi::OsString;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Parses `args`, runs the command and returns its exit status. The only
+/// place that prints errors.
+pub fn main_with(args: Vec<OsString>) -> Exit {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { Exit::BadInput } else { Exit::Ok };
+        }
+    };
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("benchplan: cannot start the async runtime: {e}");
+            return Exit::BackendFailed;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let res = rt.block_on(async {
+        match &cli.command {
+            Command::Run(args) => {
+                let interrupt = Arc::new(AtomicBool::new(false));
+                let flag = interrupt.clone();
+                tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("\nbenchplan: interrupted; writing what was measured so far");
+                        flag.store(true, Ordering::Relaxed);
+                    }
+                });
+                let command = secrets::url_passwords(&commands::command_line());
+                commands::run(args, &command, &mut stdout, interrupt).await
+            }
+            Command::Validate { files, sets } => commands::validate(files, &sets.set, &mut stdout),
+            Command::Plan { file, backends, emit, sets } => commands::plan(file, backends, emit.as_deref(), &sets.set, &mut stdout),
+            Command::Schema => commands::schema(&mut stdout),
+            Command::Report { run_dir } => commands::report(run_dir, &mut stdout),
+            Command::Backends { file, sets } => commands::backends(file.as_deref(), &sets.set, &mut stdout).await,
+            Command::Init(a) => commands::init(a, &mut stdout),
+        }
+    });
+    // Workers still waiting on a server must not hold the process.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e);
+            e.exit()
+        }
+    }
+}
+
+fn report_error(e: &Error) {
+    match e {
+        Error::Scenario(l) => {
+            for d in &l.0 {
+                eprintln!("{d}");
+            }
+            let n = l.0.len();
+            eprintln!("benchplan: {n} problem{} found", if n == 1 { "" } else { "s" });
+        }
+        other => eprintln!("benchplan: {other}"),
+    }
+}

@@ -1,0 +1,175 @@
+//! What a run will do, rendered without opening a connection: used by
+//! `plan`, and by `validate`/`run` to reject templates that do not render.
+
+use crate::backend::{sql, Ctx};
+use crate::dataset::DataModel;
+use crate::exec::max_workers;
+use crate::scenario::model::{BackendConfig, Kind, Phase, Step};
+use crate::scenario::validate::phase_name;
+use crate::scenario::Resolved;
+use crate::template::Templates;
+use crate::workload::{OpKind, Workload};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// One rendered statement: (label, text).
+pub type Statement = (String, String);
+
+/// Rendered DDL and operations of one backend.
+pub struct BackendPlan {
+    pub name: String,
+    pub kind: Kind,
+    pub ddl: Vec<Statement>,
+    pub ops: Vec<Statement>,
+}
+
+/// Where a template problem is in the file, and what it is.
+pub struct RenderProblem {
+    pub path: String,
+    pub message: String,
+}
+
+pub fn templates_for(r: &Resolved) -> Templates {
+    Templates::new(r.first().templates.as_ref().map(|t| r.dir.join(t)))
+}
+
+/// Renders everything backend `name` would run.
+pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &DataModel) -> Result<BackendPlan, Vec<RenderProblem>> {
+    let sc = r.first();
+    let config: &BackendConfig = &sc.backends[name];
+    let kind = config.kind();
+    let ctx = Ctx { name, config, model, templates, max_workers: max_workers(r) };
+    let mut problems = Vec::new();
+    let mut ddl = Vec::new();
+    let mut ops = Vec::new();
+    if kind.is_sql() {
+        let mut extra = BTreeMap::new();
+        if let BackendConfig::Postgres(p) = config {
+            extra.insert("unlogged", minijinja::Value::from(p.unlogged));
+        }
+        match sql::describe_ddl(kind, templates, model, &extra) {
+            Ok(d) => ddl = d,
+            Err(e) => problems.push(RenderProblem { path: "dataset".into(), message: format!("backend {name}: {e}") }),
+        }
+        // Write templates are rendered for the load too.
+        if let Some(t) = model.tables.first() {
+            if let Err(e) = templates.write(kind, model, t, crate::scenario::model::WriteMode::Insert, 2) {
+                problems.push(RenderProblem { path: "setup".into(), message: format!("backend {name}: {}", e.0) });
+            }
+        }
+    }
+    for (ci, cell) in r.cells.iter().enumerate() {
+        for (pi, ph) in cell.scenario.phases.iter().enumerate() {
+            let Some(mix) = ph.spec().mix.as_ref() else { continue };
+            let variant = if ph.is_warmup() { "warmup" } else { "run" };
+            let pname = phase_name(&cell.scenario.phases, pi);
+            let keys = ph.spec().keys.clone().unwrap_or_default();
+            let wl = match Workload::new(model, mix, &keys, 0, 0, |m| m.backends.as_ref().is_none_or(|b| b.iter().any(|x| x == name))) {
+                Ok(w) => w,
+                Err(e) => {
+                    problems.push(RenderProblem { path: format!("phases[{pi}].{variant}.mix"), message: format!("backend {name}: {e}") });
+                    continue;
+                }
+            };
+            if ci > 0 {
+                // Cells differ in params only; statements render the same.
+                continue;
+            }
+            for op in &wl.ops {
+                let stmt = mix[op.mix_index].statement.as_ref();
+                let label = format!("{pname}: {}", op.label);
+                if !kind.is_sql() {
+                    ops.push((label, describe_nonsql(kind, op, model)));
+                    continue;
+                }
+                match sql::prepare(kind, &ctx, op, stmt) {
+                    Ok(p) => {
+                        for s in &p.stmts {
+                            let l = match s.table {
+                                Some(t) => format!("{label} {}", model.tables[t].name),
+                                None => label.clone(),
+                            };
+                            ops.push((l, s.sql.to_string()));
+                        }
+                    }
+                    Err(e) => {
+                        let at = format!("phases[{pi}].{variant}.mix[{}]{}", op.mix_index, if stmt.is_some() { ".statement" } else { "" });
+                        problems.push(RenderProblem { path: at, message: format!("backend {name}: {e}") });
+                    }
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(BackendPlan { name: name.to_string(), kind, ddl, ops })
+    } else {
+        Err(problems)
+    }
+}
+
+fn describe_nonsql(kind: Kind, op: &crate::workload::OpSpec, model: &DataModel) -> String {
+    let tables = match &op.kind {
+        OpKind::Read { tables, .. } | OpKind::Write { tables, .. } => tables.iter().map(|t| model.tables[*t].name.as_str()).collect::<Vec<_>>().join(", "),
+        OpKind::Statement { name } => format!("statement {name}"),
+    };
+    match kind {
+        Kind::Noop => format!("(noop: no I/O) {} on {tables}", op.label),
+        other => format!("({other}: {} on {tables})", op.label),
+    }
+}
+
+/// The human-readable plan.
+pub fn describe(r: &Resolved, plans: &[BackendPlan], model: &DataModel) -> String {
+    let sc = r.first();
+    let mut s = String::new();
+    let _ = writeln!(s, "scenario {} ({}), seed {}, sha256 {}", sc.name, r.file, sc.seed, &r.sha256[..12]);
+    let feats: usize = model.tables.iter().map(|t| t.columns.len()).sum();
+    let _ = writeln!(s, "dataset: {} entities, {} tables, {} features, {} rows", model.entities.len(), model.tables.len(), feats, model.total_rows());
+    for e in &model.entities {
+        let _ = writeln!(s, "  entity {}: {} keys ({:?})", e.name, e.keys, e.key_type);
+    }
+    if r.matrix_params.is_empty() {
+        let _ = writeln!(s, "matrix: none (1 cell)");
+    } else {
+        let _ = writeln!(s, "matrix: {} cells over {}", r.cells.len(), r.matrix_params.join(", "));
+    }
+    for p in plans {
+        let _ = writeln!(s, "\nbackend {} ({})", p.name, p.kind);
+        let steps: Vec<&str> = sc.setup.iter().map(Step::name).collect();
+        let _ = writeln!(s, "  setup: {}", if steps.is_empty() { "none".to_string() } else { steps.join(", ") });
+        for cell in &r.cells {
+            for (pi, ph) in cell.scenario.phases.iter().enumerate() {
+                let sp = ph.spec();
+                let what = match (sp.requests, sp.duration) {
+                    (Some(n), _) => format!("{n} requests"),
+                    (None, Some(d)) => format!("{}", humantime::format_duration(d.0)),
+                    _ => "?".into(),
+                };
+                let pacing = match sp.rate {
+                    Some(rt) => format!("open loop at {rt} req/s"),
+                    None => "closed loop".into(),
+                };
+                let kind = if matches!(ph, Phase::Warmup(_)) { "warmup" } else { "run" };
+                let _ = writeln!(
+                    s,
+                    "  [{}] {kind} {}: {what}, {} workers, {pacing}",
+                    cell.label(),
+                    phase_name(&cell.scenario.phases, pi),
+                    sp.workers.unwrap_or(1)
+                );
+            }
+        }
+        let steps: Vec<&str> = sc.teardown.iter().map(Step::name).collect();
+        let _ = writeln!(s, "  teardown: {}", if steps.is_empty() { "none".to_string() } else { steps.join(", ") });
+        if !p.ddl.is_empty() || !p.ops.is_empty() {
+            let _ = writeln!(s, "  statements:");
+            for (label, text) in p.ddl.iter().chain(p.ops.iter()) {
+                let _ = writeln!(s, "    -- {label}");
+                for line in text.lines() {
+                    let _ = writeln!(s, "    {line}");
+                }
+            }
+        }
+    }
+    s
+}

@@ -1,0 +1,107 @@
+//! results.csv, breakdown.csv and timeseries.csv: pure functions of the report.
+
+use super::fmt::{f2, f3, f4, f6, opt};
+use super::model::{ResultRow, RunReport};
+use crate::scenario::scalar_text;
+
+/// The contract's fixed columns, before the matrix params.
+pub const LEAD: &[&str] = &["run_id", "scenario", "backend", "kind", "phase"];
+/// The contract's fixed columns, after the matrix params.
+pub const MEASURES: &[&str] = &[
+    "requests",
+    "errors",
+    "error_rate",
+    "duration_s",
+    "throughput_rps",
+    "mean_ms",
+    "stddev_ms",
+    "cv",
+    "min_ms",
+    "p50_ms",
+    "p90_ms",
+    "p95_ms",
+    "p99_ms",
+    "p999_ms",
+    "max_ms",
+    "cost_usd",
+    "cost_per_million_usd",
+];
+/// Extra columns, after the contract's.
+pub const EXTRA: &[&str] = &["service_p50_ms", "service_p99_ms", "late_requests", "target_rps", "workers", "rows_per_request"];
+
+pub fn header(r: &RunReport, segment: bool) -> Vec<String> {
+    let mut h: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
+    h.extend(r.matrix_params.iter().cloned());
+    if segment {
+        h.push("segment".into());
+    }
+    h.extend(MEASURES.iter().map(|s| s.to_string()));
+    h.extend(EXTRA.iter().map(|s| s.to_string()));
+    h
+}
+
+fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
+    let l = &row.latency;
+    let mut v = vec![r.run_id.clone(), r.scenario.clone(), row.backend.clone(), row.kind.clone(), row.phase.clone()];
+    for p in &r.matrix_params {
+        v.push(row.cell.get(p).map(scalar_text).unwrap_or_default());
+    }
+    if segment {
+        v.push(row.segment.clone().unwrap_or_default());
+    }
+    v.extend([
+        row.requests.to_string(),
+        row.errors.to_string(),
+        f6(row.error_rate),
+        f3(row.duration_s),
+        f2(row.throughput_rps),
+        f3(l.mean_ms),
+        f3(l.stddev_ms),
+        f4(l.cv),
+        f3(l.min_ms),
+        f3(l.p50_ms),
+        f3(l.p90_ms),
+        f3(l.p95_ms),
+        f3(l.p99_ms),
+        f3(l.p999_ms),
+        f3(l.max_ms),
+        opt(row.cost_usd, f6),
+        opt(row.cost_per_million_usd, f6),
+        opt(row.service_p50_ms, f3),
+        opt(row.service_p99_ms, f3),
+        row.late_requests.map(|n| n.to_string()).unwrap_or_default(),
+        opt(row.target_rps, f2),
+        row.workers.to_string(),
+        f2(row.rows_per_request),
+    ]);
+    v
+}
+
+fn write(header: Vec<String>, rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let _ = w.write_record(&header);
+    for r in rows {
+        let _ = w.write_record(&r);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// One row per backend x matrix cell x phase.
+pub fn results_csv(r: &RunReport) -> Vec<u8> {
+    write(header(r, false), r.rows.iter().map(|row| record(r, row, false)))
+}
+
+/// The same columns plus `segment` (cold, mixed, hot): successful requests only.
+pub fn breakdown_csv(r: &RunReport) -> Vec<u8> {
+    write(header(r, true), r.breakdown.iter().map(|row| record(r, row, true)))
+}
+
+pub fn timeseries_csv(r: &RunReport) -> Vec<u8> {
+    let header = ["backend", "cell", "phase", "second", "requests", "errors", "p50_ms", "p99_ms"].iter().map(|s| s.to_string()).collect();
+    write(
+        header,
+        r.timeseries.iter().map(|t| {
+            vec![t.backend.clone(), t.cell.clone(), t.phase.clone(), t.second.to_string(), t.requests.to_string(), t.errors.to_string(), f3(t.p50_ms), f3(t.p99_ms)]
+        }),
+    )
+}

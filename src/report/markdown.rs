@@ -1,0 +1,196 @@
+//! summary.md: the page a reviewer reads in a pull request.
+
+use super::fmt::{f2, f3, f4};
+use super::model::{ResultRow, RunReport, Status};
+use crate::scenario::scalar_text;
+use std::fmt::Write;
+
+fn esc(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn cells(r: &RunReport, row: &ResultRow) -> String {
+    r.matrix_params.iter().map(|p| format!(" {} |", esc(&row.cell.get(p).map(scalar_text).unwrap_or_default()))).collect()
+}
+
+pub fn summary_md(r: &RunReport) -> Vec<u8> {
+    let mut s = String::new();
+    let _ = writeln!(s, "# benchplan report: {}\n", esc(&r.scenario));
+    if let Some(d) = &r.description {
+        let _ = writeln!(s, "{}\n", esc(d));
+    }
+    let _ = writeln!(s, "- Run: `{}` ({} to {}, UTC)", r.run_id, r.started_utc, r.finished_utc);
+    let _ = writeln!(s, "- Scenario: `{}` (sha256 `{}`)", r.scenario_file, r.scenario_sha256);
+    let _ = writeln!(s, "- Command: `{}`", r.command);
+    if r.interrupted {
+        let _ = writeln!(s, "- **Interrupted** (Ctrl-C): the tables below hold what was measured before the stop.");
+    }
+    let failed: Vec<_> = r.backends.iter().filter(|b| b.status == Status::Failed).collect();
+    for b in &failed {
+        let _ = writeln!(s, "- **Backend `{}` failed**: {}", b.name, esc(b.error.as_deref().unwrap_or("unknown error")));
+    }
+    s.push('\n');
+
+    // Headline table.
+    let _ = writeln!(s, "## Results\n");
+    if r.rows.is_empty() {
+        let _ = writeln!(s, "No phase completed.\n");
+    } else {
+        let mut head = String::from("| backend | phase |");
+        let mut rule = String::from("|---|---|");
+        for p in &r.matrix_params {
+            let _ = write!(head, " {} |", esc(p));
+            rule.push_str("---:|");
+        }
+        head.push_str(" workers | requests | errors | req/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | cv |");
+        rule.push_str("---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(s, "{head}\n{rule}");
+        for row in &r.rows {
+            let l = &row.latency;
+            let _ = writeln!(
+                s,
+                "| {} | {} |{} {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                esc(&row.backend),
+                esc(&row.phase),
+                cells(r, row),
+                row.workers,
+                row.requests,
+                row.errors,
+                f2(row.throughput_rps),
+                f3(l.p50_ms),
+                f3(l.p95_ms),
+                f3(l.p99_ms),
+                f3(l.p999_ms),
+                f3(l.max_ms),
+                f4(l.cv)
+            );
+        }
+        s.push('\n');
+        if r.rows.iter().any(|x| x.target_rps.is_some()) {
+            let _ = writeln!(s, "Open-loop rows (a target rate was set): latency is response time from each request's intended start; service time and late starts:\n");
+            let _ = writeln!(s, "| backend | phase | cell | target req/s | achieved req/s | service p50 ms | service p99 ms | late requests |\n|---|---|---|---:|---:|---:|---:|---:|");
+            for row in r.rows.iter().filter(|x| x.target_rps.is_some()) {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                    esc(&row.backend),
+                    esc(&row.phase),
+                    esc(&crate::scenario::cell_label(&row.cell)),
+                    f2(row.target_rps.unwrap_or(0.0)),
+                    f2(row.throughput_rps),
+                    f3(row.service_p50_ms.unwrap_or(0.0)),
+                    f3(row.service_p99_ms.unwrap_or(0.0)),
+                    row.late_requests.unwrap_or(0)
+                );
+            }
+            s.push('\n');
+        }
+    }
+
+    // Checks.
+    let _ = writeln!(s, "## Checks\n");
+    if r.checks.is_empty() {
+        let _ = writeln!(s, "No checks in the scenario.\n");
+    } else {
+        let failed = r.checks.iter().filter(|c| !c.passed).count();
+        let _ = writeln!(s, "{} of {} passed.\n", r.checks.len() - failed, r.checks.len());
+        let _ = writeln!(s, "| result | check | backend | phase | cell | measured |\n|---|---|---|---|---|---:|");
+        for c in &r.checks {
+            let _ = writeln!(
+                s,
+                "| {} | `{}` | {} | {} | {} | {} |",
+                if c.passed { "pass" } else { "**FAIL**" },
+                esc(&c.check),
+                esc(&c.backend),
+                esc(&c.phase),
+                esc(&c.cell),
+                c.value.map(f3).unwrap_or_else(|| "n/a".into())
+            );
+        }
+        s.push('\n');
+    }
+
+    // Breakdown.
+    if !r.breakdown.is_empty() {
+        let _ = writeln!(s, "## Hot / cold breakdown\n");
+        let _ = writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none.\n");
+        let _ = writeln!(s, "| backend | phase | cell | segment | requests | share | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|---:|");
+        for b in &r.breakdown {
+            let total: u64 = r
+                .breakdown
+                .iter()
+                .filter(|x| x.backend == b.backend && x.phase == b.phase && x.cell == b.cell)
+                .map(|x| x.requests)
+                .sum();
+            let share = if total > 0 { b.requests as f64 * 100.0 / total as f64 } else { 0.0 };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} % | {} | {} | {} |",
+                esc(&b.backend),
+                esc(&b.phase),
+                esc(&crate::scenario::cell_label(&b.cell)),
+                b.segment.as_deref().unwrap_or(""),
+                b.requests,
+                f2(share),
+                f3(b.latency.p50_ms),
+                f3(b.latency.p99_ms),
+                f3(b.latency.max_ms)
+            );
+        }
+        s.push('\n');
+    }
+
+    // Setup.
+    if !r.setup.is_empty() {
+        let _ = writeln!(s, "## Setup\n");
+        let _ = writeln!(s, "| backend | step | rows | seconds | rows/s |\n|---|---|---:|---:|---:|");
+        for st in &r.setup {
+            let _ = writeln!(s, "| {} | {} | {} | {} | {} |", esc(&st.backend), st.step, st.rows, f3(st.duration_s), f2(st.rows_per_s));
+        }
+        s.push('\n');
+    }
+
+    // Errors.
+    if !r.errors.is_empty() {
+        let _ = writeln!(s, "## Errors\n");
+        let _ = writeln!(s, "| backend | phase | cell | kind | count | example |\n|---|---|---|---|---:|---|");
+        for e in &r.errors {
+            let ex = e.examples.first().map(|x| esc(x)).unwrap_or_default();
+            let _ = writeln!(s, "| {} | {} | {} | {} | {} | {} |", esc(&e.backend), esc(&e.phase), esc(&e.cell), e.kind, e.count, ex);
+        }
+        s.push('\n');
+    }
+
+    if !r.warnings.is_empty() {
+        let _ = writeln!(s, "## Warnings\n");
+        for w in &r.warnings {
+            let _ = writeln!(s, "- {}", esc(w));
+        }
+        s.push('\n');
+    }
+
+    let _ = writeln!(s, "## How these numbers were obtained\n");
+    let _ = writeln!(s, "- Each request's latency is recorded in HDR histograms (3 significant digits) kept per worker and merged after the phase; percentiles are read from the merged histogram (`latency/*.hgrm`).");
+    let _ = writeln!(s, "- Closed loop (no `rate`): each worker sends its next request when the previous reply arrived; latency runs from send to reply.");
+    let _ = writeln!(s, "- Open loop (`rate` set): request *i* is due at start + *i* / rate; latency runs from that intended start, so queueing behind a slow reply is counted (no coordinated omission). Service time (send to reply) is reported beside it; a request sent more than 1 ms after its due time counts as late.");
+    let _ = writeln!(s, "- `requests` counts successes and failures; latency percentiles are over successful requests; `throughput_rps` = requests / phase duration. Warmup phases run but are not reported.");
+    let _ = writeln!(s, "- Cost columns are empty: cost is computed once the backend has pricing (see the README).\n");
+
+    let _ = writeln!(s, "## Environment\n");
+    let e = &r.environment;
+    let _ = writeln!(s, "| item | value |\n|---|---|");
+    let _ = writeln!(s, "| tool | {} |", esc(&r.tool));
+    let _ = writeln!(s, "| OS | {} ({}) |", esc(&e.os), esc(&e.arch));
+    let _ = writeln!(s, "| CPUs | {} |", e.cpus);
+    for b in &r.backends {
+        let server: Vec<String> = b.server.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let status = match b.status {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Interrupted => "interrupted",
+        };
+        let _ = writeln!(s, "| backend `{}` | {} ({status}){} |", esc(&b.name), b.kind, if server.is_empty() { String::new() } else { format!("; {}", esc(&server.join(", "))) });
+    }
+    let _ = writeln!(s, "\nFiles: `results.csv`, `breakdown.csv`, `timeseries.csv`, `latency/*.hgrm`, `run.json` (rebuild this page with `benchplan report <this folder>`).");
+    s.into_bytes()
+}

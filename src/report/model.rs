@@ -1,0 +1,171 @@
+//! The report: everything a run measured, serialised as `run.json`, from
+//! which every other file is rebuilt byte for byte.
+
+use crate::stats::Latency;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub const REPORT_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub format: u32,
+    pub run_id: String,
+    pub tool: String,
+    pub scenario: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    pub command: String,
+    pub started_utc: String,
+    pub finished_utc: String,
+    pub environment: Environment,
+    pub matrix_params: Vec<String>,
+    pub backends: Vec<BackendStatus>,
+    pub setup: Vec<SetupRow>,
+    pub rows: Vec<ResultRow>,
+    /// Rows split by segment (cold, mixed, hot).
+    pub breakdown: Vec<ResultRow>,
+    pub timeseries: Vec<TsRow>,
+    pub errors: Vec<ErrorRow>,
+    pub checks: Vec<CheckResult>,
+    pub histograms: Vec<HistogramRecord>,
+    pub warnings: Vec<String>,
+    pub interrupted: bool,
+    /// The scenario as run: params substituted, `${env:...}` kept as written.
+    pub resolved_scenario: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Environment {
+    pub os: String,
+    pub arch: String,
+    pub cpus: usize,
+    pub tool_version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+    Interrupted,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackendStatus {
+    pub name: String,
+    pub kind: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub server: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetupRow {
+    pub backend: String,
+    pub kind: String,
+    pub step: String,
+    pub rows: u64,
+    pub duration_s: f64,
+    pub rows_per_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ResultRow {
+    pub backend: String,
+    pub kind: String,
+    pub phase: String,
+    /// Matrix values of the cell.
+    pub cell: IndexMap<String, Value>,
+    /// `cold`, `mixed` or `hot` in breakdown rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    pub workers: u32,
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub duration_s: f64,
+    pub throughput_rps: f64,
+    #[serde(flatten)]
+    pub latency: Latency,
+    pub cost_usd: Option<f64>,
+    pub cost_per_million_usd: Option<f64>,
+    /// Open loop: the target rate; latency columns are then response times.
+    pub target_rps: Option<f64>,
+    pub service_p50_ms: Option<f64>,
+    pub service_p99_ms: Option<f64>,
+    pub late_requests: Option<u64>,
+    pub rows_per_request: f64,
+}
+
+impl ResultRow {
+    /// A metric by its check name.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let l = &self.latency;
+        Some(match name {
+            "p50_ms" => l.p50_ms,
+            "p90_ms" => l.p90_ms,
+            "p95_ms" => l.p95_ms,
+            "p99_ms" => l.p99_ms,
+            "p999_ms" => l.p999_ms,
+            "max_ms" => l.max_ms,
+            "mean_ms" => l.mean_ms,
+            "stddev_ms" => l.stddev_ms,
+            "cv" => l.cv,
+            "throughput_rps" => self.throughput_rps,
+            "error_rate" => self.error_rate,
+            "cost_per_million_usd" => return self.cost_per_million_usd,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TsRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    pub second: u64,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    pub kind: String,
+    pub count: u64,
+    pub examples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub check: String,
+    pub backend: String,
+    pub phase: String,
+    pub cell: String,
+    /// None when the metric has no value (e.g. cost without pricing).
+    pub value: Option<f64>,
+    pub passed: bool,
+}
+
+/// An HDR histogram (V2 serialisation, base64) and the file it is written to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistogramRecord {
+    pub file: String,
+    pub backend: String,
+    pub phase: String,
+    pub cell: String,
+    /// `response` (or `service` in open loop).
+    pub measure: String,
+    pub data: String,
+}

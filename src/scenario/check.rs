@@ -1,0 +1,108 @@
+//! Check expressions: `METRIC OP NUMBER`.
+
+use serde::{Deserialize, Serialize};
+
+/// Metrics a check can name; each is a column of results.csv.
+pub const METRICS: &[&str] = &[
+    "p50_ms",
+    "p90_ms",
+    "p95_ms",
+    "p99_ms",
+    "p999_ms",
+    "max_ms",
+    "mean_ms",
+    "stddev_ms",
+    "cv",
+    "throughput_rps",
+    "error_rate",
+    "cost_per_million_usd",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "==")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Eq => "==",
+            Op::Ne => "!=",
+        }
+    }
+
+    pub fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            Op::Lt => left < right,
+            Op::Le => left <= right,
+            Op::Gt => left > right,
+            Op::Ge => left >= right,
+            Op::Eq => left == right,
+            Op::Ne => left != right,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckExpr {
+    pub metric: String,
+    pub op: Op,
+    pub value: f64,
+}
+
+impl std::fmt::Display for CheckExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {}", self.metric, self.op.as_str(), self.value)
+    }
+}
+
+/// Parses `p99_ms < 120`; the error says what was expected.
+pub fn parse(expr: &str) -> Result<CheckExpr, String> {
+    let e = expr.trim();
+    let ops = [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("!=", Op::Ne), ("<", Op::Lt), (">", Op::Gt)];
+    let Some((pos, text, op)) = ops.iter().filter_map(|(t, o)| e.find(t).map(|p| (p, *t, *o))).min_by_key(|(p, t, _)| (*p, usize::MAX - t.len()))
+    else {
+        return Err(format!("expected `METRIC OP NUMBER` with OP one of < <= > >= == !=, found {expr:?}"));
+    };
+    let metric = e[..pos].trim();
+    let number = e[pos + text.len()..].trim();
+    if !METRICS.contains(&metric) {
+        return Err(format!("unknown metric `{metric}`, expected one of {}", METRICS.join(", ")));
+    }
+    let value: f64 = number.parse().map_err(|_| format!("expected a number after `{text}`, found {number:?}"))?;
+    if !value.is_finite() {
+        return Err(format!("expected a finite number, found {number:?}"));
+    }
+    Ok(CheckExpr { metric: metric.to_string(), op, value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        let c = parse("p99_ms < 120").unwrap();
+        assert_eq!((c.metric.as_str(), c.op, c.value), ("p99_ms", Op::Lt, 120.0));
+        assert_eq!(parse("error_rate==0").unwrap().op, Op::Eq);
+        assert_eq!(parse("cv <= 0.3").unwrap().op, Op::Le);
+        assert!(parse("p98_ms < 1").unwrap_err().contains("unknown metric"));
+        assert!(parse("p99_ms < fast").unwrap_err().contains("expected a number"));
+        assert!(parse("p99_ms").unwrap_err().contains("METRIC OP NUMBER"));
+    }
+}

@@ -1,0 +1,549 @@
+//! Scenario files: load (YAML -> tree with locations), substitute, type,
+//! validate. `load_file` is the one entry point; it returns every problem in
+//! the file at once, or a [`Resolved`] scenario with one typed copy per
+//! matrix cell.
+
+pub mod check;
+pub mod diag;
+pub mod load;
+pub mod model;
+pub mod schema;
+pub mod substitute;
+pub mod validate;
+
+use diag::{Diagnostic, Diagnostics};
+use indexmap::IndexMap;
+use load::{join, kind_of};
+use model::*;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use substitute::{EnvMode, Substituter};
+
+/// A loaded, substituted, typed and validated scenario.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The file as given on the command line.
+    pub file: String,
+    /// The folder the file is in (templates overrides are relative to it).
+    pub dir: PathBuf,
+    pub sha256: String,
+    /// Names of the matrix params, in file order.
+    pub matrix_params: Vec<String>,
+    /// One entry per matrix cell, in file order (the last param varies fastest).
+    pub cells: Vec<Cell>,
+    /// The scenario with params substituted (first cell) and `${env:...}` kept as written.
+    pub display: Value,
+    /// Strings that came from the environment: never printed.
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// The matrix values of this cell, in matrix order.
+    pub values: IndexMap<String, Value>,
+    pub scenario: Scenario,
+}
+
+impl Cell {
+    /// `hot=0.8 workers=8`, or `-` for a scenario without a matrix.
+    pub fn label(&self) -> String {
+        cell_label(&self.values)
+    }
+}
+
+pub fn cell_label(values: &IndexMap<String, Value>) -> String {
+    if values.is_empty() {
+        return "-".to_string();
+    }
+    values.iter().map(|(k, v)| format!("{k}={}", scalar_text(v))).collect::<Vec<_>>().join(" ")
+}
+
+/// A param value as plain text (strings without quotes).
+pub fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Resolved {
+    pub fn first(&self) -> &Scenario {
+        &self.cells[0].scenario
+    }
+}
+
+/// Errors from loading: every diagnostic in the file, sorted by position.
+#[derive(Debug)]
+pub struct LoadError(pub Vec<Diagnostic>);
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Options that come from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--set K=V`
+    pub sets: Vec<String>,
+}
+
+const TOP_FIELDS: &[&str] = &[
+    "version",
+    "name",
+    "description",
+    "seed",
+    "params",
+    "matrix",
+    "backends",
+    "dataset",
+    "setup",
+    "phases",
+    "teardown",
+    "checks",
+    "cost",
+    "templates",
+];
+
+/// Reads, substitutes, types and validates a scenario file.
+pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Resolved, LoadError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        LoadError(vec![Diagnostic { file: file.clone(), line: 1, col: 1, path: String::new(), message: format!("cannot read the file: {e}") }])
+    })?;
+    let env = |name: &str| std::env::var(name).ok();
+    load_bytes(&file, &bytes, opts, &env)
+}
+
+/// Like [`load_file`], from bytes and with an explicit environment.
+pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&str) -> Option<String>) -> Result<Resolved, LoadError> {
+    let mut d = Diagnostics::new(file);
+    let Some(raw) = load::parse(bytes, &mut d) else {
+        return Err(LoadError(d.sorted()));
+    };
+    let Value::Object(top) = &raw else {
+        return Err(LoadError(d.sorted()));
+    };
+    for key in top.keys() {
+        if !TOP_FIELDS.contains(&key.as_str()) {
+            d.at(key.clone(), format!("unknown field `{key}`, expected one of {}", TOP_FIELDS.join(", ")));
+        }
+    }
+    let no_params = IndexMap::new();
+    let mut secrets = Vec::new();
+
+    // params: env substitution only.
+    let mut params: IndexMap<String, Value> = IndexMap::new();
+    match top.get("params") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            let mut s = Substituter::new(&no_params, env, EnvMode::Resolve);
+            for (k, v) in m {
+                let p = join("params", k);
+                if !is_ident(k) {
+                    d.at(&p, format!("expected a param name of letters, digits and _, found {k:?}"));
+                }
+                if v.is_object() || v.is_null() {
+                    d.at(&p, format!("expected a scalar or a list, found {}", kind_of(v)));
+                }
+                params.insert(k.clone(), s.value(v, &p));
+            }
+            report_subst(&mut d, &mut s, &mut secrets);
+        }
+        Some(other) => d.at("params", format!("expected a mapping of param names to values, found {}", kind_of(other))),
+    }
+
+    // matrix: lists of values.
+    let mut matrix: IndexMap<String, Vec<Value>> = IndexMap::new();
+    match top.get("matrix") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            let mut s = Substituter::new(&no_params, env, EnvMode::Resolve);
+            for (k, v) in m {
+                let p = join("matrix", k);
+                match v {
+                    Value::Array(items) if items.is_empty() => d.at(&p, "expected a non-empty list of values, found an empty list"),
+                    Value::Array(items) => {
+                        let vals: Vec<Value> = items.iter().enumerate().map(|(i, x)| s.value(x, &format!("{p}[{i}]"))).collect();
+                        matrix.insert(k.clone(), vals);
+                    }
+                    other => d.at(&p, format!("expected a list of values to sweep, found {}", kind_of(other))),
+                }
+            }
+            report_subst(&mut d, &mut s, &mut secrets);
+        }
+        Some(other) => d.at("matrix", format!("expected a mapping of param names to lists, found {}", kind_of(other))),
+    }
+
+    // --set K=V
+    for set in &opts.sets {
+        let Some((k, v)) = set.split_once('=') else {
+            d.at_pos(1, 1, "", format!("--set {set:?}: expected K=V"));
+            continue;
+        };
+        let k = k.trim();
+        let value = set_value(v);
+        if let Some(m) = matrix.get_mut(k) {
+            *m = vec![value];
+        } else if params.contains_key(k) {
+            params.insert(k.to_string(), value);
+        } else {
+            let known: Vec<&String> = params.keys().chain(matrix.keys()).collect();
+            d.at_pos(1, 1, "", format!("--set {k}=...: unknown param `{k}` (known: {})", join_names(&known)));
+        }
+    }
+
+    // Cells: the cartesian product, last param fastest.
+    let mut cells_values: Vec<IndexMap<String, Value>> = vec![IndexMap::new()];
+    for (k, vals) in &matrix {
+        let mut next = Vec::with_capacity(cells_values.len() * vals.len());
+        for c in &cells_values {
+            for v in vals {
+                let mut c2 = c.clone();
+                c2.insert(k.clone(), v.clone());
+                next.push(c2);
+            }
+        }
+        cells_values = next;
+    }
+    if !d.is_empty() {
+        return Err(LoadError(d.sorted()));
+    }
+
+    let mut cells = Vec::with_capacity(cells_values.len());
+    for values in cells_values {
+        let mut cell_params = params.clone();
+        for (k, v) in &values {
+            cell_params.insert(k.clone(), v.clone());
+        }
+        let mut s = Substituter::new(&cell_params, env, EnvMode::Resolve);
+        let mut subst = serde_json::Map::new();
+        for (k, v) in top {
+            if k != "params" && k != "matrix" {
+                subst.insert(k.clone(), s.value(v, k));
+            }
+        }
+        report_subst(&mut d, &mut s, &mut secrets);
+        if let Some(scenario) = typed(&subst, &params, &matrix, &mut d) {
+            cells.push(Cell { values, scenario });
+        }
+        if !d.is_empty() {
+            // The same mistake would repeat in every cell.
+            break;
+        }
+    }
+    if !d.is_empty() {
+        return Err(LoadError(d.sorted()));
+    }
+    for cell in &cells {
+        validate::validate(&cell.scenario, &cell.values, &mut d);
+    }
+    if let Some(first) = cells.first() {
+        for cell in &cells[1..] {
+            validate::same_outside_phases(&first.scenario, &cell.scenario, &cell.values, &mut d);
+        }
+    }
+    if !d.is_empty() {
+        return Err(LoadError(d.sorted()));
+    }
+
+    // The display form: first cell's params, env kept as written.
+    let mut display_params = params.clone();
+    if let Some(c) = cells.first() {
+        for (k, v) in &c.values {
+            display_params.insert(k.clone(), v.clone());
+        }
+    }
+    let mut s = Substituter::new(&display_params, env, EnvMode::Keep);
+    let mut display = serde_json::Map::new();
+    for (k, v) in top {
+        let v = if k == "params" || k == "matrix" { v.clone() } else { s.value(v, k) };
+        display.insert(k.clone(), v);
+    }
+    if !display.contains_key("params") && !params.is_empty() {
+        display.insert("params".into(), serde_json::to_value(&params).unwrap_or(Value::Null));
+    }
+    let path = Path::new(file);
+    Ok(Resolved {
+        file: file.to_string(),
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        sha256: hex(&Sha256::digest(bytes)),
+        matrix_params: matrix.keys().cloned().collect(),
+        cells,
+        display: Value::Object(display),
+        secrets,
+    })
+}
+
+fn join_names(names: &[&String]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// A `--set` value typed as YAML would type it: `0.5` is a number, `abc` a string.
+fn set_value(text: &str) -> Value {
+    match serde_yaml::from_str::<serde_yaml::Value>(text) {
+        Ok(serde_yaml::Value::Bool(b)) => Value::Bool(b),
+        Ok(serde_yaml::Value::Number(n)) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or_else(|| Value::String(text.to_string()))
+            }
+        }
+        _ => Value::String(text.to_string()),
+    }
+}
+
+fn report_subst(d: &mut Diagnostics, s: &mut Substituter, secrets: &mut Vec<String>) {
+    for (p, m) in s.errors.drain(..) {
+        d.at(p, m);
+    }
+    for sec in s.secrets.drain(..) {
+        if !secrets.contains(&sec) {
+            secrets.push(sec);
+        }
+    }
+}
+
+pub fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Deserializes `v` as `T`, recording a located error on failure.
+fn de<T: DeserializeOwned>(v: &Value, path: &str, d: &mut Diagnostics) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(v) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let mut p = path.to_string();
+            for seg in e.path().iter() {
+                match seg {
+                    serde_path_to_error::Segment::Seq { index } => p.push_str(&format!("[{index}]")),
+                    serde_path_to_error::Segment::Map { key } | serde_path_to_error::Segment::Enum { variant: key } => {
+                        p = join(&p, key)
+                    }
+                    serde_path_to_error::Segment::Unknown => {}
+                }
+            }
+            let msg = humanize(&e.into_inner().to_string());
+            d.at(p, msg);
+            None
+        }
+    }
+}
+
+/// serde's messages, said the way this tool says them.
+fn humanize(msg: &str) -> String {
+    let msg = msg.trim();
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            return format!("expected {expected}, found {found}");
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("invalid value: ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            return format!("expected {expected}, found {found}");
+        }
+    }
+    if msg.starts_with("data did not match any variant of untagged enum") {
+        return format!("expected one of the accepted forms ({})", untagged_hint(msg));
+    }
+    msg.to_string()
+}
+
+fn untagged_hint(msg: &str) -> &'static str {
+    if msg.contains("Latency") {
+        "a duration such as 2ms, or { median: 2ms, p99: 10ms }"
+    } else if msg.contains("Features") {
+        "a number of features, or a list of { name, type }"
+    } else if msg.contains("Billing") {
+        "on_demand, or { provisioned: { rcu, wcu } }"
+    } else if msg.contains("Pricing") {
+        "a preset name, or a mapping of price names to numbers"
+    } else if msg.contains("Check") {
+        "\"METRIC OP NUMBER\", or { expr, backend?, phase?, <matrix param>? }"
+    } else {
+        "see the schema"
+    }
+}
+
+fn get<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a Value> {
+    m.get(k).filter(|v| !v.is_null())
+}
+
+/// Builds a typed scenario section by section, so that one bad section does
+/// not hide problems in the others.
+fn typed(
+    m: &serde_json::Map<String, Value>,
+    params: &IndexMap<String, Value>,
+    matrix: &IndexMap<String, Vec<Value>>,
+    d: &mut Diagnostics,
+) -> Option<Scenario> {
+    let mut ok = true;
+    let mut req = |name: &str, d: &mut Diagnostics| -> Option<Value> {
+        match get(m, name) {
+            Some(v) => Some(v.clone()),
+            None => {
+                d.at_pos(1, 1, "", format!("missing field `{name}`"));
+                ok = false;
+                None
+            }
+        }
+    };
+    let version = req("version", d).and_then(|v| de::<u32>(&v, "version", d));
+    let name = req("name", d).and_then(|v| de::<String>(&v, "name", d));
+    let backends_v = req("backends", d);
+    let dataset_v = req("dataset", d);
+    let phases_v = req("phases", d);
+
+    let description = get(m, "description").and_then(|v| de::<String>(v, "description", d));
+    let seed = match get(m, "seed") {
+        Some(v) => de::<u64>(v, "seed", d),
+        None => Some(1),
+    };
+    let templates = get(m, "templates").and_then(|v| de::<String>(v, "templates", d));
+    let cost = get(m, "cost").and_then(|v| de::<CostConfig>(v, "cost", d));
+
+    let mut backends = IndexMap::new();
+    if let Some(v) = &backends_v {
+        match v {
+            Value::Object(bm) => {
+                for (bname, bv) in bm {
+                    if let Some(b) = backend(bv, &join("backends", bname), d) {
+                        backends.insert(bname.clone(), b);
+                    }
+                }
+            }
+            other => d.at("backends", format!("expected a mapping of backend names to settings, found {}", kind_of(other))),
+        }
+    }
+    let dataset = dataset_v.as_ref().and_then(|v| dataset(v, d));
+    let setup = list::<Step>(m, "setup", d);
+    let teardown = list::<Step>(m, "teardown", d);
+    let checks = list::<Check>(m, "checks", d);
+    let phases = phases_v.as_ref().map(|_| list::<Phase>(m, "phases", d)).unwrap_or_default();
+
+    if !d.is_empty() || !ok {
+        return None;
+    }
+    Some(Scenario {
+        version: version?,
+        name: name?,
+        description,
+        seed: seed?,
+        params: params.clone(),
+        matrix: matrix.clone(),
+        backends,
+        dataset: dataset?,
+        setup,
+        phases,
+        teardown,
+        checks,
+        cost,
+        templates,
+    })
+}
+
+fn list<T: DeserializeOwned>(m: &serde_json::Map<String, Value>, name: &str, d: &mut Diagnostics) -> Vec<T> {
+    match get(m, name) {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.iter().enumerate().filter_map(|(i, v)| de::<T>(v, &format!("{name}[{i}]"), d)).collect(),
+        Some(other) => {
+            d.at(name, format!("expected a list, found {}", kind_of(other)));
+            Vec::new()
+        }
+    }
+}
+
+fn dataset(v: &Value, d: &mut Diagnostics) -> Option<Dataset> {
+    let Value::Object(m) = v else {
+        d.at("dataset", format!("expected a mapping with entities and tables, found {}", kind_of(v)));
+        return None;
+    };
+    for k in m.keys() {
+        if k != "entities" && k != "tables" {
+            d.at(join("dataset", k), format!("unknown field `{k}`, expected `entities` or `tables`"));
+        }
+    }
+    let mut entities = IndexMap::new();
+    match get(m, "entities") {
+        Some(Value::Object(em)) => {
+            for (name, ev) in em {
+                if let Some(e) = de::<Entity>(ev, &format!("dataset.entities.{name}"), d) {
+                    entities.insert(name.clone(), e);
+                }
+            }
+        }
+        Some(other) => d.at("dataset.entities", format!("expected a mapping of entity names, found {}", kind_of(other))),
+        None => d.at("dataset", "missing field `entities`"),
+    }
+    let tables = match get(m, "tables") {
+        Some(Value::Array(items)) => {
+            items.iter().enumerate().filter_map(|(i, tv)| de::<TableSpec>(tv, &format!("dataset.tables[{i}]"), d)).collect()
+        }
+        Some(other) => {
+            d.at("dataset.tables", format!("expected a list of tables, found {}", kind_of(other)));
+            Vec::new()
+        }
+        None => {
+            d.at("dataset", "missing field `tables`");
+            Vec::new()
+        }
+    };
+    Some(Dataset { entities, tables })
+}
+
+fn backend(v: &Value, path: &str, d: &mut Diagnostics) -> Option<BackendConfig> {
+    let Value::Object(m) = v else {
+        d.at(path, format!("expected a mapping with `kind`, found {}", kind_of(v)));
+        return None;
+    };
+    let kinds = Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
+    let kind = match m.get("kind") {
+        Some(Value::String(k)) => k.clone(),
+        Some(other) => {
+            d.at(join(path, "kind"), format!("expected one of {kinds}, found {}", kind_of(other)));
+            return None;
+        }
+        None => {
+            d.at(path, format!("missing field `kind` (one of {kinds})"));
+            return None;
+        }
+    };
+    let mut rest = m.clone();
+    rest.remove("kind");
+    let rest = Value::Object(rest);
+    Some(match kind.as_str() {
+        "sqlite" => BackendConfig::Sqlite(de(&rest, path, d)?),
+        "postgres" => BackendConfig::Postgres(de(&rest, path, d)?),
+        "mysql" => BackendConfig::Mysql(de(&rest, path, d)?),
+        "dynamodb" => BackendConfig::Dynamodb(de(&rest, path, d)?),
+        "cosmos" => BackendConfig::Cosmos(de(&rest, path, d)?),
+        "noop" => BackendConfig::Noop(de(&rest, path, d)?),
+        other => {
+            d.at(join(path, "kind"), format!("expected one of {kinds}, found {other:?}"));
+            return None;
+        }
+    })
+}

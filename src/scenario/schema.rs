@@ -1,0 +1,90 @@
+//! The published JSON schema, generated from the model types.
+//!
+//! Every non-string scalar (and every enum of strings) also accepts a
+//! `${...}` placeholder, so that an editor validates a raw scenario file.
+
+use super::model::Scenario;
+use serde_json::{json, Map, Value};
+
+const PLACEHOLDER: &str = "#/$defs/Placeholder";
+
+/// The schema as pretty JSON with a trailing newline: the bytes of `schemas/scenario.schema.json`.
+pub fn schema_json() -> String {
+    let mut v = schema_value();
+    sort_defs(&mut v);
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+pub fn schema_value() -> Value {
+    let schema = schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<Scenario>();
+    let mut v = schema.to_value();
+    allow_placeholders(&mut v);
+    if let Value::Object(root) = &mut v {
+        root.insert("$id".into(), json!("https://benchplan.dev/schemas/scenario.schema.json"));
+        root.insert("title".into(), json!("benchplan scenario, format version 1"));
+        let defs = root.entry("$defs").or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(defs) = defs {
+            defs.insert(
+                "Placeholder".into(),
+                json!({
+                    "type": "string",
+                    "pattern": r"^\s*\$\{[^}]+\}\s*$",
+                    "description": "A ${param} or ${env:NAME} placeholder, substituted before validation."
+                }),
+            );
+        }
+    }
+    v
+}
+
+fn sort_defs(v: &mut Value) {
+    if let Some(Value::Object(defs)) = v.get_mut("$defs") {
+        let mut entries: Vec<(String, Value)> = std::mem::take(defs).into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        defs.extend(entries);
+    }
+}
+
+fn is_scalar_schema(m: &Map<String, Value>) -> bool {
+    let scalar = |t: &str| matches!(t, "integer" | "number" | "boolean");
+    match m.get("type") {
+        Some(Value::String(t)) if scalar(t) => true,
+        Some(Value::String(t)) if t == "string" => m.contains_key("enum") || m.contains_key("const") || m.contains_key("pattern"),
+        Some(Value::Array(ts)) => ts.iter().any(|t| t.as_str().is_some_and(scalar)),
+        None => m.contains_key("enum") || m.contains_key("const"),
+        _ => false,
+    }
+}
+
+/// Wraps every scalar schema in `anyOf: [original, Placeholder]`.
+fn allow_placeholders(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                // Property names and the like are not values.
+                if k == "propertyNames" {
+                    continue;
+                }
+                allow_placeholders(child);
+            }
+            if is_scalar_schema(m) {
+                let orig = std::mem::take(m);
+                let mut outer = Map::new();
+                let mut inner = Map::new();
+                for (k, val) in orig {
+                    if matches!(k.as_str(), "description" | "default" | "title" | "examples") {
+                        outer.insert(k, val);
+                    } else {
+                        inner.insert(k, val);
+                    }
+                }
+                outer.insert("anyOf".into(), json!([Value::Object(inner), {"$ref": PLACEHOLDER}]));
+                *m = outer;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(allow_placeholders),
+        _ => {}
+    }
+}

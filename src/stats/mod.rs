@@ -1,0 +1,285 @@
+//! Latency statistics. Each worker owns a [`Recorder`] (HDR histograms and
+//! counters, no locks, no allocation per request); recorders are merged when
+//! the phase ends, and per second through the [`timeseries`] aggregator.
+
+pub mod timeseries;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use timeseries::SecondSender;
+
+/// Highest recordable latency: one hour, in nanoseconds.
+pub const MAX_NS: u64 = 3_600_000_000_000;
+
+pub fn new_hist() -> Histogram<u64> {
+    // Bounds are constants that hdrhistogram accepts; cannot fail.
+    #[allow(clippy::unwrap_used)]
+    Histogram::new_with_bounds(1, MAX_NS, 3).unwrap()
+}
+
+/// A coarser histogram for per-second percentiles.
+pub fn new_second_hist() -> Histogram<u64> {
+    #[allow(clippy::unwrap_used)]
+    Histogram::new_with_bounds(1, MAX_NS, 2).unwrap()
+}
+
+/// Segments of requests by how many of their entities drew a hot key.
+pub const SEGMENTS: [&str; 3] = ["cold", "mixed", "hot"];
+
+/// Kinds of failed requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Timeout,
+    Connection,
+    Throttled,
+    NotFound,
+    Query,
+    Other,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 6] =
+        [ErrorKind::Timeout, ErrorKind::Connection, ErrorKind::Throttled, ErrorKind::NotFound, ErrorKind::Query, ErrorKind::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connection => "connection",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Query => "query",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+/// A failed request.
+#[derive(Debug, Clone)]
+pub struct OpError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl OpError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        OpError { kind, message: message.into() }
+    }
+}
+
+/// Error examples kept per worker and kind.
+const EXAMPLES_PER_KIND: usize = 3;
+
+/// One worker's measurements for one phase.
+pub struct Recorder {
+    /// Response time by segment (from the intended start in open loop).
+    pub response: [Option<Histogram<u64>>; 3],
+    /// Service time by segment (open loop only; in closed loop it equals response time).
+    pub service: [Option<Histogram<u64>>; 3],
+    pub open_loop: bool,
+    pub ok: u64,
+    pub errors: [u64; 6],
+    pub examples: Vec<(ErrorKind, String)>,
+    pub late: u64,
+    pub rows: u64,
+    second: timeseries::SecondAcc,
+    tx: Option<SecondSender>,
+}
+
+impl Recorder {
+    pub fn new(open_loop: bool, tx: Option<SecondSender>) -> Self {
+        Recorder {
+            response: [None, None, None],
+            service: [None, None, None],
+            open_loop,
+            ok: 0,
+            errors: [0; 6],
+            examples: Vec::new(),
+            late: 0,
+            rows: 0,
+            second: timeseries::SecondAcc::new(),
+            tx,
+        }
+    }
+
+    /// Records a successful request. `second` is whole seconds since the phase start.
+    #[inline]
+    pub fn ok(&mut self, segment: usize, response_ns: u64, service_ns: u64, rows: u32, second: u64) {
+        let v = response_ns.clamp(1, MAX_NS);
+        self.response[segment].get_or_insert_with(new_hist).saturating_record(v);
+        if self.open_loop {
+            self.service[segment].get_or_insert_with(new_hist).saturating_record(service_ns.clamp(1, MAX_NS));
+        }
+        self.ok += 1;
+        self.rows += u64::from(rows);
+        self.roll(second);
+        self.second.record(v);
+    }
+
+    /// Records a failed request.
+    pub fn error(&mut self, e: &OpError, second: u64) {
+        self.errors[e.kind as usize] += 1;
+        if self.examples.iter().filter(|(k, _)| *k == e.kind).count() < EXAMPLES_PER_KIND {
+            self.examples.push((e.kind, e.message.clone()));
+        }
+        self.roll(second);
+        self.second.errors += 1;
+    }
+
+    #[inline]
+    fn roll(&mut self, second: u64) {
+        if second != self.second.index {
+            self.second.flush(self.tx.as_ref());
+            self.second.index = second;
+        }
+    }
+
+    /// Sends the last partial second; call once when the worker stops.
+    pub fn finish(&mut self) {
+        self.second.flush(self.tx.as_ref());
+        if let Some(tx) = self.tx.take() {
+            tx.done();
+        }
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+}
+
+/// Merged measurements of one phase (all workers).
+#[derive(Debug, Clone)]
+pub struct PhaseStats {
+    pub response: [Option<Histogram<u64>>; 3],
+    pub service: [Option<Histogram<u64>>; 3],
+    pub open_loop: bool,
+    pub ok: u64,
+    pub errors: [u64; 6],
+    pub examples: Vec<(ErrorKind, String)>,
+    pub late: u64,
+    pub rows: u64,
+}
+
+fn merge_into(dst: &mut Option<Histogram<u64>>, src: &Option<Histogram<u64>>) {
+    if let Some(s) = src {
+        // Both have the same bounds, so adding cannot fail.
+        let _ = dst.get_or_insert_with(new_hist).add(s);
+    }
+}
+
+impl PhaseStats {
+    pub fn merge(recorders: &[Recorder]) -> Self {
+        let mut out = PhaseStats {
+            response: [None, None, None],
+            service: [None, None, None],
+            open_loop: recorders.first().is_some_and(|r| r.open_loop),
+            ok: 0,
+            errors: [0; 6],
+            examples: Vec::new(),
+            late: 0,
+            rows: 0,
+        };
+        for r in recorders {
+            for s in 0..3 {
+                merge_into(&mut out.response[s], &r.response[s]);
+                merge_into(&mut out.service[s], &r.service[s]);
+            }
+            out.ok += r.ok;
+            for k in 0..6 {
+                out.errors[k] += r.errors[k];
+            }
+            for ex in &r.examples {
+                if out.examples.iter().filter(|(k, _)| *k == ex.0).count() < EXAMPLES_PER_KIND && !out.examples.contains(ex) {
+                    out.examples.push(ex.clone());
+                }
+            }
+            out.late += r.late;
+            out.rows += r.rows;
+        }
+        out
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    /// All segments together.
+    pub fn overall(&self, service: bool) -> Histogram<u64> {
+        let mut h = new_hist();
+        let src = if service { &self.service } else { &self.response };
+        for s in src.iter().flatten() {
+            let _ = h.add(s);
+        }
+        h
+    }
+}
+
+/// The latency columns of a result row, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub mean_ms: f64,
+    pub stddev_ms: f64,
+    pub cv: f64,
+    pub min_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+}
+
+const NS_PER_MS: f64 = 1_000_000.0;
+
+impl Latency {
+    pub fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Latency::default();
+        }
+        let ms = |ns: u64| ns as f64 / NS_PER_MS;
+        let mean = h.mean() / NS_PER_MS;
+        let stddev = h.stdev() / NS_PER_MS;
+        Latency {
+            mean_ms: mean,
+            stddev_ms: stddev,
+            cv: if mean > 0.0 { stddev / mean } else { 0.0 },
+            min_ms: ms(h.min()),
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p90_ms: ms(h.value_at_quantile(0.90)),
+            p95_ms: ms(h.value_at_quantile(0.95)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            p999_ms: ms(h.value_at_quantile(0.999)),
+            max_ms: ms(h.max()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_adds_workers_and_segments() {
+        let mut a = Recorder::new(false, None);
+        let mut b = Recorder::new(false, None);
+        for i in 1..=1000u64 {
+            a.ok(0, i * 1_000_000, i * 1_000_000, 1, 0);
+        }
+        for _ in 0..1000 {
+            b.ok(2, 5_000_000, 5_000_000, 2, 0);
+        }
+        b.error(&OpError::new(ErrorKind::Timeout, "t"), 0);
+        let m = PhaseStats::merge(&[a, b]);
+        assert_eq!(m.ok, 2000);
+        assert_eq!(m.rows, 3000);
+        assert_eq!(m.error_count(), 1);
+        assert_eq!(m.errors[ErrorKind::Timeout as usize], 1);
+        let l = Latency::of(&m.overall(false));
+        assert!((l.p50_ms - 5.0).abs() < 0.01, "{l:?}");
+        assert!((l.max_ms - 1000.0).abs() / 1000.0 < 0.001, "{l:?}");
+        assert!(l.min_ms <= l.p50_ms && l.p50_ms <= l.p99_ms && l.p99_ms <= l.max_ms);
+        let cold = Latency::of(m.response[0].as_ref().unwrap());
+        assert!((cold.p99_ms - 990.0).abs() / 990.0 < 0.002, "{cold:?}");
+        assert!((cold.mean_ms - 500.5).abs() < 1.0);
+    }
+}

@@ -1,0 +1,196 @@
+//! Per-second statistics. Each worker accumulates the current second in its
+//! own histogram and hands it to an aggregator thread when the second rolls
+//! over (once a second, not once a request). The aggregator merges workers'
+//! seconds and keeps only seconds that some worker may still report.
+
+use super::{new_second_hist, NS_PER_MS};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+/// One second of one phase, all workers merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TsPoint {
+    pub second: u64,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+enum Msg {
+    Second { worker: usize, second: u64, hist: Option<Histogram<u64>>, ok: u64, errors: u64 },
+    Done { worker: usize },
+}
+
+/// A worker's handle to the aggregator.
+pub struct SecondSender {
+    worker: usize,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl SecondSender {
+    pub fn done(&self) {
+        let _ = self.tx.send(Msg::Done { worker: self.worker });
+    }
+}
+
+/// The second a worker is filling.
+pub struct SecondAcc {
+    pub index: u64,
+    hist: Option<Histogram<u64>>,
+    ok: u64,
+    pub errors: u64,
+}
+
+impl SecondAcc {
+    pub fn new() -> Self {
+        SecondAcc { index: 0, hist: None, ok: 0, errors: 0 }
+    }
+
+    #[inline]
+    pub fn record(&mut self, v: u64) {
+        self.hist.get_or_insert_with(new_second_hist).saturating_record(v);
+        self.ok += 1;
+    }
+
+    pub fn flush(&mut self, tx: Option<&SecondSender>) {
+        if self.ok + self.errors == 0 {
+            return;
+        }
+        if let Some(tx) = tx {
+            let _ = tx.tx.send(Msg::Second { worker: tx.worker, second: self.index, hist: self.hist.take(), ok: self.ok, errors: self.errors });
+        }
+        self.hist = None;
+        self.ok = 0;
+        self.errors = 0;
+    }
+}
+
+impl Default for SecondAcc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the progress display reads while a phase runs.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// P99 of the last complete second, in nanoseconds.
+    pub p99_ns: AtomicU64,
+}
+
+/// The aggregator: a thread that merges workers' seconds.
+pub struct Aggregator {
+    tx: mpsc::Sender<Msg>,
+    handle: std::thread::JoinHandle<Vec<TsPoint>>,
+    pub live: Arc<Live>,
+}
+
+impl Aggregator {
+    pub fn start(workers: usize) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let live = Arc::new(Live::default());
+        let l2 = live.clone();
+        let handle = std::thread::Builder::new().name("timeseries".into()).spawn(move || aggregate(rx, workers, &l2))?;
+        Ok(Aggregator { tx, handle, live })
+    }
+
+    pub fn sender(&self, worker: usize) -> SecondSender {
+        SecondSender { worker, tx: self.tx.clone() }
+    }
+
+    /// Waits for every worker's last second and returns the series.
+    pub fn finish(self) -> Vec<TsPoint> {
+        drop(self.tx);
+        self.handle.join().unwrap_or_default()
+    }
+}
+
+fn point(second: u64, h: &Option<Histogram<u64>>, ok: u64, errors: u64) -> TsPoint {
+    let q = |p: f64| h.as_ref().map(|h| h.value_at_quantile(p) as f64 / NS_PER_MS).unwrap_or(0.0);
+    TsPoint { second, requests: ok + errors, errors, p50_ms: q(0.5), p99_ms: q(0.99) }
+}
+
+fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live) -> Vec<TsPoint> {
+    let mut pending: BTreeMap<u64, (Option<Histogram<u64>>, u64, u64)> = BTreeMap::new();
+    // Latest second each worker reported; u64::MAX once done.
+    let mut last: Vec<Option<u64>> = vec![None; workers];
+    let mut out = Vec::new();
+    let finalize = |pending: &mut BTreeMap<u64, (Option<Histogram<u64>>, u64, u64)>, below: u64, out: &mut Vec<TsPoint>| {
+        while let Some((&s, _)) = pending.first_key_value() {
+            if s >= below {
+                break;
+            }
+            if let Some((s, (h, ok, errors))) = pending.pop_first() {
+                let p = point(s, &h, ok, errors);
+                live.p99_ns.store((p.p99_ms * NS_PER_MS) as u64, Ordering::Relaxed);
+                out.push(p);
+            }
+        }
+    };
+    while let Ok(msg) = rx.recv() {
+        match msg {
+            Msg::Second { worker, second, hist, ok, errors } => {
+                let e = pending.entry(second).or_insert((None, 0, 0));
+                if let Some(h) = hist {
+                    match &mut e.0 {
+                        Some(acc) => {
+                            let _ = acc.add(&h);
+                        }
+                        None => e.0 = Some(h),
+                    }
+                }
+                e.1 += ok;
+                e.2 += errors;
+                if let Some(l) = last.get_mut(worker) {
+                    *l = Some(l.map_or(second, |x| x.max(second)));
+                }
+            }
+            Msg::Done { worker } => {
+                if let Some(l) = last.get_mut(worker) {
+                    *l = Some(u64::MAX);
+                }
+            }
+        }
+        // A second is complete once every worker has reported a later one.
+        let below = last.iter().map(|l| l.unwrap_or(0)).min().unwrap_or(0);
+        finalize(&mut pending, below, &mut out);
+    }
+    finalize(&mut pending, u64::MAX, &mut out);
+    out.sort_by_key(|p| p.second);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Recorder;
+
+    #[test]
+    fn seconds_from_all_workers_are_merged() {
+        let agg = Aggregator::start(2).unwrap();
+        let mut a = Recorder::new(false, Some(agg.sender(0)));
+        let mut b = Recorder::new(false, Some(agg.sender(1)));
+        for s in 0..3u64 {
+            for _ in 0..10 {
+                a.ok(0, 1_000_000, 1_000_000, 1, s);
+                b.ok(0, 3_000_000, 3_000_000, 1, s);
+            }
+        }
+        b.error(&crate::stats::OpError::new(crate::stats::ErrorKind::Query, "x"), 2);
+        a.finish();
+        b.finish();
+        let ts = agg.finish();
+        assert_eq!(ts.len(), 3);
+        assert_eq!(ts.iter().map(|p| p.second).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(ts[0].requests, 20);
+        assert_eq!(ts[2].requests, 21);
+        assert_eq!(ts[2].errors, 1);
+        assert!((ts[1].p99_ms - 3.0).abs() < 0.05, "{:?}", ts[1]);
+        assert!((ts[1].p50_ms - 1.0).abs() < 0.05, "{:?}", ts[1]);
+    }
+}
