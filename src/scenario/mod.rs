@@ -217,9 +217,6 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
         }
         cells_values = next;
     }
-    if !d.is_empty() {
-        return Err(LoadError(d.sorted()));
-    }
 
     let mut cells = Vec::with_capacity(cells_values.len());
     for values in cells_values {
@@ -235,16 +232,27 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
             }
         }
         report_subst(&mut d, &mut s, &mut secrets);
-        if let Some(scenario) = typed(&subst, &params, &matrix, &mut d) {
+        let before = d.items.len();
+        let (scenario, failed) = typed(&subst, &params, &matrix, &mut d);
+        if d.items.len() > before || !d.is_empty() {
+            // Check the meaning of what did parse, without echoing the
+            // consequences of what did not; then stop: the same mistakes
+            // would repeat in every cell.
+            if let Some(sc) = scenario {
+                let mut sem = Diagnostics::new(file);
+                sem.locations = d.locations.clone();
+                validate::validate(&sc, &values, &mut sem);
+                for item in sem.items {
+                    if !failed.hides(&item.path, &item.message) {
+                        d.items.push(item);
+                    }
+                }
+            }
+            return Err(LoadError(d.sorted()));
+        }
+        if let Some(scenario) = scenario {
             cells.push(Cell { values, scenario });
         }
-        if !d.is_empty() {
-            // The same mistake would repeat in every cell.
-            break;
-        }
-    }
-    if !d.is_empty() {
-        return Err(LoadError(d.sorted()));
     }
     for cell in &cells {
         validate::validate(&cell.scenario, &cell.values, &mut d);
@@ -254,7 +262,7 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
             validate::same_outside_phases(&first.scenario, &cell.scenario, &cell.values, &mut d);
         }
     }
-    if !d.is_empty() {
+    if !d.is_empty() || cells.is_empty() {
         return Err(LoadError(d.sorted()));
     }
 
@@ -392,91 +400,149 @@ fn get<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a Value> 
     m.get(k).filter(|v| !v.is_null())
 }
 
+/// What failed to parse: meaning checks below these paths, or about these
+/// names, would only repeat the first error.
+#[derive(Default)]
+struct Failed {
+    prefixes: Vec<String>,
+    /// Paths whose own (not nested) problems are hidden, e.g. "no backend" when one failed.
+    exact: Vec<String>,
+    names: Vec<String>,
+}
+
+impl Failed {
+    fn hides(&self, path: &str, message: &str) -> bool {
+        self.exact.iter().any(|p| p == path)
+            || self.prefixes.iter().any(|p| {
+            path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}["))
+        }) || self.names.iter().any(|n| message.contains(&format!("`{n}`")))
+    }
+}
+
 /// Builds a typed scenario section by section, so that one bad section does
-/// not hide problems in the others.
+/// not hide problems in the others. Returns `None` only when a required
+/// section is missing altogether.
 fn typed(
     m: &serde_json::Map<String, Value>,
     params: &IndexMap<String, Value>,
     matrix: &IndexMap<String, Vec<Value>>,
     d: &mut Diagnostics,
-) -> Option<Scenario> {
-    let mut ok = true;
-    let mut req = |name: &str, d: &mut Diagnostics| -> Option<Value> {
-        match get(m, name) {
-            Some(v) => Some(v.clone()),
-            None => {
-                d.at_pos(1, 1, "", format!("missing field `{name}`"));
-                ok = false;
-                None
-            }
+) -> (Option<Scenario>, Failed) {
+    let mut failed = Failed::default();
+    let mut missing = false;
+    for name in ["version", "name", "backends", "dataset", "phases"] {
+        if get(m, name).is_none() {
+            d.at_pos(1, 1, "", format!("missing field `{name}`"));
+            missing = true;
         }
-    };
-    let version = req("version", d).and_then(|v| de::<u32>(&v, "version", d));
-    let name = req("name", d).and_then(|v| de::<String>(&v, "name", d));
-    let backends_v = req("backends", d);
-    let dataset_v = req("dataset", d);
-    let phases_v = req("phases", d);
-
+    }
+    let version = get(m, "version").and_then(|v| de::<u32>(v, "version", d));
+    let name = get(m, "name").and_then(|v| de::<String>(v, "name", d));
+    if version.is_none() {
+        failed.prefixes.push("version".into());
+    }
+    if name.is_none() {
+        failed.prefixes.push("name".into());
+    }
     let description = get(m, "description").and_then(|v| de::<String>(v, "description", d));
     let seed = match get(m, "seed") {
-        Some(v) => de::<u64>(v, "seed", d),
-        None => Some(1),
+        Some(v) => de::<u64>(v, "seed", d).unwrap_or(1),
+        None => 1,
     };
     let templates = get(m, "templates").and_then(|v| de::<String>(v, "templates", d));
     let cost = get(m, "cost").and_then(|v| de::<CostConfig>(v, "cost", d));
 
     let mut backends = IndexMap::new();
-    if let Some(v) = &backends_v {
-        match v {
-            Value::Object(bm) => {
-                for (bname, bv) in bm {
-                    if let Some(b) = backend(bv, &join("backends", bname), d) {
+    match get(m, "backends") {
+        Some(Value::Object(bm)) => {
+            for (bname, bv) in bm {
+                match backend(bv, &join("backends", bname), d) {
+                    Some(b) => {
                         backends.insert(bname.clone(), b);
+                    }
+                    None => {
+                        failed.names.push(bname.clone());
+                        failed.exact.push("backends".into());
                     }
                 }
             }
-            other => d.at("backends", format!("expected a mapping of backend names to settings, found {}", kind_of(other))),
         }
+        Some(other) => {
+            d.at("backends", format!("expected a mapping of backend names to settings, found {}", kind_of(other)));
+            failed.prefixes.push("backends".into());
+            failed.prefixes.push("checks".into());
+        }
+        None => failed.prefixes.push("backends".into()),
     }
-    let dataset = dataset_v.as_ref().and_then(|v| dataset(v, d));
-    let setup = list::<Step>(m, "setup", d);
-    let teardown = list::<Step>(m, "teardown", d);
-    let checks = list::<Check>(m, "checks", d);
-    let phases = phases_v.as_ref().map(|_| list::<Phase>(m, "phases", d)).unwrap_or_default();
-
-    if !d.is_empty() || !ok {
-        return None;
+    let dataset = match get(m, "dataset") {
+        Some(v) => dataset(v, d, &mut failed),
+        None => None,
+    };
+    if dataset.is_none() {
+        failed.prefixes.push("dataset".into());
+        failed.prefixes.push("phases".into());
     }
-    Some(Scenario {
-        version: version?,
-        name: name?,
-        description,
-        seed: seed?,
-        params: params.clone(),
-        matrix: matrix.clone(),
-        backends,
-        dataset: dataset?,
-        setup,
-        phases,
-        teardown,
-        checks,
-        cost,
-        templates,
-    })
+    let setup = list::<Step>(m, "setup", d, &mut failed, || Step::Drop(DropStep {}));
+    let teardown = list::<Step>(m, "teardown", d, &mut failed, || Step::Drop(DropStep {}));
+    let checks = list::<Check>(m, "checks", d, &mut failed, || Check::Expr("error_rate >= 0".into()));
+    let phases = list::<Phase>(m, "phases", d, &mut failed, || {
+        Phase::Run(PhaseSpec { requests: Some(1), ..Default::default() })
+    });
+    if missing {
+        return (None, failed);
+    }
+    (
+        Some(Scenario {
+            version: version.unwrap_or(1),
+            name: name.unwrap_or_else(|| "x".into()),
+            description,
+            seed,
+            params: params.clone(),
+            matrix: matrix.clone(),
+            backends,
+            dataset: dataset.unwrap_or(Dataset { entities: IndexMap::new(), tables: Vec::new() }),
+            setup,
+            phases,
+            teardown,
+            checks,
+            cost,
+            templates,
+        }),
+        failed,
+    )
 }
 
-fn list<T: DeserializeOwned>(m: &serde_json::Map<String, Value>, name: &str, d: &mut Diagnostics) -> Vec<T> {
+/// A list section; an element that does not parse is replaced by `placeholder`
+/// (so later indices keep their paths) and its path is remembered.
+fn list<T: DeserializeOwned>(
+    m: &serde_json::Map<String, Value>,
+    name: &str,
+    d: &mut Diagnostics,
+    failed: &mut Failed,
+    placeholder: impl Fn() -> T,
+) -> Vec<T> {
     match get(m, name) {
         None => Vec::new(),
-        Some(Value::Array(items)) => items.iter().enumerate().filter_map(|(i, v)| de::<T>(v, &format!("{name}[{i}]"), d)).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let p = format!("{name}[{i}]");
+                de::<T>(v, &p, d).unwrap_or_else(|| {
+                    failed.prefixes.push(p);
+                    placeholder()
+                })
+            })
+            .collect(),
         Some(other) => {
             d.at(name, format!("expected a list, found {}", kind_of(other)));
+            failed.prefixes.push(name.to_string());
             Vec::new()
         }
     }
 }
 
-fn dataset(v: &Value, d: &mut Diagnostics) -> Option<Dataset> {
+fn dataset(v: &Value, d: &mut Diagnostics, failed: &mut Failed) -> Option<Dataset> {
     let Value::Object(m) = v else {
         d.at("dataset", format!("expected a mapping with entities and tables, found {}", kind_of(v)));
         return None;
@@ -490,8 +556,14 @@ fn dataset(v: &Value, d: &mut Diagnostics) -> Option<Dataset> {
     match get(m, "entities") {
         Some(Value::Object(em)) => {
             for (name, ev) in em {
-                if let Some(e) = de::<Entity>(ev, &format!("dataset.entities.{name}"), d) {
-                    entities.insert(name.clone(), e);
+                match de::<Entity>(ev, &format!("dataset.entities.{name}"), d) {
+                    Some(e) => {
+                        entities.insert(name.clone(), e);
+                    }
+                    None => {
+                        failed.names.push(name.clone());
+                        failed.exact.push("dataset.entities".into());
+                    }
                 }
             }
         }
@@ -499,9 +571,21 @@ fn dataset(v: &Value, d: &mut Diagnostics) -> Option<Dataset> {
         None => d.at("dataset", "missing field `entities`"),
     }
     let tables = match get(m, "tables") {
-        Some(Value::Array(items)) => {
-            items.iter().enumerate().filter_map(|(i, tv)| de::<TableSpec>(tv, &format!("dataset.tables[{i}]"), d)).collect()
-        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, tv)| {
+                let p = format!("dataset.tables[{i}]");
+                let t = de::<TableSpec>(tv, &p, d);
+                if t.is_none() {
+                    failed.prefixes.push(p);
+                    if let Some(n) = tv.get("name").and_then(Value::as_str) {
+                        failed.names.push(n.to_string());
+                    }
+                }
+                t
+            })
+            .collect(),
         Some(other) => {
             d.at("dataset.tables", format!("expected a list of tables, found {}", kind_of(other)));
             Vec::new()
