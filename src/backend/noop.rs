@@ -7,7 +7,7 @@ use super::{Backend, BackendError, Ctx};
 use crate::clock::sleep_until_precise;
 use crate::dataset::mix64;
 use crate::scenario::model::{CreateStep, Latency, LoadStep, NoopConfig, StatementOp};
-use crate::stats::OpError;
+use crate::stats::{ErrorKind, OpError};
 use crate::workload::dist::Rng;
 use crate::workload::{OpKind, OpSpec, Request};
 use indicatif::ProgressBar;
@@ -28,6 +28,7 @@ pub struct NoopBackend {
     /// The base instant the phase start offsets are measured from.
     epoch: Instant,
     phase_start_ns: AtomicU64,
+    fail: f64,
 }
 
 /// z such that P(Z < z) = 0.99 for a standard normal Z.
@@ -45,7 +46,7 @@ impl NoopBackend {
                 Service::LogNormal { mu, sigma }
             }
         };
-        NoopBackend { service, stall: c.stall.as_ref().map(|s| (s.at.0, s.for_.0)), epoch: Instant::now(), phase_start_ns: AtomicU64::new(0) }
+        NoopBackend { service, stall: c.stall.as_ref().map(|s| (s.at.0, s.for_.0)), epoch: Instant::now(), phase_start_ns: AtomicU64::new(0), fail: c.fail.unwrap_or(0.0) }
     }
 
     fn service_time(&self, req: &Request) -> Option<Duration> {
@@ -110,6 +111,9 @@ impl Backend for NoopBackend {
         }
         if let Some(d) = self.service_time(req) {
             sleep_until_precise(Instant::now() + d).await;
+        }
+        if self.fail > 0.0 && Rng::new(mix64(req.index ^ 0x6661_696c)).next_f64() < self.fail {
+            return Err(OpError::new(ErrorKind::Other, "injected failure (noop fail)"));
         }
         Ok(op.rows)
     }

@@ -266,6 +266,17 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
         return Err(LoadError(d.sorted()));
     }
 
+    // Account keys are secrets wherever they came from.
+    for c in &cells {
+        for b in c.scenario.backends.values() {
+            if let BackendConfig::Cosmos(cc) = b {
+                if !cc.key.is_empty() && !secrets.contains(&cc.key) {
+                    secrets.push(cc.key.clone());
+                }
+            }
+        }
+    }
+
     // The display form: first cell's params, env kept as written.
     let mut display_params = params.clone();
     if let Some(c) = cells.first() {

@@ -305,6 +305,9 @@ pub struct NoopConfig {
     /// The backend stops answering for a while, measured from the start of each phase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall: Option<Stall>,
+    /// This fraction of requests fails (chosen per request index, so runs repeat): tests of the error policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }

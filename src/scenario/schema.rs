@@ -22,8 +22,16 @@ pub fn schema_value() -> Value {
     let mut v = schema.to_value();
     allow_placeholders(&mut v);
     if let Value::Object(root) = &mut v {
+        // $schema, $id and title first, for a reader of the file.
+        let rest = std::mem::take(root);
+        root.insert("$schema".into(), rest.get("$schema").cloned().unwrap_or(json!("https://json-schema.org/draft/2020-12/schema")));
         root.insert("$id".into(), json!("https://benchplan.dev/schemas/scenario.schema.json"));
         root.insert("title".into(), json!("benchplan scenario, format version 1"));
+        for (k, val) in rest {
+            if k != "$schema" && k != "title" {
+                root.insert(k, val);
+            }
+        }
         let defs = root.entry("$defs").or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(defs) = defs {
             defs.insert(

@@ -357,6 +357,7 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
                     d.at(format!("{p}.latency.median"), "expected a positive median");
                 }
             }
+            fraction(d, &format!("{p}.fail"), c.fail, false);
             if let Some(st) = &c.stall {
                 if st.for_.0.is_zero() {
                     d.at(format!("{p}.stall.for"), "expected a positive duration");
