@@ -1,0 +1,113 @@
+//! Exit codes and output of every command.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+#[test]
+fn no_arguments_is_a_usage_error() {
+    bin().assert().code(2).stderr(predicate::str::contains("Usage"));
+    bin().args(["run"]).assert().code(2);
+    bin().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    bin().arg("--help").assert().success().stdout(predicate::str::contains("Exit status"));
+    bin().arg("--version").assert().success().stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+    bin().args(["run", "--help"]).assert().success().stdout(predicate::str::contains("--quick"));
+}
+
+#[test]
+fn validate_ok_and_bad() {
+    bin().args(["validate", "scenarios/quickstart.yaml", "scenarios/noop.yaml"]).assert().success().stdout(predicate::str::contains("quickstart.yaml: ok"));
+    bin().args(["validate", "does/not/exist.yaml"]).assert().code(2).stderr(predicate::str::contains("does/not/exist.yaml:1:1: cannot read the file"));
+    // --set of an unknown param.
+    bin().args(["validate", "scenarios/quickstart.yaml", "--set", "nope=1"]).assert().code(2).stderr(predicate::str::contains("unknown param `nope`"));
+    // --set a param to a value of the wrong type is located where the param is used.
+    bin()
+        .args(["validate", "scenarios/quickstart.yaml", "--set", "rows=many"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("scenarios/quickstart.yaml:24:").and(predicate::str::contains("dataset.entities.card.keys")));
+}
+
+#[test]
+fn plan_prints_cells_steps_and_statements_and_emits_files() {
+    let out = tempfile::tempdir().unwrap();
+    let a = bin().args(["plan", "scenarios/quickstart.yaml", "--emit"]).arg(out.path()).assert().success();
+    let text = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(text.contains("matrix: 2 cells over hot"), "{text}");
+    assert!(text.contains("[hot=1.0] run serve: 20000 requests, 4 workers, closed loop"), "{text}");
+    assert!(text.contains("CREATE TABLE \"card_f0\""), "{text}");
+    assert!(text.contains("UNION ALL"), "{text}");
+    assert!(text.contains("ON CONFLICT (pk) DO UPDATE"), "{text}");
+    let ddl = std::fs::read_to_string(out.path().join("local/ddl.sql")).unwrap();
+    assert_eq!(ddl.matches("CREATE TABLE").count(), 6);
+    let ops = std::fs::read_to_string(out.path().join("local/operations.sql")).unwrap();
+    assert!(ops.contains("WHERE pk = ?1"), "values are bound: {ops}");
+    bin().args(["plan", "scenarios/quickstart.yaml", "--backend", "nope"]).assert().code(2).stderr(predicate::str::contains("--backend nope"));
+    // Server kinds render their SQL without a connection.
+    bin()
+        .args(["plan", "scenarios/postgres.yaml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("CREATE UNLOGGED TABLE \"user_f0\"").and(predicate::str::contains("$1")));
+}
+
+#[test]
+fn schema_prints_json() {
+    let a = bin().arg("schema").assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(v["title"], "benchplan scenario, format version 1");
+}
+
+#[test]
+fn init_writes_a_valid_starter_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("s.yaml");
+    bin().args(["init", "--tables", "30", "--features", "5", "--rows", "100000", "-o"]).arg(&f).assert().success();
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("count: 30, features: 5"), "{text}");
+    bin().arg("validate").arg(&f).assert().success();
+    bin().args(["init", "-o"]).arg(&f).assert().code(2).stderr(predicate::str::contains("--force"));
+    bin().args(["init", "--force", "--entities", "1", "-o"]).arg(&f).assert().success();
+    bin().args(["init", "--tables", "0", "-o", "-"]).assert().code(2);
+    bin().args(["init", "-o", "-"]).assert().success().stdout(predicate::str::contains("version: 1"));
+}
+
+#[test]
+fn backends_lists_kinds_and_probes_a_scenario() {
+    bin().arg("backends").assert().success().stdout(predicate::str::contains("sqlite").and(predicate::str::contains("noop")));
+    bin()
+        .args(["backends", "scenarios/quickstart.yaml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("local (sqlite): reachable (SQLite 3."));
+}
+
+#[test]
+fn report_of_a_folder_without_run_json_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    bin().arg("report").arg(dir.path()).assert().code(2).stderr(predicate::str::contains("run.json"));
+    std::fs::write(dir.path().join("run.json"), "{ not json").unwrap();
+    bin().arg("report").arg(dir.path()).assert().code(2).stderr(predicate::str::contains("not a benchplan run.json"));
+}
+
+#[test]
+fn run_with_an_unknown_backend_or_bad_set_is_exit_2_and_writes_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    bin().args(["run", "scenarios/quickstart.yaml", "--backend", "nope", "--out"]).arg(out.path()).assert().code(2);
+    bin().args(["run", "scenarios/quickstart.yaml", "--set", "hot", "--out"]).arg(out.path()).assert().code(2).stderr(predicate::str::contains("expected K=V"));
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none(), "no run folder for a rejected run");
+}
+
+#[test]
+fn set_on_a_matrix_param_runs_only_that_value() {
+    let out = tempfile::tempdir().unwrap();
+    bin().args(["run", "-q", "scenarios/quickstart.yaml", "--quick", "--set", "hot=0.25", "--out"]).arg(out.path()).assert().success();
+    let (h, rows) = read_csv(&run_dir(out.path(), "quickstart").join("results.csv"));
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r[col(&h, "hot")] == "0.25"));
+}
