@@ -124,7 +124,15 @@ pub fn report(dir: &Path, out: &mut dyn Write) -> Result<Exit, Error> {
 pub async fn backends(file: Option<&Path>, sets: &[String], out: &mut dyn Write) -> Result<Exit, Error> {
     let _ = writeln!(out, "{:<9} {:<10} {:<40} {:<45} bulk load", "kind", "available", "systems", "packed read");
     for k in backend::kinds() {
-        let _ = writeln!(out, "{:<9} {:<10} {:<40} {:<45} {}", k.kind.as_str(), if k.available { "yes" } else { "not yet" }, k.systems, k.packed, k.load);
+        let _ = writeln!(
+            out,
+            "{:<9} {:<10} {:<40} {:<45} {}",
+            k.kind.as_str(),
+            if k.available { "yes" } else { "not yet" },
+            k.systems,
+            k.packed,
+            k.load
+        );
     }
     let Some(file) = file else { return Ok(Exit::Ok) };
     let r = load(file, sets)?;
@@ -310,7 +318,15 @@ fn headline(r: &RunReport, dir: &Path) -> Vec<u8> {
         let _ = writeln!(
             s,
             "{} {}{}: {} requests, {} errors, {:.1} req/s, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
-            row.backend, row.phase, cell, row.requests, row.errors, row.throughput_rps, row.latency.p50_ms, row.latency.p99_ms, row.latency.max_ms
+            row.backend,
+            row.phase,
+            cell,
+            row.requests,
+            row.errors,
+            row.throughput_rps,
+            row.latency.p50_ms,
+            row.latency.p99_ms,
+            row.latency.max_ms
         );
     }
     if !r.checks.is_empty() {

@@ -109,7 +109,9 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
 
 fn describe_nonsql(kind: Kind, op: &crate::workload::OpSpec, model: &DataModel) -> String {
     let tables = match &op.kind {
-        OpKind::Read { tables, .. } | OpKind::Write { tables, .. } => tables.iter().map(|t| model.tables[*t].name.as_str()).collect::<Vec<_>>().join(", "),
+        OpKind::Read { tables, .. } | OpKind::Write { tables, .. } => {
+            tables.iter().map(|t| model.tables[*t].name.as_str()).collect::<Vec<_>>().join(", ")
+        }
         OpKind::Statement { name } => format!("statement {name}"),
     };
     match kind {
@@ -124,7 +126,14 @@ pub fn describe(r: &Resolved, plans: &[BackendPlan], model: &DataModel) -> Strin
     let mut s = String::new();
     let _ = writeln!(s, "scenario {} ({}), seed {}, sha256 {}", sc.name, r.file, sc.seed, &r.sha256[..12]);
     let feats: usize = model.tables.iter().map(|t| t.columns.len()).sum();
-    let _ = writeln!(s, "dataset: {} entities, {} tables, {} features, {} rows", model.entities.len(), model.tables.len(), feats, model.total_rows());
+    let _ = writeln!(
+        s,
+        "dataset: {} entities, {} tables, {} features, {} rows",
+        model.entities.len(),
+        model.tables.len(),
+        feats,
+        model.total_rows()
+    );
     for e in &model.entities {
         let _ = writeln!(s, "  entity {}: {} keys ({:?})", e.name, e.keys, e.key_type);
     }

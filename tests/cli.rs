@@ -1,5 +1,7 @@
 //! Exit codes and output of every command.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -21,10 +23,22 @@ fn help_and_version_exit_0() {
 
 #[test]
 fn validate_ok_and_bad() {
-    bin().args(["validate", "scenarios/quickstart.yaml", "scenarios/noop.yaml"]).assert().success().stdout(predicate::str::contains("quickstart.yaml: ok"));
-    bin().args(["validate", "does/not/exist.yaml"]).assert().code(2).stderr(predicate::str::contains("does/not/exist.yaml:1:1: cannot read the file"));
+    bin()
+        .args(["validate", "scenarios/quickstart.yaml", "scenarios/noop.yaml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("quickstart.yaml: ok"));
+    bin()
+        .args(["validate", "does/not/exist.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does/not/exist.yaml:1:1: cannot read the file"));
     // --set of an unknown param.
-    bin().args(["validate", "scenarios/quickstart.yaml", "--set", "nope=1"]).assert().code(2).stderr(predicate::str::contains("unknown param `nope`"));
+    bin()
+        .args(["validate", "scenarios/quickstart.yaml", "--set", "nope=1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown param `nope`"));
     // --set a param to a value of the wrong type is located where the param is used.
     bin()
         .args(["validate", "scenarios/quickstart.yaml", "--set", "rows=many"])
@@ -47,7 +61,11 @@ fn plan_prints_cells_steps_and_statements_and_emits_files() {
     assert_eq!(ddl.matches("CREATE TABLE").count(), 6);
     let ops = std::fs::read_to_string(out.path().join("local/operations.sql")).unwrap();
     assert!(ops.contains("WHERE pk = ?1"), "values are bound: {ops}");
-    bin().args(["plan", "scenarios/quickstart.yaml", "--backend", "nope"]).assert().code(2).stderr(predicate::str::contains("--backend nope"));
+    bin()
+        .args(["plan", "scenarios/quickstart.yaml", "--backend", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--backend nope"));
     // Server kinds render their SQL without a connection.
     bin()
         .args(["plan", "scenarios/postgres.yaml"])
@@ -99,7 +117,12 @@ fn report_of_a_folder_without_run_json_is_exit_2() {
 fn run_with_an_unknown_backend_or_bad_set_is_exit_2_and_writes_nothing() {
     let out = tempfile::tempdir().unwrap();
     bin().args(["run", "scenarios/quickstart.yaml", "--backend", "nope", "--out"]).arg(out.path()).assert().code(2);
-    bin().args(["run", "scenarios/quickstart.yaml", "--set", "hot", "--out"]).arg(out.path()).assert().code(2).stderr(predicate::str::contains("expected K=V"));
+    bin()
+        .args(["run", "scenarios/quickstart.yaml", "--set", "hot", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("expected K=V"));
     assert!(std::fs::read_dir(out.path()).unwrap().next().is_none(), "no run folder for a rejected run");
 }
 

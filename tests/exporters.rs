@@ -2,6 +2,8 @@
 //! in a report's bytes shows up here (and in every user's diff), so it must
 //! be deliberate: review with `cargo insta review` or INSTA_UPDATE=always.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use benchplan::report::model::*;
 use benchplan::report::{csv, files, markdown};
 use benchplan::stats::{new_hist, Latency};
@@ -74,16 +76,60 @@ fn report() -> RunReport {
             error: None,
             server: BTreeMap::from([("server".to_string(), "SQLite 3.51.3".to_string())]),
         }],
-        setup: vec![SetupRow { backend: "local".into(), kind: "sqlite".into(), step: "load".into(), rows: 300_000, duration_s: 2.5, rows_per_s: 120_000.0 }],
+        setup: vec![SetupRow {
+            backend: "local".into(),
+            kind: "sqlite".into(),
+            step: "load".into(),
+            rows: 300_000,
+            duration_s: 2.5,
+            rows_per_s: 120_000.0,
+        }],
         rows: vec![row("local", "serve", 1.0, 5.0, false), row("local", "serve", 0.5, 9.5, false), row("local", "open", 0.5, 12.0, true)],
         breakdown: vec![hot],
-        timeseries: vec![TsRow { backend: "local".into(), cell: "hot=1.0".into(), phase: "serve".into(), second: 0, requests: 2400, errors: 1, p50_ms: 1.2, p99_ms: 4.9 }],
-        errors: vec![ErrorRow { backend: "local".into(), cell: "hot=1.0".into(), phase: "serve".into(), kind: "timeout".into(), count: 3, examples: vec!["no reply within 2s".into()] }],
+        timeseries: vec![TsRow {
+            backend: "local".into(),
+            cell: "hot=1.0".into(),
+            phase: "serve".into(),
+            second: 0,
+            requests: 2400,
+            errors: 1,
+            p50_ms: 1.2,
+            p99_ms: 4.9,
+        }],
+        errors: vec![ErrorRow {
+            backend: "local".into(),
+            cell: "hot=1.0".into(),
+            phase: "serve".into(),
+            kind: "timeout".into(),
+            count: 3,
+            examples: vec!["no reply within 2s".into()],
+        }],
         checks: vec![
-            CheckResult { check: "p99_ms < 10".into(), backend: "local".into(), phase: "serve".into(), cell: "hot=1.0".into(), value: Some(5.0), passed: true },
-            CheckResult { check: "p99_ms < 10".into(), backend: "local".into(), phase: "open".into(), cell: "hot=0.5".into(), value: Some(12.0), passed: false },
+            CheckResult {
+                check: "p99_ms < 10".into(),
+                backend: "local".into(),
+                phase: "serve".into(),
+                cell: "hot=1.0".into(),
+                value: Some(5.0),
+                passed: true,
+            },
+            CheckResult {
+                check: "p99_ms < 10".into(),
+                backend: "local".into(),
+                phase: "open".into(),
+                cell: "hot=0.5".into(),
+                value: Some(12.0),
+                passed: false,
+            },
         ],
-        histograms: vec![HistogramRecord { file: "local_serve_hot-1.0.hgrm".into(), backend: "local".into(), phase: "serve".into(), cell: "hot=1.0".into(), measure: "response".into(), data: encoded }],
+        histograms: vec![HistogramRecord {
+            file: "local_serve_hot-1.0.hgrm".into(),
+            backend: "local".into(),
+            phase: "serve".into(),
+            cell: "hot=1.0".into(),
+            measure: "response".into(),
+            data: encoded,
+        }],
         warnings: vec!["local open [hot=0.5]: achieved 2352.9 req/s, short of the target 2500 req/s".into()],
         interrupted: false,
         resolved_scenario: json!({"name": "golden"}),
@@ -98,7 +144,9 @@ fn results_csv_snapshot() {
 #[test]
 fn breakdown_and_timeseries_csv_snapshot() {
     let r = report();
-    insta::assert_snapshot!(String::from_utf8(csv::breakdown_csv(&r)).unwrap() + "\n" + &String::from_utf8(csv::timeseries_csv(&r)).unwrap());
+    insta::assert_snapshot!(
+        String::from_utf8(csv::breakdown_csv(&r)).unwrap() + "\n" + &String::from_utf8(csv::timeseries_csv(&r)).unwrap()
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! End-to-end runs through the CLI: report files, numbers, exit codes,
 //! error policy, Ctrl-C, coordinated omission, secrets, determinism.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -86,7 +88,8 @@ fn quickstart_writes_every_report_file_with_sane_numbers() {
 fn report_rebuilds_every_file_byte_for_byte() {
     let out = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let sc = scenario(tmp.path(), "rebuild", &noop("rebuild", "", "      requests: 3000\n      workers: 2", "checks:\n  - p99_ms < 1000\n"));
+    let sc =
+        scenario(tmp.path(), "rebuild", &noop("rebuild", "", "      requests: 3000\n      workers: 2", "checks:\n  - p99_ms < 1000\n"));
     bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(out.path()).assert().success();
     let dir = run_dir(out.path(), "rebuild");
     let files = ["summary.md", "results.csv", "breakdown.csv", "timeseries.csv", "run.json", "latency/dry_run.hgrm"];
@@ -189,12 +192,7 @@ fn open_loop_latency_counts_the_stall_service_time_does_not() {
     let sc = scenario(
         tmp.path(),
         "stall",
-        &noop(
-            "stall",
-            "    latency: 1ms\n    stall: { at: 1s, for: 500ms }",
-            "      duration: 3s\n      rate: 400\n      workers: 4",
-            "",
-        ),
+        &noop("stall", "    latency: 1ms\n    stall: { at: 1s, for: 500ms }", "      duration: 3s\n      rate: 400\n      workers: 4", ""),
     );
     bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(out.path()).assert().success();
     let (h, rows) = read_csv(&run_dir(out.path(), "stall").join("results.csv"));
@@ -327,10 +325,11 @@ phases:
             let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
             let mut out = Vec::new();
             for t in ["card_f0", "card_f1"] {
-                let rows: Vec<(String, f64, i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT pk, f0, f1, f2, f3 FROM {t} ORDER BY pk")))
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
+                let rows: Vec<(String, f64, i64, String, i64)> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT pk, f0, f1, f2, f3 FROM {t} ORDER BY pk")))
+                        .fetch_all(&pool)
+                        .await
+                        .unwrap();
                 assert_eq!(rows.len(), 2500, "{t}: rows as configured");
                 out.extend(rows.into_iter().map(|r| format!("{t}|{}|{}|{}|{}|{}", r.0, r.1, r.2, r.3, r.4)));
             }

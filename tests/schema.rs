@@ -1,6 +1,8 @@
 //! The published schema: no drift from the types, and every example scenario
 //! satisfies it (raw, before substitution) and passes `benchplan validate`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use assert_cmd::Command;
 use benchplan::scenario::diag::Diagnostics;
 use benchplan::scenario::load;
@@ -41,7 +43,8 @@ fn raw(path: &Path) -> serde_json::Value {
 
 #[test]
 fn every_scenario_satisfies_the_schema() {
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("schemas/scenario.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/scenario.schema.json")).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
     let files = scenarios();
     assert!(files.len() >= 7, "quickstart, fraud-30t and one per backend kind: {files:?}");
@@ -54,7 +57,8 @@ fn every_scenario_satisfies_the_schema() {
 
 #[test]
 fn the_schema_rejects_what_validate_rejects() {
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("schemas/scenario.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/scenario.schema.json")).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let mut v = raw(&root().join("scenarios/quickstart.yaml"));
     assert!(validator.is_valid(&v));

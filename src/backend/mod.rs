@@ -68,11 +68,41 @@ pub struct KindInfo {
 
 pub fn kinds() -> Vec<KindInfo> {
     vec![
-        KindInfo { kind: Kind::Sqlite, available: true, systems: "embedded, default", packed: "one UNION ALL statement", load: "multi-row INSERT in transactions" },
-        KindInfo { kind: Kind::Postgres, available: false, systems: "Lakebase, Aurora PostgreSQL, any PG", packed: "one UNION ALL statement", load: "COPY FROM STDIN" },
-        KindInfo { kind: Kind::Mysql, available: false, systems: "Aurora MySQL, MySQL, MariaDB", packed: "one UNION ALL statement", load: "LOAD DATA LOCAL INFILE or multi-row INSERT" },
-        KindInfo { kind: Kind::Dynamodb, available: false, systems: "AWS DynamoDB, compatible endpoints", packed: "BatchGetItem", load: "BatchWriteItem" },
-        KindInfo { kind: Kind::Cosmos, available: false, systems: "Azure Cosmos DB for NoSQL", packed: "point reads in parallel", load: "concurrent upserts" },
+        KindInfo {
+            kind: Kind::Sqlite,
+            available: true,
+            systems: "embedded, default",
+            packed: "one UNION ALL statement",
+            load: "multi-row INSERT in transactions",
+        },
+        KindInfo {
+            kind: Kind::Postgres,
+            available: false,
+            systems: "Lakebase, Aurora PostgreSQL, any PG",
+            packed: "one UNION ALL statement",
+            load: "COPY FROM STDIN",
+        },
+        KindInfo {
+            kind: Kind::Mysql,
+            available: false,
+            systems: "Aurora MySQL, MySQL, MariaDB",
+            packed: "one UNION ALL statement",
+            load: "LOAD DATA LOCAL INFILE or multi-row INSERT",
+        },
+        KindInfo {
+            kind: Kind::Dynamodb,
+            available: false,
+            systems: "AWS DynamoDB, compatible endpoints",
+            packed: "BatchGetItem",
+            load: "BatchWriteItem",
+        },
+        KindInfo {
+            kind: Kind::Cosmos,
+            available: false,
+            systems: "Azure Cosmos DB for NoSQL",
+            packed: "point reads in parallel",
+            load: "concurrent upserts",
+        },
         KindInfo { kind: Kind::Noop, available: true, systems: "nothing: the harness's own ceiling, and tests", packed: "-", load: "-" },
     ]
 }

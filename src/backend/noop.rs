@@ -19,7 +19,10 @@ enum Service {
     None,
     Fixed(Duration),
     /// ln(service time in ns) ~ Normal(mu, sigma).
-    LogNormal { mu: f64, sigma: f64 },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
 }
 
 pub struct NoopBackend {
@@ -46,7 +49,13 @@ impl NoopBackend {
                 Service::LogNormal { mu, sigma }
             }
         };
-        NoopBackend { service, stall: c.stall.as_ref().map(|s| (s.at.0, s.for_.0)), epoch: Instant::now(), phase_start_ns: AtomicU64::new(0), fail: c.fail.unwrap_or(0.0) }
+        NoopBackend {
+            service,
+            stall: c.stall.as_ref().map(|s| (s.at.0, s.for_.0)),
+            epoch: Instant::now(),
+            phase_start_ns: AtomicU64::new(0),
+            fail: c.fail.unwrap_or(0.0),
+        }
     }
 
     fn service_time(&self, req: &Request) -> Option<Duration> {

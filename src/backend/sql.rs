@@ -146,7 +146,12 @@ pub fn load_value(model: &DataModel, t: usize, idx: u64, col: Option<usize>) -> 
 }
 
 /// Every statement a SQL backend would run, rendered, for `plan`.
-pub fn describe_ddl(kind: Kind, templates: &Templates, model: &DataModel, extra: &std::collections::BTreeMap<&str, minijinja::Value>) -> Result<Vec<(String, String)>, BackendError> {
+pub fn describe_ddl(
+    kind: Kind,
+    templates: &Templates,
+    model: &DataModel,
+    extra: &std::collections::BTreeMap<&str, minijinja::Value>,
+) -> Result<Vec<(String, String)>, BackendError> {
     let mut out = Vec::new();
     for t in &model.tables {
         let c = templates.create_table(kind, model, t, extra).map_err(|e| BackendError(e.0))?;

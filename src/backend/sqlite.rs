@@ -82,7 +82,10 @@ impl SqliteBackend {
     }
 
     async fn exec_ddl(&self, text: &str) -> Result<(), BackendError> {
-        sqlx::raw_sql(AssertSqlSafe(text.to_string())).execute(&self.pool).await.map_err(|e| BackendError(format!("sqlite: {e}\n  in: {text}")))?;
+        sqlx::raw_sql(AssertSqlSafe(text.to_string()))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| BackendError(format!("sqlite: {e}\n  in: {text}")))?;
         Ok(())
     }
 }

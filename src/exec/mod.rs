@@ -90,7 +90,17 @@ fn row(job: &BackendJob<'_>, kind: &str, phase: &str, cell: &crate::scenario::Ce
     }
 }
 
-fn fill(r: &mut ResultRow, ok: u64, errors: u64, rows: u64, secs: f64, resp: &hdrhistogram::Histogram<u64>, svc: Option<&hdrhistogram::Histogram<u64>>, late: Option<u64>) {
+#[allow(clippy::too_many_arguments)]
+fn fill(
+    r: &mut ResultRow,
+    ok: u64,
+    errors: u64,
+    rows: u64,
+    secs: f64,
+    resp: &hdrhistogram::Histogram<u64>,
+    svc: Option<&hdrhistogram::Histogram<u64>>,
+    late: Option<u64>,
+) {
     r.requests = ok + errors;
     r.errors = errors;
     r.error_rate = if r.requests > 0 { errors as f64 / r.requests as f64 } else { 0.0 };
@@ -162,7 +172,11 @@ impl BackendJob<'_> {
                 // A warmup without mix/keys takes the next run phase's.
                 let next_run = sc.phases[pi..].iter().find(|p| !p.is_warmup()).map(Phase::spec);
                 let mix = spec.mix.as_ref().or(next_run.and_then(|r| r.mix.as_ref())).ok_or_else(|| format!("phase {name} has no mix"))?;
-                let keys = spec.keys.clone().or_else(|| if spec.mix.is_none() { next_run.and_then(|r| r.keys.clone()) } else { None }).unwrap_or_default();
+                let keys = spec
+                    .keys
+                    .clone()
+                    .or_else(|| if spec.mix.is_none() { next_run.and_then(|r| r.keys.clone()) } else { None })
+                    .unwrap_or_default();
                 let salt = mix64(sc.seed ^ mix64(((ci as u64) << 20) ^ pi as u64 ^ hash_str(&name)));
                 let insert_base = ((ci as u64) * 64 + pi as u64) << 36;
                 let workload = Workload::new(&self.model, mix, &keys, salt, insert_base, |m| {
@@ -237,7 +251,8 @@ impl BackendJob<'_> {
                             out.breakdown.push(br);
                         }
                     }
-                    let cell_part = if cell.values.is_empty() { String::new() } else { format!("_{}", file_safe(&label.replace(' ', "_"))) };
+                    let cell_part =
+                        if cell.values.is_empty() { String::new() } else { format!("_{}", file_safe(&label.replace(' ', "_"))) };
                     let stem = format!("{}_{}{}", file_safe(self.name), file_safe(&name), cell_part);
                     out.histograms.push(HistogramRecord {
                         file: format!("{stem}.hgrm"),

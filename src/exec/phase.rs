@@ -145,7 +145,12 @@ pub async fn run_phase<B: Backend>(
         timeout: cfg.timeout,
         max_error_rate: cfg.max_error_rate,
     });
-    let shared = Arc::new(Shared { next: AtomicU64::new(0), errors: AtomicU64::new(0), stop: AtomicBool::new(false), tripped: AtomicBool::new(false) });
+    let shared = Arc::new(Shared {
+        next: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        tripped: AtomicBool::new(false),
+    });
     backend.phase_started(start);
     let mut handles = Vec::with_capacity(workers);
     for w in 0..workers {

@@ -34,7 +34,14 @@ pub fn evaluate(checks: &[Check], rows: &[ResultRow]) -> Vec<CheckResult> {
             }
             let value = r.metric(&parsed.metric);
             let passed = value.is_some_and(|v| parsed.op.holds(v, parsed.value));
-            out.push(CheckResult { check: parsed.to_string(), backend: r.backend.clone(), phase: r.phase.clone(), cell: cell_label(&r.cell), value, passed });
+            out.push(CheckResult {
+                check: parsed.to_string(),
+                backend: r.backend.clone(),
+                phase: r.phase.clone(),
+                cell: cell_label(&r.cell),
+                value,
+                passed,
+            });
         }
     }
     out

@@ -101,7 +101,16 @@ pub fn timeseries_csv(r: &RunReport) -> Vec<u8> {
     write(
         header,
         r.timeseries.iter().map(|t| {
-            vec![t.backend.clone(), t.cell.clone(), t.phase.clone(), t.second.to_string(), t.requests.to_string(), t.errors.to_string(), f3(t.p50_ms), f3(t.p99_ms)]
+            vec![
+                t.backend.clone(),
+                t.cell.clone(),
+                t.phase.clone(),
+                t.second.to_string(),
+                t.requests.to_string(),
+                t.errors.to_string(),
+                f3(t.p50_ms),
+                f3(t.p99_ms),
+            ]
         }),
     )
 }

@@ -113,15 +113,12 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
     // Breakdown.
     if !r.breakdown.is_empty() {
         let _ = writeln!(s, "## Hot / cold breakdown\n");
-        let _ = writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none.\n");
+        let _ =
+            writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none.\n");
         let _ = writeln!(s, "| backend | phase | cell | segment | requests | share | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|---:|");
         for b in &r.breakdown {
-            let total: u64 = r
-                .breakdown
-                .iter()
-                .filter(|x| x.backend == b.backend && x.phase == b.phase && x.cell == b.cell)
-                .map(|x| x.requests)
-                .sum();
+            let total: u64 =
+                r.breakdown.iter().filter(|x| x.backend == b.backend && x.phase == b.phase && x.cell == b.cell).map(|x| x.requests).sum();
             let share = if total > 0 { b.requests as f64 * 100.0 / total as f64 } else { 0.0 };
             let _ = writeln!(
                 s,
@@ -171,7 +168,10 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
 
     let _ = writeln!(s, "## How these numbers were obtained\n");
     let _ = writeln!(s, "- Each request's latency is recorded in HDR histograms (3 significant digits) kept per worker and merged after the phase; percentiles are read from the merged histogram (`latency/*.hgrm`).");
-    let _ = writeln!(s, "- Closed loop (no `rate`): each worker sends its next request when the previous reply arrived; latency runs from send to reply.");
+    let _ = writeln!(
+        s,
+        "- Closed loop (no `rate`): each worker sends its next request when the previous reply arrived; latency runs from send to reply."
+    );
     let _ = writeln!(s, "- Open loop (`rate` set): request *i* is due at start + *i* / rate; latency runs from that intended start, so queueing behind a slow reply is counted (no coordinated omission). Service time (send to reply) is reported beside it; a request sent more than 1 ms after its due time counts as late.");
     let _ = writeln!(s, "- `requests` counts successes and failures; latency percentiles are over successful requests; `throughput_rps` = requests / phase duration. Warmup phases run but are not reported.");
     let _ = writeln!(s, "- Cost columns are empty: cost is computed once the backend has pricing (see the README).\n");
@@ -189,7 +189,13 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
             Status::Failed => "failed",
             Status::Interrupted => "interrupted",
         };
-        let _ = writeln!(s, "| backend `{}` | {} ({status}){} |", esc(&b.name), b.kind, if server.is_empty() { String::new() } else { format!("; {}", esc(&server.join(", "))) });
+        let _ = writeln!(
+            s,
+            "| backend `{}` | {} ({status}){} |",
+            esc(&b.name),
+            b.kind,
+            if server.is_empty() { String::new() } else { format!("; {}", esc(&server.join(", "))) }
+        );
     }
     let _ = writeln!(s, "\nFiles: `results.csv`, `breakdown.csv`, `timeseries.csv`, `latency/*.hgrm`, `run.json` (rebuild this page with `benchplan report <this folder>`).");
     s.into_bytes()

@@ -75,7 +75,8 @@ impl std::fmt::Display for CheckExpr {
 pub fn parse(expr: &str) -> Result<CheckExpr, String> {
     let e = expr.trim();
     let ops = [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("!=", Op::Ne), ("<", Op::Lt), (">", Op::Gt)];
-    let Some((pos, text, op)) = ops.iter().filter_map(|(t, o)| e.find(t).map(|p| (p, *t, *o))).min_by_key(|(p, t, _)| (*p, usize::MAX - t.len()))
+    let Some((pos, text, op)) =
+        ops.iter().filter_map(|(t, o)| e.find(t).map(|p| (p, *t, *o))).min_by_key(|(p, t, _)| (*p, usize::MAX - t.len()))
     else {
         return Err(format!("expected `METRIC OP NUMBER` with OP one of < <= > >= == !=, found {expr:?}"));
     };

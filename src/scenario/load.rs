@@ -257,12 +257,14 @@ impl MarkedEventReceiver for Locator {
         }
         match ev {
             Event::Scalar(v, ..) => {
-                if self.node(Some(&unprotect(&v)), mark).is_some() {
+                let key = unprotect(&v);
+                if self.node(Some(&key), mark).is_some() {
                     self.advance();
                 }
             }
             Event::Alias(_) => {
-                if self.node(None, mark).is_some() {
+                let value = self.node(None, mark);
+                if value.is_some() {
                     self.advance();
                 }
             }

@@ -120,7 +120,13 @@ const TOP_FIELDS: &[&str] = &[
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Resolved, LoadError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
-        LoadError(vec![Diagnostic { file: file.clone(), line: 1, col: 1, path: String::new(), message: format!("cannot read the file: {e}") }])
+        LoadError(vec![Diagnostic {
+            file: file.clone(),
+            line: 1,
+            col: 1,
+            path: String::new(),
+            message: format!("cannot read the file: {e}"),
+        }])
     })?;
     let env = |name: &str| std::env::var(name).ok();
     load_bytes(&file, &bytes, opts, &env)
@@ -359,9 +365,7 @@ fn de<T: DeserializeOwned>(v: &Value, path: &str, d: &mut Diagnostics) -> Option
             for seg in e.path().iter() {
                 match seg {
                     serde_path_to_error::Segment::Seq { index } => p.push_str(&format!("[{index}]")),
-                    serde_path_to_error::Segment::Map { key } | serde_path_to_error::Segment::Enum { variant: key } => {
-                        p = join(&p, key)
-                    }
+                    serde_path_to_error::Segment::Map { key } | serde_path_to_error::Segment::Enum { variant: key } => p = join(&p, key),
                     serde_path_to_error::Segment::Unknown => {}
                 }
             }
@@ -424,9 +428,8 @@ struct Failed {
 impl Failed {
     fn hides(&self, path: &str, message: &str) -> bool {
         self.exact.iter().any(|p| p == path)
-            || self.prefixes.iter().any(|p| {
-            path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}["))
-        }) || self.names.iter().any(|n| message.contains(&format!("`{n}`")))
+            || self.prefixes.iter().any(|p| path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}[")))
+            || self.names.iter().any(|n| message.contains(&format!("`{n}`")))
     }
 }
 
@@ -496,9 +499,7 @@ fn typed(
     let setup = list::<Step>(m, "setup", d, &mut failed, || Step::Drop(DropStep {}));
     let teardown = list::<Step>(m, "teardown", d, &mut failed, || Step::Drop(DropStep {}));
     let checks = list::<Check>(m, "checks", d, &mut failed, || Check::Expr("error_rate >= 0".into()));
-    let phases = list::<Phase>(m, "phases", d, &mut failed, || {
-        Phase::Run(PhaseSpec { requests: Some(1), ..Default::default() })
-    });
+    let phases = list::<Phase>(m, "phases", d, &mut failed, || Phase::Run(PhaseSpec { requests: Some(1), ..Default::default() }));
     if missing {
         return (None, failed);
     }

@@ -110,14 +110,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
-        Kind::Sqlite,
-        Kind::Postgres,
-        Kind::Mysql,
-        Kind::Dynamodb,
-        Kind::Cosmos,
-        Kind::Noop,
-    ];
+    pub const ALL: [Kind; 6] = [Kind::Sqlite, Kind::Postgres, Kind::Mysql, Kind::Dynamodb, Kind::Cosmos, Kind::Noop];
 
     pub fn as_str(self) -> &'static str {
         match self {

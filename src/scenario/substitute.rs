@@ -38,12 +38,8 @@ impl<'a> Substituter<'a> {
     pub fn value(&mut self, v: &Value, path: &str) -> Value {
         match v {
             Value::String(s) => self.string(s, path),
-            Value::Array(items) => {
-                Value::Array(items.iter().enumerate().map(|(i, x)| self.value(x, &format!("{path}[{i}]"))).collect())
-            }
-            Value::Object(m) => {
-                Value::Object(m.iter().map(|(k, x)| (k.clone(), self.value(x, &join(path, k)))).collect())
-            }
+            Value::Array(items) => Value::Array(items.iter().enumerate().map(|(i, x)| self.value(x, &format!("{path}[{i}]"))).collect()),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), self.value(x, &join(path, k)))).collect()),
             other => other.clone(),
         }
     }

@@ -108,7 +108,10 @@ pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, d: &mut Diagnostic
         } else {
             for n in expand_table_names(t) {
                 if !safe_name(&n) {
-                    d.at(format!("{p}.name"), format!("expected a safe SQL identifier ([a-z_][a-z0-9_]*, at most {MAX_IDENT} characters), found {n:?}"));
+                    d.at(
+                        format!("{p}.name"),
+                        format!("expected a safe SQL identifier ([a-z_][a-z0-9_]*, at most {MAX_IDENT} characters), found {n:?}"),
+                    );
                     break;
                 }
                 if !seen.insert(n.clone()) {
@@ -140,7 +143,10 @@ pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, d: &mut Diagnostic
                 let mut fseen = HashSet::new();
                 for (j, f) in list.iter().enumerate() {
                     if !safe_name(&f.name) || f.name == "pk" || f.name == "sk" {
-                        d.at(format!("{p}.features[{j}].name"), format!("expected a safe identifier other than pk and sk, found {:?}", f.name));
+                        d.at(
+                            format!("{p}.features[{j}].name"),
+                            format!("expected a safe identifier other than pk and sk, found {:?}", f.name),
+                        );
                     }
                     if !fseen.insert(&f.name) {
                         d.at(format!("{p}.features[{j}].name"), format!("duplicate feature `{}`", f.name));

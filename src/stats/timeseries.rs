@@ -62,7 +62,8 @@ impl SecondAcc {
             return;
         }
         if let Some(tx) = tx {
-            let _ = tx.tx.send(Msg::Second { worker: tx.worker, second: self.index, hist: self.hist.take(), ok: self.ok, errors: self.errors });
+            let _ =
+                tx.tx.send(Msg::Second { worker: tx.worker, second: self.index, hist: self.hist.take(), ok: self.ok, errors: self.errors });
         }
         self.hist = None;
         self.ok = 0;

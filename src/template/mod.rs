@@ -125,7 +125,13 @@ impl Templates {
         finish(kind, &text, model).map_err(|e| TemplateError(format!("statement {name}: {e}")))
     }
 
-    pub fn create_table(&self, kind: Kind, model: &DataModel, t: &TableModel, extra: &BTreeMap<&str, JValue>) -> Result<String, TemplateError> {
+    pub fn create_table(
+        &self,
+        kind: Kind,
+        model: &DataModel,
+        t: &TableModel,
+        extra: &BTreeMap<&str, JValue>,
+    ) -> Result<String, TemplateError> {
         let ctx = context! { t => table_ctx(kind, model, t), key_type => key_type(model, t), ..JValue::from_serialize(extra) };
         let text = self.render(kind, "create_table.sql", ctx)?;
         Ok(text.trim().to_string())
@@ -195,7 +201,11 @@ fn key_type(model: &DataModel, t: &TableModel) -> &'static str {
 
 fn table_ctx(kind: Kind, model: &DataModel, t: &TableModel) -> JValue {
     let q = quote(kind);
-    let cols: Vec<JValue> = t.columns.iter().map(|c: &Column| context! { name => c.name, ident => format!("{q}{}{q}", c.name), type => c.ty.as_str() }).collect();
+    let cols: Vec<JValue> = t
+        .columns
+        .iter()
+        .map(|c: &Column| context! { name => c.name, ident => format!("{q}{}{q}", c.name), type => c.ty.as_str() })
+        .collect();
     context! {
         name => t.name,
         ident => format!("{q}{}{q}", t.name),
@@ -236,7 +246,8 @@ fn finish(kind: Kind, text: &str, model: &DataModel) -> Result<Rendered, String>
     sql.push_str(rest);
     if let Some(i) = sql.find(MARK) {
         let what = sql[i + 1..].split(MARK).next().unwrap_or("");
-        let what = what.strip_prefix("k:").map(|k| format!("key.{}", k.split(':').next().unwrap_or(""))).unwrap_or_else(|| "a value".into());
+        let what =
+            what.strip_prefix("k:").map(|k| format!("key.{}", k.split(':').next().unwrap_or(""))).unwrap_or_else(|| "a value".into());
         return Err(format!("{what} is pasted into the SQL text; write {{{{ bind({what}) }}}} so that it is bound, never pasted"));
     }
     Ok(Rendered { sql: sql.trim().to_string(), binds })

@@ -10,10 +10,18 @@ use dist::{KeyChooser, Rng};
 /// What one mix entry does, with table and entity names resolved to indices.
 #[derive(Debug, Clone)]
 pub enum OpKind {
-    Read { fetch: crate::scenario::model::Fetch, tables: Vec<usize> },
-    Write { mode: WriteMode, tables: Vec<usize> },
+    Read {
+        fetch: crate::scenario::model::Fetch,
+        tables: Vec<usize>,
+    },
+    Write {
+        mode: WriteMode,
+        tables: Vec<usize>,
+    },
     /// A custom statement (index into the phase's statements).
-    Statement { name: String },
+    Statement {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -221,7 +229,12 @@ mod tests {
     fn mix() -> Vec<MixEntry> {
         let read = MixEntry {
             weight: Some(9.0),
-            read_features: Some(ReadOp { entities: vec!["card".into(), "email".into()], fetch: Fetch::Serial, tables: None, keys_per_table: None }),
+            read_features: Some(ReadOp {
+                entities: vec!["card".into(), "email".into()],
+                fetch: Fetch::Serial,
+                tables: None,
+                keys_per_table: None,
+            }),
             write_features: None,
             statement: None,
             backends: None,
