@@ -6,11 +6,6 @@
 //! the offending key or item and says what was expected. Bytes that should not
 //! be committed (binary, invalid UTF-8, a file over 4 MiB) are written into a
 //! temporary directory at test time.
-//!
-//! Cases where the tool's output is wrong today are listed in `KNOWN_WRONG`
-//! with what they should print; they are not asserted except for the exit
-//! status and the absence of a panic. `cargo test --test validate_invalid --
-//! --ignored` checks them against the contract and fails until they are fixed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -84,99 +79,21 @@ const CASES: &[(&str, &str, &str)] = &[
     ("check_unknown_backend", "31:46", "unknown backend `nope`"),
     ("check_unknown_phase", "31:32", "unknown phase `nope`"),
     ("check_unknown_scope_field", "31:62", "unknown field `hotness`"),
-];
-
-/// Cases the tool gets wrong today: (fixture, expected `line:column`, expected
-/// message substring, what is wrong). Not asserted (see the ignored test).
-const KNOWN_WRONG: &[(&str, &str, &str, &str)] = &[
-    (
-        "alias_bomb",
-        "12:34",
-        "alias",
-        "reported at 1:1 as `invalid YAML: repetition limit exceeded` (serde_yaml's own limit, no \
-         location, no word of aliases); the tool's own node limit, which would point at the alias \
-         params.f[6] where 200000 nodes are exceeded, is never reached",
-    ),
-    (
-        "huge_number",
-        "13:19",
-        "2^48",
-        "says `invalid YAML: dataset.entities.card.keys: invalid type: integer `...` as u128, \
-         expected any YAML value`: the YAML is valid, the field path is inside the message, and \
-         it does not say what was expected (a whole number of keys, at most 2^48)",
-    ),
-    (
-        "bad_duration",
-        "21:7",
-        "expected a duration such as 500ms",
-        "also reports `31:32: checks[1].phase: unknown phase `serve` (known run phases: run)`: the \
-         phase that failed to parse is replaced by an unnamed placeholder and the check scoped to \
-         it is blamed",
-    ),
-    (
-        "requests_not_a_number",
-        "21:7",
-        "found string \"lots\"",
-        "also reports the spurious `checks[1].phase: unknown phase `serve``; the message says \
-         `expected u64` (Rust jargon) rather than a whole number of requests",
-    ),
-    ("unknown_phase_field", "22:7", "unknown field `worker`", "also reports the spurious `checks[1].phase: unknown phase `serve``"),
-    (
-        "missing_env_var",
-        "10:5",
-        "environment variable BENCHPLAN_SURELY_UNSET is not set",
-        "also reports `expected a file path or \":memory:\", found an empty string` at the same \
-         place: a consequence of substituting \"\" for the missing variable, and the file has no \
-         empty string",
-    ),
-    (
-        "unknown_param",
-        "14:14",
-        "unknown param `nope`",
-        "also reports `expected u64, found string \"${nope}\"` at the same place: a consequence of \
-         the first problem",
-    ),
-    (
-        "table_count_without_i",
-        "17:9",
-        "the name must contain {i}",
-        "also reports `duplicate table `email_f``: a consequence of expanding a name without {i}; \
-         the file names email_f once",
-    ),
-    (
-        "mix_no_operation",
-        "27:11",
-        "expected exactly one of read_features, write_features, statement; found 0",
-        "reported at 27:17, the colon after `weight`: an item that is a block mapping is located \
-         at its first key's colon instead of its first key",
-    ),
-    ("mix_two_operations", "25:11", "found 2", "reported at 25:17, the colon after `weight` (same cause as mix_no_operation)"),
-    (
-        "unknown_phase_step",
-        "29:5",
-        "unknown variant `sleep`",
-        "reported at 29:10, the colon after `sleep` (same cause as mix_no_operation)",
-    ),
-    (
-        "table_missing_features_block",
-        "17:7",
-        "missing field `features`",
-        "reported at 17:11, the colon after `name` (same cause as mix_no_operation); the same \
-         table in flow style is located right (table_missing_features)",
-    ),
-    (
-        "yaml_duplicate_key",
-        "4:1",
-        "duplicate entry with key \"name\"",
-        "reported at 2:1, the start of the top-level mapping, not at the second `name` on line 4",
-    ),
-    (
-        "check_operator_arrow",
-        "30:5",
-        "expected `METRIC OP NUMBER`",
-        "`p99_ms => 100` is reported as `unknown metric `p99_ms =``: the metric is fine, the \
-         operator is not one of < <= > >= == !=",
-    ),
+    ("check_operator_arrow", "30:5", "found operator `=>`"),
+    // Regressions: each of these once reported a wrong place or a follow-on error.
+    ("alias_bomb", "8:10", "expands aliases too far (an alias bomb?)"),
+    ("huge_number", "13:19", "dataset.entities.card.keys: expected a number of at most"),
+    ("bad_duration", "21:7", "expected a duration such as 500ms"),
+    ("requests_not_a_number", "21:7", "expected a whole number >= 0, found string \"lots\""),
+    ("unknown_phase_field", "22:7", "unknown field `worker`"),
+    ("missing_env_var", "10:5", "environment variable BENCHPLAN_SURELY_UNSET is not set"),
+    ("unknown_param", "14:14", "unknown param `nope`"),
+    ("table_count_without_i", "17:9", "the name must contain {i}"),
+    ("mix_no_operation", "27:11", "expected exactly one of read_features, write_features, statement; found 0"),
+    ("mix_two_operations", "25:11", "found 2"),
+    ("unknown_phase_step", "29:5", "unknown variant `sleep`"),
+    ("table_missing_features_block", "17:7", "missing field `features`"),
+    ("yaml_duplicate_key", "4:1", "duplicate entry with key \"name\""),
 ];
 
 /// Fixtures with their own tests below.
@@ -260,27 +177,6 @@ fn invalid_fixtures_are_rejected_at_the_right_place() {
     report(failures);
 }
 
-/// Only what is right today: they are rejected, in time, without a panic.
-#[test]
-fn known_wrong_fixtures_are_still_rejected() {
-    let failures: Vec<String> = KNOWN_WRONG
-        .iter()
-        .filter_map(|(name, ..)| benchplan(&["validate", &fixture(name)]).and_then(|o| check_rejected(name, &o)).err())
-        .collect();
-    report(failures);
-}
-
-/// What the `KNOWN_WRONG` cases should print; fails until they are fixed.
-#[test]
-#[ignore = "KNOWN_WRONG: the tool's output is wrong for these today"]
-fn known_wrong_fixtures_meet_the_contract() {
-    let failures: Vec<String> = KNOWN_WRONG
-        .iter()
-        .filter_map(|(name, loc, needle, why)| check_case(name, loc, needle).map_err(|e| format!("{e}\n(known: {why})")).err())
-        .collect();
-    report(failures);
-}
-
 #[test]
 fn every_fixture_is_listed_once_and_small() {
     let mut failures = Vec::new();
@@ -289,7 +185,7 @@ fn every_fixture_is_listed_once_and_small() {
         Ok(e) => e,
         Err(e) => panic!("{}: {e}", dir.display()),
     };
-    let listed: Vec<&str> = CASES.iter().map(|c| c.0).chain(KNOWN_WRONG.iter().map(|c| c.0)).chain(SPECIAL.iter().copied()).collect();
+    let listed: Vec<&str> = CASES.iter().map(|c| c.0).chain(SPECIAL.iter().copied()).collect();
     let mut on_disk = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
@@ -302,7 +198,7 @@ fn every_fixture_is_listed_once_and_small() {
             failures.push(format!("{stem}.yaml: {lines} lines; keep fixtures under 40"));
         }
         if listed.iter().filter(|n| **n == stem).count() != 1 {
-            failures.push(format!("{stem}.yaml: expected in exactly one of CASES, KNOWN_WRONG, SPECIAL"));
+            failures.push(format!("{stem}.yaml: expected in exactly one of CASES, SPECIAL"));
         }
         on_disk.push(stem);
     }

@@ -74,18 +74,27 @@ impl std::fmt::Display for CheckExpr {
 /// Parses `p99_ms < 120`; the error says what was expected.
 pub fn parse(expr: &str) -> Result<CheckExpr, String> {
     let e = expr.trim();
-    let ops = [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("!=", Op::Ne), ("<", Op::Lt), (">", Op::Gt)];
-    let Some((pos, text, op)) =
-        ops.iter().filter_map(|(t, o)| e.find(t).map(|p| (p, *t, *o))).min_by_key(|(p, t, _)| (*p, usize::MAX - t.len()))
-    else {
+    let metric_end = e.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(e.len());
+    let metric = &e[..metric_end];
+    let rest = e[metric_end..].trim_start();
+    let op_end = rest.find(|c: char| !matches!(c, '<' | '>' | '=' | '!')).unwrap_or(rest.len());
+    let (op_text, number) = (&rest[..op_end], rest[op_end..].trim());
+    if metric.is_empty() || op_text.is_empty() {
         return Err(format!("expected `METRIC OP NUMBER` with OP one of < <= > >= == !=, found {expr:?}"));
+    }
+    let op = match op_text {
+        "<" => Op::Lt,
+        "<=" => Op::Le,
+        ">" => Op::Gt,
+        ">=" => Op::Ge,
+        "==" => Op::Eq,
+        "!=" => Op::Ne,
+        other => return Err(format!("expected `METRIC OP NUMBER` with OP one of < <= > >= == !=, found operator `{other}` in {expr:?}")),
     };
-    let metric = e[..pos].trim();
-    let number = e[pos + text.len()..].trim();
     if !METRICS.contains(&metric) {
         return Err(format!("unknown metric `{metric}`, expected one of {}", METRICS.join(", ")));
     }
-    let value: f64 = number.parse().map_err(|_| format!("expected a number after `{text}`, found {number:?}"))?;
+    let value: f64 = number.parse().map_err(|_| format!("expected a number after `{op_text}`, found {number:?}"))?;
     if !value.is_finite() {
         return Err(format!("expected a finite number, found {number:?}"));
     }
@@ -105,5 +114,7 @@ mod tests {
         assert!(parse("p98_ms < 1").unwrap_err().contains("unknown metric"));
         assert!(parse("p99_ms < fast").unwrap_err().contains("expected a number"));
         assert!(parse("p99_ms").unwrap_err().contains("METRIC OP NUMBER"));
+        assert!(parse("p99_ms => 100").unwrap_err().contains("operator `=>`"));
+        assert!(parse("p99_ms = 100").unwrap_err().contains("operator `=`"));
     }
 }

@@ -40,15 +40,43 @@ pub fn parse(bytes: &[u8], diags: &mut Diagnostics) -> Option<Value> {
     let doc: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+            let (mut line, mut col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
             let msg = e.to_string();
             // serde_yaml appends " at line X column Y"; the prefix says it already.
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            diags.at_pos(line, col, "", format!("invalid YAML: {msg}"));
+            let located = locate_protected(text);
+            diags.locations = located.locs.clone();
+            // serde_yaml puts a field path in front of some messages: `a.b: invalid type ...`.
+            let (path, msg) = match msg.split_once(": ") {
+                Some((p, m)) if !p.contains(' ') && !p.is_empty() => (p.to_string(), m.to_string()),
+                _ => (String::new(), msg),
+            };
+            if msg.contains("repetition limit exceeded") || msg.contains("recursion limit exceeded") {
+                let (l, c) = located.first_alias.unwrap_or((line, col));
+                diags.at_pos(
+                    l,
+                    c,
+                    path,
+                    "the document expands aliases too far (an alias bomb?); write the values out instead of nesting `*alias` references",
+                );
+                return None;
+            }
+            if msg.contains("duplicate entry with key") {
+                if let Some((_, l, c)) = located.duplicates.first() {
+                    (line, col) = (*l, *c);
+                }
+                diags.at_pos(line, col, path, format!("invalid YAML: {msg}"));
+                return None;
+            }
+            if msg.contains("as u128") || msg.contains("as i128") {
+                diags.at_pos(line, col, path, "expected a number of at most 18446744073709551615, found a larger integer");
+                return None;
+            }
+            diags.at_pos(line, col, path, format!("invalid YAML: {msg}"));
             return None;
         }
     };
-    diags.locations = locate_protected(text);
+    diags.locations = locate_protected(text).locs;
     if doc.is_null() {
         diags.at_pos(1, 1, "", "the file is empty; expected a scenario mapping with version, name, backends, dataset and phases");
         return None;
@@ -201,29 +229,53 @@ pub fn join(path: &str, key: &str) -> String {
 }
 
 enum Frame {
-    Map { path: String, key: Option<String>, expecting_key: bool },
-    Seq { path: String, index: usize },
+    /// `pending`: a list item whose location is its first key (a block
+    /// mapping's start event is marked after that key).
+    Map {
+        path: String,
+        key: Option<String>,
+        expecting_key: bool,
+        pending: Option<String>,
+        seen: Vec<String>,
+    },
+    Seq {
+        path: String,
+        index: usize,
+    },
 }
 
 struct Locator {
     stack: Vec<Frame>,
     locs: Locations,
     done: bool,
+    /// Keys that appear twice in one mapping: (key, line, col) of the second.
+    duplicates: Vec<(String, usize, usize)>,
+    first_alias: Option<(usize, usize)>,
+    /// The text, to tell a flow mapping (`{` at its mark) from a block one.
+    chars: Vec<char>,
 }
 
 impl Locator {
     /// Called when a node (scalar, alias, or the start of a container) begins.
     /// Returns the node's path, or None when the node is a mapping key.
-    fn node(&mut self, scalar: Option<&str>, mark: Marker) -> Option<String> {
+    fn node(&mut self, scalar: Option<&str>, mark: Marker, map_start: bool) -> Option<String> {
         let (line, col) = (mark.line().max(1), mark.col() + 1);
         match self.stack.last_mut() {
             None => {
                 self.locs.insert(String::new(), line, col);
                 Some(String::new())
             }
-            Some(Frame::Map { path, key, expecting_key }) => {
+            Some(Frame::Map { path, key, expecting_key, pending, seen }) => {
                 if *expecting_key {
                     let k = scalar.unwrap_or("").to_string();
+                    if let Some(item) = pending.take() {
+                        self.locs.insert(item, line, col);
+                    }
+                    if seen.contains(&k) {
+                        self.duplicates.push((k.clone(), line, col));
+                    } else {
+                        seen.push(k.clone());
+                    }
                     self.locs.insert(join(path, &k), line, col);
                     *key = Some(k);
                     *expecting_key = false;
@@ -234,7 +286,9 @@ impl Locator {
             }
             Some(Frame::Seq { path, index }) => {
                 let p = format!("{path}[{index}]");
-                self.locs.insert(p.clone(), line, col);
+                if !map_start {
+                    self.locs.insert(p.clone(), line, col);
+                }
                 Some(p)
             }
         }
@@ -258,23 +312,28 @@ impl MarkedEventReceiver for Locator {
         match ev {
             Event::Scalar(v, ..) => {
                 let key = unprotect(&v);
-                if self.node(Some(&key), mark).is_some() {
+                if self.node(Some(&key), mark, false).is_some() {
                     self.advance();
                 }
             }
             Event::Alias(_) => {
-                let value = self.node(None, mark);
+                self.first_alias.get_or_insert((mark.line().max(1), mark.col() + 1));
+                let value = self.node(None, mark, false);
                 if value.is_some() {
                     self.advance();
                 }
             }
             Event::MappingStart(..) => {
-                if let Some(path) = self.node(None, mark) {
-                    self.stack.push(Frame::Map { path, key: None, expecting_key: true });
+                let in_seq = matches!(self.stack.last(), Some(Frame::Seq { .. }));
+                let flow = self.chars.get(mark.index()) == Some(&'{');
+                if let Some(path) = self.node(None, mark, !flow) {
+                    let in_seq = in_seq && !flow;
+                    let pending = in_seq.then(|| path.clone());
+                    self.stack.push(Frame::Map { path, key: None, expecting_key: true, pending, seen: Vec::new() });
                 }
             }
             Event::SequenceStart(..) => {
-                if let Some(path) = self.node(None, mark) {
+                if let Some(path) = self.node(None, mark, false) {
                     self.stack.push(Frame::Seq { path, index: 0 });
                 }
             }
@@ -290,13 +349,20 @@ impl MarkedEventReceiver for Locator {
 /// Builds the path -> location map. Mapping entries point at their key;
 /// list items at the item. Complex keys are not tracked.
 pub fn locate(text: &str) -> Locations {
-    locate_protected(&protect(text))
+    locate_protected(&protect(text)).locs
 }
 
-fn locate_protected(protected: &str) -> Locations {
-    let mut loc = Locator { stack: Vec::new(), locs: Locations::default(), done: false };
+fn locate_protected(protected: &str) -> Locator {
+    let mut loc = Locator {
+        stack: Vec::new(),
+        locs: Locations::default(),
+        done: false,
+        duplicates: Vec::new(),
+        first_alias: None,
+        chars: protected.chars().collect(),
+    };
     let mut parser = Parser::new_from_str(protected);
     // A parse error here only means fewer locations; serde_yaml already accepted the text.
     let _ = parser.load(&mut loc, false);
-    loc.locs
+    loc
 }

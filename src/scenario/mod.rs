@@ -237,9 +237,20 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
                 subst.insert(k.clone(), s.value(v, k));
             }
         }
+        let subst_failed: Vec<String> = s.errors.iter().map(|(p, _)| p.clone()).collect();
         report_subst(&mut d, &mut s, &mut secrets);
         let before = d.items.len();
-        let (scenario, failed) = typed(&subst, &params, &matrix, &mut d);
+        let mut td = Diagnostics::new(file);
+        td.locations = d.locations.clone();
+        let (scenario, mut failed) = typed(&subst, &params, &matrix, &mut td);
+        // A value whose substitution failed is wrong already; do not also say why it does not parse.
+        let under = |path: &str, p: &str| path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}["));
+        for item in td.items {
+            if !subst_failed.iter().any(|p| under(&item.path, p)) {
+                d.items.push(item);
+            }
+        }
+        failed.prefixes.extend(subst_failed);
         if d.items.len() > before || !d.is_empty() {
             // Check the meaning of what did parse, without echoing the
             // consequences of what did not; then stop: the same mistakes
@@ -378,7 +389,8 @@ fn de<T: DeserializeOwned>(v: &Value, path: &str, d: &mut Diagnostics) -> Option
 
 /// serde's messages, said the way this tool says them.
 fn humanize(msg: &str) -> String {
-    let msg = msg.trim();
+    let plain = rust_types(msg.trim());
+    let msg = plain.as_str();
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         if let Some((found, expected)) = rest.split_once(", expected ") {
             return format!("expected {expected}, found {found}");
@@ -393,6 +405,24 @@ fn humanize(msg: &str) -> String {
         return format!("expected one of the accepted forms ({})", untagged_hint(msg));
     }
     msg.to_string()
+}
+
+/// `u64` -> `a whole number >= 0` and the like: say it as a user would.
+fn rust_types(msg: &str) -> String {
+    let mut out = msg.to_string();
+    for (t, plain) in [
+        ("u64", "a whole number >= 0"),
+        ("u32", "a whole number >= 0 (at most 4294967295)"),
+        ("usize", "a whole number >= 0"),
+        ("i64", "a whole number"),
+        ("f64", "a number"),
+        ("a string", "a string"),
+    ] {
+        for (pre, post) in [("expected ", ""), ("expected ", ",")] {
+            out = out.replace(&format!("{pre}{t}{post}"), &format!("{pre}{plain}{post}"));
+        }
+    }
+    out
 }
 
 fn untagged_hint(msg: &str) -> &'static str {
@@ -446,7 +476,7 @@ fn typed(
     let mut missing = false;
     for name in ["version", "name", "backends", "dataset", "phases"] {
         if get(m, name).is_none() {
-            d.at_pos(1, 1, "", format!("missing field `{name}`"));
+            d.at_pos(1, 1, name, format!("missing field `{name}` at the top level"));
             missing = true;
         }
     }
@@ -542,6 +572,10 @@ fn list<T: DeserializeOwned>(
                 let p = format!("{name}[{i}]");
                 de::<T>(v, &p, d).unwrap_or_else(|| {
                     failed.prefixes.push(p);
+                    // A check scoped to a phase that did not parse is not "unknown".
+                    if let Some(n) = v.as_object().and_then(|o| o.values().next()).and_then(|x| x.get("name")).and_then(Value::as_str) {
+                        failed.names.push(n.to_string());
+                    }
                     placeholder()
                 })
             })

@@ -584,7 +584,7 @@ pub enum Distribution {
 pub struct KeySpec {
     #[serde(default)]
     pub distribution: Distribution,
-    /// zipfian, latest: skew in (0, 1) U (1, 10]; default 0.99.
+    /// zipfian, latest: skew in (0, 1); default 0.99.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theta: Option<f64>,
     /// hotspot: the fraction of keys that are hot, in (0, 1].

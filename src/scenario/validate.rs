@@ -103,7 +103,9 @@ pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, d: &mut Diagnostic
         if count > 1 && !t.name.contains("{i}") {
             d.at(format!("{p}.name"), format!("count is {count}: the name must contain {{i}} to number the tables, found {:?}", t.name));
         }
-        if count > 10_000 {
+        if count > 1 && !t.name.contains("{i}") {
+            // Reported above; expanding the name would only add duplicates.
+        } else if count > 10_000 {
             d.at(format!("{p}.count"), format!("expected at most 10000 tables, found {count}"));
         } else {
             for n in expand_table_names(t) {
