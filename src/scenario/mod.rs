@@ -554,14 +554,14 @@ fn typed(
     )
 }
 
-/// A list section; an element that does not parse is replaced by `placeholder`
+/// A list section; an element that does not parse is replaced by `stand_in`
 /// (so later indices keep their paths) and its path is remembered.
 fn list<T: DeserializeOwned>(
     m: &serde_json::Map<String, Value>,
     name: &str,
     d: &mut Diagnostics,
     failed: &mut Failed,
-    placeholder: impl Fn() -> T,
+    stand_in: impl Fn() -> T,
 ) -> Vec<T> {
     match get(m, name) {
         None => Vec::new(),
@@ -576,7 +576,7 @@ fn list<T: DeserializeOwned>(
                     if let Some(n) = v.as_object().and_then(|o| o.values().next()).and_then(|x| x.get("name")).and_then(Value::as_str) {
                         failed.names.push(n.to_string());
                     }
-                    placeholder()
+                    stand_in()
                 })
             })
             .collect(),

@@ -1,12 +1,12 @@
 //! The published JSON schema, generated from the model types.
 //!
 //! Every non-string scalar (and every enum of strings) also accepts a
-//! `${...}` placeholder, so that an editor validates a raw scenario file.
+//! `${...}` reference, so that an editor validates a raw scenario file.
 
 use super::model::Scenario;
 use serde_json::{json, Map, Value};
 
-const PLACEHOLDER: &str = "#/$defs/Placeholder";
+const SUBSTITUTION: &str = "#/$defs/Substitution";
 
 /// The schema as pretty JSON with a trailing newline: the bytes of `schemas/scenario.schema.json`.
 pub fn schema_json() -> String {
@@ -20,7 +20,7 @@ pub fn schema_json() -> String {
 pub fn schema_value() -> Value {
     let schema = schemars::generate::SchemaSettings::draft2020_12().into_generator().into_root_schema_for::<Scenario>();
     let mut v = schema.to_value();
-    allow_placeholders(&mut v);
+    allow_substitutions(&mut v);
     if let Value::Object(root) = &mut v {
         // $schema, $id and title first, for a reader of the file.
         let rest = std::mem::take(root);
@@ -35,11 +35,11 @@ pub fn schema_value() -> Value {
         let defs = root.entry("$defs").or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(defs) = defs {
             defs.insert(
-                "Placeholder".into(),
+                "Substitution".into(),
                 json!({
                     "type": "string",
                     "pattern": r"^\s*\$\{[^}]+\}\s*$",
-                    "description": "A ${param} or ${env:NAME} placeholder, substituted before validation."
+                    "description": "A ${param} or ${env:NAME} reference, substituted before validation."
                 }),
             );
         }
@@ -66,8 +66,8 @@ fn is_scalar_schema(m: &Map<String, Value>) -> bool {
     }
 }
 
-/// Wraps every scalar schema in `anyOf: [original, Placeholder]`.
-fn allow_placeholders(v: &mut Value) {
+/// Wraps every scalar schema in `anyOf: [original, Substitution]`.
+fn allow_substitutions(v: &mut Value) {
     match v {
         Value::Object(m) => {
             for (k, child) in m.iter_mut() {
@@ -75,7 +75,7 @@ fn allow_placeholders(v: &mut Value) {
                 if k == "propertyNames" {
                     continue;
                 }
-                allow_placeholders(child);
+                allow_substitutions(child);
             }
             if is_scalar_schema(m) {
                 let orig = std::mem::take(m);
@@ -88,11 +88,11 @@ fn allow_placeholders(v: &mut Value) {
                         inner.insert(k, val);
                     }
                 }
-                outer.insert("anyOf".into(), json!([Value::Object(inner), {"$ref": PLACEHOLDER}]));
+                outer.insert("anyOf".into(), json!([Value::Object(inner), {"$ref": SUBSTITUTION}]));
                 *m = outer;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(allow_placeholders),
+        Value::Array(items) => items.iter_mut().for_each(allow_substitutions),
         _ => {}
     }
 }

@@ -19,6 +19,7 @@ pub fn new_hist() -> Histogram<u64> {
 
 /// A coarser histogram for per-second percentiles.
 pub fn new_second_hist() -> Histogram<u64> {
+    // Bounds are constants that hdrhistogram accepts; cannot fail.
     #[allow(clippy::unwrap_used)]
     Histogram::new_with_bounds(1, MAX_NS, 2).unwrap()
 }
