@@ -92,15 +92,30 @@ pub enum Bound<'a> {
     Null,
 }
 
-/// Resolves what placeholder `b` binds for request `req` (`rep` is the
-/// repetition of a one-row update).
-pub fn resolve<'a>(b: &'a BindRef, req: &Request, model: &DataModel, table: Option<usize>, rep: usize) -> Bound<'a> {
-    let key = |entity: usize, j: usize| -> Bound<'a> {
-        match model.entities[entity].key(req.key(entity, j)) {
+impl From<KeyValue> for Bound<'static> {
+    fn from(k: KeyValue) -> Self {
+        match k {
             KeyValue::Int(i) => Bound::Int(i),
             KeyValue::Str(s) => Bound::Str(s.into()),
         }
-    };
+    }
+}
+
+impl From<FeatureValue> for Bound<'static> {
+    fn from(v: FeatureValue) -> Self {
+        match v {
+            FeatureValue::Float(f) => Bound::Float(f),
+            FeatureValue::Int(i) => Bound::Int(i),
+            FeatureValue::Str(s) => Bound::Str(s.into()),
+            FeatureValue::Bool(b) => Bound::Bool(b),
+        }
+    }
+}
+
+/// Resolves what placeholder `b` binds for request `req` (`rep` is the
+/// repetition of a one-row update).
+pub fn resolve<'a>(b: &'a BindRef, req: &Request, model: &DataModel, table: Option<usize>, rep: usize) -> Bound<'a> {
+    let key = |entity: usize, j: usize| -> Bound<'a> { model.entities[entity].key(req.key(entity, j)).into() };
     match b {
         BindRef::Key { entity, j } => key(*entity, *j),
         BindRef::Pk { row } => match table {
@@ -110,12 +125,7 @@ pub fn resolve<'a>(b: &'a BindRef, req: &Request, model: &DataModel, table: Opti
         BindRef::Value { row, col } => match table {
             Some(t) => {
                 let tm = &model.tables[t];
-                match tm.value(req.key(tm.entity, row + rep), *col, req.version) {
-                    FeatureValue::Float(f) => Bound::Float(f),
-                    FeatureValue::Int(i) => Bound::Int(i),
-                    FeatureValue::Str(s) => Bound::Str(s.into()),
-                    FeatureValue::Bool(v) => Bound::Bool(v),
-                }
+                tm.value(req.key(tm.entity, row + rep), *col, req.version).into()
             }
             None => Bound::Null,
         },
@@ -128,20 +138,12 @@ pub fn resolve<'a>(b: &'a BindRef, req: &Request, model: &DataModel, table: Opti
     }
 }
 
-/// Load rows `range` of table `t` as bound values, row-major (pk, features...).
+/// The key (`col` None) or a feature of loaded row `idx` of table `t`.
 pub fn load_value(model: &DataModel, t: usize, idx: u64, col: Option<usize>) -> Bound<'static> {
     let tm = &model.tables[t];
     match col {
-        None => match model.entities[tm.entity].key(idx) {
-            KeyValue::Int(i) => Bound::Int(i),
-            KeyValue::Str(s) => Bound::Str(s.into()),
-        },
-        Some(c) => match tm.value(idx, c, 0) {
-            FeatureValue::Float(f) => Bound::Float(f),
-            FeatureValue::Int(i) => Bound::Int(i),
-            FeatureValue::Str(s) => Bound::Str(s.into()),
-            FeatureValue::Bool(v) => Bound::Bool(v),
-        },
+        None => model.entities[tm.entity].key(idx).into(),
+        Some(c) => tm.value(idx, c, 0).into(),
     }
 }
 

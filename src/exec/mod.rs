@@ -137,10 +137,22 @@ impl BackendJob<'_> {
         };
         let bar = self.progress.bar(&format!("{} {label}", self.name), len, "rows");
         let t0 = Instant::now();
-        let res = match st {
-            Step::Create(c) => b.create(&ctx, c, &bar).await.map(|_| self.model.tables.len() as u64),
-            Step::Load(l) => b.load(&ctx, l, &bar).await,
-            Step::Drop(_) => b.drop_tables(&ctx, &bar).await.map(|_| self.model.tables.len() as u64),
+        let work = async {
+            match st {
+                Step::Create(c) => b.create(&ctx, c, &bar).await.map(|_| self.model.tables.len() as u64),
+                Step::Load(l) => b.load(&ctx, l, &bar).await,
+                Step::Drop(_) => b.drop_tables(&ctx, &bar).await.map(|_| self.model.tables.len() as u64),
+            }
+        };
+        // Ctrl-C stops a long load too, not only the phases.
+        let interrupted = async {
+            while !self.interrupt.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        let res = tokio::select! {
+            r = work => r,
+            _ = interrupted => Err(backend::BackendError("interrupted".into())),
         };
         bar.finish_and_clear();
         let secs = t0.elapsed().as_secs_f64();
@@ -254,23 +266,17 @@ impl BackendJob<'_> {
                     let cell_part =
                         if cell.values.is_empty() { String::new() } else { format!("_{}", file_safe(&label.replace(' ', "_"))) };
                     let stem = format!("{}_{}{}", file_safe(self.name), file_safe(&name), cell_part);
-                    out.histograms.push(HistogramRecord {
-                        file: format!("{stem}.hgrm"),
-                        backend: self.name.to_string(),
-                        phase: name.clone(),
-                        cell: label.clone(),
-                        measure: "response".into(),
-                        data: encode_hist(&resp),
-                    });
-                    if let Some(s) = &svc {
-                        out.histograms.push(HistogramRecord {
-                            file: format!("{stem}_service.hgrm"),
-                            backend: self.name.to_string(),
-                            phase: name.clone(),
-                            cell: label.clone(),
-                            measure: "service".into(),
-                            data: encode_hist(s),
-                        });
+                    for (suffix, measure, h) in [("", "response", Some(&resp)), ("_service", "service", svc.as_ref())] {
+                        if let Some(h) = h {
+                            out.histograms.push(HistogramRecord {
+                                file: format!("{stem}{suffix}.hgrm"),
+                                backend: self.name.to_string(),
+                                phase: name.clone(),
+                                cell: label.clone(),
+                                measure: measure.into(),
+                                data: encode_hist(h),
+                            });
+                        }
                     }
                     for p in &run.timeseries {
                         out.timeseries.push(TsRow {
@@ -322,10 +328,10 @@ impl WithBackend for BackendJob<'_> {
                 }
             }
         }
-        let status = if failure.is_some() {
-            Status::Failed
-        } else if self.interrupt.load(Ordering::Relaxed) {
+        let status = if self.interrupt.load(Ordering::Relaxed) {
             Status::Interrupted
+        } else if failure.is_some() {
+            Status::Failed
         } else {
             Status::Ok
         };
