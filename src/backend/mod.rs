@@ -4,9 +4,12 @@
 //! executes it per request from the request's key indices. Adding a kind
 //! means a file here, its templates and a line in [`with_backend`].
 
+pub mod mysql;
 pub mod noop;
+pub mod postgres;
 pub mod sql;
 pub mod sqlite;
+pub mod sqlx_exec;
 
 use crate::dataset::DataModel;
 use crate::scenario::model::{BackendConfig, CreateStep, Kind, LoadStep, StatementOp};
@@ -77,17 +80,17 @@ pub fn kinds() -> Vec<KindInfo> {
         },
         KindInfo {
             kind: Kind::Postgres,
-            available: false,
+            available: true,
             systems: "Lakebase, Aurora PostgreSQL, any PG",
-            packed: "one UNION ALL statement",
-            load: "COPY FROM STDIN",
+            packed: "one UNION ALL statement, or a SQL function",
+            load: "COPY FROM STDIN, tables in parallel",
         },
         KindInfo {
             kind: Kind::Mysql,
-            available: false,
+            available: true,
             systems: "Aurora MySQL, MySQL, MariaDB",
             packed: "one UNION ALL statement",
-            load: "LOAD DATA LOCAL INFILE or multi-row INSERT",
+            load: "multi-row INSERT in transactions",
         },
         KindInfo {
             kind: Kind::Dynamodb,
@@ -126,6 +129,14 @@ pub async fn with_backend<F: WithBackend>(ctx: &Ctx<'_>, f: F) -> Result<F::Outp
         BackendConfig::Noop(c) => Ok(f.run(noop::NoopBackend::new(c)).await),
         BackendConfig::Sqlite(c) => {
             let b = sqlite::SqliteBackend::connect(c, ctx).await?;
+            Ok(f.run(b).await)
+        }
+        BackendConfig::Postgres(c) => {
+            let b = postgres::PostgresBackend::connect(c, ctx).await?;
+            Ok(f.run(b).await)
+        }
+        BackendConfig::Mysql(c) => {
+            let b = mysql::MysqlBackend::connect(c, ctx).await?;
             Ok(f.run(b).await)
         }
         other => Err(unavailable(other.kind())),

@@ -89,6 +89,8 @@ pub enum Bound<'a> {
     Float(f64),
     Str(std::borrow::Cow<'a, str>),
     Bool(bool),
+    IntArray(Vec<i64>),
+    StrArray(Vec<String>),
     Null,
 }
 
@@ -129,6 +131,14 @@ pub fn resolve<'a>(b: &'a BindRef, req: &Request, model: &DataModel, table: Opti
             }
             None => Bound::Null,
         },
+        BindRef::KeyArray { entity, n } => {
+            let e = &model.entities[*entity];
+            if e.key_type == crate::scenario::model::KeyType::Int {
+                Bound::IntArray((0..*n).map(|j| req.key(*entity, j) as i64).collect())
+            } else {
+                Bound::StrArray((0..*n).map(|j| e.key(req.key(*entity, j)).to_string()).collect())
+            }
+        }
         BindRef::Literal(v) => match v {
             serde_json::Value::Bool(x) => Bound::Bool(*x),
             serde_json::Value::Number(n) => n.as_i64().map(Bound::Int).unwrap_or_else(|| Bound::Float(n.as_f64().unwrap_or(0.0))),

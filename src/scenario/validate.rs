@@ -467,6 +467,15 @@ fn mix_entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String, Strin
             if w.batch.unwrap_or(1) > 10_000 {
                 d.at(format!("{mp}.write_features.batch"), "expected a batch of at most 10000");
             }
+            let fewest = w.entities.iter().filter_map(|e| s.dataset.entities.get(e)).map(|e| e.keys).min();
+            if let Some(n) = fewest {
+                if w.mode != WriteMode::Insert && u64::from(w.batch.unwrap_or(1)) > n {
+                    d.at(
+                        format!("{mp}.write_features.batch"),
+                        format!("a batch writes distinct existing keys: expected at most {n}, the entity's keys"),
+                    );
+                }
+            }
         }
         if let Some(st) = &m.statement {
             if !safe_name(&st.name) {

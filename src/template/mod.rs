@@ -45,6 +45,8 @@ pub enum BindRef {
     Pk { row: usize },
     /// Feature `col` of row `row` of a write.
     Value { row: usize, col: usize },
+    /// The first `n` keys of an entity as one array (PostgreSQL `= ANY($1)`).
+    KeyArray { entity: usize, n: usize },
     /// A constant written in the template.
     Literal(serde_json::Value),
 }
@@ -69,6 +71,16 @@ fn key_marker(entity: &str, j: usize) -> String {
 }
 
 fn bind_fn(v: JValue) -> String {
+    // A list of keys binds as one array.
+    if let Ok(items) = v.try_iter() {
+        if v.as_str().is_none() {
+            let markers: Vec<String> = items.filter_map(|x| x.as_str().map(str::to_string)).collect();
+            if let Some(first) = markers.first() {
+                let entity = first.trim_matches(MARK).split(':').nth(1).unwrap_or("");
+                return format!("{BIND}{MARK}a:{entity}:{}{MARK}{BIND}", markers.len());
+            }
+        }
+    }
     match v.as_str() {
         Some(s) if s.starts_with(MARK) => format!("{BIND}{s}{BIND}"),
         _ => {
@@ -235,7 +247,11 @@ fn finish(kind: Kind, text: &str, model: &DataModel) -> Result<Rendered, String>
         let after = &rest[i + BIND.len_utf8()..];
         let end = after.find(BIND).ok_or("unbalanced bind token")?;
         let marker = after[..end].trim_matches(MARK);
-        binds.push(parse_marker(marker, model)?);
+        let b = parse_marker(marker, model)?;
+        if matches!(b, BindRef::KeyArray { .. }) && kind != Kind::Postgres {
+            return Err("bind() of a list of keys is PostgreSQL only; bind each key: IN ({% for k in keys[...] %}{{ bind(k) }}...)".into());
+        }
+        binds.push(b);
         match kind {
             Kind::Postgres => sql.push_str(&format!("${}", binds.len())),
             Kind::Sqlite => sql.push_str(&format!("?{}", binds.len())),
@@ -261,6 +277,7 @@ fn parse_marker(m: &str, model: &DataModel) -> Result<BindRef, String> {
     let parts: Vec<&str> = m.split(':').collect();
     match parts.as_slice() {
         ["k", e, j] => Ok(BindRef::Key { entity: model.entity_index(e).ok_or_else(bad)?, j: j.parse().map_err(|_| bad())? }),
+        ["a", e, n] => Ok(BindRef::KeyArray { entity: model.entity_index(e).ok_or_else(bad)?, n: n.parse().map_err(|_| bad())? }),
         ["p", r] => Ok(BindRef::Pk { row: r.parse().map_err(|_| bad())? }),
         ["v", r, c] => Ok(BindRef::Value { row: r.parse().map_err(|_| bad())?, col: c.parse().map_err(|_| bad())? }),
         _ => Err(bad()),
@@ -302,6 +319,9 @@ mod tests {
         assert_eq!(r.binds, vec![BindRef::Key { entity: 0, j: 0 }, BindRef::Key { entity: 0, j: 0 }]);
         let r = t.read_one(Kind::Sqlite, &m, &m.tables[0], 3).unwrap();
         assert!(r.sql.contains("IN (?1, ?2, ?3)"), "{}", r.sql);
+        let r = t.read_one(Kind::Postgres, &m, &m.tables[0], 3).unwrap();
+        assert!(r.sql.contains("= ANY($1)"), "{}", r.sql);
+        assert_eq!(r.binds, vec![BindRef::KeyArray { entity: 0, n: 3 }]);
     }
 
     #[test]

@@ -185,6 +185,7 @@ impl Workload {
         req.entities = spec.entities.len().min(255) as u8;
         let k = spec.keys_per_entity;
         let insert = matches!(spec.kind, OpKind::Write { mode: WriteMode::Insert, .. });
+        let write = matches!(spec.kind, OpKind::Write { .. });
         for &e in &spec.entities {
             let mut all_hot = true;
             for j in 0..k {
@@ -193,10 +194,24 @@ impl Workload {
                     req.keys[slot] = model.entities[e].keys + self.insert_base + i * k as u64 + j as u64;
                     all_hot = false;
                 } else {
-                    let d = self.choosers[e].draw(&mut rng, i * k as u64 + j as u64);
+                    let mut d = self.choosers[e].draw(&mut rng, i * k as u64 + j as u64);
+                    // A batch writes distinct rows: one statement cannot upsert a row twice.
+                    let mut tries = 0;
+                    while write && req.keys[e * self.stride..slot].contains(&d.idx) {
+                        tries += 1;
+                        d = if tries < 16 {
+                            self.choosers[e].draw(&mut rng, i * k as u64 + j as u64 + tries)
+                        } else {
+                            dist::Draw { idx: (d.idx + 1) % model.entities[e].keys.max(1), ..d }
+                        };
+                    }
                     req.keys[slot] = d.idx;
                     all_hot &= d.hot;
                 }
+            }
+            if write && k > 1 {
+                // The same lock order in every transaction: concurrent batches do not deadlock.
+                req.keys[e * self.stride..e * self.stride + k].sort_unstable();
             }
             if all_hot {
                 req.hot += 1;

@@ -5,5 +5,5 @@ UNION ALL
 {% endif -%}
 SELECT {{ loop.index0 }} AS t, pk::text AS pk, json_build_array({% for c in t.columns %}{{ c.ident }}{{ ", " if not loop.last }}{% endfor %})::text AS v
 FROM {{ t.ident }}
-WHERE pk {% if keys[t.entity] | length == 1 %}= {{ bind(keys[t.entity][0]) }}{% else %}IN ({% for k in keys[t.entity] %}{{ bind(k) }}{{ ", " if not loop.last }}{% endfor %}){% endif %}
+WHERE pk {% if keys[t.entity] | length == 1 %}= {{ bind(keys[t.entity][0]) }}{% else %}= ANY({{ bind(keys[t.entity]) }}){% endif %}
 {%- endfor %}

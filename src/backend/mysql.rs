@@ -1,0 +1,111 @@
+//! MySQL 8, Aurora MySQL and MariaDB 10.6+ through sqlx. Loads with
+//! multi-row INSERTs in transactions: sqlx does not implement the client side
+//! of `LOAD DATA LOCAL INFILE`.
+
+use super::postgres::{is_loopback, CONNECT_TIMEOUT};
+use super::sql::{self, SqlOp};
+use super::{sqlx_exec, Backend, BackendError, Ctx};
+use crate::dataset::DataModel;
+use crate::scenario::model::{CreateStep, Kind, LoadStep, MysqlConfig, StatementOp, TlsMode};
+use crate::stats::OpError;
+use crate::workload::{OpSpec, Request};
+use indicatif::ProgressBar;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlSslMode};
+use sqlx::MySqlPool;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// MySQL allows at most this many placeholders in one statement.
+const MAX_PLACEHOLDERS: usize = 65_535;
+
+pub struct MysqlBackend {
+    pool: MySqlPool,
+    model: DataModel,
+}
+
+fn ssl_mode(tls: Option<TlsMode>, host: &str) -> MySqlSslMode {
+    match tls {
+        Some(TlsMode::Disable) => MySqlSslMode::Disabled,
+        Some(TlsMode::Prefer) => MySqlSslMode::Preferred,
+        // `require` here verifies the certificate chain.
+        Some(TlsMode::Require) => MySqlSslMode::VerifyCa,
+        Some(TlsMode::VerifyFull) => MySqlSslMode::VerifyIdentity,
+        None if is_loopback(host) => MySqlSslMode::Preferred,
+        None => MySqlSslMode::VerifyIdentity,
+    }
+}
+
+impl MysqlBackend {
+    pub async fn connect(c: &MysqlConfig, ctx: &Ctx<'_>) -> Result<Self, BackendError> {
+        let name = ctx.name;
+        let mut opts = MySqlConnectOptions::from_str(&c.url).map_err(|e| BackendError(format!("{name}: bad MySQL URL: {e}")))?;
+        if c.tls.is_some() || !(c.url.contains("ssl-mode=") || c.url.contains("ssl_mode=")) {
+            let mode = ssl_mode(c.tls, opts.get_host());
+            opts = opts.ssl_mode(mode);
+        }
+        if let Some(ca) = &c.ca_file {
+            opts = opts.ssl_ca(ca);
+        }
+        opts = opts.statement_cache_capacity(1024);
+        let size = c.pool.unwrap_or(ctx.max_workers).max(1);
+        let pool = MySqlPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .connect_lazy_with(opts);
+        let host = pool.connect_options().get_host().to_string();
+        let port = pool.connect_options().get_port();
+        match tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire()).await {
+            Err(_) => Err(BackendError(format!("{name}: MySQL at {host}:{port} did not answer within {}s", CONNECT_TIMEOUT.as_secs()))),
+            Ok(Err(e)) => Err(BackendError(format!("{name}: cannot connect to MySQL at {host}:{port}: {e}"))),
+            Ok(Ok(_)) => Ok(MysqlBackend { pool, model: ctx.model.clone() }),
+        }
+    }
+}
+
+impl Backend for MysqlBackend {
+    type Op = SqlOp;
+
+    fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<SqlOp, BackendError> {
+        sql::prepare(Kind::Mysql, ctx, op, statement)
+    }
+
+    async fn create(&self, ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> Result<(), BackendError> {
+        sqlx_exec::create_tables(&self.pool, Kind::Mysql, ctx, step.replace.unwrap_or(true), &BTreeMap::new(), bar).await
+    }
+
+    async fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> Result<u64, BackendError> {
+        let model = ctx.model;
+        bar.set_length(model.total_rows());
+        let batch = u64::from(step.batch.unwrap_or(5000)).max(1);
+        let workers = step.workers.unwrap_or(2) as usize;
+        sqlx_exec::load_tables(model.tables.len(), workers, |ti| {
+            let per_stmt = (MAX_PLACEHOLDERS / (model.tables[ti].columns.len() + 1)).clamp(1, 500);
+            sqlx_exec::insert_load(&self.pool, Kind::Mysql, ctx.templates, model, ti, batch, per_stmt, bar)
+        })
+        .await
+    }
+
+    async fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> Result<(), BackendError> {
+        sqlx_exec::drop_tables(&self.pool, Kind::Mysql, ctx, bar).await
+    }
+
+    async fn execute<'a>(&'a self, op: &'a SqlOp, req: &'a Request) -> Result<u32, OpError> {
+        sqlx_exec::execute(&self.pool, op, req, &self.model).await
+    }
+
+    async fn server_info(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        if let Ok(v) = sqlx::query_scalar::<_, String>("SELECT VERSION()").fetch_one(&self.pool).await {
+            out.insert("server".to_string(), v);
+        }
+        let settings = "SELECT CAST(@@innodb_buffer_pool_size AS CHAR), CAST(@@max_connections AS CHAR), CAST(@@innodb_flush_log_at_trx_commit AS CHAR)";
+        if let Ok((bp, mc, flush)) = sqlx::query_as::<_, (String, String, String)>(settings).fetch_one(&self.pool).await {
+            out.insert("innodb_buffer_pool_size".to_string(), bp);
+            out.insert("max_connections".to_string(), mc);
+            out.insert("innodb_flush_log_at_trx_commit".to_string(), flush);
+        }
+        out
+    }
+}

@@ -1,0 +1,224 @@
+//! PostgreSQL (Lakebase, Aurora PostgreSQL, RDS, any PostgreSQL >= 12)
+//! through sqlx: COPY FROM STDIN loads, prepared statements per connection,
+//! `packed: function` (a generated SQL function called once per request).
+
+use super::sql::{self, SqlOp};
+use super::{sqlx_exec, Backend, BackendError, Ctx};
+use crate::dataset::{DataModel, FeatureValue, KeyValue, RowBatches};
+use crate::scenario::model::{CreateStep, Kind, LoadStep, PackedMode, PostgresConfig, StatementOp, TlsMode};
+use crate::stats::OpError;
+use crate::template::BindRef;
+use crate::workload::{OpSpec, Request};
+use indicatif::ProgressBar;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+use sqlx::{AssertSqlSafe, PgPool};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long connecting may take before the backend counts as unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct PostgresBackend {
+    pool: PgPool,
+    model: DataModel,
+    packed: PackedMode,
+}
+
+/// An operation, and for `packed: function` the function it calls.
+pub struct PgOp {
+    op: SqlOp,
+    /// CREATE OR REPLACE FUNCTION ..., run once before the first call.
+    function: Option<(String, tokio::sync::OnceCell<()>)>,
+}
+
+/// Whether `host` is this machine.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.starts_with("127.") || host == "::1" || host == "[::1]" || host.starts_with('/')
+}
+
+fn ssl_mode(tls: Option<TlsMode>, host: &str) -> PgSslMode {
+    match tls {
+        Some(TlsMode::Disable) => PgSslMode::Disable,
+        Some(TlsMode::Prefer) => PgSslMode::Prefer,
+        // `require` here verifies the certificate chain; libpq's does not.
+        Some(TlsMode::Require) => PgSslMode::VerifyCa,
+        Some(TlsMode::VerifyFull) => PgSslMode::VerifyFull,
+        // Unset: verify everything, except on this machine.
+        None if is_loopback(host) => PgSslMode::Prefer,
+        None => PgSslMode::VerifyFull,
+    }
+}
+
+impl PostgresBackend {
+    pub async fn connect(c: &PostgresConfig, ctx: &Ctx<'_>) -> Result<Self, BackendError> {
+        let name = ctx.name;
+        let mut opts = PgConnectOptions::from_str(&c.url).map_err(|e| BackendError(format!("{name}: bad PostgreSQL URL: {e}")))?;
+        let url_sets_mode = c.url.contains("sslmode=");
+        if c.tls.is_some() || !url_sets_mode {
+            let mode = ssl_mode(c.tls, opts.get_host());
+            opts = opts.ssl_mode(mode);
+        }
+        if let Some(ca) = &c.ca_file {
+            opts = opts.ssl_root_cert(ca);
+        }
+        if let Some(schema) = &c.schema {
+            opts = opts.options([("search_path", schema.as_str())]);
+        }
+        opts = opts.statement_cache_capacity(1024).application_name("benchplan");
+        let size = c.pool.unwrap_or(ctx.max_workers).max(1);
+        let pool = PgPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .connect_lazy_with(opts);
+        let host = pool.connect_options().get_host().to_string();
+        let port = pool.connect_options().get_port();
+        let first = tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire()).await;
+        match first {
+            Err(_) => {
+                return Err(BackendError(format!(
+                    "{name}: PostgreSQL at {host}:{port} did not answer within {}s",
+                    CONNECT_TIMEOUT.as_secs()
+                )))
+            }
+            Ok(Err(e)) => return Err(BackendError(format!("{name}: cannot connect to PostgreSQL at {host}:{port}: {e}"))),
+            Ok(Ok(conn)) => drop(conn),
+        }
+        if let Some(schema) = &c.schema {
+            // Validation made it a safe identifier.
+            sqlx_exec::ddl(&pool, Kind::Postgres, &format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).await?;
+        }
+        Ok(PostgresBackend { pool, model: ctx.model.clone(), packed: c.packed.unwrap_or_default() })
+    }
+
+    /// COPY one table in batches of `batch` rows (text format).
+    async fn copy_table(&self, ti: usize, batch: u64, bar: &ProgressBar) -> Result<u64, BackendError> {
+        let model = &self.model;
+        let t = &model.tables[ti];
+        let fail = |e: sqlx::Error| BackendError(format!("postgres load {}: {e}", t.name));
+        let cols: Vec<String> = std::iter::once("pk".to_string()).chain(t.columns.iter().map(|c| format!("\"{}\"", c.name))).collect();
+        let stmt = format!("COPY \"{}\" ({}) FROM STDIN (FORMAT text)", t.name, cols.join(", "));
+        let mut conn = self.pool.acquire().await.map_err(fail)?;
+        let mut copy = conn.copy_in_raw(&stmt).await.map_err(fail)?;
+        let entity = &model.entities[t.entity];
+        let mut buf = String::with_capacity(1 << 20);
+        let mut total = 0;
+        for range in RowBatches::new(model, ti, batch) {
+            buf.clear();
+            for idx in range.clone() {
+                match entity.key(idx) {
+                    KeyValue::Int(i) => {
+                        let _ = write!(buf, "{i}");
+                    }
+                    // Generated keys and strings hold no tab, newline or backslash.
+                    KeyValue::Str(s) => buf.push_str(&s),
+                }
+                for c in 0..t.columns.len() {
+                    buf.push('\t');
+                    match t.value(idx, c, 0) {
+                        FeatureValue::Float(f) => {
+                            let _ = write!(buf, "{f}");
+                        }
+                        FeatureValue::Int(i) => {
+                            let _ = write!(buf, "{i}");
+                        }
+                        FeatureValue::Str(s) => buf.push_str(&s),
+                        FeatureValue::Bool(b) => buf.push(if b { 't' } else { 'f' }),
+                    }
+                }
+                buf.push('\n');
+            }
+            copy.send(buf.as_bytes()).await.map_err(fail)?;
+            total += range.end - range.start;
+            bar.inc(range.end - range.start);
+        }
+        copy.finish().await.map_err(fail)?;
+        sqlx_exec::ddl(&self.pool, Kind::Postgres, &format!("ANALYZE \"{}\"", t.name)).await?;
+        Ok(total)
+    }
+}
+
+/// `SELECT * FROM fn($1, ...)` for a packed read, and the function's DDL.
+fn packed_function(op: &SqlOp, model: &DataModel) -> Result<(SqlOp, String), BackendError> {
+    let stmt = op.stmts.first().ok_or_else(|| BackendError("packed read without a statement".into()))?;
+    let args: Vec<&str> = stmt
+        .binds
+        .iter()
+        .map(|b| match b {
+            BindRef::Key { entity, .. } if model.entities[*entity].key_type == crate::scenario::model::KeyType::Int => "bigint",
+            BindRef::KeyArray { entity, .. } if model.entities[*entity].key_type == crate::scenario::model::KeyType::Int => "bigint[]",
+            BindRef::KeyArray { .. } => "text[]",
+            _ => "text",
+        })
+        .collect();
+    let name = format!("benchplan_packed_{:016x}", crate::dataset::hash_str(&stmt.sql));
+    let ddl = format!(
+        "CREATE OR REPLACE FUNCTION {name}({}) RETURNS TABLE (t int, pk text, v text) LANGUAGE sql STABLE AS $benchplan$\n{}\n$benchplan$",
+        args.join(", "),
+        stmt.sql
+    );
+    let placeholders: Vec<String> = (1..=args.len()).map(|i| format!("${i}")).collect();
+    let call = sql::Stmt {
+        sql: Arc::from(format!("SELECT t, pk, v FROM {name}({})", placeholders.join(", ")).as_str()),
+        binds: stmt.binds.clone(),
+        table: None,
+    };
+    Ok((SqlOp { shape: op.shape, stmts: vec![call], repeat: 1 }, ddl))
+}
+
+impl Backend for PostgresBackend {
+    type Op = PgOp;
+
+    fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<PgOp, BackendError> {
+        let sql_op = sql::prepare(Kind::Postgres, ctx, op, statement)?;
+        let packed_read = matches!(op.kind, crate::workload::OpKind::Read { fetch: crate::scenario::model::Fetch::Packed, .. });
+        if packed_read && self.packed == PackedMode::Function {
+            let (call, ddl) = packed_function(&sql_op, ctx.model)?;
+            return Ok(PgOp { op: call, function: Some((ddl, tokio::sync::OnceCell::new())) });
+        }
+        Ok(PgOp { op: sql_op, function: None })
+    }
+
+    async fn create(&self, ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> Result<(), BackendError> {
+        let unlogged = matches!(ctx.config, crate::scenario::model::BackendConfig::Postgres(c) if c.unlogged);
+        let extra = BTreeMap::from([("unlogged", minijinja::Value::from(unlogged))]);
+        sqlx_exec::create_tables(&self.pool, Kind::Postgres, ctx, step.replace.unwrap_or(true), &extra, bar).await
+    }
+
+    async fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> Result<u64, BackendError> {
+        bar.set_length(ctx.model.total_rows());
+        let batch = u64::from(step.batch.unwrap_or(10_000)).max(1);
+        let workers = step.workers.unwrap_or(2) as usize;
+        sqlx_exec::load_tables(self.model.tables.len(), workers, |ti| self.copy_table(ti, batch, bar)).await
+    }
+
+    async fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> Result<(), BackendError> {
+        sqlx_exec::drop_tables(&self.pool, Kind::Postgres, ctx, bar).await
+    }
+
+    async fn execute<'a>(&'a self, op: &'a PgOp, req: &'a Request) -> Result<u32, OpError> {
+        if let Some((ddl, done)) = &op.function {
+            done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
+                .await
+                .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
+        }
+        sqlx_exec::execute(&self.pool, &op.op, req, &self.model).await
+    }
+
+    async fn server_info(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        if let Ok(v) = sqlx::query_scalar::<_, String>("SELECT version()").fetch_one(&self.pool).await {
+            out.insert("server".to_string(), v);
+        }
+        for setting in ["shared_buffers", "max_connections", "work_mem", "effective_cache_size", "synchronous_commit"] {
+            let q = format!("SHOW {setting}");
+            if let Ok(v) = sqlx::query_scalar::<_, String>(AssertSqlSafe(q)).fetch_one(&self.pool).await {
+                out.insert(setting.to_string(), v);
+            }
+        }
+        out
+    }
+}

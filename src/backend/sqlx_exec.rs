@@ -1,0 +1,261 @@
+//! Request execution shared by the sqlx backends (sqlite, postgres, mysql):
+//! bind a prepared operation's values from the request and run it.
+
+use super::sql::{self, Bound, Shape, SqlOp, Stmt};
+use crate::dataset::DataModel;
+use crate::stats::{ErrorKind, OpError};
+use crate::workload::Request;
+use sqlx::{AssertSqlSafe, Database, Executor, Pool};
+
+pub type Query<DB> = sqlx::query::Query<'static, DB, <DB as Database>::Arguments>;
+
+/// What differs between the sqlx drivers on the request path.
+pub trait Dialect: Database {
+    /// Binds one value; arrays only where the driver has them.
+    fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String>;
+    fn rows_affected(r: &Self::QueryResult) -> u64;
+}
+
+fn scalar<DB>(q: Query<DB>, v: Bound<'_>) -> Result<Query<DB>, String>
+where
+    DB: Database,
+    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    f64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<i64>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    Ok(match v {
+        Bound::Int(i) => q.bind(i),
+        Bound::Float(f) => q.bind(f),
+        Bound::Str(s) => q.bind(s.into_owned()),
+        Bound::Bool(b) => q.bind(b),
+        Bound::Null => q.bind(Option::<i64>::None),
+        Bound::IntArray(_) | Bound::StrArray(_) => return Err("binding a list is supported on PostgreSQL only".into()),
+    })
+}
+
+impl Dialect for sqlx::Sqlite {
+    fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
+        scalar(q, v)
+    }
+    fn rows_affected(r: &Self::QueryResult) -> u64 {
+        r.rows_affected()
+    }
+}
+
+impl Dialect for sqlx::MySql {
+    fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
+        scalar(q, v)
+    }
+    fn rows_affected(r: &Self::QueryResult) -> u64 {
+        r.rows_affected()
+    }
+}
+
+impl Dialect for sqlx::Postgres {
+    fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
+        match v {
+            Bound::IntArray(a) => Ok(q.bind(a)),
+            Bound::StrArray(a) => Ok(q.bind(a)),
+            other => scalar(q, other),
+        }
+    }
+    fn rows_affected(r: &Self::QueryResult) -> u64 {
+        r.rows_affected()
+    }
+}
+
+/// Classifies a driver error.
+pub fn op_error(e: sqlx::Error) -> OpError {
+    let kind = match &e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
+            ErrorKind::Connection
+        }
+        sqlx::Error::Database(d) => {
+            let m = d.message().to_ascii_lowercase();
+            let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+            if m.contains("locked") || m.contains("busy") || m.contains("deadlock") || code == "40001" || code == "40P01" || code == "1213"
+            {
+                ErrorKind::Throttled
+            } else if code.starts_with("08") || code == "57P01" || code == "57P02" || code == "57P03" {
+                // Connection exceptions and admin shutdown (server restarting).
+                ErrorKind::Connection
+            } else {
+                ErrorKind::Query
+            }
+        }
+        sqlx::Error::RowNotFound => ErrorKind::NotFound,
+        _ => ErrorKind::Other,
+    };
+    OpError::new(kind, e.to_string())
+}
+
+/// The query for one statement of a request.
+pub fn query<DB: Dialect>(stmt: &Stmt, req: &Request, model: &DataModel, rep: usize) -> Result<Query<DB>, OpError> {
+    let mut q: Query<DB> = sqlx::query(AssertSqlSafe(stmt.sql.clone()));
+    for b in &stmt.binds {
+        q = DB::bind(q, sql::resolve(b, req, model, stmt.table, rep)).map_err(|m| OpError::new(ErrorKind::Query, m))?;
+    }
+    Ok(q)
+}
+
+/// Runs a prepared operation for `req`; returns rows read or written.
+pub async fn execute<DB: Dialect>(pool: &Pool<DB>, op: &SqlOp, req: &Request, model: &DataModel) -> Result<u32, OpError>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let mut rows = 0u32;
+    match op.shape {
+        Shape::Serial => {
+            let mut conn = pool.acquire().await.map_err(op_error)?;
+            for s in &op.stmts {
+                rows += query::<DB>(s, req, model, 0)?.fetch_all(&mut *conn).await.map_err(op_error)?.len() as u32;
+            }
+        }
+        Shape::Parallel => {
+            let futs = op.stmts.iter().map(|s| async move {
+                let mut conn = pool.acquire().await.map_err(op_error)?;
+                query::<DB>(s, req, model, 0)?.fetch_all(&mut *conn).await.map(|r| r.len() as u32).map_err(op_error)
+            });
+            for r in futures_util::future::join_all(futs).await {
+                rows += r?;
+            }
+        }
+        Shape::Transaction => {
+            let mut tx = pool.begin().await.map_err(op_error)?;
+            for s in &op.stmts {
+                for rep in 0..op.repeat {
+                    let res = query::<DB>(s, req, model, rep)?.execute(&mut *tx).await.map_err(op_error)?;
+                    rows += DB::rows_affected(&res) as u32;
+                }
+            }
+            tx.commit().await.map_err(op_error)?;
+        }
+    }
+    Ok(rows)
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Loads table `ti` with multi-row INSERTs of `per_stmt` rows, `batch` rows a
+/// transaction; one batch in memory at a time. Returns the rows written.
+pub async fn insert_load<DB: Dialect>(
+    pool: &Pool<DB>,
+    kind: crate::scenario::model::Kind,
+    templates: &crate::template::Templates,
+    model: &DataModel,
+    ti: usize,
+    batch: u64,
+    per_stmt: usize,
+    bar: &indicatif::ProgressBar,
+) -> Result<u64, super::BackendError>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    use crate::scenario::model::WriteMode;
+    use crate::template::BindRef;
+    let t = &model.tables[ti];
+    let fail = |e: String| super::BackendError(format!("{kind} load {}: {e}", t.name));
+    let full = templates.write(kind, model, t, WriteMode::Insert, per_stmt).map_err(|e| fail(e.0))?;
+    let full_sql: std::sync::Arc<str> = std::sync::Arc::from(full.sql.as_str());
+    let mut total = 0;
+    for range in crate::dataset::RowBatches::new(model, ti, batch) {
+        let mut tx = pool.begin().await.map_err(|e| fail(e.to_string()))?;
+        let mut start = range.start;
+        while start < range.end {
+            let n = ((range.end - start) as usize).min(per_stmt);
+            let (text, binds): (std::sync::Arc<str>, Vec<BindRef>) = if n == per_stmt {
+                (full_sql.clone(), full.binds.clone())
+            } else {
+                let r = templates.write(kind, model, t, WriteMode::Insert, n).map_err(|e| fail(e.0))?;
+                (std::sync::Arc::from(r.sql.as_str()), r.binds)
+            };
+            let mut q: Query<DB> = sqlx::query(AssertSqlSafe(text));
+            for b in &binds {
+                let v = match b {
+                    BindRef::Pk { row } => sql::load_value(model, ti, start + *row as u64, None),
+                    BindRef::Value { row, col } => sql::load_value(model, ti, start + *row as u64, Some(*col)),
+                    _ => Bound::Null,
+                };
+                q = DB::bind(q, v).map_err(fail)?;
+            }
+            q.execute(&mut *tx).await.map_err(|e| fail(e.to_string()))?;
+            start += n as u64;
+        }
+        tx.commit().await.map_err(|e| fail(e.to_string()))?;
+        total += range.end - range.start;
+        bar.inc(range.end - range.start);
+    }
+    Ok(total)
+}
+
+/// Runs `load(table index)` for every table, `workers` at a time; returns the rows loaded.
+pub async fn load_tables<F, Fut>(tables: usize, workers: usize, load: F) -> Result<u64, super::BackendError>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<u64, super::BackendError>>,
+{
+    use futures_util::StreamExt;
+    let mut total = 0;
+    let mut results = futures_util::stream::iter((0..tables).map(load)).buffer_unordered(workers.max(1));
+    while let Some(r) = results.next().await {
+        total += r?;
+    }
+    Ok(total)
+}
+
+/// Runs one DDL statement (no binds, not prepared).
+pub async fn ddl<DB: Database>(pool: &Pool<DB>, kind: crate::scenario::model::Kind, text: &str) -> Result<(), super::BackendError>
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    sqlx::raw_sql(AssertSqlSafe(text.to_string()))
+        .execute(pool)
+        .await
+        .map_err(|e| super::BackendError(format!("{kind}: {e}\n  in: {text}")))?;
+    Ok(())
+}
+
+/// Drops (when `replace`) and creates every table from the kind's templates.
+pub async fn create_tables<DB: Database>(
+    pool: &Pool<DB>,
+    kind: crate::scenario::model::Kind,
+    ctx: &super::Ctx<'_>,
+    replace: bool,
+    extra: &std::collections::BTreeMap<&str, minijinja::Value>,
+    bar: &indicatif::ProgressBar,
+) -> Result<(), super::BackendError>
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    let err = |e: crate::template::TemplateError| super::BackendError(e.0);
+    bar.set_length(ctx.model.tables.len() as u64);
+    for t in &ctx.model.tables {
+        if replace {
+            ddl(pool, kind, &ctx.templates.drop_table(kind, ctx.model, t).map_err(err)?).await?;
+        }
+        ddl(pool, kind, &ctx.templates.create_table(kind, ctx.model, t, extra).map_err(err)?).await?;
+        bar.inc(1);
+    }
+    Ok(())
+}
+
+/// Drops every table.
+pub async fn drop_tables<DB: Database>(
+    pool: &Pool<DB>,
+    kind: crate::scenario::model::Kind,
+    ctx: &super::Ctx<'_>,
+    bar: &indicatif::ProgressBar,
+) -> Result<(), super::BackendError>
+where
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+{
+    bar.set_length(ctx.model.tables.len() as u64);
+    for t in &ctx.model.tables {
+        ddl(pool, kind, &ctx.templates.drop_table(kind, ctx.model, t).map_err(|e| super::BackendError(e.0))?).await?;
+        bar.inc(1);
+    }
+    Ok(())
+}
