@@ -11,6 +11,7 @@ use crate::stats::OpError;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlSslMode};
+use sqlx::Connection as _;
 use sqlx::MySqlPool;
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -49,18 +50,23 @@ impl MysqlBackend {
         }
         opts = opts.statement_cache_capacity(1024);
         let size = c.pool.unwrap_or(ctx.max_workers).max(1);
+        let (host, port) = (opts.get_host().to_string(), opts.get_port());
+        // One direct connection first: a refused or failing connection is reported at once.
+        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::MySqlConnection::connect_with(&opts)).await {
+            Err(_) => {
+                return Err(BackendError(format!("{name}: MySQL at {host}:{port} did not answer within {}s", CONNECT_TIMEOUT.as_secs())))
+            }
+            Ok(Err(e)) => return Err(BackendError(format!("{name}: cannot connect to MySQL at {host}:{port}: {e}"))),
+            Ok(Ok(conn)) => {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
         let pool = MySqlPoolOptions::new()
             .max_connections(size)
             .acquire_timeout(Duration::from_secs(30))
             .test_before_acquire(false)
             .connect_lazy_with(opts);
-        let host = pool.connect_options().get_host().to_string();
-        let port = pool.connect_options().get_port();
-        match tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire()).await {
-            Err(_) => Err(BackendError(format!("{name}: MySQL at {host}:{port} did not answer within {}s", CONNECT_TIMEOUT.as_secs()))),
-            Ok(Err(e)) => Err(BackendError(format!("{name}: cannot connect to MySQL at {host}:{port}: {e}"))),
-            Ok(Ok(_)) => Ok(MysqlBackend { pool, model: ctx.model.clone() }),
-        }
+        Ok(MysqlBackend { pool, model: ctx.model.clone() })
     }
 }
 

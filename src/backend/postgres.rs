@@ -11,6 +11,7 @@ use crate::template::BindRef;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+use sqlx::Connection as _;
 use sqlx::{AssertSqlSafe, PgPool};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -69,15 +70,9 @@ impl PostgresBackend {
         }
         opts = opts.statement_cache_capacity(1024).application_name("benchplan");
         let size = c.pool.unwrap_or(ctx.max_workers).max(1);
-        let pool = PgPoolOptions::new()
-            .max_connections(size)
-            .acquire_timeout(Duration::from_secs(30))
-            .test_before_acquire(false)
-            .connect_lazy_with(opts);
-        let host = pool.connect_options().get_host().to_string();
-        let port = pool.connect_options().get_port();
-        let first = tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire()).await;
-        match first {
+        let (host, port) = (opts.get_host().to_string(), opts.get_port());
+        // One direct connection first: a refused or failing connection is reported at once.
+        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&opts)).await {
             Err(_) => {
                 return Err(BackendError(format!(
                     "{name}: PostgreSQL at {host}:{port} did not answer within {}s",
@@ -85,8 +80,15 @@ impl PostgresBackend {
                 )))
             }
             Ok(Err(e)) => return Err(BackendError(format!("{name}: cannot connect to PostgreSQL at {host}:{port}: {e}"))),
-            Ok(Ok(conn)) => drop(conn),
+            Ok(Ok(conn)) => {
+                let _ = sqlx::Connection::close(conn).await;
+            }
         }
+        let pool = PgPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .connect_lazy_with(opts);
         if let Some(schema) = &c.schema {
             // Validation made it a safe identifier.
             sqlx_exec::ddl(&pool, Kind::Postgres, &format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).await?;
