@@ -131,6 +131,6 @@ fn set_on_a_matrix_param_runs_only_that_value() {
     let out = tempfile::tempdir().unwrap();
     bin().args(["run", "-q", "scenarios/quickstart.yaml", "--quick", "--set", "hot=0.25", "--out"]).arg(out.path()).assert().success();
     let (h, rows) = read_csv(&run_dir(out.path(), "quickstart").join("results.csv"));
-    assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r[col(&h, "hot")] == "0.25"));
+    assert_eq!(rows.len(), 3, "the load and two phases");
+    assert!(rows[1..].iter().all(|r| r[col(&h, "hot")] == "0.25"));
 }

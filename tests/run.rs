@@ -45,10 +45,17 @@ fn quickstart_writes_every_report_file_with_sane_numbers() {
     for f in ["summary.md", "results.csv", "breakdown.csv", "timeseries.csv", "run.json", "latency/local_serve_hot-1.0.hgrm"] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }
-    let (header, rows) = read_csv(&dir.join("results.csv"));
+    let (header, mut rows) = read_csv(&dir.join("results.csv"));
     // The contract's columns, in the contract's order, then extras.
     assert_eq!(&header[..CONTRACT_COLUMNS.len()], CONTRACT_COLUMNS);
     assert_eq!(&header[CONTRACT_COLUMNS.len()..CONTRACT_COLUMNS.len() + 3], ["service_p50_ms", "service_p99_ms", "late_requests"]);
+    // The load first, as a setup row: rows written and rows per second.
+    let load = rows.remove(0);
+    assert_eq!(load[col(&header, "phase")], "setup:load");
+    assert_eq!(num(&load, &header, "requests"), 60000.0, "6 tables x 10000 keys under --quick");
+    let rate = num(&load, &header, "requests") / num(&load, &header, "duration_s");
+    assert!((rate - num(&load, &header, "throughput_rps")).abs() / rate < 0.01);
+    assert_eq!(load[col(&header, "p50_ms")], "");
     // 2 cells x 2 run phases, in file order (the warmup is not reported).
     assert_eq!(rows.len(), 4);
     let phases: Vec<(&str, &str)> = rows.iter().map(|r| (r[col(&header, "phase")].as_str(), r[col(&header, "hot")].as_str())).collect();

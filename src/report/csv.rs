@@ -1,7 +1,7 @@
 //! results.csv, breakdown.csv and timeseries.csv: pure functions of the report.
 
 use super::fmt::{f2, f3, f4, f6, opt};
-use super::model::{ResultRow, RunReport};
+use super::model::{ResultRow, RunReport, SetupRow};
 use crate::scenario::scalar_text;
 
 /// The contract's fixed columns, before the matrix params.
@@ -86,9 +86,30 @@ fn write(header: Vec<String>, rows: impl Iterator<Item = Vec<String>>) -> Vec<u8
     w.into_inner().unwrap_or_default()
 }
 
-/// One row per backend x matrix cell x phase.
+/// A setup step as a row: `phase` is `setup:<step>`, `requests` the rows
+/// written, `throughput_rps` rows per second; latency columns are empty.
+fn setup_record(r: &RunReport, s: &SetupRow) -> Vec<String> {
+    let mut v = vec![r.run_id.clone(), r.scenario.clone(), s.backend.clone(), s.kind.clone(), format!("setup:{}", s.step)];
+    v.extend(r.matrix_params.iter().map(|_| String::new()));
+    v.extend([s.rows.to_string(), "0".into(), f6(0.0), f3(s.duration_s), f2(s.rows_per_s)]);
+    v.extend((0..MEASURES.len() - 5 + EXTRA.len()).map(|_| String::new()));
+    v
+}
+
+/// One row per backend x matrix cell x phase, each backend's load first.
 pub fn results_csv(r: &RunReport) -> Vec<u8> {
-    write(header(r, false), r.rows.iter().map(|row| record(r, row, false)))
+    let mut out = Vec::new();
+    let mut backends: Vec<&str> = r.backends.iter().map(|b| b.name.as_str()).collect();
+    for row in &r.rows {
+        if !backends.contains(&row.backend.as_str()) {
+            backends.push(&row.backend);
+        }
+    }
+    for b in backends {
+        out.extend(r.setup.iter().filter(|s| s.backend == b && s.step == "load").map(|s| setup_record(r, s)));
+        out.extend(r.rows.iter().filter(|row| row.backend == b).map(|row| record(r, row, false)));
+    }
+    write(header(r, false), out.into_iter())
 }
 
 /// The same columns plus `segment` (cold, mixed, hot): successful requests only.

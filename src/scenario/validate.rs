@@ -469,7 +469,7 @@ fn mix_entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String, Strin
             }
             let fewest = w.entities.iter().filter_map(|e| s.dataset.entities.get(e)).map(|e| e.keys).min();
             if let Some(n) = fewest {
-                if w.mode != WriteMode::Insert && u64::from(w.batch.unwrap_or(1)) > n {
+                if n > 0 && w.mode != WriteMode::Insert && u64::from(w.batch.unwrap_or(1)) > n {
                     d.at(
                         format!("{mp}.write_features.batch"),
                         format!("a batch writes distinct existing keys: expected at most {n}, the entity's keys"),

@@ -1,0 +1,311 @@
+# shellcheck shell=bash
+# Database servers for the test suite; sourced by scripts/test.
+#
+#   benchplan_servers_start   sets and exports BENCHPLAN_TEST_PG_URL and
+#                             BENCHPLAN_TEST_MYSQL_URL
+#   benchplan_servers_stop    stops and deletes the throwaway servers it
+#                             started (call it from an EXIT trap)
+#
+# For each of PostgreSQL and MySQL/MariaDB, in this order:
+#   1. the URL variable is already set: it is used as it is;
+#   2. a server answers at 127.0.0.1:5432 (PostgreSQL, user postgres, trust
+#      auth) or 127.0.0.1:3306 (MariaDB, root with an empty password): it is
+#      used, and its database `test` is created if missing;
+#   3. otherwise a throwaway server is started on a free loopback port, in a
+#      directory under /tmp, and stopped and deleted by benchplan_servers_stop.
+# BENCHPLAN_TEST_THROWAWAY=1 (or `postgres`, `mysql`, `postgres,mysql`) skips
+# 1 and 2 for those servers and always starts throwaway ones.
+# Neither a server nor the binaries: it fails, saying what to install.
+#
+# As root, PostgreSQL runs as the user `postgres` (else `nobody`) and MariaDB
+# as `mysql` (else root, with --user=root); PostgreSQL refuses to run as root.
+
+_bp_pg_base=""      # throwaway PostgreSQL: /tmp/benchplan-pg.XXXXXX (data/, log, socket)
+_bp_pg_user=""      # user it runs as ("" = the current one)
+_bp_pg_bindir=""
+_bp_my_base=""      # throwaway MariaDB: /tmp/benchplan-mysql.XXXXXX
+_bp_my_pid=""
+
+_bp_say() { echo "servers: $*" >&2; }
+_bp_die() {
+    echo "scripts/test: $*" >&2
+    exit 2
+}
+
+# A URL with its password masked.
+_bp_mask() { sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#' <<<"$1"; }
+
+# Whether BENCHPLAN_TEST_THROWAWAY asks for a throwaway server of kind $1.
+_bp_throwaway() {
+    case ",${BENCHPLAN_TEST_THROWAWAY:-}," in
+        ,1, | ,all, | ,yes, | ,true, | *",$1,"*) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
+# Runs "$@" as user $1 ("" = as is).
+_bp_as() {
+    local user=$1
+    shift
+    if [[ -z $user ]]; then
+        "$@"
+    elif command -v runuser >/dev/null 2>&1; then
+        runuser -u "$user" -- "$@"
+    else
+        su -s /bin/sh "$user" -c "$(printf '%q ' "$@")"
+    fi
+}
+
+# The first existing user among the arguments.
+_bp_user() {
+    local u
+    for u in "$@"; do
+        if id -u "$u" >/dev/null 2>&1; then
+            echo "$u"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Whether something listens on 127.0.0.1:$1.
+_bp_listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A loopback port nothing listens on (racy, as every such probe; the server
+# start fails loudly if it lost the race).
+_bp_free_port() {
+    local p i
+    for i in $(seq 1 200); do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        if ! _bp_listening "$p"; then
+            echo "$p"
+            return 0
+        fi
+    done
+    _bp_die "no free loopback port found"
+}
+
+# The first command found, by name in PATH or as an absolute path.
+_bp_find() {
+    local c
+    for c in "$@"; do
+        if [[ $c == /* ]]; then
+            [[ -x $c ]] && { echo "$c"; return 0; }
+        elif command -v "$c" >/dev/null 2>&1; then
+            command -v "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+# The directory holding initdb and pg_ctl: PATH, /usr/local/bin, then the
+# newest /usr/lib/postgresql/*/bin.
+_bp_pg_find_bindir() {
+    local d
+    local -a dirs=()
+    if command -v initdb >/dev/null 2>&1; then dirs+=("$(dirname "$(command -v initdb)")"); fi
+    dirs+=(/usr/local/bin)
+    while IFS= read -r d; do dirs+=("$d"); done < <(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -V -r)
+    for d in "${dirs[@]}"; do
+        if [[ -x $d/initdb && -x $d/pg_ctl ]]; then
+            echo "$d"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# psql, from PATH or next to initdb.
+_bp_psql() {
+    local p
+    p=$(_bp_find psql ${_bp_pg_bindir:+"$_bp_pg_bindir/psql"} /usr/lib/postgresql/*/bin/psql) || return 127
+    "$p" "$@"
+}
+
+# Creates database `test` on 127.0.0.1:$1 (user postgres, trust) if missing.
+_bp_pg_ensure_test_db() {
+    local port=$1 have
+    have=$(_bp_psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
+        "select 1 from pg_database where datname = 'test'" </dev/null) || return 1
+    if [[ $have != 1 ]]; then
+        _bp_psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'create database test' </dev/null >/dev/null || return 1
+    fi
+}
+
+_bp_pg_start_throwaway() {
+    local port
+    _bp_pg_bindir=$(_bp_pg_find_bindir) || _bp_die "no PostgreSQL answers at 127.0.0.1:5432 and initdb/pg_ctl were not found to start one: install the Debian package postgresql (apt-get install postgresql), or set BENCHPLAN_TEST_PG_URL"
+    if [[ $EUID -eq 0 ]]; then
+        _bp_pg_user=$(_bp_user postgres nobody) || _bp_die "running as root and there is no user postgres or nobody to run PostgreSQL as"
+    fi
+    _bp_pg_base=$(mktemp -d /tmp/benchplan-pg.XXXXXX)
+    if [[ -n $_bp_pg_user ]]; then chown "$_bp_pg_user" "$_bp_pg_base"; fi
+    port=$(_bp_free_port) || exit 2
+    _bp_say "starting a throwaway PostgreSQL ($_bp_pg_bindir) on 127.0.0.1:$port in $_bp_pg_base${_bp_pg_user:+ as $_bp_pg_user}"
+    if ! (cd "$_bp_pg_base" && _bp_as "$_bp_pg_user" "$_bp_pg_bindir/initdb" -D "$_bp_pg_base/data" -U postgres \
+        --auth=trust -E UTF8 --no-sync >"$_bp_pg_base/initdb.log" 2>&1); then
+        cat "$_bp_pg_base/initdb.log" >&2
+        _bp_die "initdb failed (log above)"
+    fi
+    # fsync off: a throwaway server needs no durability, and tests run faster.
+    if ! (cd "$_bp_pg_base" && _bp_as "$_bp_pg_user" "$_bp_pg_bindir/pg_ctl" -D "$_bp_pg_base/data" -l "$_bp_pg_base/server.log" \
+        -w -t 60 -o "-p $port -k $_bp_pg_base -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start </dev/null >/dev/null); then
+        cat "$_bp_pg_base/server.log" >&2 || true
+        _bp_die "the throwaway PostgreSQL did not start (log above)"
+    fi
+    _bp_pg_ensure_test_db "$port" || _bp_die "cannot create database test on the throwaway PostgreSQL at 127.0.0.1:$port"
+    export BENCHPLAN_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/test"
+}
+
+_bp_pg_stop_throwaway() {
+    [[ -n $_bp_pg_base ]] || return 0
+    if [[ -f $_bp_pg_base/data/postmaster.pid ]]; then
+        (cd "$_bp_pg_base" && _bp_as "$_bp_pg_user" "$_bp_pg_bindir/pg_ctl" -D "$_bp_pg_base/data" -m immediate -w -t 30 stop \
+            </dev/null >/dev/null 2>&1) || _bp_say "pg_ctl stop failed for $_bp_pg_base"
+    fi
+    rm -rf "$_bp_pg_base"
+    _bp_say "stopped and deleted the throwaway PostgreSQL"
+    _bp_pg_base=""
+}
+
+_bp_pg_setup() {
+    if [[ -n ${BENCHPLAN_TEST_PG_URL:-} ]] && ! _bp_throwaway postgres; then
+        _bp_say "PostgreSQL: $(_bp_mask "$BENCHPLAN_TEST_PG_URL") (from BENCHPLAN_TEST_PG_URL)"
+        return 0
+    fi
+    if ! _bp_throwaway postgres; then
+        local ready=1
+        if command -v pg_isready >/dev/null 2>&1; then
+            pg_isready -q -h 127.0.0.1 -p 5432 -t 3 </dev/null || ready=0
+        else
+            _bp_listening 5432 || ready=0
+        fi
+        if [[ $ready == 1 ]]; then
+            if _bp_pg_ensure_test_db 5432; then
+                export BENCHPLAN_TEST_PG_URL="postgres://postgres@127.0.0.1:5432/test"
+                _bp_say "PostgreSQL: $BENCHPLAN_TEST_PG_URL (the server at 127.0.0.1:5432)"
+                return 0
+            fi
+            _bp_say "a PostgreSQL answers at 127.0.0.1:5432 but user postgres cannot use it without a password (or psql is missing); starting a throwaway one"
+        fi
+    fi
+    _bp_pg_start_throwaway
+    _bp_say "PostgreSQL: $BENCHPLAN_TEST_PG_URL (throwaway)"
+}
+
+# ------------------------------------------------------------ MySQL/MariaDB
+
+_bp_my_client() {
+    local c
+    c=$(_bp_find mariadb mysql) || return 127
+    "$c" --no-defaults --connect-timeout=3 "$@"
+}
+
+# Creates database `test` on 127.0.0.1:$1 (root, empty password) if missing.
+_bp_my_ensure_test_db() {
+    _bp_my_client -h127.0.0.1 -P"$1" -uroot -e 'create database if not exists test' </dev/null >/dev/null 2>&1
+}
+
+_bp_my_start_throwaway() {
+    local port mysqld install user=() i
+    mysqld=$(_bp_find mariadbd mysqld /usr/sbin/mariadbd /usr/sbin/mysqld /usr/libexec/mariadbd /usr/libexec/mysqld) || true
+    install=$(_bp_find mariadb-install-db mysql_install_db /usr/bin/mariadb-install-db /usr/bin/mysql_install_db /usr/scripts/mariadb-install-db) || true
+    if [[ -z $mysqld || -z $install ]]; then
+        _bp_die "no MariaDB answers at 127.0.0.1:3306 and mariadbd/mariadb-install-db were not found to start one: install the Debian package mariadb-server (apt-get install mariadb-server), or set BENCHPLAN_TEST_MYSQL_URL"
+    fi
+    _bp_find mariadb mysql >/dev/null || _bp_die "the mariadb client was not found: install the Debian package mariadb-client"
+    _bp_my_base=$(mktemp -d /tmp/benchplan-mysql.XXXXXX)
+    chmod 755 "$_bp_my_base"
+    mkdir "$_bp_my_base/data" "$_bp_my_base/tmp"
+    if [[ $EUID -eq 0 ]]; then
+        local u
+        u=$(_bp_user mysql) || u=root
+        user=(--user="$u")
+        chown "$u" "$_bp_my_base" "$_bp_my_base/data" "$_bp_my_base/tmp"
+    fi
+    port=$(_bp_free_port) || exit 2
+    _bp_say "starting a throwaway MariaDB ($mysqld) on 127.0.0.1:$port in $_bp_my_base"
+    # root with an empty password (not unix_socket): what the URL above needs.
+    if ! "$install" --no-defaults --datadir="$_bp_my_base/data" "${user[@]}" --auth-root-authentication-method=normal \
+        --skip-test-db </dev/null >"$_bp_my_base/install.log" 2>&1; then
+        cat "$_bp_my_base/install.log" >&2
+        _bp_die "$install failed (log above)"
+    fi
+    "$mysqld" --no-defaults "${user[@]}" --datadir="$_bp_my_base/data" --tmpdir="$_bp_my_base/tmp" \
+        --port="$port" --bind-address=127.0.0.1 --socket="$_bp_my_base/mysqld.sock" \
+        --pid-file="$_bp_my_base/mysqld.pid" --log-error="$_bp_my_base/error.log" --skip-name-resolve \
+        --max-connections=500 --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --local-infile=1 \
+        </dev/null >/dev/null 2>&1 &
+    _bp_my_pid=$!
+    for i in $(seq 1 120); do
+        if _bp_my_client -h127.0.0.1 -P"$port" -uroot -e 'select 1' </dev/null >/dev/null 2>&1; then
+            break
+        fi
+        if ! kill -0 "$_bp_my_pid" 2>/dev/null; then
+            cat "$_bp_my_base/error.log" >&2 || true
+            _bp_my_pid=""
+            _bp_die "the throwaway MariaDB exited (log above)"
+        fi
+        if [[ $i == 120 ]]; then
+            cat "$_bp_my_base/error.log" >&2 || true
+            _bp_die "the throwaway MariaDB did not answer within 60 s (log above)"
+        fi
+        sleep 0.5
+    done
+    _bp_my_ensure_test_db "$port" || _bp_die "cannot create database test on the throwaway MariaDB at 127.0.0.1:$port"
+    export BENCHPLAN_TEST_MYSQL_URL="mysql://root@127.0.0.1:$port/test"
+}
+
+_bp_my_stop_throwaway() {
+    [[ -n $_bp_my_base ]] || return 0
+    if [[ -n $_bp_my_pid ]] && kill -0 "$_bp_my_pid" 2>/dev/null; then
+        kill -TERM "$_bp_my_pid" 2>/dev/null || true
+        local i
+        for i in $(seq 1 60); do
+            kill -0 "$_bp_my_pid" 2>/dev/null || break
+            sleep 0.5
+        done
+        if kill -0 "$_bp_my_pid" 2>/dev/null; then
+            _bp_say "MariaDB $_bp_my_pid did not stop within 30 s; killing it"
+            kill -KILL "$_bp_my_pid" 2>/dev/null || true
+        fi
+        wait "$_bp_my_pid" 2>/dev/null || true
+    fi
+    rm -rf "$_bp_my_base"
+    _bp_say "stopped and deleted the throwaway MariaDB"
+    _bp_my_base=""
+    _bp_my_pid=""
+}
+
+_bp_my_setup() {
+    if [[ -n ${BENCHPLAN_TEST_MYSQL_URL:-} ]] && ! _bp_throwaway mysql; then
+        _bp_say "MySQL: $(_bp_mask "$BENCHPLAN_TEST_MYSQL_URL") (from BENCHPLAN_TEST_MYSQL_URL)"
+        return 0
+    fi
+    if ! _bp_throwaway mysql && _bp_listening 3306; then
+        if _bp_my_ensure_test_db 3306; then
+            export BENCHPLAN_TEST_MYSQL_URL="mysql://root@127.0.0.1:3306/test"
+            _bp_say "MySQL: $BENCHPLAN_TEST_MYSQL_URL (the server at 127.0.0.1:3306)"
+            return 0
+        fi
+        _bp_say "a server listens at 127.0.0.1:3306 but root with an empty password cannot use it (or the mariadb client is missing); starting a throwaway MariaDB"
+    fi
+    _bp_my_start_throwaway
+    _bp_say "MySQL: $BENCHPLAN_TEST_MYSQL_URL (throwaway)"
+}
+
+# -------------------------------------------------------------------- API
+
+benchplan_servers_start() {
+    _bp_pg_setup
+    _bp_my_setup
+}
+
+benchplan_servers_stop() {
+    _bp_pg_stop_throwaway
+    _bp_my_stop_throwaway
+}
