@@ -43,6 +43,12 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
         service_p99_ms: open.then_some(4.0),
         late_requests: open.then_some(12),
         rows_per_request: 30.0,
+        cache: open.then_some(benchplan::stats::CacheSummary {
+            samples: 10,
+            hit_ratio: 0.95,
+            blocks_per_request: 60.0,
+            latency_corr: Some(-0.5),
+        }),
     }
 }
 

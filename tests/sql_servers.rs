@@ -246,6 +246,7 @@ fn postgres_packed_function_and_unlogged_tables() {
     let tmp = tempfile::tempdir().unwrap();
     let text = scenario_text("postgres", "bpt_fn")
         .replace("    pool: 4\n", "    pool: 4\n    packed: function\n    unlogged: true\n    schema: bpt_schema\n")
+        .replace("      name: packed\n      requests: 400\n", "      name: packed\n      requests: 400\n      explain_every: 10\n")
         .replace("checks:", "teardown:\n  - drop: {}\nchecks:");
     let sc = scenario(tmp.path(), "bpt_fn", &text);
     let a = bin().args(["plan"]).arg(&sc).arg("--set").arg(format!("url={url}")).assert().success();
@@ -257,6 +258,14 @@ fn postgres_packed_function_and_unlogged_tables() {
     let (h, rows) = read_csv(&dir.join("results.csv"));
     let packed = rows.iter().find(|r| r[col(&h, "phase")] == "packed").unwrap();
     assert_eq!(num(packed, &h, "rows_per_request"), 3.0, "the generated function returns every table's row");
+    // One request in 10 ran under EXPLAIN (ANALYZE, BUFFERS), outside the latency figures.
+    assert_eq!(num(packed, &h, "explain_samples"), 40.0);
+    assert_eq!(num(packed, &h, "requests"), 360.0);
+    let ratio = num(packed, &h, "cache_hit_ratio");
+    assert!((0.0..=1.0).contains(&ratio) && ratio > 0.5, "warm tables are mostly in shared buffers: {ratio}");
+    assert!(num(packed, &h, "blocks_per_request") >= 3.0, "at least one block per table");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("## Cache (EXPLAIN samples)") && summary.contains("| db | packed | - | 40 |"), "{summary}");
     let run_json = std::fs::read_to_string(dir.join("run.json")).unwrap();
     assert!(run_json.contains("\"shared_buffers\""), "server settings are recorded");
     assert!(run_json.contains("PostgreSQL"), "server version is recorded");

@@ -56,8 +56,25 @@ pub trait Backend: Send + Sync + 'static {
     /// Told when each phase starts (the noop backend times its stall from it).
     fn phase_started(&self, _at: Instant) {}
 
+    /// Whether [`Backend::explain`] samples query plans (PostgreSQL).
+    fn can_explain(&self) -> bool {
+        false
+    }
+
+    /// Runs the request under `EXPLAIN (ANALYZE, BUFFERS)`: shared blocks hit and read.
+    fn explain<'a>(&'a self, _op: &'a Self::Op, _req: &'a Request) -> impl Future<Output = Result<Buffers, OpError>> + Send + 'a {
+        async { Err(OpError::new(crate::stats::ErrorKind::Other, "EXPLAIN is not supported by this backend")) }
+    }
+
     /// Server version and settings for the report's environment section.
     fn server_info(&self) -> impl Future<Output = BTreeMap<String, String>> + Send;
+}
+
+/// Shared buffer blocks a request touched (from EXPLAIN).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Buffers {
+    pub hit: u64,
+    pub read: u64,
 }
 
 /// Kinds this build can run, with what they do.

@@ -3,7 +3,7 @@
 //! `packed: function` (a generated SQL function called once per request).
 
 use super::sql::{self, SqlOp};
-use super::{sqlx_exec, Backend, BackendError, Ctx};
+use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx};
 use crate::dataset::{DataModel, FeatureValue, KeyValue, RowBatches};
 use crate::scenario::model::{CreateStep, Kind, LoadStep, PackedMode, PostgresConfig, StatementOp, TlsMode};
 use crate::stats::OpError;
@@ -143,6 +143,14 @@ impl PostgresBackend {
     }
 }
 
+/// Shared blocks hit and read of the top plan node (it includes its children).
+pub fn plan_buffers(explain_json: &str) -> Option<Buffers> {
+    let v: serde_json::Value = serde_json::from_str(explain_json).ok()?;
+    let plan = v.get(0)?.get("Plan")?;
+    let n = |k: &str| plan.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    Some(Buffers { hit: n("Shared Hit Blocks"), read: n("Shared Read Blocks") })
+}
+
 /// `SELECT * FROM fn($1, ...)` for a packed read, and the function's DDL.
 fn packed_function(op: &SqlOp, model: &DataModel) -> Result<(SqlOp, String), BackendError> {
     let stmt = op.stmts.first().ok_or_else(|| BackendError("packed read without a statement".into()))?;
@@ -208,6 +216,37 @@ impl Backend for PostgresBackend {
                 .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
         }
         sqlx_exec::execute(&self.pool, &op.op, req, &self.model).await
+    }
+
+    fn can_explain(&self) -> bool {
+        true
+    }
+
+    async fn explain<'a>(&'a self, op: &'a PgOp, req: &'a Request) -> Result<Buffers, OpError> {
+        use crate::stats::ErrorKind;
+        if let Some((ddl, done)) = &op.function {
+            done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
+                .await
+                .map_err(|e| OpError::new(ErrorKind::Query, e.0))?;
+        }
+        let mut tx = self.pool.begin().await.map_err(sqlx_exec::op_error)?;
+        let mut total = Buffers::default();
+        for s in &op.op.stmts {
+            for rep in 0..op.op.repeat {
+                let text: Arc<str> = Arc::from(format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", s.sql).as_str());
+                let row = sqlx_exec::query_text::<sqlx::Postgres>(text, s, req, &self.model, rep)?
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(sqlx_exec::op_error)?;
+                let json: String = sqlx::Row::try_get_unchecked(&row, 0).map_err(sqlx_exec::op_error)?;
+                let b = plan_buffers(&json).ok_or_else(|| OpError::new(ErrorKind::Other, "EXPLAIN output without a plan"))?;
+                total.hit += b.hit;
+                total.read += b.read;
+            }
+        }
+        // A sampled write is not kept: EXPLAIN ANALYZE ran it inside this transaction.
+        tx.rollback().await.map_err(sqlx_exec::op_error)?;
+        Ok(total)
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {

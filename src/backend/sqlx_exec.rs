@@ -93,7 +93,18 @@ pub fn op_error(e: sqlx::Error) -> OpError {
 
 /// The query for one statement of a request.
 pub fn query<DB: Dialect>(stmt: &Stmt, req: &Request, model: &DataModel, rep: usize) -> Result<Query<DB>, OpError> {
-    let mut q: Query<DB> = sqlx::query(AssertSqlSafe(stmt.sql.clone()));
+    query_text(stmt.sql.clone(), stmt, req, model, rep)
+}
+
+/// Like [`query`], with another text using the same placeholders (EXPLAIN ...).
+pub fn query_text<DB: Dialect>(
+    text: std::sync::Arc<str>,
+    stmt: &Stmt,
+    req: &Request,
+    model: &DataModel,
+    rep: usize,
+) -> Result<Query<DB>, OpError> {
+    let mut q: Query<DB> = sqlx::query(AssertSqlSafe(text));
     for b in &stmt.binds {
         q = DB::bind(q, sql::resolve(b, req, model, stmt.table, rep)).map_err(|m| OpError::new(ErrorKind::Query, m))?;
     }

@@ -87,6 +87,7 @@ fn row(job: &BackendJob<'_>, kind: &str, phase: &str, cell: &crate::scenario::Ce
         service_p99_ms: None,
         late_requests: None,
         rows_per_request: 0.0,
+        cache: None,
     }
 }
 
@@ -207,6 +208,7 @@ impl BackendJob<'_> {
                     rate: spec.rate,
                     timeout: spec.timeout.map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT),
                     max_error_rate: spec.max_error_rate.unwrap_or(DEFAULT_MAX_ERROR_RATE),
+                    explain_every: if ph.is_warmup() { None } else { spec.explain_every },
                 };
                 let label = cell.label();
                 let title = if label == "-" { format!("{} {name}", self.name) } else { format!("{} {name} [{label}]", self.name) };
@@ -244,6 +246,10 @@ impl BackendJob<'_> {
                     let svc = st.open_loop.then(|| st.overall(true));
                     let mut r = row(self, &kind, &name, cell, &cfg);
                     fill(&mut r, st.ok, errors_total, st.rows, secs, &resp, svc.as_ref(), Some(st.late));
+                    r.cache = crate::stats::CacheSummary::of(&st.explain);
+                    if cfg.explain_every.is_some() && r.cache.is_none() {
+                        out.warnings.push(format!("{}: explain_every is set, but the {kind} backend samples no query plans", self.name));
+                    }
                     if let Some(target) = cfg.rate {
                         if r.throughput_rps < target * 0.95 {
                             out.warnings.push(format!(

@@ -5,7 +5,7 @@ use crate::backend::Backend;
 use crate::clock::sleep_until_precise;
 use crate::dataset::DataModel;
 use crate::stats::timeseries::{Aggregator, TsPoint};
-use crate::stats::{ErrorKind, OpError, PhaseStats, Recorder};
+use crate::stats::{ErrorKind, ExplainSample, OpError, PhaseStats, Recorder};
 use crate::workload::Workload;
 use indicatif::ProgressBar;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +25,8 @@ pub struct PhaseConfig {
     pub rate: Option<f64>,
     pub timeout: Duration,
     pub max_error_rate: f64,
+    /// Sample one request in N with EXPLAIN (where the backend can).
+    pub explain_every: Option<u32>,
 }
 
 /// How a phase ended.
@@ -51,6 +53,7 @@ struct Plan {
     interval_ns: Option<f64>,
     timeout: Duration,
     max_error_rate: f64,
+    explain_every: Option<u32>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -89,28 +92,45 @@ async fn worker<B: Backend>(
         if intended.is_none() && plan.deadline.is_some_and(|d| t0 >= d) {
             break;
         }
-        let res = tokio::time::timeout(plan.timeout, backend.execute(&ops[req.op], &req)).await;
-        let t1 = Instant::now();
-        let second = t1.saturating_duration_since(plan.start).as_secs();
-        let err = match res {
-            Ok(Ok(rows)) => {
-                let service = (t1 - t0).as_nanos() as u64;
-                let response = match intended {
-                    Some(due) => {
-                        if t0.saturating_duration_since(due) > LATE_AFTER {
-                            rec.late += 1;
-                        }
-                        t1.saturating_duration_since(due).as_nanos() as u64
-                    }
-                    None => service,
-                };
-                rec.ok(req.class(), response, service, rows, second);
-                continue;
+        let timeout = || OpError::new(ErrorKind::Timeout, format!("no reply within {}", humantime::format_duration(plan.timeout)));
+        let err = if plan.explain_every.is_some_and(|n| i % u64::from(n.max(1)) == 0) {
+            // A sampled request runs under EXPLAIN ANALYZE: its buffers are
+            // recorded, its latency stays out of the histograms.
+            let res = tokio::time::timeout(plan.timeout, backend.explain(&ops[req.op], &req)).await;
+            let t1 = Instant::now();
+            match res {
+                Ok(Ok(b)) => {
+                    rec.explain.push(ExplainSample { latency_ns: (t1 - t0).as_nanos() as u64, hit: b.hit, read: b.read });
+                    continue;
+                }
+                Ok(Err(e)) => (e, t1),
+                Err(_) => (timeout(), t1),
             }
-            Ok(Err(e)) => e,
-            Err(_) => OpError::new(ErrorKind::Timeout, format!("no reply within {}", humantime::format_duration(plan.timeout))),
+        } else {
+            let res = tokio::time::timeout(plan.timeout, backend.execute(&ops[req.op], &req)).await;
+            let t1 = Instant::now();
+            let second = t1.saturating_duration_since(plan.start).as_secs();
+            match res {
+                Ok(Ok(rows)) => {
+                    let service = (t1 - t0).as_nanos() as u64;
+                    let response = match intended {
+                        Some(due) => {
+                            if t0.saturating_duration_since(due) > LATE_AFTER {
+                                rec.late += 1;
+                            }
+                            t1.saturating_duration_since(due).as_nanos() as u64
+                        }
+                        None => service,
+                    };
+                    rec.ok(req.class(), response, service, rows, second);
+                    continue;
+                }
+                Ok(Err(e)) => (e, t1),
+                Err(_) => (timeout(), t1),
+            }
         };
-        rec.error(&err, second);
+        let (err, t1) = err;
+        rec.error(&err, t1.saturating_duration_since(plan.start).as_secs());
         let errors = shared.errors.fetch_add(1, Ordering::Relaxed) + 1;
         let sent = shared.next.load(Ordering::Relaxed).max(1);
         if sent >= POLICY_MIN_REQUESTS && errors as f64 / sent as f64 > plan.max_error_rate {
@@ -144,6 +164,7 @@ pub async fn run_phase<B: Backend>(
         interval_ns: cfg.rate.map(|r| 1e9 / r),
         timeout: cfg.timeout,
         max_error_rate: cfg.max_error_rate,
+        explain_every: cfg.explain_every.filter(|_| backend.can_explain()),
     });
     let shared = Arc::new(Shared {
         next: AtomicU64::new(0),

@@ -27,7 +27,18 @@ pub const MEASURES: &[&str] = &[
     "cost_per_million_usd",
 ];
 /// Extra columns, after the contract's.
-pub const EXTRA: &[&str] = &["service_p50_ms", "service_p99_ms", "late_requests", "target_rps", "workers", "rows_per_request"];
+pub const EXTRA: &[&str] = &[
+    "service_p50_ms",
+    "service_p99_ms",
+    "late_requests",
+    "target_rps",
+    "workers",
+    "rows_per_request",
+    "explain_samples",
+    "cache_hit_ratio",
+    "blocks_per_request",
+    "latency_cache_corr",
+];
 
 pub fn header(r: &RunReport, segment: bool) -> Vec<String> {
     let mut h: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
@@ -73,6 +84,10 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
         opt(row.target_rps, f2),
         row.workers.to_string(),
         f2(row.rows_per_request),
+        row.cache.as_ref().map(|c| c.samples.to_string()).unwrap_or_default(),
+        opt(row.cache.as_ref().map(|c| c.hit_ratio), f4),
+        opt(row.cache.as_ref().map(|c| c.blocks_per_request), f2),
+        opt(row.cache.as_ref().and_then(|c| c.latency_corr), f4),
     ]);
     v
 }

@@ -137,6 +137,30 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
         s.push('\n');
     }
 
+    // EXPLAIN sampling.
+    let cached: Vec<&ResultRow> = r.rows.iter().filter(|x| x.cache.is_some()).collect();
+    if !cached.is_empty() {
+        let _ = writeln!(s, "## Cache (EXPLAIN samples)\n");
+        let _ = writeln!(s, "One request in `explain_every` ran under `EXPLAIN (ANALYZE, BUFFERS)` and was left out of the latency figures. Hit ratio = shared blocks hit / (hit + read); the correlation is Pearson's, between a sample's latency and its own hit ratio (negative: cache misses are slower).\n");
+        let _ = writeln!(s, "| backend | phase | cell | samples | hit ratio | blocks / request | corr(latency, hit ratio) |\n|---|---|---|---:|---:|---:|---:|");
+        for row in cached {
+            if let Some(c) = &row.cache {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    esc(&row.backend),
+                    esc(&row.phase),
+                    esc(&crate::scenario::cell_label(&row.cell)),
+                    c.samples,
+                    f4(c.hit_ratio),
+                    f2(c.blocks_per_request),
+                    c.latency_corr.map(f4).unwrap_or_else(|| "n/a".into())
+                );
+            }
+        }
+        s.push('\n');
+    }
+
     // Setup.
     if !r.setup.is_empty() {
         let _ = writeln!(s, "## Setup\n");

@@ -101,6 +101,9 @@ pub struct ResultRow {
     pub service_p99_ms: Option<f64>,
     pub late_requests: Option<u64>,
     pub rows_per_request: f64,
+    /// EXPLAIN sampling (`explain_every`), where the backend supports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<crate::stats::CacheSummary>,
 }
 
 impl ResultRow {
