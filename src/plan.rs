@@ -135,7 +135,8 @@ pub fn describe(r: &Resolved, plans: &[BackendPlan], model: &DataModel) -> Strin
         model.total_rows()
     );
     for e in &model.entities {
-        let _ = writeln!(s, "  entity {}: {} keys ({:?})", e.name, e.keys, e.key_type);
+        let origin = if e.sampled() { " sampled from an existing table" } else { "" };
+        let _ = writeln!(s, "  entity {}: {} keys ({:?}){origin}", e.name, e.keys, e.key_type);
     }
     if r.matrix_params.is_empty() {
         let _ = writeln!(s, "matrix: none (1 cell)");

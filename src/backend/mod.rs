@@ -56,6 +56,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Told when each phase starts (the noop backend times its stall from it).
     fn phase_started(&self, _at: Instant) {}
 
+    /// Up to `n` distinct keys of an existing table, as text, in random order.
+    fn sample_keys(&self, _table: &str, _column: &str, _n: u64) -> impl Future<Output = Result<Vec<String>, BackendError>> + Send {
+        async { Err(BackendError("this backend kind cannot sample keys from existing tables".into())) }
+    }
+
     /// Whether [`Backend::explain`] samples query plans (PostgreSQL).
     fn can_explain(&self) -> bool {
         false

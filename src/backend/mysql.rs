@@ -101,6 +101,11 @@ impl Backend for MysqlBackend {
         sqlx_exec::execute(&self.pool, op, req, &self.model).await
     }
 
+    async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {
+        let q = format!("SELECT CAST(`{column}` AS CHAR) FROM `{table}` GROUP BY 1 ORDER BY RAND() LIMIT {n}");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {e}")))
+    }
+
     async fn server_info(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         if let Ok(v) = sqlx::query_scalar::<_, String>("SELECT VERSION()").fetch_one(&self.pool).await {

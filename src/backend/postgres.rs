@@ -101,7 +101,8 @@ impl PostgresBackend {
         let model = &self.model;
         let t = &model.tables[ti];
         let fail = |e: sqlx::Error| BackendError(format!("postgres load {}: {e}", t.name));
-        let cols: Vec<String> = std::iter::once("pk".to_string()).chain(t.columns.iter().map(|c| format!("\"{}\"", c.name))).collect();
+        let cols: Vec<String> =
+            std::iter::once(format!("\"{}\"", t.key_column)).chain(t.columns.iter().map(|c| format!("\"{}\"", c.name))).collect();
         let stmt = format!("COPY \"{}\" ({}) FROM STDIN (FORMAT text)", t.name, cols.join(", "));
         let mut conn = self.pool.acquire().await.map_err(fail)?;
         let mut copy = conn.copy_in_raw(&stmt).await.map_err(fail)?;
@@ -220,6 +221,31 @@ impl Backend for PostgresBackend {
 
     fn can_explain(&self) -> bool {
         true
+    }
+
+    async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {
+        // TABLESAMPLE SYSTEM reads a fraction of the table's pages; size the
+        // fraction from the planner's row estimate, with room to spare.
+        let est: f64 = sqlx::query_scalar::<_, f32>("SELECT reltuples FROM pg_class WHERE oid = $1::regclass")
+            .bind(table)
+            .fetch_one(&self.pool)
+            .await
+            .map(f64::from)
+            .unwrap_or(-1.0);
+        if est > 0.0 {
+            let pct = (n as f64 * 3.0 / est * 100.0).clamp(0.0001, 100.0);
+            let q = format!("SELECT DISTINCT \"{column}\"::text FROM \"{table}\" TABLESAMPLE SYSTEM ({pct:.4}) LIMIT {n}");
+            let keys: Vec<String> = sqlx::query_scalar(AssertSqlSafe(q))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| BackendError(format!("sampling {table}: {e}")))?;
+            if keys.len() as u64 >= n {
+                return Ok(keys);
+            }
+        }
+        // Small tables (or no statistics): a random order of all rows.
+        let q = format!("SELECT \"{column}\"::text FROM \"{table}\" GROUP BY 1 ORDER BY random() LIMIT {n}");
+        sqlx::query_scalar(AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {e}")))
     }
 
     async fn explain<'a>(&'a self, op: &'a PgOp, req: &'a Request) -> Result<Buffers, OpError> {

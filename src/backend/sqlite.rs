@@ -82,6 +82,11 @@ impl Backend for SqliteBackend {
         sqlx_exec::execute(&self.pool, op, req, &self.model).await
     }
 
+    async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {
+        let q = format!("SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" GROUP BY 1 ORDER BY random() LIMIT {n}");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {e}")))
+    }
+
     async fn server_info(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         if let Ok(v) = sqlx::query_scalar::<_, String>("select sqlite_version()").fetch_one(&self.pool).await {

@@ -32,6 +32,8 @@ pub struct EntityModel {
     pub keys: u64,
     pub key_type: KeyType,
     salt: u64,
+    /// Keys sampled from an existing table: key `idx` is `list[idx]`.
+    list: Option<std::sync::Arc<Vec<String>>>,
 }
 
 /// A key value as bound to a statement.
@@ -53,6 +55,13 @@ impl std::fmt::Display for KeyValue {
 impl EntityModel {
     /// The key with index `idx` (0-based; indices >= `keys` are new keys for inserts).
     pub fn key(&self, idx: u64) -> KeyValue {
+        if let Some(list) = &self.list {
+            let s = list.get(idx as usize).or(list.last()).cloned().unwrap_or_default();
+            return match (self.key_type, s.parse::<i64>()) {
+                (KeyType::Int, Ok(i)) => KeyValue::Int(i),
+                _ => KeyValue::Str(s),
+            };
+        }
         match self.key_type {
             KeyType::Int => KeyValue::Int(idx as i64),
             KeyType::String => {
@@ -66,6 +75,11 @@ impl EntityModel {
                 KeyValue::Str(s)
             }
         }
+    }
+
+    /// Whether the keys come from an existing table.
+    pub fn sampled(&self) -> bool {
+        self.list.is_some()
     }
 
     /// `<entity>-<16 hex digits>`: unique per index (the hash is a bijection).
@@ -99,6 +113,8 @@ pub struct Column {
 #[derive(Debug, Clone)]
 pub struct TableModel {
     pub name: String,
+    /// The key column (`pk` unless the scenario names another).
+    pub key_column: String,
     /// Index into [`DataModel::entities`].
     pub entity: usize,
     pub columns: Vec<Column>,
@@ -141,10 +157,24 @@ pub struct DataModel {
 
 impl DataModel {
     pub fn new(seed: u64, ds: &Dataset) -> Self {
+        Self::with_keys(seed, ds, &std::collections::BTreeMap::new())
+    }
+
+    /// With the keys of sampled entities (entity name -> keys).
+    pub fn with_keys(seed: u64, ds: &Dataset, lists: &std::collections::BTreeMap<String, Vec<String>>) -> Self {
         let entities: Vec<EntityModel> = ds
             .entities
             .iter()
-            .map(|(name, e)| EntityModel { name: name.clone(), keys: e.keys, key_type: e.key, salt: mix64(seed ^ hash_str(name)) })
+            .map(|(name, e)| {
+                let list = lists.get(name).filter(|l| !l.is_empty()).map(|l| std::sync::Arc::new(l.clone()));
+                EntityModel {
+                    name: name.clone(),
+                    keys: list.as_ref().map(|l| l.len() as u64).unwrap_or_else(|| e.count()),
+                    key_type: e.key,
+                    salt: mix64(seed ^ hash_str(name)),
+                    list,
+                }
+            })
             .collect();
         let mut tables = Vec::new();
         for spec in &ds.tables {
@@ -168,6 +198,7 @@ impl DataModel {
             for name in expand_table_names(spec) {
                 tables.push(TableModel {
                     salt: mix64(seed ^ hash_str(&name).rotate_left(7)),
+                    key_column: spec.key_column.clone().unwrap_or_else(|| "pk".to_string()),
                     name,
                     entity,
                     columns: columns.clone(),
@@ -229,8 +260,8 @@ mod tests {
 
     fn ds() -> Dataset {
         let mut entities = IndexMap::new();
-        entities.insert("card".to_string(), Entity { keys: 1000, key: KeyType::String });
-        entities.insert("user".to_string(), Entity { keys: 1000, key: KeyType::Uuid });
+        entities.insert("card".to_string(), Entity { keys: Some(1000), key: KeyType::String, sample: None });
+        entities.insert("user".to_string(), Entity { keys: Some(1000), key: KeyType::Uuid, sample: None });
         Dataset {
             entities,
             tables: vec![TableSpec {
@@ -240,6 +271,7 @@ mod tests {
                 features: Features::Count(4),
                 types: Some(FeatureTypes::Mixed),
                 rows: Some(500),
+                key_column: None,
             }],
         }
     }

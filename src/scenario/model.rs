@@ -388,10 +388,43 @@ pub struct Dataset {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entity {
-    /// How many distinct keys.
-    pub keys: u64,
+    /// How many distinct keys (generated: see the README); or give `sample`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<u64>,
     #[serde(default)]
     pub key: KeyType,
+    /// Keys sampled from an existing table instead (saved to a keys file and reused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<KeySample>,
+}
+
+impl Entity {
+    /// The size of the key space: `keys`, or the number of keys to sample.
+    pub fn count(&self) -> u64 {
+        self.keys.or(self.sample.as_ref().map(|s| s.count)).unwrap_or(0)
+    }
+}
+
+/// Keys of an existing table: sampled once (TABLESAMPLE SYSTEM on PostgreSQL,
+/// random order elsewhere), written to `file`, reused by later runs.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeySample {
+    /// The table to sample (an existing table of the database).
+    pub table: String,
+    /// Its key column (default `pk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// How many keys (default 10000).
+    #[serde(default = "default_sample_count")]
+    pub count: u64,
+    /// The keys file, relative to the scenario (default `<scenario>.<entity>.keys`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+fn default_sample_count() -> u64 {
+    10_000
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
@@ -419,6 +452,9 @@ pub struct TableSpec {
     /// Rows in this table (the first `rows` keys of the entity); default: all keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<u64>,
+    /// The key column (default `pk`), e.g. for an existing table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_column: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

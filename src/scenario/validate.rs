@@ -83,11 +83,27 @@ pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, d: &mut Diagnostic
         if !safe_name(name) {
             d.at(&p, format!("expected a lowercase identifier ([a-z_][a-z0-9_]*), found {name:?}"));
         }
-        if e.keys == 0 {
-            d.at(format!("{p}.keys"), "expected at least 1 key, found 0");
+        match (&e.keys, &e.sample) {
+            (Some(_), Some(_)) => {
+                d.at(format!("{p}.sample"), "give `keys` (generated keys) or `sample` (keys of an existing table), not both")
+            }
+            (None, None) => d.at(&p, "expected `keys` (how many keys) or `sample` (keys of an existing table)"),
+            (Some(0), _) => d.at(format!("{p}.keys"), "expected at least 1 key, found 0"),
+            (Some(k), _) if *k > 1u64 << 48 => d.at(format!("{p}.keys"), format!("expected at most 2^48 keys, found {k}")),
+            _ => {}
         }
-        if e.keys > 1u64 << 48 {
-            d.at(format!("{p}.keys"), format!("expected at most 2^48 keys, found {}", e.keys));
+        if let Some(sm) = &e.sample {
+            if !safe_name(&sm.table) {
+                d.at(format!("{p}.sample.table"), format!("expected a safe identifier, found {:?}", sm.table));
+            }
+            if let Some(c) = &sm.column {
+                if !safe_name(c) {
+                    d.at(format!("{p}.sample.column"), format!("expected a safe identifier, found {c:?}"));
+                }
+            }
+            if sm.count == 0 || sm.count > 10_000_000 {
+                d.at(format!("{p}.sample.count"), format!("expected 1 to 10000000 keys, found {}", sm.count));
+            }
         }
     }
     if ds.tables.is_empty() {
@@ -125,10 +141,15 @@ pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, d: &mut Diagnostic
             None => d.at(format!("{p}.entity"), format!("unknown entity `{}` (known: {})", t.entity, names(ds.entities.keys()))),
             Some(e) => {
                 if let Some(rows) = t.rows {
-                    if rows > e.keys {
-                        d.at(format!("{p}.rows"), format!("expected at most the entity's {} keys, found {rows} rows", e.keys));
+                    if rows > e.count() {
+                        d.at(format!("{p}.rows"), format!("expected at most the entity's {} keys, found {rows} rows", e.count()));
                     }
                 }
+            }
+        }
+        if let Some(kc) = &t.key_column {
+            if !safe_name(kc) {
+                d.at(format!("{p}.key_column"), format!("expected a safe identifier, found {kc:?}"));
             }
         }
         match &t.features {
@@ -467,7 +488,7 @@ fn mix_entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String, Strin
             if w.batch.unwrap_or(1) > 10_000 {
                 d.at(format!("{mp}.write_features.batch"), "expected a batch of at most 10000");
             }
-            let fewest = w.entities.iter().filter_map(|e| s.dataset.entities.get(e)).map(|e| e.keys).min();
+            let fewest = w.entities.iter().filter_map(|e| s.dataset.entities.get(e)).map(|e| e.count()).min();
             if let Some(n) = fewest {
                 if n > 0 && w.mode != WriteMode::Insert && u64::from(w.batch.unwrap_or(1)) > n {
                     d.at(

@@ -221,6 +221,7 @@ fn table_ctx(kind: Kind, model: &DataModel, t: &TableModel) -> JValue {
     context! {
         name => t.name,
         ident => format!("{q}{}{q}", t.name),
+        pk => format!("{q}{}{q}", t.key_column),
         entity => model.entities[t.entity].name,
         columns => cols,
         rows => t.rows,
@@ -292,7 +293,7 @@ mod tests {
 
     fn model() -> DataModel {
         let mut entities = IndexMap::new();
-        entities.insert("card".to_string(), Entity { keys: 10, key: KeyType::String });
+        entities.insert("card".to_string(), Entity { keys: Some(10), key: KeyType::String, sample: None });
         DataModel::new(
             1,
             &Dataset {
@@ -304,6 +305,7 @@ mod tests {
                     features: Features::Count(2),
                     types: None,
                     rows: None,
+                    key_column: None,
                 }],
             },
         )

@@ -228,8 +228,8 @@ mod tests {
 
     fn model() -> DataModel {
         let mut entities = IndexMap::new();
-        entities.insert("card".to_string(), Entity { keys: 1000, key: KeyType::Int });
-        entities.insert("email".to_string(), Entity { keys: 500, key: KeyType::String });
+        entities.insert("card".to_string(), Entity { keys: Some(1000), key: KeyType::Int, sample: None });
+        entities.insert("email".to_string(), Entity { keys: Some(500), key: KeyType::String, sample: None });
         let t = |n: &str, e: &str| TableSpec {
             name: n.into(),
             entity: e.into(),
@@ -237,6 +237,7 @@ mod tests {
             features: Features::Count(3),
             types: None,
             rows: None,
+            key_column: None,
         };
         DataModel::new(5, &Dataset { entities, tables: vec![t("card_f{i}", "card"), t("email_f{i}", "email")] })
     }

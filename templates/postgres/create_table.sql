@@ -1,7 +1,7 @@
 {#- One feature table. Context: t, key_type, unlogged. -#}
 {%- set types = {"float": "DOUBLE PRECISION", "int": "BIGINT", "string": "TEXT", "bool": "BOOLEAN"} -%}
 CREATE {{ "UNLOGGED " if unlogged }}TABLE {{ t.ident }} (
-    pk {{ "BIGINT" if key_type == "int" else "TEXT" }} PRIMARY KEY
+    {{ t.pk }} {{ "BIGINT" if key_type == "int" else "TEXT" }} PRIMARY KEY
 {%- for c in t.columns %},
     {{ c.ident }} {{ types[c.type] }} NOT NULL
 {%- endfor %}

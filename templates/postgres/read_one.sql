@@ -1,4 +1,4 @@
 {#- Read one table for the request's keys of its entity (fetch: serial and parallel). -#}
-SELECT pk{% for c in t.columns %}, {{ c.ident }}{% endfor %}
+SELECT {{ t.pk }}{% for c in t.columns %}, {{ c.ident }}{% endfor %}
 FROM {{ t.ident }}
-WHERE pk {% if keys[t.entity] | length == 1 %}= {{ bind(keys[t.entity][0]) }}{% else %}= ANY({{ bind(keys[t.entity]) }}){% endif %}
+WHERE {{ t.pk }} {% if keys[t.entity] | length == 1 %}= {{ bind(keys[t.entity][0]) }}{% else %}= ANY({{ bind(keys[t.entity]) }}){% endif %}

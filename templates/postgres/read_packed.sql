@@ -3,7 +3,7 @@
 {%- if not loop.first %}
 UNION ALL
 {% endif -%}
-SELECT {{ loop.index0 }} AS t, pk::text AS pk, json_build_array({% for c in t.columns %}{{ c.ident }}{{ ", " if not loop.last }}{% endfor %})::text AS v
+SELECT {{ loop.index0 }} AS t, {{ t.pk }}::text AS pk, json_build_array({% for c in t.columns %}{{ c.ident }}{{ ", " if not loop.last }}{% endfor %})::text AS v
 FROM {{ t.ident }}
-WHERE pk {% if keys[t.entity] | length == 1 %}= {{ bind(keys[t.entity][0]) }}{% else %}= ANY({{ bind(keys[t.entity]) }}){% endif %}
+WHERE {{ t.pk }} {% if keys[t.entity] | length == 1 %}= {{ bind(keys[t.entity][0]) }}{% else %}= ANY({{ bind(keys[t.entity]) }}){% endif %}
 {%- endfor %}

@@ -3,7 +3,7 @@
 {%- if not loop.first %}
 UNION ALL
 {% endif -%}
-SELECT {{ loop.index0 }} AS t, pk, json_array({% for c in t.columns %}{{ c.ident }}{{ ", " if not loop.last }}{% endfor %}) AS v
+SELECT {{ loop.index0 }} AS t, {{ t.pk }} AS pk, json_array({% for c in t.columns %}{{ c.ident }}{{ ", " if not loop.last }}{% endfor %}) AS v
 FROM {{ t.ident }}
-WHERE pk {% if keys[t.entity] | length == 1 %}= {{ bind(keys[t.entity][0]) }}{% else %}IN ({% for k in keys[t.entity] %}{{ bind(k) }}{{ ", " if not loop.last }}{% endfor %}){% endif %}
+WHERE {{ t.pk }} {% if keys[t.entity] | length == 1 %}= {{ bind(keys[t.entity][0]) }}{% else %}IN ({% for k in keys[t.entity] %}{{ bind(k) }}{{ ", " if not loop.last }}{% endfor %}){% endif %}
 {%- endfor %}

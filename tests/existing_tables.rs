@@ -1,0 +1,111 @@
+//! Existing tables: keys sampled from the database once, saved next to the
+//! scenario, reused by later runs; no create, load or drop.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+
+fn scenario_text(backend: &str, table: &str, count: u64) -> String {
+    format!(
+        r#"version: 1
+name: existing
+backends:
+{backend}
+dataset:
+  entities:
+    card: {{ key: string, sample: {{ table: {table}, column: card_id, count: {count} }} }}
+  tables:
+    - {{ name: {table}, entity: card, key_column: card_id, features: [ {{ name: amount, type: float }}, {{ name: risk, type: int }} ] }}
+phases:
+  - run:
+      name: lookups
+      requests: 300
+      workers: 2
+      keys: {{ distribution: uniform }}
+      mix:
+        - read_features: {{ entities: [card], fetch: serial }}
+        - read_features: {{ entities: [card], fetch: packed }}
+checks:
+  - error_rate == 0
+"#
+    )
+}
+
+fn run_twice(dir: &std::path::Path, sc: &std::path::Path, expect_keys: usize) {
+    let keys_file = dir.join("existing.card.keys");
+    for round in 0..2 {
+        let out = dir.join(format!("out{round}"));
+        bin().args(["run", "-q"]).arg(sc).arg("--out").arg(&out).assert().success();
+        let (h, rows) = read_csv(&run_dir(&out, "existing").join("results.csv"));
+        assert_eq!(rows.len(), 1, "no setup rows: nothing is loaded");
+        assert_eq!(num(&rows[0], &h, "rows_per_request"), 1.0, "every sampled key exists in the table");
+        assert_eq!(num(&rows[0], &h, "errors"), 0.0);
+    }
+    let text = std::fs::read_to_string(&keys_file).unwrap();
+    let keys: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(keys.len(), expect_keys, "{text}");
+    assert!(keys.iter().all(|k| k.starts_with("c-")), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_existing_table_keys_are_sampled_once_and_reused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("customer.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display())).await.unwrap();
+    sqlx::query("CREATE TABLE customer_cards (card_id TEXT PRIMARY KEY, amount REAL NOT NULL, risk INTEGER NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for i in 0..500 {
+        sqlx::query("INSERT INTO customer_cards VALUES (?1, ?2, ?3)")
+            .bind(format!("c-{i:05}"))
+            .bind(i as f64 / 7.0)
+            .bind(i % 10)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    let backend = format!("  local:\n    kind: sqlite\n    path: {}", db.display());
+    let sc = scenario(tmp.path(), "existing", &scenario_text(&backend, "customer_cards", 100));
+    run_twice(tmp.path(), &sc, 100);
+    let first = std::fs::read_to_string(tmp.path().join("existing.card.keys")).unwrap();
+    // The table is untouched: still 500 rows.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customer_cards").fetch_one(&pool).await.unwrap();
+    assert_eq!(n, 500);
+    // The keys file was written once and reused.
+    assert_eq!(std::fs::read_to_string(tmp.path().join("existing.card.keys")).unwrap(), first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_existing_table_keys_come_from_tablesample() {
+    let url = match std::env::var("BENCHPLAN_TEST_PG_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(std::env::var("BENCHPLAN_REQUIRE_SERVERS").is_err(), "BENCHPLAN_TEST_PG_URL is not set: run scripts/test");
+            eprintln!("SKIPPED: BENCHPLAN_TEST_PG_URL is not set");
+            return;
+        }
+    };
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query("DROP TABLE IF EXISTS bpt_existing_cards").execute(&pool).await.unwrap();
+    sqlx::query("CREATE TABLE bpt_existing_cards (card_id text PRIMARY KEY, amount double precision NOT NULL, risk bigint NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO bpt_existing_cards SELECT 'c-' || lpad(i::text, 6, '0'), i / 7.0, i % 10 FROM generate_series(1, 20000) i")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("ANALYZE bpt_existing_cards").execute(&pool).await.unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let backend = format!("  pg:\n    kind: postgres\n    url: {url}");
+    let sc = scenario(tmp.path(), "existing", &scenario_text(&backend, "bpt_existing_cards", 200));
+    run_twice(tmp.path(), &sc, 200);
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bpt_existing_cards").fetch_one(&pool).await.unwrap();
+    assert_eq!(n, 20000, "an existing table is never loaded or dropped");
+    sqlx::query("DROP TABLE bpt_existing_cards").execute(&pool).await.unwrap();
+}
