@@ -56,11 +56,11 @@ fn plan_prints_cells_steps_and_statements_and_emits_files() {
     assert!(text.contains("[hot=1.0] run serve: 20000 requests, 4 workers, closed loop"), "{text}");
     assert!(text.contains("CREATE TABLE \"card_f0\""), "{text}");
     assert!(text.contains("UNION ALL"), "{text}");
-    assert!(text.contains("ON CONFLICT (pk) DO UPDATE"), "{text}");
+    assert!(text.contains("ON CONFLICT (\"pk\") DO UPDATE"), "{text}");
     let ddl = std::fs::read_to_string(out.path().join("local/ddl.sql")).unwrap();
     assert_eq!(ddl.matches("CREATE TABLE").count(), 6);
     let ops = std::fs::read_to_string(out.path().join("local/operations.sql")).unwrap();
-    assert!(ops.contains("WHERE pk = ?1"), "values are bound: {ops}");
+    assert!(ops.contains("WHERE \"pk\" = ?1"), "values are bound: {ops}");
     bin()
         .args(["plan", "scenarios/quickstart.yaml", "--backend", "nope"])
         .assert()

@@ -344,7 +344,7 @@ mod tests {
         let m = model();
         let t = Templates::new(None);
         let r = t.write(Kind::Sqlite, &m, &m.tables[0], WriteMode::Upsert, 2).unwrap();
-        assert!(r.sql.contains("ON CONFLICT (pk) DO UPDATE"), "{}", r.sql);
+        assert!(r.sql.contains("ON CONFLICT (\"pk\") DO UPDATE"), "{}", r.sql);
         assert_eq!(r.binds.len(), 6);
         let r = t.write(Kind::Mysql, &m, &m.tables[0], WriteMode::Update, 1).unwrap();
         assert!(r.sql.starts_with("UPDATE `card_f0` SET"), "{}", r.sql);
