@@ -99,8 +99,8 @@ fn report() -> RunReport {
             second: 0,
             requests: 2400,
             errors: 1,
-            p50_ms: 1.2,
-            p99_ms: 4.9,
+            p50_ms: Some(1.2),
+            p99_ms: Some(4.9),
         }],
         errors: vec![ErrorRow {
             backend: "local".into(),

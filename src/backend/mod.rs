@@ -40,6 +40,14 @@ pub trait Backend: Send + Sync + 'static {
     /// A prepared operation.
     type Op: Send + Sync + 'static;
 
+    /// What one worker keeps between its requests: for the SQL kinds, its own
+    /// connection (one connection per worker, as pgbench's clients have).
+    type Session: Send + 'static;
+
+    /// A new, not yet connected session; a worker starts over with a new
+    /// one after a failed request.
+    fn session(&self) -> Self::Session;
+
     /// Renders one mix entry for this backend (once per phase, not per request).
     fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<Self::Op, BackendError>;
 
@@ -51,7 +59,12 @@ pub trait Backend: Send + Sync + 'static {
     fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> impl Future<Output = Result<(), BackendError>> + Send;
 
     /// Executes one request; returns the rows read or written.
-    fn execute<'a>(&'a self, op: &'a Self::Op, req: &'a Request) -> impl Future<Output = Result<u32, OpError>> + Send + 'a;
+    fn execute<'a>(
+        &'a self,
+        session: &'a mut Self::Session,
+        op: &'a Self::Op,
+        req: &'a Request,
+    ) -> impl Future<Output = Result<u32, OpError>> + Send + 'a;
 
     /// Told when each phase starts (the noop backend times its stall from it).
     fn phase_started(&self, _at: Instant) {}
@@ -67,7 +80,12 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// Runs the request under `EXPLAIN (ANALYZE, BUFFERS)`: shared blocks hit and read.
-    fn explain<'a>(&'a self, _op: &'a Self::Op, _req: &'a Request) -> impl Future<Output = Result<Buffers, OpError>> + Send + 'a {
+    fn explain<'a>(
+        &'a self,
+        _session: &'a mut Self::Session,
+        _op: &'a Self::Op,
+        _req: &'a Request,
+    ) -> impl Future<Output = Result<Buffers, OpError>> + Send + 'a {
         async { Err(OpError::new(crate::stats::ErrorKind::Other, "EXPLAIN is not supported by this backend")) }
     }
 

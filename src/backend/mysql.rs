@@ -72,6 +72,11 @@ impl MysqlBackend {
 
 impl Backend for MysqlBackend {
     type Op = SqlOp;
+    type Session = sqlx_exec::Session<sqlx::MySql>;
+
+    fn session(&self) -> Self::Session {
+        None
+    }
 
     fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<SqlOp, BackendError> {
         sql::prepare(Kind::Mysql, ctx, op, statement)
@@ -97,8 +102,8 @@ impl Backend for MysqlBackend {
         sqlx_exec::drop_tables(&self.pool, Kind::Mysql, ctx, bar).await
     }
 
-    async fn execute<'a>(&'a self, op: &'a SqlOp, req: &'a Request) -> Result<u32, OpError> {
-        sqlx_exec::execute(&self.pool, op, req, &self.model).await
+    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request) -> Result<u32, OpError> {
+        sqlx_exec::execute(&self.pool, session, op, req, &self.model).await
     }
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {

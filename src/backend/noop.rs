@@ -80,6 +80,9 @@ pub struct NoopOp {
 
 impl Backend for NoopBackend {
     type Op = NoopOp;
+    type Session = ();
+
+    fn session(&self) {}
 
     fn prepare(&self, _ctx: &Ctx<'_>, op: &OpSpec, _statement: Option<&StatementOp>) -> Result<NoopOp, BackendError> {
         // Report the rows a real backend would touch, so reports look alike.
@@ -109,7 +112,7 @@ impl Backend for NoopBackend {
         self.phase_start_ns.store(at.saturating_duration_since(self.epoch).as_nanos() as u64, Ordering::Relaxed);
     }
 
-    async fn execute<'a>(&'a self, op: &'a NoopOp, req: &'a Request) -> Result<u32, OpError> {
+    async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a NoopOp, req: &'a Request) -> Result<u32, OpError> {
         if let Some((at, len)) = self.stall {
             let start = self.epoch + Duration::from_nanos(self.phase_start_ns.load(Ordering::Relaxed));
             let (from, until) = (start + at, start + at + len);

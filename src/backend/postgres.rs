@@ -139,7 +139,8 @@ impl PostgresBackend {
             bar.inc(range.end - range.start);
         }
         copy.finish().await.map_err(fail)?;
-        sqlx_exec::ddl(&self.pool, Kind::Postgres, &format!("ANALYZE \"{}\"", t.name)).await?;
+        // On the same connection: a second one from a small pool could wait forever.
+        sqlx::raw_sql(AssertSqlSafe(format!("ANALYZE \"{}\"", t.name))).execute(&mut *conn).await.map_err(fail)?;
         Ok(total)
     }
 }
@@ -182,6 +183,11 @@ fn packed_function(op: &SqlOp, model: &DataModel) -> Result<(SqlOp, String), Bac
 
 impl Backend for PostgresBackend {
     type Op = PgOp;
+    type Session = sqlx_exec::Session<sqlx::Postgres>;
+
+    fn session(&self) -> Self::Session {
+        None
+    }
 
     fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<PgOp, BackendError> {
         let sql_op = sql::prepare(Kind::Postgres, ctx, op, statement)?;
@@ -210,13 +216,13 @@ impl Backend for PostgresBackend {
         sqlx_exec::drop_tables(&self.pool, Kind::Postgres, ctx, bar).await
     }
 
-    async fn execute<'a>(&'a self, op: &'a PgOp, req: &'a Request) -> Result<u32, OpError> {
+    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<u32, OpError> {
         if let Some((ddl, done)) = &op.function {
             done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
                 .await
                 .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
         }
-        sqlx_exec::execute(&self.pool, &op.op, req, &self.model).await
+        sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await
     }
 
     fn can_explain(&self) -> bool {
@@ -248,14 +254,19 @@ impl Backend for PostgresBackend {
         sqlx::query_scalar(AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {e}")))
     }
 
-    async fn explain<'a>(&'a self, op: &'a PgOp, req: &'a Request) -> Result<Buffers, OpError> {
+    async fn explain<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Buffers, OpError> {
         use crate::stats::ErrorKind;
         if let Some((ddl, done)) = &op.function {
             done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
                 .await
                 .map_err(|e| OpError::new(ErrorKind::Query, e.0))?;
         }
-        let mut tx = self.pool.begin().await.map_err(sqlx_exec::op_error)?;
+        // On the worker's own connection: waiting for a second one could deadlock a small pool.
+        let conn = match session {
+            Some(c) => c,
+            None => session.insert(self.pool.acquire().await.map_err(sqlx_exec::op_error)?),
+        };
+        let mut tx = sqlx::Connection::begin(&mut **conn).await.map_err(sqlx_exec::op_error)?;
         let mut total = Buffers::default();
         for s in &op.op.stmts {
             for rep in 0..op.op.repeat {

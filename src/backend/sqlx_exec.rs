@@ -111,31 +111,50 @@ pub fn query_text<DB: Dialect>(
     Ok(q)
 }
 
-/// Runs a prepared operation for `req`; returns rows read or written.
-pub async fn execute<DB: Dialect>(pool: &Pool<DB>, op: &SqlOp, req: &Request, model: &DataModel) -> Result<u32, OpError>
+/// A worker's connection, taken from the pool at its first request and kept.
+pub type Session<DB> = Option<sqlx::pool::PoolConnection<DB>>;
+
+/// Runs a prepared operation for `req` on the worker's connection; returns
+/// rows read or written. `parallel` reads take further connections from the pool.
+pub async fn execute<DB: Dialect>(
+    pool: &Pool<DB>,
+    session: &mut Session<DB>,
+    op: &SqlOp,
+    req: &Request,
+    model: &DataModel,
+) -> Result<u32, OpError>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
     let mut rows = 0u32;
+    if op.shape != Shape::Parallel && session.is_none() {
+        *session = Some(pool.acquire().await.map_err(op_error)?);
+    }
     match op.shape {
         Shape::Serial => {
-            let mut conn = pool.acquire().await.map_err(op_error)?;
+            let conn = session.as_mut().ok_or_else(|| OpError::new(ErrorKind::Connection, "no connection"))?;
             for s in &op.stmts {
-                rows += query::<DB>(s, req, model, 0)?.fetch_all(&mut *conn).await.map_err(op_error)?.len() as u32;
+                rows += query::<DB>(s, req, model, 0)?.fetch_all(&mut **conn).await.map_err(op_error)?.len() as u32;
             }
         }
         Shape::Parallel => {
+            // Every statement takes a connection of its own and gives it back
+            // when done; holding one while waiting for others could deadlock
+            // workers on a small pool.
+            *session = None;
             let futs = op.stmts.iter().map(|s| async move {
-                let mut conn = pool.acquire().await.map_err(op_error)?;
-                query::<DB>(s, req, model, 0)?.fetch_all(&mut *conn).await.map(|r| r.len() as u32).map_err(op_error)
+                let mut c = pool.acquire().await.map_err(op_error)?;
+                query::<DB>(s, req, model, 0)?.fetch_all(&mut *c).await.map(|r| r.len() as u32).map_err(op_error)
             });
             for r in futures_util::future::join_all(futs).await {
                 rows += r?;
             }
+            return Ok(rows);
         }
         Shape::Transaction => {
-            let mut tx = pool.begin().await.map_err(op_error)?;
+            let conn = session.as_mut().ok_or_else(|| OpError::new(ErrorKind::Connection, "no connection"))?;
+            let mut tx = sqlx::Connection::begin(&mut **conn).await.map_err(op_error)?;
             for s in &op.stmts {
                 for rep in 0..op.repeat {
                     let res = query::<DB>(s, req, model, rep)?.execute(&mut *tx).await.map_err(op_error)?;

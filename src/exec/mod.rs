@@ -49,9 +49,42 @@ pub struct BackendJob<'a> {
     pub progress: &'a Progress,
 }
 
-/// Workers of the busiest phase in any cell.
+/// Connections the busiest phase needs: each worker keeps one, and a
+/// `parallel` read takes one more for each further table. The default pool size.
 pub fn max_workers(r: &Resolved) -> u32 {
-    r.cells.iter().flat_map(|c| c.scenario.phases.iter()).map(|p| p.spec().workers.unwrap_or(1)).max().unwrap_or(1)
+    let mut most = 1u32;
+    for c in &r.cells {
+        let ds = &c.scenario.dataset;
+        let tables_of = |ents: &[String], sel: &Option<Vec<String>>| -> u32 {
+            match sel {
+                Some(t) => t.len() as u32,
+                None => ds
+                    .tables
+                    .iter()
+                    .filter(|t| ents.contains(&t.entity))
+                    .map(|t| crate::scenario::validate::expand_table_names(t).len() as u32)
+                    .sum(),
+            }
+        };
+        for (i, p) in c.scenario.phases.iter().enumerate() {
+            let spec = p.spec();
+            let mix =
+                spec.mix.as_ref().or_else(|| c.scenario.phases[i..].iter().find(|q| !q.is_warmup()).and_then(|q| q.spec().mix.as_ref()));
+            let width = mix
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|e| e.read_features.as_ref())
+                        .filter(|r| r.fetch == crate::scenario::model::Fetch::Parallel)
+                        .map(|r| tables_of(&r.entities, &r.tables))
+                        .max()
+                        .unwrap_or(1)
+                })
+                .unwrap_or(1)
+                .max(1);
+            most = most.max(spec.workers.unwrap_or(1).saturating_mul(width));
+        }
+    }
+    most.min(1000)
 }
 
 fn encode_hist(h: &hdrhistogram::Histogram<u64>) -> String {

@@ -68,6 +68,7 @@ async fn worker<B: Backend>(
     mut rec: Recorder,
 ) -> Recorder {
     let mut req = workload.request();
+    let mut session = backend.session();
     loop {
         if shared.stop.load(Ordering::Relaxed) || interrupt.load(Ordering::Relaxed) {
             break;
@@ -96,7 +97,7 @@ async fn worker<B: Backend>(
         let err = if plan.explain_every.is_some_and(|n| i % u64::from(n.max(1)) == 0) {
             // A sampled request runs under EXPLAIN ANALYZE: its buffers are
             // recorded, its latency stays out of the histograms.
-            let res = tokio::time::timeout(plan.timeout, backend.explain(&ops[req.op], &req)).await;
+            let res = tokio::time::timeout(plan.timeout, backend.explain(&mut session, &ops[req.op], &req)).await;
             let t1 = Instant::now();
             match res {
                 Ok(Ok(b)) => {
@@ -107,7 +108,7 @@ async fn worker<B: Backend>(
                 Err(_) => (timeout(), t1),
             }
         } else {
-            let res = tokio::time::timeout(plan.timeout, backend.execute(&ops[req.op], &req)).await;
+            let res = tokio::time::timeout(plan.timeout, backend.execute(&mut session, &ops[req.op], &req)).await;
             let t1 = Instant::now();
             let second = t1.saturating_duration_since(plan.start).as_secs();
             match res {
@@ -130,6 +131,8 @@ async fn worker<B: Backend>(
             }
         };
         let (err, t1) = err;
+        // The connection may be broken or mid-statement: start over with a new one.
+        session = backend.session();
         rec.error(&err, t1.saturating_duration_since(plan.start).as_secs());
         let errors = shared.errors.fetch_add(1, Ordering::Relaxed) + 1;
         let sent = shared.next.load(Ordering::Relaxed).max(1);

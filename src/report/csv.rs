@@ -144,8 +144,8 @@ pub fn timeseries_csv(r: &RunReport) -> Vec<u8> {
                 t.second.to_string(),
                 t.requests.to_string(),
                 t.errors.to_string(),
-                f3(t.p50_ms),
-                f3(t.p99_ms),
+                opt(t.p50_ms, f3),
+                opt(t.p99_ms, f3),
             ]
         }),
     )

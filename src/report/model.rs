@@ -136,8 +136,9 @@ pub struct TsRow {
     pub second: u64,
     pub requests: u64,
     pub errors: u64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
+    /// Empty in a second without a successful request.
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -77,6 +77,19 @@ fn allow_substitutions(v: &mut Value) {
                 }
                 allow_substitutions(child);
             }
+            // An enum whose variants carry descriptions becomes `oneOf` of
+            // constants; once each accepts `${...}` a reference matches them
+            // all, which `oneOf` forbids: any one will do.
+            let all_wrapped = |v: &Value| {
+                v.get("anyOf").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x.get("$ref") == Some(&json!(SUBSTITUTION))))
+            };
+            if let Some(Value::Array(branches)) = m.get("oneOf") {
+                if !branches.is_empty() && branches.iter().all(all_wrapped) {
+                    if let Some(b) = m.remove("oneOf") {
+                        m.insert("anyOf".into(), b);
+                    }
+                }
+            }
             if is_scalar_schema(m) {
                 let orig = std::mem::take(m);
                 let mut outer = Map::new();

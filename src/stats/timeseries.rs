@@ -17,8 +17,9 @@ pub struct TsPoint {
     pub second: u64,
     pub requests: u64,
     pub errors: u64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
+    /// None in a second without a successful request.
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
 }
 
 enum Msg {
@@ -112,7 +113,7 @@ impl Aggregator {
 }
 
 fn point(second: u64, h: &Option<Histogram<u64>>, ok: u64, errors: u64) -> TsPoint {
-    let q = |p: f64| h.as_ref().map(|h| h.value_at_quantile(p) as f64 / NS_PER_MS).unwrap_or(0.0);
+    let q = |p: f64| h.as_ref().map(|h| h.value_at_quantile(p) as f64 / NS_PER_MS);
     TsPoint { second, requests: ok + errors, errors, p50_ms: q(0.5), p99_ms: q(0.99) }
 }
 
@@ -128,7 +129,7 @@ fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live) -> Vec<TsPoin
             }
             if let Some((s, (h, ok, errors))) = pending.pop_first() {
                 let p = point(s, &h, ok, errors);
-                live.p99_ns.store((p.p99_ms * NS_PER_MS) as u64, Ordering::Relaxed);
+                live.p99_ns.store((p.p99_ms.unwrap_or(0.0) * NS_PER_MS) as u64, Ordering::Relaxed);
                 out.push(p);
             }
         }
@@ -163,13 +164,33 @@ fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live) -> Vec<TsPoin
     }
     finalize(&mut pending, u64::MAX, &mut out);
     out.sort_by_key(|p| p.second);
-    out
+    // A second in which nothing completed (a stalled server) is a row too.
+    let mut filled = Vec::with_capacity(out.len());
+    for p in out {
+        while let Some(next) = filled.last().map(|l: &TsPoint| l.second + 1).filter(|n| *n < p.second) {
+            filled.push(TsPoint { second: next, requests: 0, errors: 0, p50_ms: None, p99_ms: None });
+        }
+        filled.push(p);
+    }
+    filled
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::stats::Recorder;
+
+    #[test]
+    fn a_second_without_replies_is_a_row() {
+        let agg = Aggregator::start(1).unwrap();
+        let mut a = Recorder::new(false, Some(agg.sender(0)));
+        a.ok(0, 1_000_000, 1_000_000, 1, 0);
+        a.ok(0, 1_000_000, 1_000_000, 1, 3);
+        a.finish();
+        let ts = agg.finish();
+        assert_eq!(ts.iter().map(|p| (p.second, p.requests)).collect::<Vec<_>>(), vec![(0, 1), (1, 0), (2, 0), (3, 1)]);
+        assert_eq!(ts[1].p99_ms, None);
+    }
 
     #[test]
     fn seconds_from_all_workers_are_merged() {
@@ -191,7 +212,7 @@ mod tests {
         assert_eq!(ts[0].requests, 20);
         assert_eq!(ts[2].requests, 21);
         assert_eq!(ts[2].errors, 1);
-        assert!((ts[1].p99_ms - 3.0).abs() < 0.05, "{:?}", ts[1]);
-        assert!((ts[1].p50_ms - 1.0).abs() < 0.05, "{:?}", ts[1]);
+        assert!((ts[1].p99_ms.unwrap() - 3.0).abs() < 0.05, "{:?}", ts[1]);
+        assert!((ts[1].p50_ms.unwrap() - 1.0).abs() < 0.05, "{:?}", ts[1]);
     }
 }
