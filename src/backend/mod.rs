@@ -56,6 +56,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Loads every table; returns the rows written.
     fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> impl Future<Output = Result<u64, BackendError>> + Send;
 
+    /// Updates planner statistics after a load; false when the kind has nothing to do.
+    fn analyze(&self, _ctx: &Ctx<'_>) -> impl Future<Output = Result<bool, BackendError>> + Send {
+        async { Ok(false) }
+    }
+
     fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> impl Future<Output = Result<(), BackendError>> + Send;
 
     /// Executes one request; returns the rows read or written.

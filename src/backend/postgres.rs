@@ -139,8 +139,6 @@ impl PostgresBackend {
             bar.inc(range.end - range.start);
         }
         copy.finish().await.map_err(fail)?;
-        // On the same connection: a second one from a small pool could wait forever.
-        sqlx::raw_sql(AssertSqlSafe(format!("ANALYZE \"{}\"", t.name))).execute(&mut *conn).await.map_err(fail)?;
         Ok(total)
     }
 }
@@ -210,6 +208,13 @@ impl Backend for PostgresBackend {
         let batch = u64::from(step.batch.unwrap_or(10_000)).max(1);
         let workers = step.workers.unwrap_or(2) as usize;
         sqlx_exec::load_tables(self.model.tables.len(), workers, |ti| self.copy_table(ti, batch, bar)).await
+    }
+
+    async fn analyze(&self, ctx: &Ctx<'_>) -> Result<bool, BackendError> {
+        for t in &ctx.model.tables {
+            sqlx_exec::ddl(&self.pool, Kind::Postgres, &format!("ANALYZE \"{}\"", t.name)).await?;
+        }
+        Ok(true)
     }
 
     async fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> Result<(), BackendError> {

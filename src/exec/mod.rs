@@ -194,12 +194,27 @@ impl BackendJob<'_> {
         let rows = if matches!(st, Step::Load(_)) { n } else { 0 };
         out.setup.push(SetupRow {
             backend: self.name.to_string(),
-            kind,
+            kind: kind.clone(),
             step: label.to_string(),
             rows,
             duration_s: secs,
             rows_per_s: if secs > 0.0 { rows as f64 / secs } else { 0.0 },
         });
+        // Statistics after a load are a step of their own, so the load's rows/s is the load's.
+        if matches!(st, Step::Load(_)) {
+            let t0 = Instant::now();
+            let analyzed = b.analyze(&ctx).await.map_err(|e| format!("{} analyze: {e}", self.name))?;
+            if analyzed {
+                out.setup.push(SetupRow {
+                    backend: self.name.to_string(),
+                    kind,
+                    step: "analyze".into(),
+                    rows: 0,
+                    duration_s: t0.elapsed().as_secs_f64(),
+                    rows_per_s: 0.0,
+                });
+            }
+        }
         Ok(())
     }
 
