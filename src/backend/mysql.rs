@@ -2,7 +2,7 @@
 //! multi-row INSERTs in transactions: sqlx does not implement the client side
 //! of `LOAD DATA LOCAL INFILE`.
 
-use super::postgres::{is_loopback, CONNECT_TIMEOUT};
+use super::postgres::is_loopback;
 use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Ctx};
 use crate::dataset::DataModel;
@@ -11,7 +11,6 @@ use crate::stats::OpError;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlSslMode};
-use sqlx::Connection as _;
 use sqlx::MySqlPool;
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -51,16 +50,7 @@ impl MysqlBackend {
         opts = opts.statement_cache_capacity(1024);
         let size = c.pool.unwrap_or(ctx.max_workers).max(1);
         let (host, port) = (opts.get_host().to_string(), opts.get_port());
-        // One direct connection first: a refused or failing connection is reported at once.
-        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::MySqlConnection::connect_with(&opts)).await {
-            Err(_) => {
-                return Err(BackendError(format!("{name}: MySQL at {host}:{port} did not answer within {}s", CONNECT_TIMEOUT.as_secs())))
-            }
-            Ok(Err(e)) => return Err(BackendError(format!("{name}: cannot connect to MySQL at {host}:{port}: {e}"))),
-            Ok(Ok(conn)) => {
-                let _ = sqlx::Connection::close(conn).await;
-            }
-        }
+        sqlx_exec::first_connection::<sqlx::MySqlConnection>(&opts, name, "MySQL", &host, port).await?;
         let pool = MySqlPoolOptions::new()
             .max_connections(size)
             .acquire_timeout(Duration::from_secs(30))

@@ -11,16 +11,12 @@ use crate::template::BindRef;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
-use sqlx::Connection as _;
 use sqlx::{AssertSqlSafe, PgPool};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// How long connecting may take before the backend counts as unreachable.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct PostgresBackend {
     pool: PgPool,
@@ -71,19 +67,7 @@ impl PostgresBackend {
         opts = opts.statement_cache_capacity(1024).application_name("benchplan");
         let size = c.pool.unwrap_or(ctx.max_workers).max(1);
         let (host, port) = (opts.get_host().to_string(), opts.get_port());
-        // One direct connection first: a refused or failing connection is reported at once.
-        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::PgConnection::connect_with(&opts)).await {
-            Err(_) => {
-                return Err(BackendError(format!(
-                    "{name}: PostgreSQL at {host}:{port} did not answer within {}s",
-                    CONNECT_TIMEOUT.as_secs()
-                )))
-            }
-            Ok(Err(e)) => return Err(BackendError(format!("{name}: cannot connect to PostgreSQL at {host}:{port}: {e}"))),
-            Ok(Ok(conn)) => {
-                let _ = sqlx::Connection::close(conn).await;
-            }
-        }
+        sqlx_exec::first_connection::<sqlx::PgConnection>(&opts, name, "PostgreSQL", &host, port).await?;
         let pool = PgPoolOptions::new()
             .max_connections(size)
             .acquire_timeout(Duration::from_secs(30))

@@ -289,3 +289,25 @@ where
     }
     Ok(())
 }
+
+/// How long connecting may take before a server counts as unreachable.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens and closes one connection, so that a refused or failing server is
+/// reported at once, naming the server but never the URL.
+pub async fn first_connection<C: sqlx::Connection>(
+    opts: &<C as sqlx::Connection>::Options,
+    name: &str,
+    what: &str,
+    host: &str,
+    port: u16,
+) -> Result<(), super::BackendError> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, C::connect_with(opts)).await {
+        Err(_) => Err(super::BackendError(format!("{name}: {what} at {host}:{port} did not answer within {}s", CONNECT_TIMEOUT.as_secs()))),
+        Ok(Err(e)) => Err(super::BackendError(format!("{name}: cannot connect to {what} at {host}:{port}: {e}"))),
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+    }
+}
