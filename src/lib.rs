@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod cost;
 pub mod dataset;
 pub mod error;
 pub mod exec;

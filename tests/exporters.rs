@@ -49,7 +49,18 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
             blocks_per_request: 60.0,
             latency_corr: Some(-0.5),
         }),
+        capacity: None,
     }
+}
+
+/// A row of a kind that reports consumed capacity, with its cost.
+fn metered_row() -> ResultRow {
+    let mut r = row("ddb", "serve", 0.5, 20.0, false);
+    r.kind = "dynamodb".into();
+    r.capacity = Some(Capacity { read_units: 15_000.0, write_units: 250.5, retries: 7, throttled: 2 });
+    r.cost_usd = Some(15_000.0 * 0.125e-6 + 250.5 * 0.625e-6);
+    r.cost_per_million_usd = r.cost_usd.map(|c| c / 10_000.0 * 1e6);
+    r
 }
 
 fn report() -> RunReport {
@@ -75,22 +86,52 @@ fn report() -> RunReport {
         finished_utc: "2026-11-22T10:16:00Z".into(),
         environment: Environment { os: "linux".into(), arch: "x86_64".into(), cpus: 2, tool_version: "0.1.0".into() },
         matrix_params: vec!["hot".into()],
-        backends: vec![BackendStatus {
-            name: "local".into(),
-            kind: "sqlite".into(),
-            status: Status::Ok,
-            error: None,
-            server: BTreeMap::from([("server".to_string(), "SQLite 3.51.3".to_string())]),
-        }],
-        setup: vec![SetupRow {
-            backend: "local".into(),
-            kind: "sqlite".into(),
-            step: "load".into(),
-            rows: 300_000,
-            duration_s: 2.5,
-            rows_per_s: 120_000.0,
-        }],
-        rows: vec![row("local", "serve", 1.0, 5.0, false), row("local", "serve", 0.5, 9.5, false), row("local", "open", 0.5, 12.0, true)],
+        backends: vec![
+            BackendStatus {
+                name: "local".into(),
+                kind: "sqlite".into(),
+                status: Status::Ok,
+                error: None,
+                server: BTreeMap::from([("server".to_string(), "SQLite 3.51.3".to_string())]),
+                cost_basis: None,
+            },
+            BackendStatus {
+                name: "ddb".into(),
+                kind: "dynamodb".into(),
+                status: Status::Ok,
+                error: None,
+                server: BTreeMap::from([("billing".to_string(), "on_demand".to_string())]),
+                cost_basis: Some("consumed capacity as DynamoDB reported it: read units x $0.125/M + write units x $0.625/M".into()),
+            },
+        ],
+        setup: vec![
+            SetupRow {
+                backend: "local".into(),
+                kind: "sqlite".into(),
+                step: "load".into(),
+                rows: 300_000,
+                duration_s: 2.5,
+                rows_per_s: 120_000.0,
+                cost_usd: None,
+                capacity: None,
+            },
+            SetupRow {
+                backend: "ddb".into(),
+                kind: "dynamodb".into(),
+                step: "load".into(),
+                rows: 300_000,
+                duration_s: 30.0,
+                rows_per_s: 10_000.0,
+                cost_usd: Some(300_000.0 * 0.625e-6),
+                capacity: Some(Capacity { read_units: 0.0, write_units: 300_000.0, retries: 3, throttled: 3 }),
+            },
+        ],
+        rows: vec![
+            row("local", "serve", 1.0, 5.0, false),
+            row("local", "serve", 0.5, 9.5, false),
+            row("local", "open", 0.5, 12.0, true),
+            metered_row(),
+        ],
         breakdown: vec![hot],
         timeseries: vec![TsRow {
             backend: "local".into(),

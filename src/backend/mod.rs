@@ -4,6 +4,7 @@
 //! executes it per request from the request's key indices. Adding a kind
 //! means a file here, its templates and a line in [`with_backend`].
 
+pub mod dynamodb;
 pub mod mysql;
 pub mod noop;
 pub mod postgres;
@@ -13,7 +14,7 @@ pub mod sqlx_exec;
 
 use crate::dataset::DataModel;
 use crate::scenario::model::{BackendConfig, CreateStep, Kind, LoadStep, StatementOp};
-use crate::stats::OpError;
+use crate::stats::{OpError, Usage};
 use crate::template::Templates;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
@@ -25,6 +26,34 @@ use std::time::Instant;
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct BackendError(pub String);
+
+/// A request that succeeded.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Done {
+    /// Rows (items) read or written.
+    pub rows: u32,
+    /// What the service charged for it, where it says (DynamoDB, Cosmos DB).
+    pub usage: Usage,
+}
+
+impl Done {
+    pub fn rows(rows: u32) -> Self {
+        Done { rows, usage: Usage::default() }
+    }
+}
+
+/// What a load wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Loaded {
+    pub rows: u64,
+    pub usage: Usage,
+}
+
+impl Loaded {
+    pub fn rows(rows: u64) -> Self {
+        Loaded { rows, usage: Usage::default() }
+    }
+}
 
 /// What a backend needs from the scenario.
 pub struct Ctx<'a> {
@@ -53,8 +82,8 @@ pub trait Backend: Send + Sync + 'static {
 
     fn create(&self, ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> impl Future<Output = Result<(), BackendError>> + Send;
 
-    /// Loads every table; returns the rows written.
-    fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> impl Future<Output = Result<u64, BackendError>> + Send;
+    /// Loads every table; returns the rows written (and the capacity consumed, where reported).
+    fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> impl Future<Output = Result<Loaded, BackendError>> + Send;
 
     /// Updates planner statistics after a load; false when the kind has nothing to do.
     fn analyze(&self, _ctx: &Ctx<'_>) -> impl Future<Output = Result<bool, BackendError>> + Send {
@@ -63,13 +92,19 @@ pub trait Backend: Send + Sync + 'static {
 
     fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> impl Future<Output = Result<(), BackendError>> + Send;
 
-    /// Executes one request; returns the rows read or written.
+    /// Executes one request; returns the rows read or written and what it consumed.
     fn execute<'a>(
         &'a self,
         session: &'a mut Self::Session,
         op: &'a Self::Op,
         req: &'a Request,
-    ) -> impl Future<Output = Result<u32, OpError>> + Send + 'a;
+    ) -> impl Future<Output = Result<Done, OpError>> + Send + 'a;
+
+    /// Whether the service reports consumed capacity and retries per request
+    /// (the report then has values in its capacity columns).
+    fn metered(&self) -> bool {
+        false
+    }
 
     /// Told when each phase starts (the noop backend times its stall from it).
     fn phase_started(&self, _at: Instant) {}
@@ -139,10 +174,10 @@ pub fn kinds() -> Vec<KindInfo> {
         },
         KindInfo {
             kind: Kind::Dynamodb,
-            available: false,
+            available: true,
             systems: "AWS DynamoDB, compatible endpoints",
-            packed: "BatchGetItem",
-            load: "BatchWriteItem",
+            packed: "BatchGetItem (100 keys a call, calls in parallel); single_table: Query per entity",
+            load: "BatchWriteItem, 25 items a call, calls in parallel",
         },
         KindInfo {
             kind: Kind::Cosmos,
@@ -182,6 +217,10 @@ pub async fn with_backend<F: WithBackend>(ctx: &Ctx<'_>, f: F) -> Result<F::Outp
         }
         BackendConfig::Mysql(c) => {
             let b = mysql::MysqlBackend::connect(c, ctx).await?;
+            Ok(f.run(b).await)
+        }
+        BackendConfig::Dynamodb(c) => {
+            let b = dynamodb::DynamoBackend::connect(c, ctx).await?;
             Ok(f.run(b).await)
         }
         other => Err(unavailable(other.kind())),

@@ -3,7 +3,7 @@
 //! while, measured from the start of each phase. It measures the harness's
 //! own ceiling and lets runner, CLI and report tests run without a database.
 
-use super::{Backend, BackendError, Ctx};
+use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::clock::sleep_until_precise;
 use crate::dataset::mix64;
 use crate::scenario::model::{CreateStep, Latency, LoadStep, NoopConfig, StatementOp};
@@ -97,11 +97,11 @@ impl Backend for NoopBackend {
         Ok(())
     }
 
-    async fn load(&self, ctx: &Ctx<'_>, _step: &LoadStep, bar: &ProgressBar) -> Result<u64, BackendError> {
+    async fn load(&self, ctx: &Ctx<'_>, _step: &LoadStep, bar: &ProgressBar) -> Result<Loaded, BackendError> {
         // Nothing is stored; the rows are counted as if loaded.
         let rows = ctx.model.total_rows();
         bar.inc(rows);
-        Ok(rows)
+        Ok(Loaded::rows(rows))
     }
 
     async fn drop_tables(&self, _ctx: &Ctx<'_>, _bar: &ProgressBar) -> Result<(), BackendError> {
@@ -112,7 +112,7 @@ impl Backend for NoopBackend {
         self.phase_start_ns.store(at.saturating_duration_since(self.epoch).as_nanos() as u64, Ordering::Relaxed);
     }
 
-    async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a NoopOp, req: &'a Request) -> Result<u32, OpError> {
+    async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a NoopOp, req: &'a Request) -> Result<Done, OpError> {
         if let Some((at, len)) = self.stall {
             let start = self.epoch + Duration::from_nanos(self.phase_start_ns.load(Ordering::Relaxed));
             let (from, until) = (start + at, start + at + len);
@@ -127,7 +127,7 @@ impl Backend for NoopBackend {
         if self.fail > 0.0 && Rng::new(mix64(req.index ^ 0x6661_696c)).next_f64() < self.fail {
             return Err(OpError::new(ErrorKind::Other, "injected failure (noop fail)"));
         }
-        Ok(op.rows)
+        Ok(Done::rows(op.rows))
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {

@@ -3,7 +3,7 @@
 //! `packed: function` (a generated SQL function called once per request).
 
 use super::sql::{self, SqlOp};
-use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx};
+use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue, RowBatches};
 use crate::scenario::model::{CreateStep, Kind, LoadStep, PackedMode, PostgresConfig, StatementOp, TlsMode};
 use crate::stats::OpError;
@@ -187,11 +187,11 @@ impl Backend for PostgresBackend {
         sqlx_exec::create_tables(&self.pool, Kind::Postgres, ctx, step.replace.unwrap_or(true), &extra, bar).await
     }
 
-    async fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> Result<u64, BackendError> {
+    async fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> Result<Loaded, BackendError> {
         bar.set_length(ctx.model.total_rows());
         let batch = u64::from(step.batch.unwrap_or(10_000)).max(1);
         let workers = step.workers.unwrap_or(2) as usize;
-        sqlx_exec::load_tables(self.model.tables.len(), workers, |ti| self.copy_table(ti, batch, bar)).await
+        sqlx_exec::load_tables(self.model.tables.len(), workers, |ti| self.copy_table(ti, batch, bar)).await.map(Loaded::rows)
     }
 
     async fn analyze(&self, ctx: &Ctx<'_>) -> Result<bool, BackendError> {
@@ -205,13 +205,13 @@ impl Backend for PostgresBackend {
         sqlx_exec::drop_tables(&self.pool, Kind::Postgres, ctx, bar).await
     }
 
-    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<u32, OpError> {
+    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Done, OpError> {
         if let Some((ddl, done)) = &op.function {
             done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
                 .await
                 .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
         }
-        sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await
+        sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await.map(Done::rows)
     }
 
     fn can_explain(&self) -> bool {

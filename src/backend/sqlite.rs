@@ -2,7 +2,7 @@
 //! shared by every connection of the pool).
 
 use super::sql::{self, SqlOp};
-use super::{sqlx_exec, Backend, BackendError, Ctx};
+use super::{sqlx_exec, Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
 use crate::scenario::model::{CreateStep, Kind, LoadStep, SqliteConfig, StatementOp};
 use crate::stats::OpError;
@@ -65,7 +65,7 @@ impl Backend for SqliteBackend {
         sqlx_exec::create_tables(&self.pool, Kind::Sqlite, ctx, step.replace.unwrap_or(true), &BTreeMap::new(), bar).await
     }
 
-    async fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> Result<u64, BackendError> {
+    async fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> Result<Loaded, BackendError> {
         let model = ctx.model;
         bar.set_length(model.total_rows());
         let batch = u64::from(step.batch.unwrap_or(5000)).max(1);
@@ -77,14 +77,15 @@ impl Backend for SqliteBackend {
             sqlx_exec::insert_load(&self.pool, Kind::Sqlite, ctx.templates, model, ti, batch, per_stmt, bar)
         })
         .await
+        .map(Loaded::rows)
     }
 
     async fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> Result<(), BackendError> {
         sqlx_exec::drop_tables(&self.pool, Kind::Sqlite, ctx, bar).await
     }
 
-    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request) -> Result<u32, OpError> {
-        sqlx_exec::execute(&self.pool, session, op, req, &self.model).await
+    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request) -> Result<Done, OpError> {
+        sqlx_exec::execute(&self.pool, session, op, req, &self.model).await.map(Done::rows)
     }
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {

@@ -121,6 +121,7 @@ fn row(job: &BackendJob<'_>, kind: &str, phase: &str, cell: &crate::scenario::Ce
         late_requests: None,
         rows_per_request: 0.0,
         cache: None,
+        capacity: None,
     }
 }
 
@@ -151,6 +152,11 @@ fn fill(
 }
 
 impl BackendJob<'_> {
+    /// How this backend is charged; None without (usable) pricing.
+    fn cost_model(&self) -> Option<crate::cost::CostModel> {
+        crate::cost::CostModel::for_backend(self.ctx().config, &self.model).and_then(Result::ok)
+    }
+
     fn ctx(&self) -> Ctx<'_> {
         Ctx {
             name: self.name,
@@ -173,9 +179,9 @@ impl BackendJob<'_> {
         let t0 = Instant::now();
         let work = async {
             match st {
-                Step::Create(c) => b.create(&ctx, c, &bar).await.map(|_| self.model.tables.len() as u64),
+                Step::Create(c) => b.create(&ctx, c, &bar).await.map(|_| backend::Loaded::default()),
                 Step::Load(l) => b.load(&ctx, l, &bar).await,
-                Step::Drop(_) => b.drop_tables(&ctx, &bar).await.map(|_| self.model.tables.len() as u64),
+                Step::Drop(_) => b.drop_tables(&ctx, &bar).await.map(|_| backend::Loaded::default()),
             }
         };
         // Ctrl-C stops a long load too, not only the phases.
@@ -190,8 +196,8 @@ impl BackendJob<'_> {
         };
         bar.finish_and_clear();
         let secs = t0.elapsed().as_secs_f64();
-        let n = res.map_err(|e| format!("{} {label}: {e}", self.name))?;
-        let rows = if matches!(st, Step::Load(_)) { n } else { 0 };
+        let done = res.map_err(|e| format!("{} {label}: {e}", self.name))?;
+        let rows = done.rows;
         out.setup.push(SetupRow {
             backend: self.name.to_string(),
             kind: kind.clone(),
@@ -199,6 +205,9 @@ impl BackendJob<'_> {
             rows,
             duration_s: secs,
             rows_per_s: if secs > 0.0 { rows as f64 / secs } else { 0.0 },
+            // Only a load does work that is charged per unit or worth pricing.
+            cost_usd: if matches!(st, Step::Load(_)) { self.cost_model().map(|m| m.cost(&done.usage, secs)) } else { None },
+            capacity: (b.metered() && matches!(st, Step::Load(_))).then(|| done.usage.into()),
         });
         // Statistics after a load are a step of their own, so the load's rows/s is the load's.
         if matches!(st, Step::Load(_)) {
@@ -212,6 +221,8 @@ impl BackendJob<'_> {
                     rows: 0,
                     duration_s: t0.elapsed().as_secs_f64(),
                     rows_per_s: 0.0,
+                    cost_usd: None,
+                    capacity: None,
                 });
             }
         }
@@ -295,6 +306,12 @@ impl BackendJob<'_> {
                     let mut r = row(self, &kind, &name, cell, &cfg);
                     fill(&mut r, st.ok, errors_total, st.rows, secs, &resp, svc.as_ref(), Some(st.late));
                     r.cache = crate::stats::CacheSummary::of(&st.explain);
+                    r.capacity = b.metered().then(|| st.usage.into());
+                    if let Some(m) = self.cost_model() {
+                        let c = m.cost(&st.usage, secs);
+                        r.cost_usd = Some(c);
+                        r.cost_per_million_usd = crate::cost::per_million(c, r.requests);
+                    }
                     if cfg.explain_every.is_some() && r.cache.is_none() {
                         out.warnings.push(format!("{}: explain_every is set, but the {kind} backend samples no query plans", self.name));
                     }
@@ -362,6 +379,9 @@ impl WithBackend for BackendJob<'_> {
         let b = Arc::new(b);
         let server = b.server_info().await;
         let sc = self.resolved.first();
+        if let Some(Err(why)) = crate::cost::CostModel::for_backend(self.ctx().config, &self.model) {
+            out.warnings.push(format!("{}: {why}; its cost columns stay empty", self.name));
+        }
         let mut failure: Option<String> = None;
         for st in &sc.setup {
             if let Err(e) = self.step(b.as_ref(), st, &mut out).await {
@@ -395,6 +415,7 @@ impl WithBackend for BackendJob<'_> {
             status,
             error: failure,
             server,
+            cost_basis: self.cost_model().map(|m| m.basis),
         });
         out
     }
@@ -415,6 +436,7 @@ pub async fn run_backend(job: BackendJob<'_>) -> BackendOutcome {
                 status: Status::Failed,
                 error: Some(e.0),
                 server: BTreeMap::new(),
+                cost_basis: None,
             }),
             ..Default::default()
         },

@@ -44,6 +44,8 @@ struct Shared {
     errors: AtomicU64,
     stop: AtomicBool,
     tripped: AtomicBool,
+    /// The first fatal error (a missing table, rejected credentials).
+    fatal: std::sync::OnceLock<String>,
 }
 
 struct Plan {
@@ -112,7 +114,8 @@ async fn worker<B: Backend>(
             let t1 = Instant::now();
             let second = t1.saturating_duration_since(plan.start).as_secs();
             match res {
-                Ok(Ok(rows)) => {
+                Ok(Ok(done)) => {
+                    rec.usage.add(&done.usage);
                     let service = (t1 - t0).as_nanos() as u64;
                     let response = match intended {
                         Some(due) => {
@@ -123,7 +126,7 @@ async fn worker<B: Backend>(
                         }
                         None => service,
                     };
-                    rec.ok(req.class(), response, service, rows, second);
+                    rec.ok(req.class(), response, service, done.rows, second);
                     continue;
                 }
                 Ok(Err(e)) => (e, t1),
@@ -134,6 +137,10 @@ async fn worker<B: Backend>(
         // The connection may be broken or mid-statement: start over with a new one.
         session = backend.session();
         rec.error(&err, t1.saturating_duration_since(plan.start).as_secs());
+        if err.fatal {
+            let _ = shared.fatal.set(err.message.clone());
+            shared.stop.store(true, Ordering::Relaxed);
+        }
         let errors = shared.errors.fetch_add(1, Ordering::Relaxed) + 1;
         let sent = shared.next.load(Ordering::Relaxed).max(1);
         if sent >= POLICY_MIN_REQUESTS && errors as f64 / sent as f64 > plan.max_error_rate {
@@ -174,6 +181,7 @@ pub async fn run_phase<B: Backend>(
         errors: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         tripped: AtomicBool::new(false),
+        fatal: std::sync::OnceLock::new(),
     });
     backend.phase_started(start);
     let mut handles = Vec::with_capacity(workers);
@@ -227,7 +235,9 @@ pub async fn run_phase<B: Backend>(
     let stats = PhaseStats::merge(&recorders);
     let sent = stats.ok + stats.error_count();
     let rate = stats.error_count() as f64 / sent.max(1) as f64;
-    let aborted = if shared.tripped.load(Ordering::Relaxed) || (sent > 0 && rate > cfg.max_error_rate) {
+    let aborted = if let Some(why) = shared.fatal.get() {
+        Some(why.clone())
+    } else if shared.tripped.load(Ordering::Relaxed) || (sent > 0 && rate > cfg.max_error_rate) {
         Some(format!(
             "{} of {sent} requests failed ({:.1} %), above max_error_rate {:.1} %",
             stats.error_count(),

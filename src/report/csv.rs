@@ -1,7 +1,7 @@
 //! results.csv, breakdown.csv and timeseries.csv: pure functions of the report.
 
 use super::fmt::{f2, f3, f4, f6, opt};
-use super::model::{ResultRow, RunReport, SetupRow};
+use super::model::{Capacity, ResultRow, RunReport, SetupRow};
 use crate::scenario::scalar_text;
 
 /// The contract's fixed columns, before the matrix params.
@@ -38,7 +38,24 @@ pub const EXTRA: &[&str] = &[
     "cache_hit_ratio",
     "blocks_per_request",
     "latency_cache_corr",
+    "read_units",
+    "write_units",
+    "read_units_per_request",
+    "write_units_per_request",
+    "retries",
+    "throttled",
 ];
+
+/// The capacity columns (the last six of [`EXTRA`]); empty for kinds that report none.
+fn capacity_cells(c: Option<&Capacity>, requests: u64) -> [String; 6] {
+    match c {
+        None => Default::default(),
+        Some(c) => {
+            let per = |u: f64| if requests > 0 { f4(u / requests as f64) } else { String::new() };
+            [f2(c.read_units), f2(c.write_units), per(c.read_units), per(c.write_units), c.retries.to_string(), c.throttled.to_string()]
+        }
+    }
+}
 
 pub fn header(r: &RunReport, segment: bool) -> Vec<String> {
     let mut h: Vec<String> = LEAD.iter().map(|s| s.to_string()).collect();
@@ -89,6 +106,7 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
         opt(row.cache.as_ref().map(|c| c.blocks_per_request), f2),
         opt(row.cache.as_ref().and_then(|c| c.latency_corr), f4),
     ]);
+    v.extend(capacity_cells(row.capacity.as_ref(), row.requests));
     v
 }
 
@@ -102,12 +120,18 @@ fn write(header: Vec<String>, rows: impl Iterator<Item = Vec<String>>) -> Vec<u8
 }
 
 /// A setup step as a row: `phase` is `setup:<step>`, `requests` the rows
-/// written, `throughput_rps` rows per second; latency columns are empty.
+/// written, `throughput_rps` rows per second, `cost_usd` the step's cost;
+/// latency columns are empty; capacity columns per row written.
 fn setup_record(r: &RunReport, s: &SetupRow) -> Vec<String> {
     let mut v = vec![r.run_id.clone(), r.scenario.clone(), s.backend.clone(), s.kind.clone(), format!("setup:{}", s.step)];
     v.extend(r.matrix_params.iter().map(|_| String::new()));
     v.extend([s.rows.to_string(), "0".into(), f6(0.0), f3(s.duration_s), f2(s.rows_per_s)]);
-    v.extend((0..MEASURES.len() - 5 + EXTRA.len()).map(|_| String::new()));
+    // The ten latency columns, then cost_usd and cost_per_million_usd.
+    v.extend((0..MEASURES.len() - 7).map(|_| String::new()));
+    v.extend([opt(s.cost_usd, f6), String::new()]);
+    let caps = capacity_cells(s.capacity.as_ref(), s.rows);
+    v.extend((0..EXTRA.len() - caps.len()).map(|_| String::new()));
+    v.extend(caps);
     v
 }
 

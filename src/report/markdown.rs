@@ -161,6 +161,60 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
         s.push('\n');
     }
 
+    // Consumed capacity and cost.
+    let metered = r.rows.iter().any(|x| x.capacity.is_some() || x.cost_usd.is_some())
+        || r.setup.iter().any(|x| x.capacity.is_some() || x.cost_usd.is_some());
+    if metered {
+        let _ = writeln!(
+            s,
+            "## Capacity and cost
+"
+        );
+        let _ = writeln!(s, "Units are the service's own figures (DynamoDB `ConsumedCapacity`), summed over every request of the phase, failed ones included; a load's are per row written. Retries count every attempt after the first; throttled counts attempts the service throttled.
+");
+        let _ = writeln!(s, "| backend | phase | cell | requests | read units | write units | read units / req | write units / req | retries | throttled | cost USD | USD / million req |
+|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let per = |u: f64, n: u64| if n > 0 { f4(u / n as f64) } else { String::new() };
+        let money = |x: Option<f64>| x.map(super::fmt::f6).unwrap_or_else(|| "n/a".into());
+        for st in r.setup.iter().filter(|x| x.capacity.is_some() || x.cost_usd.is_some()) {
+            let c = st.capacity.unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "| {} | setup:{} | - | {} | {} | {} | {} | {} | {} | {} | {} | |",
+                esc(&st.backend),
+                st.step,
+                st.rows,
+                f2(c.read_units),
+                f2(c.write_units),
+                per(c.read_units, st.rows),
+                per(c.write_units, st.rows),
+                c.retries,
+                c.throttled,
+                money(st.cost_usd)
+            );
+        }
+        for row in r.rows.iter().filter(|x| x.capacity.is_some() || x.cost_usd.is_some()) {
+            let c = row.capacity.unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                esc(&row.backend),
+                esc(&row.phase),
+                esc(&crate::scenario::cell_label(&row.cell)),
+                row.requests,
+                f2(c.read_units),
+                f2(c.write_units),
+                per(c.read_units, row.requests),
+                per(c.write_units, row.requests),
+                c.retries,
+                c.throttled,
+                money(row.cost_usd),
+                money(row.cost_per_million_usd)
+            );
+        }
+        s.push('\n');
+    }
+
     // Setup.
     if !r.setup.is_empty() {
         let _ = writeln!(s, "## Setup\n");
@@ -198,7 +252,14 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
     );
     let _ = writeln!(s, "- Open loop (`rate` set): request *i* is due at start + *i* / rate; latency runs from that intended start, so queueing behind a slow reply is counted (no coordinated omission). Service time (send to reply) is reported beside it; a request sent more than 1 ms after its due time counts as late.");
     let _ = writeln!(s, "- `requests` counts successes and failures; latency percentiles are over successful requests; `throughput_rps` = requests / phase duration. Warmup phases run but are not reported.");
-    let _ = writeln!(s, "- Cost columns are empty: cost is computed once the backend has pricing (see the README).\n");
+    let priced: Vec<&super::model::BackendStatus> = r.backends.iter().filter(|b| b.cost_basis.is_some()).collect();
+    for b in &priced {
+        let _ = writeln!(s, "- Cost of `{}`: {}.", esc(&b.name), esc(b.cost_basis.as_deref().unwrap_or("")));
+    }
+    if priced.len() < r.backends.len() {
+        let _ = writeln!(s, "- Cost columns are empty for backends without `pricing` (see the README).");
+    }
+    s.push('\n');
 
     let _ = writeln!(s, "## Environment\n");
     let e = &r.environment;

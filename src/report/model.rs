@@ -63,6 +63,9 @@ pub struct BackendStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub server: BTreeMap<String, String>,
+    /// How its cost is computed, when it has pricing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_basis: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +76,28 @@ pub struct SetupRow {
     pub rows: u64,
     pub duration_s: f64,
     pub rows_per_s: f64,
+    /// Cost of the step (a load's consumed capacity, or its duration at the hourly price).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// Capacity and retries, for kinds that report them (see [`Capacity`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+}
+
+/// Consumed capacity as the service reported it, and retries, summed over
+/// all requests (failed ones too).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Capacity {
+    pub read_units: f64,
+    pub write_units: f64,
+    pub retries: u64,
+    pub throttled: u64,
+}
+
+impl From<crate::stats::Usage> for Capacity {
+    fn from(u: crate::stats::Usage) -> Self {
+        Capacity { read_units: u.read_units, write_units: u.write_units, retries: u.retries, throttled: u.throttled }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -104,6 +129,9 @@ pub struct ResultRow {
     /// EXPLAIN sampling (`explain_every`), where the backend supports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::stats::CacheSummary>,
+    /// Consumed capacity, where the backend kind reports it (DynamoDB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
 }
 
 impl ResultRow {

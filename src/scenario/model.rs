@@ -256,10 +256,24 @@ pub struct DynamodbConfig {
     pub billing: Option<Billing>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<Layout>,
+    /// The table's name in `single_table` layout (default `features`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Prepended to every table name (e.g. `bench_`), to share an account safely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_prefix: Option<String>,
+    /// Strongly consistent reads (twice the read units); default false: eventually consistent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistent_read: Option<bool>,
+    /// Attempts per call, the first included (default 3); every retry is counted in the report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
+    /// First retry delay; doubles each retry, with full jitter (default 25ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<DurationSpec>,
+    /// Longest retry delay (default 1s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff: Option<DurationSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }

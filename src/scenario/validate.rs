@@ -332,7 +332,10 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
     }
     if let Some(Pricing::Inline(m)) = b.pricing() {
         for (k, v) in m {
-            if !(v.is_finite() && *v >= 0.0) {
+            if !crate::cost::PRICE_FIELDS.iter().any(|(f, _)| f == k) {
+                let known: Vec<&str> = crate::cost::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
+                d.at(format!("{p}.pricing.{k}"), format!("unknown price field `{k}` (known: {})", known.join(", ")));
+            } else if !(v.is_finite() && *v >= 0.0) {
                 d.at(format!("{p}.pricing.{k}"), format!("expected a price >= 0, found {v}"));
             }
         }
@@ -365,6 +368,34 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
             }
             if c.max_attempts == Some(0) {
                 d.at(format!("{p}.max_attempts"), "expected at least 1 attempt, found 0");
+            }
+            let provisioned = matches!(c.billing, Some(Billing::Provisioned { .. }));
+            if let Some(Pricing::Preset(name)) = &c.pricing {
+                let wrong = match name.as_str() {
+                    "dynamodb_on_demand" => provisioned,
+                    "dynamodb_provisioned" => !provisioned,
+                    _ => false,
+                };
+                if wrong {
+                    let billing = if provisioned { "provisioned" } else { "on_demand" };
+                    d.at(format!("{p}.pricing"), format!("pricing preset `{name}` does not match `billing: {billing}`"));
+                }
+            }
+            for (field, v) in [("table", &c.table), ("table_prefix", &c.table_prefix)] {
+                if let Some(v) = v {
+                    let ok = v.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'));
+                    if !ok || v.len() > 200 || (field == "table" && v.len() < 3) {
+                        d.at(
+                            format!("{p}.{field}"),
+                            format!("expected a DynamoDB table name (3 to 200 of a-z A-Z 0-9 _ - .), found {v:?}"),
+                        );
+                    }
+                }
+            }
+            if let (Some(a), Some(b)) = (c.backoff, c.max_backoff) {
+                if a.0 > b.0 {
+                    d.at(format!("{p}.max_backoff"), "expected max_backoff >= backoff");
+                }
             }
             None
         }

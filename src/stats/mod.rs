@@ -60,11 +60,50 @@ impl ErrorKind {
 pub struct OpError {
     pub kind: ErrorKind,
     pub message: String,
+    /// What the service charged for the attempts before it failed.
+    pub usage: Usage,
+    /// The run cannot go on (a missing table, rejected credentials): the
+    /// phase stops at once with this message, without waiting for the error policy.
+    pub fatal: bool,
 }
 
 impl OpError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        OpError { kind, message: message.into() }
+        OpError { kind, message: message.into(), usage: Usage::default(), fatal: false }
+    }
+
+    pub fn fatal(mut self) -> Self {
+        self.fatal = true;
+        self
+    }
+
+    pub fn with_usage(mut self, usage: Usage) -> Self {
+        self.usage = usage;
+        self
+    }
+}
+
+/// Capacity the service reported as consumed, and the retries it took.
+/// Zero for kinds that report none (the SQL servers).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    /// Read capacity / request units (DynamoDB `ConsumedCapacity`).
+    pub read_units: f64,
+    /// Write capacity / request units.
+    pub write_units: f64,
+    /// Attempts beyond the first, whatever their cause.
+    pub retries: u64,
+    /// Attempts the service throttled (retried, or the last one failed).
+    pub throttled: u64,
+}
+
+impl Usage {
+    #[inline]
+    pub fn add(&mut self, o: &Usage) {
+        self.read_units += o.read_units;
+        self.write_units += o.write_units;
+        self.retries += o.retries;
+        self.throttled += o.throttled;
     }
 }
 
@@ -152,6 +191,8 @@ pub struct Recorder {
     pub examples: Vec<(ErrorKind, String)>,
     pub late: u64,
     pub rows: u64,
+    /// Consumed capacity and retries, of successful and failed requests.
+    pub usage: Usage,
     /// Requests sampled with EXPLAIN (one in `explain_every`; rare, so a Vec).
     pub explain: Vec<ExplainSample>,
     second: timeseries::SecondAcc,
@@ -169,6 +210,7 @@ impl Recorder {
             examples: Vec::new(),
             late: 0,
             rows: 0,
+            usage: Usage::default(),
             explain: Vec::new(),
             second: timeseries::SecondAcc::new(),
             tx,
@@ -192,6 +234,7 @@ impl Recorder {
     /// Records a failed request.
     pub fn error(&mut self, e: &OpError, second: u64) {
         self.errors[e.kind as usize] += 1;
+        self.usage.add(&e.usage);
         if self.examples.iter().filter(|(k, _)| *k == e.kind).count() < EXAMPLES_PER_KIND {
             self.examples.push((e.kind, e.message.clone()));
         }
@@ -231,6 +274,7 @@ pub struct PhaseStats {
     pub examples: Vec<(ErrorKind, String)>,
     pub late: u64,
     pub rows: u64,
+    pub usage: Usage,
     pub explain: Vec<ExplainSample>,
 }
 
@@ -252,6 +296,7 @@ impl PhaseStats {
             examples: Vec::new(),
             late: 0,
             rows: 0,
+            usage: Usage::default(),
             explain: Vec::new(),
         };
         for r in recorders {
@@ -271,6 +316,7 @@ impl PhaseStats {
             }
             out.late += r.late;
             out.rows += r.rows;
+            out.usage.add(&r.usage);
         }
         out
     }

@@ -51,6 +51,17 @@ pub enum BindRef {
     Literal(serde_json::Value),
 }
 
+/// A piece of a rendered non-SQL template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Text(String),
+    /// The j-th key of an entity in the request.
+    Key {
+        entity: usize,
+        j: usize,
+    },
+}
+
 /// A rendered statement: SQL with placeholders, and what each placeholder binds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
@@ -135,6 +146,35 @@ impl Templates {
         let ctx = context! { key => key, _tables => tables, _quote => quote(kind), kind => kind.as_str() };
         let text = self.env.render_str(src, ctx).map_err(|e| TemplateError(describe(&e, &format!("statement {name}"))))?;
         finish(kind, &text, model).map_err(|e| TemplateError(format!("statement {name}: {e}")))
+    }
+
+    /// Renders a text template of a non-SQL kind (a DynamoDB or Cosmos DB
+    /// call's field): keys stay references, to be sent as typed values.
+    /// `bind(x)` is accepted and means the same as `x`.
+    pub fn render_parts(&self, kind: Kind, name: &str, src: &str, model: &DataModel) -> Result<Vec<Part>, TemplateError> {
+        let tables: BTreeMap<String, bool> = model.tables.iter().map(|t| (t.name.clone(), true)).collect();
+        let key: BTreeMap<String, String> = model.entities.iter().map(|e| (e.name.clone(), key_marker(&e.name, 0))).collect();
+        let ctx = context! { key => key, _tables => tables, _quote => "", kind => kind.as_str() };
+        let text = self.env.render_str(src, ctx).map_err(|e| TemplateError(describe(&e, &format!("statement {name}"))))?;
+        let text = text.replace(BIND, "");
+        let mut parts = Vec::new();
+        for (i, piece) in text.split(MARK).enumerate() {
+            if i % 2 == 0 {
+                if !piece.is_empty() {
+                    parts.push(Part::Text(piece.to_string()));
+                }
+                continue;
+            }
+            match parse_marker(piece, model).map_err(|e| TemplateError(format!("statement {name}: {e}")))? {
+                BindRef::Key { entity, j } => parts.push(Part::Key { entity, j }),
+                BindRef::Literal(v) => parts.push(Part::Text(match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                })),
+                other => return Err(TemplateError(format!("statement {name}: {other:?} cannot be used here"))),
+            }
+        }
+        Ok(parts)
     }
 
     pub fn create_table(

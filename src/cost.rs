@@ -1,0 +1,217 @@
+//! Cost: a backend's prices (a built-in preset or inline, in USD) applied to
+//! what it measured. Where the service reports consumed capacity (DynamoDB
+//! `ConsumedCapacity`), requests are charged per unit; provisioned capacity
+//! and servers are charged per hour of the phase.
+
+use crate::dataset::DataModel;
+use crate::scenario::model::{BackendConfig, Billing, Layout, Pricing};
+use crate::stats::Usage;
+
+/// Price fields a scenario may give inline, with what each one means.
+pub const PRICE_FIELDS: &[(&str, &str)] = &[
+    ("read_request_units_per_million", "USD per million read request units (DynamoDB on-demand)"),
+    ("write_request_units_per_million", "USD per million write request units (DynamoDB on-demand)"),
+    ("rcu_hour", "USD per provisioned read capacity unit and hour (DynamoDB provisioned)"),
+    ("wcu_hour", "USD per provisioned write capacity unit and hour (DynamoDB provisioned)"),
+    ("storage_gb_month", "USD per GB stored and month"),
+    ("instance_hour", "USD per hour of the server (SQL kinds)"),
+];
+
+/// DynamoDB, Standard table class, US East (N. Virginia): on-demand prices
+/// after AWS's 2024-11-01 reduction, and provisioned capacity, from
+/// <https://aws.amazon.com/dynamodb/pricing/on-demand/> and
+/// <https://aws.amazon.com/dynamodb/pricing/provisioned/>.
+const DYNAMODB_US_EAST_1: &[(&str, f64)] = &[
+    ("read_request_units_per_million", 0.125),
+    ("write_request_units_per_million", 0.625),
+    ("rcu_hour", 0.00013),
+    ("wcu_hour", 0.00065),
+    ("storage_gb_month", 0.25),
+];
+
+/// The prices of a built-in preset; None for a preset without prices yet.
+pub fn preset(name: &str) -> Option<&'static [(&'static str, f64)]> {
+    match name {
+        "dynamodb_on_demand" | "dynamodb_provisioned" => Some(DYNAMODB_US_EAST_1),
+        _ => None,
+    }
+}
+
+/// Resolved prices: every known field, 0 where not given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prices {
+    pub read_request_units_per_million: f64,
+    pub write_request_units_per_million: f64,
+    pub rcu_hour: f64,
+    pub wcu_hour: f64,
+    pub storage_gb_month: f64,
+    pub instance_hour: f64,
+}
+
+impl Prices {
+    fn set(&mut self, field: &str, v: f64) -> bool {
+        let slot = match field {
+            "read_request_units_per_million" => &mut self.read_request_units_per_million,
+            "write_request_units_per_million" => &mut self.write_request_units_per_million,
+            "rcu_hour" => &mut self.rcu_hour,
+            "wcu_hour" => &mut self.wcu_hour,
+            "storage_gb_month" => &mut self.storage_gb_month,
+            "instance_hour" => &mut self.instance_hour,
+            _ => return false,
+        };
+        *slot = v;
+        true
+    }
+
+    /// The prices `pricing` names; Err(why) when there are none to apply.
+    pub fn of(pricing: &Pricing) -> Result<Prices, String> {
+        let mut p = Prices::default();
+        match pricing {
+            Pricing::Preset(name) => {
+                let list = preset(name).ok_or_else(|| format!("pricing preset `{name}` has no prices in this version of benchplan"))?;
+                for (k, v) in list {
+                    p.set(k, *v);
+                }
+            }
+            Pricing::Inline(map) => {
+                for (k, v) in map {
+                    if !p.set(k, *v) {
+                        return Err(format!("unknown price field `{k}`"));
+                    }
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// How a backend is charged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostModel {
+    /// USD per consumed read / write unit.
+    pub per_read_unit: f64,
+    pub per_write_unit: f64,
+    /// USD per hour, whatever the load (provisioned capacity, servers).
+    pub per_hour: f64,
+    /// How the figures are obtained, for the report.
+    pub basis: String,
+}
+
+impl CostModel {
+    /// The model for a backend, or None when it has no pricing.
+    pub fn for_backend(config: &BackendConfig, model: &DataModel) -> Option<Result<CostModel, String>> {
+        let pricing = config.pricing()?;
+        Some(Prices::of(pricing).map(|p| Self::with_prices(config, model, &p)))
+    }
+
+    pub fn with_prices(config: &BackendConfig, model: &DataModel, p: &Prices) -> CostModel {
+        match config {
+            BackendConfig::Dynamodb(c) => match &c.billing {
+                Some(Billing::Provisioned { provisioned }) => {
+                    let tables = if c.layout == Some(Layout::SingleTable) { 1 } else { model.tables.len() } as f64;
+                    let hourly = tables * (provisioned.rcu as f64 * p.rcu_hour + provisioned.wcu as f64 * p.wcu_hour);
+                    CostModel {
+                        per_read_unit: 0.0,
+                        per_write_unit: 0.0,
+                        per_hour: hourly,
+                        basis: format!(
+                            "provisioned capacity: {tables} table(s) x ({} RCU x ${}/h + {} WCU x ${}/h) x duration",
+                            provisioned.rcu, p.rcu_hour, provisioned.wcu, p.wcu_hour
+                        ),
+                    }
+                }
+                _ => CostModel {
+                    per_read_unit: p.read_request_units_per_million / 1e6,
+                    per_write_unit: p.write_request_units_per_million / 1e6,
+                    per_hour: 0.0,
+                    basis: format!(
+                        "consumed capacity as DynamoDB reported it: read units x ${}/M + write units x ${}/M",
+                        p.read_request_units_per_million, p.write_request_units_per_million
+                    ),
+                },
+            },
+            _ => CostModel {
+                per_read_unit: p.read_request_units_per_million / 1e6,
+                per_write_unit: p.write_request_units_per_million / 1e6,
+                per_hour: p.instance_hour,
+                basis: format!("instance hours: ${}/h x duration", p.instance_hour),
+            },
+        }
+    }
+
+    /// The cost of `usage` over `secs` seconds.
+    pub fn cost(&self, usage: &Usage, secs: f64) -> f64 {
+        usage.read_units * self.per_read_unit + usage.write_units * self.per_write_unit + self.per_hour * secs / 3600.0
+    }
+}
+
+/// Cost per million requests.
+pub fn per_million(cost: f64, requests: u64) -> Option<f64> {
+    (requests > 0).then(|| cost / requests as f64 * 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::*;
+    use indexmap::IndexMap;
+
+    fn model(tables: u32) -> DataModel {
+        let mut entities = IndexMap::new();
+        entities.insert("card".to_string(), Entity { keys: Some(10), key: KeyType::Int, sample: None });
+        let t = TableSpec {
+            name: "t{i}".into(),
+            entity: "card".into(),
+            count: Some(tables),
+            features: Features::Count(2),
+            types: None,
+            rows: None,
+            key_column: None,
+        };
+        DataModel::new(1, &Dataset { entities, tables: vec![t] })
+    }
+
+    fn ddb(billing: Option<Billing>, pricing: Pricing) -> BackendConfig {
+        BackendConfig::Dynamodb(DynamodbConfig {
+            region: None,
+            endpoint: None,
+            billing,
+            layout: None,
+            table: None,
+            table_prefix: None,
+            consistent_read: None,
+            max_attempts: None,
+            backoff: None,
+            max_backoff: None,
+            pricing: Some(pricing),
+        })
+    }
+
+    #[test]
+    fn on_demand_charges_consumed_units() {
+        let c = ddb(None, Pricing::Preset("dynamodb_on_demand".into()));
+        let m = CostModel::for_backend(&c, &model(3)).unwrap().unwrap();
+        let u = Usage { read_units: 2_000_000.0, write_units: 1_000_000.0, retries: 0, throttled: 0 };
+        // 2 M read units at $0.125/M and 1 M write units at $0.625/M; time is free.
+        assert!((m.cost(&u, 3600.0) - (0.25 + 0.625)).abs() < 1e-12);
+        assert_eq!(per_million(0.5, 250_000), Some(2.0));
+        assert_eq!(per_million(0.5, 0), None);
+    }
+
+    #[test]
+    fn provisioned_charges_capacity_hours_per_table() {
+        let b = Billing::Provisioned { provisioned: Provisioned { rcu: 100, wcu: 10 } };
+        let c = ddb(Some(b), Pricing::Inline(IndexMap::from([("rcu_hour".to_string(), 0.01), ("wcu_hour".to_string(), 0.1)])));
+        let m = CostModel::for_backend(&c, &model(4)).unwrap().unwrap();
+        let u = Usage { read_units: 5e6, write_units: 5e6, retries: 0, throttled: 0 };
+        // 4 tables x (100 x 0.01 + 10 x 0.1) = $8/h, for half an hour; units are not charged.
+        assert!((m.cost(&u, 1800.0) - 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn unknown_fields_and_presets_without_prices() {
+        let bad = Pricing::Inline(IndexMap::from([("per_read".to_string(), 1.0)]));
+        assert!(Prices::of(&bad).unwrap_err().contains("per_read"));
+        assert!(Prices::of(&Pricing::Preset("lakebase".into())).unwrap_err().contains("no prices"));
+    }
+}
