@@ -1,8 +1,11 @@
 # shellcheck shell=bash
 # Database servers for the test suite; sourced by scripts/test.
 #
-#   benchplan_servers_start   sets and exports BENCHPLAN_TEST_PG_URL and
-#                             BENCHPLAN_TEST_MYSQL_URL
+#   benchplan_servers_start   sets and exports BENCHPLAN_TEST_PG_URL,
+#                             BENCHPLAN_TEST_MYSQL_URL and
+#                             BENCHPLAN_TEST_DYNAMODB_ENDPOINT
+#                             (`benchplan_servers_start dynamodb`: only that
+#                             one; also postgres, mysql)
 #   benchplan_servers_stop    stops and deletes the throwaway servers it
 #                             started (call it from an EXIT trap)
 #
@@ -13,9 +16,18 @@
 #      used, and its database `test` is created if missing;
 #   3. otherwise a throwaway server is started on a free loopback port, in a
 #      directory under /tmp, and stopped and deleted by benchplan_servers_stop.
-# BENCHPLAN_TEST_THROWAWAY=1 (or `postgres`, `mysql`, `postgres,mysql`) skips
-# 1 and 2 for those servers and always starts throwaway ones.
-# Neither a server nor the binaries: it fails, saying what to install.
+# For DynamoDB:
+#   1. BENCHPLAN_TEST_DYNAMODB_ENDPOINT is already set: it is used as it is;
+#   2. otherwise dynalite (an in-memory DynamoDB-compatible server, pinned in
+#      tests/servers/package.json) is started with node on a free loopback
+#      port, logging to a directory under /tmp, and stopped and deleted by
+#      benchplan_servers_stop. `npm ci` installs it into tests/servers first
+#      when node_modules is missing or older than package(-lock).json.
+# BENCHPLAN_TEST_THROWAWAY=1 (or `postgres`, `mysql`, `dynamodb`, a comma
+# list of them) skips 1 and 2 (1 for DynamoDB) for those servers and always
+# starts throwaway ones.
+# Neither a server nor the binaries: it fails, saying what to install
+# (Node.js >= 20 and npm for dynalite).
 #
 # As root, PostgreSQL runs as the user `postgres` (else `nobody`) and MariaDB
 # as `mysql` (else root, with --user=root); PostgreSQL refuses to run as root.
@@ -25,6 +37,10 @@ _bp_pg_user=""      # user it runs as ("" = the current one)
 _bp_pg_bindir=""
 _bp_my_base=""      # throwaway MariaDB: /tmp/benchplan-mysql.XXXXXX
 _bp_my_pid=""
+_bp_ddb_base=""     # throwaway dynalite: /tmp/benchplan-dynalite.XXXXXX (log)
+_bp_ddb_pid=""      # node running dynalite (the listener itself)
+# tests/servers, from this file's place in the repository.
+_bp_servers_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/servers"
 
 _bp_say() { echo "servers: $*" >&2; }
 _bp_die() {
@@ -298,14 +314,109 @@ _bp_my_setup() {
     _bp_say "MySQL: $BENCHPLAN_TEST_MYSQL_URL (throwaway)"
 }
 
+# ---------------------------------------------------------- DynamoDB (dynalite)
+
+# dynalite's npm packages in tests/servers/node_modules, installed by `npm ci`
+# from the lock file unless they are already there and newer than it (a
+# rerun costs nothing); $1 = directory for npm's log.
+_bp_ddb_install() {
+    local dir=$_bp_servers_dir stamp=$_bp_servers_dir/node_modules/.package-lock.json
+    if [[ -f $stamp && -f $dir/node_modules/dynalite/cli.js && ! $dir/package-lock.json -nt $stamp && ! $dir/package.json -nt $stamp ]]; then
+        return 0
+    fi
+    command -v npm >/dev/null 2>&1 || _bp_die "npm was not found to install dynalite (the local DynamoDB server) into tests/servers: install Node.js >= 20 with npm (https://nodejs.org; Debian 12's own nodejs is 18, too old), or set BENCHPLAN_TEST_DYNAMODB_ENDPOINT"
+    _bp_say "installing dynalite into tests/servers (npm ci)"
+    if ! (cd "$dir" && npm ci --no-audit --no-fund </dev/null >"$1/npm-ci.log" 2>&1); then
+        cat "$1/npm-ci.log" >&2
+        _bp_die "npm ci failed in $dir (log above)"
+    fi
+}
+
+_bp_ddb_start_throwaway() {
+    local port major i cli=$_bp_servers_dir/node_modules/dynalite/cli.js
+    command -v node >/dev/null 2>&1 || _bp_die "node was not found to run dynalite (the local DynamoDB server): install Node.js >= 20 with npm (https://nodejs.org; Debian 12's own nodejs is 18, too old), or set BENCHPLAN_TEST_DYNAMODB_ENDPOINT"
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || major=0
+    if [[ ! $major =~ ^[0-9]+$ ]] || ((major < 20)); then
+        _bp_die "dynalite (the local DynamoDB server) needs Node.js >= 20, found $(node --version 2>/dev/null || echo '?'): install Node.js >= 20 with npm (https://nodejs.org), or set BENCHPLAN_TEST_DYNAMODB_ENDPOINT"
+    fi
+    _bp_ddb_base=$(mktemp -d /tmp/benchplan-dynalite.XXXXXX)
+    _bp_ddb_install "$_bp_ddb_base"
+    port=$(_bp_free_port) || exit 2
+    _bp_say "starting dynalite (in memory) on 127.0.0.1:$port, log in $_bp_ddb_base"
+    # Tables become ACTIVE at once: tests need not wait out CREATING/DELETING.
+    node "$cli" --host 127.0.0.1 --port "$port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 \
+        </dev/null >"$_bp_ddb_base/dynalite.log" 2>&1 &
+    _bp_ddb_pid=$!
+    # Ready when it says it listens (so a lost race for the port is not taken
+    # for it) and the port answers.
+    for i in $(seq 1 120); do
+        if grep -q '^Dynalite listening' "$_bp_ddb_base/dynalite.log" 2>/dev/null && _bp_listening "$port"; then
+            break
+        fi
+        if ! kill -0 "$_bp_ddb_pid" 2>/dev/null; then
+            tail -n 30 "$_bp_ddb_base/dynalite.log" >&2 || true
+            wait "$_bp_ddb_pid" 2>/dev/null || true
+            _bp_ddb_pid=""
+            _bp_die "dynalite exited (log tail above)"
+        fi
+        if [[ $i == 120 ]]; then
+            tail -n 30 "$_bp_ddb_base/dynalite.log" >&2 || true
+            _bp_die "dynalite did not answer on 127.0.0.1:$port within 30 s (log tail above)"
+        fi
+        sleep 0.25
+    done
+    export BENCHPLAN_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+}
+
+_bp_ddb_stop_throwaway() {
+    [[ -n $_bp_ddb_base ]] || return 0
+    if [[ -n $_bp_ddb_pid ]] && kill -0 "$_bp_ddb_pid" 2>/dev/null; then
+        kill -TERM "$_bp_ddb_pid" 2>/dev/null || true
+        local i
+        for i in $(seq 1 40); do
+            kill -0 "$_bp_ddb_pid" 2>/dev/null || break
+            sleep 0.25
+        done
+        if kill -0 "$_bp_ddb_pid" 2>/dev/null; then
+            _bp_say "dynalite $_bp_ddb_pid did not stop within 10 s; killing it"
+            kill -KILL "$_bp_ddb_pid" 2>/dev/null || true
+        fi
+        wait "$_bp_ddb_pid" 2>/dev/null || true
+    fi
+    rm -rf "$_bp_ddb_base"
+    _bp_say "stopped and deleted the throwaway dynalite"
+    _bp_ddb_base=""
+    _bp_ddb_pid=""
+}
+
+_bp_ddb_setup() {
+    if [[ -n ${BENCHPLAN_TEST_DYNAMODB_ENDPOINT:-} ]] && ! _bp_throwaway dynamodb; then
+        _bp_say "DynamoDB: $BENCHPLAN_TEST_DYNAMODB_ENDPOINT (from BENCHPLAN_TEST_DYNAMODB_ENDPOINT)"
+        return 0
+    fi
+    _bp_ddb_start_throwaway
+    _bp_say "DynamoDB: $BENCHPLAN_TEST_DYNAMODB_ENDPOINT (throwaway dynalite)"
+}
+
 # -------------------------------------------------------------------- API
 
+# $@: only these kinds (postgres, mysql, dynamodb); none: all three.
+# shellcheck disable=SC2120 # the arguments are optional
 benchplan_servers_start() {
-    _bp_pg_setup
-    _bp_my_setup
+    local kind kinds=("$@")
+    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres mysql dynamodb); fi
+    for kind in "${kinds[@]}"; do
+        case $kind in
+            postgres) _bp_pg_setup ;;
+            mysql) _bp_my_setup ;;
+            dynamodb) _bp_ddb_setup ;;
+            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, mysql or dynamodb)" ;;
+        esac
+    done
 }
 
 benchplan_servers_stop() {
     _bp_pg_stop_throwaway
     _bp_my_stop_throwaway
+    _bp_ddb_stop_throwaway
 }

@@ -1,0 +1,259 @@
+//! The DynamoDB backend against a real DynamoDB-compatible server (dynalite,
+//! pinned in tests/servers/package.json; `scripts/test` starts it and sets
+//! BENCHPLAN_TEST_DYNAMODB_ENDPOINT). Without the variable the tests say so
+//! and pass, unless BENCHPLAN_REQUIRE_SERVERS is set (as `scripts/test` does).
+//!
+//! dynalite charges as DynamoDB does for small items: 0.5 read units per
+//! eventually consistent item read (1 when strongly consistent), 1 write
+//! unit per item written, and a Query by the size of all it read.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, Select};
+use benchplan::backend::dynamodb::{sdk_client, Codec, Names};
+use benchplan::dataset::DataModel;
+use benchplan::scenario::model::{BackendConfig, DynamodbConfig};
+use benchplan::scenario::{load_file, LoadOptions};
+use common::*;
+use std::collections::HashMap;
+use std::path::Path;
+
+fn endpoint() -> Option<String> {
+    let var = "BENCHPLAN_TEST_DYNAMODB_ENDPOINT";
+    match std::env::var(var) {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("BENCHPLAN_REQUIRE_SERVERS").is_err(),
+                "{var} is not set but BENCHPLAN_REQUIRE_SERVERS is: run scripts/test"
+            );
+            eprintln!("SKIPPED: {var} is not set (scripts/test starts dynalite and sets it)");
+            None
+        }
+    }
+}
+
+/// Every fetch mode, every write mode and every statement op, on one layout.
+fn scenario_text(name: &str, endpoint: &str, layout: &str) -> String {
+    let query = if layout == "single_table" {
+        r#"{ op: query, table: card_f1, key_condition_expression: "pk = :k AND sk = :t", expression_attribute_values: { ":k": "{{ key.card }}", ":t": card_f1 } }"#
+    } else {
+        r#"{ op: query, table: card_f1, key_condition_expression: "pk = :k", expression_attribute_values: { ":k": "{{ key.card }}" } }"#
+    };
+    format!(
+        r##"version: 1
+name: {name}
+seed: 21
+backends:
+  ddb:
+    kind: dynamodb
+    endpoint: {endpoint}
+    region: us-east-1
+    layout: {layout}
+    table_prefix: {name}_
+    billing: on_demand
+    pricing: dynamodb_on_demand
+dataset:
+  entities:
+    card: {{ keys: 300, key: int }}
+    user: {{ keys: 200, key: string }}
+  tables:
+    - {{ name: "card_f{{i}}", entity: card, count: 2, features: 4, types: mixed }}
+    - {{ name: "user_f{{i}}", entity: user, count: 2, features: 3 }}
+setup:
+  - create: {{}}
+  - load: {{ batch: 25, workers: 4 }}
+phases:
+  - run: {{ name: serial, requests: 200, workers: 4, mix: [ {{ read_features: {{ entities: [card, user], fetch: serial }} }} ] }}
+  - run: {{ name: parallel, requests: 200, workers: 4, mix: [ {{ read_features: {{ entities: [card, user], fetch: parallel, keys_per_table: 2 }} }} ] }}
+  - run: {{ name: packed, requests: 200, workers: 4, mix: [ {{ read_features: {{ entities: [card, user], fetch: packed }} }} ] }}
+  - run: {{ name: packed_wide, requests: 50, workers: 2, mix: [ {{ read_features: {{ entities: [card, user], fetch: packed, keys_per_table: 40 }} }} ] }}
+  - run: {{ name: insert, requests: 100, workers: 4, mix: [ {{ write_features: {{ entities: [card], mode: insert }} }} ] }}
+  - run: {{ name: insert_one, requests: 50, workers: 2, mix: [ {{ write_features: {{ entities: [card], tables: [card_f0], mode: insert }} }} ] }}
+  - run: {{ name: upsert, requests: 40, workers: 4, mix: [ {{ write_features: {{ entities: [user], mode: upsert, batch: 30 }} }} ] }}
+  - run: {{ name: update, requests: 100, workers: 4, mix: [ {{ write_features: {{ entities: [user], mode: update, batch: 2 }} }} ] }}
+  - run:
+      name: statements
+      requests: 250
+      workers: 4
+      mix:
+        - statement: {{ name: get, dynamodb: {{ op: get_item, table: card_f0, key: {{ pk: "{{{{ key.card }}}}" }}, consistent_read: true }} }}
+        - statement: {{ name: query, dynamodb: {query} }}
+        - statement: {{ name: put, dynamodb: {{ op: put_item, table: user_f1, item: {{ pk: "{{{{ key.user }}}}", f0: 0.5, f1: 1.5, f2: 2.5 }} }} }}
+        - statement: {{ name: touch, dynamodb: {{ op: update_item, table: user_f0, key: {{ pk: "{{{{ key.user }}}}" }}, update_expression: "SET #n = :v", expression_attribute_names: {{ "#n": note }}, expression_attribute_values: {{ ":v": "seen-{{{{ key.card }}}}" }} }} }}
+        - statement: {{ name: multi, dynamodb: {{ op: batch_get_item, table: card_f1, keys: [ {{ pk: "{{{{ key.card }}}}" }} ] }} }}
+"##
+    )
+}
+
+fn ddb_config(sc: &Path) -> (DynamodbConfig, DataModel) {
+    let r = load_file(sc, &LoadOptions { sets: vec![] }).unwrap();
+    let model = DataModel::new(r.first().seed, &r.first().dataset);
+    match &r.first().backends["ddb"] {
+        BackendConfig::Dynamodb(c) => (c.clone(), model),
+        _ => unreachable!(),
+    }
+}
+
+fn phase<'a>(h: &[String], rows: &'a [Vec<String>], name: &str) -> &'a Vec<String> {
+    rows.iter().find(|r| r[col(h, "phase")] == name).unwrap_or_else(|| panic!("no row for {name}"))
+}
+
+async fn check_layout(layout: &str) {
+    let Some(ep) = endpoint() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let name = format!("t{}", layout.replace('_', ""));
+    let sc = scenario(tmp.path(), &name, &scenario_text(&name, &ep, layout));
+    let out = tmp.path().join("out");
+    let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert();
+    let o = a.get_output();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let dir = run_dir(&out, &name);
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    for r in &rows {
+        assert_eq!(num(r, &h, "errors"), 0.0, "{r:?}");
+    }
+    let per = |p: &str, c: &str| num(phase(&h, &rows, p), &h, c);
+
+    // Load: every declared row written, one write unit each (items under 1 KB).
+    let load = phase(&h, &rows, "setup:load");
+    assert_eq!(num(load, &h, "requests"), 2.0 * 300.0 + 2.0 * 200.0);
+    assert_eq!(num(load, &h, "write_units"), 1000.0);
+    assert!((num(load, &h, "cost_usd") - 1000.0 * 0.625e-6).abs() < 1e-12);
+
+    // Reads find one item per table and key.
+    assert_eq!(per("serial", "rows_per_request"), 4.0);
+    assert_eq!(per("parallel", "rows_per_request"), 8.0);
+    assert_eq!(per("packed", "rows_per_request"), 4.0);
+    // 40 keys per table, 160 in all: two BatchGetItem calls (one Query per key in single_table), duplicates asked once.
+    let wide = per("packed_wide", "rows_per_request");
+    assert!((120.0..=160.0).contains(&wide), "{wide}");
+
+    // Consumed capacity is what the server charged: 0.5 per item read
+    // (eventually consistent), 1 per item written.
+    let reads = |p: &str| per(p, "read_units");
+    let items = |p: &str| per(p, "rows_per_request") * per(p, "requests");
+    assert_eq!(reads("serial"), items("serial") * 0.5);
+    assert_eq!(reads("parallel"), items("parallel") * 0.5);
+    if layout == "single_table" {
+        // One Query per entity returns all its tables' items for 0.5 units.
+        assert_eq!(per("packed", "read_units_per_request"), 1.0);
+    } else {
+        assert_eq!(reads("packed"), items("packed") * 0.5);
+        assert_eq!(reads("packed_wide"), items("packed_wide") * 0.5);
+    }
+    for p in ["insert", "insert_one", "upsert", "update"] {
+        assert_eq!(per(p, "write_units"), items(p), "{p}: one unit per item written");
+        assert_eq!(per(p, "read_units"), 0.0, "{p}");
+    }
+    assert_eq!(per("insert", "rows_per_request"), 2.0);
+    assert_eq!(per("insert_one", "rows_per_request"), 1.0);
+    assert_eq!(per("upsert", "rows_per_request"), 60.0);
+    assert_eq!(per("update", "rows_per_request"), 4.0);
+    // Cost of a phase = units x on-demand prices; per million requests follows.
+    let cost = per("upsert", "cost_usd");
+    assert!((cost - per("upsert", "write_units") * 0.625e-6).abs() < 1e-12, "{cost}");
+    assert!((per("upsert", "cost_per_million_usd") - cost / 40.0 * 1e6).abs() < 1e-6);
+    assert!(per("statements", "read_units") > 0.0 && per("statements", "write_units") > 0.0);
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("## Capacity and cost"), "{summary}");
+    assert!(summary.contains("consumed capacity as DynamoDB reported it"), "{summary}");
+
+    // The items in the server are the data model's, read back with the SDK.
+    let (cfg, model) = ddb_config(&sc);
+    let names = Names::new(&cfg, &model);
+    let codec = Codec { model: &model, names: &names };
+    let (client, _) = sdk_client(&cfg).await.unwrap();
+    for t in [0usize, 1] {
+        let tm = &model.tables[t];
+        for idx in [0u64, 7, tm.rows - 1] {
+            let got = client.get_item().table_name(&names.tables[t]).set_key(Some(codec.key(t, idx))).send().await.unwrap();
+            let item = got.item().unwrap_or_else(|| panic!("{} key {idx} missing", tm.name));
+            let want: Vec<_> = (0..tm.columns.len()).map(|c| tm.value(idx, c, 0)).collect();
+            assert_eq!(codec.decode(t, item).unwrap(), want, "{} key {idx}", tm.name);
+        }
+    }
+    // Item counts: loaded rows plus the inserts (100 into each card table, 50 more into card_f0).
+    for (t, want) in [(0usize, 300 + 100 + 50), (1, 300 + 100)] {
+        let table = &names.tables[t];
+        let mut count = 0;
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let mut scan = client.scan().table_name(table).select(Select::Count).set_exclusive_start_key(start.take());
+            if layout == "single_table" {
+                scan = scan.filter_expression("sk = :t").expression_attribute_values(":t", AttributeValue::S(model.tables[t].name.clone()));
+            }
+            let o = scan.send().await.unwrap();
+            count += o.count();
+            match o.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        assert_eq!(count, want, "{}", model.tables[t].name);
+    }
+    // The server's own figure for one packed read of table_per_table: 4 items, 2 units, as recorded per request.
+    if layout == "table_per_table" {
+        let mut req = HashMap::new();
+        for t in 0..4 {
+            req.insert(names.tables[t].clone(), KeysAndAttributes::builder().keys(codec.key(t, 3)).build().unwrap());
+        }
+        let o = client
+            .batch_get_item()
+            .set_request_items(Some(req))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .unwrap();
+        let units: f64 = o.consumed_capacity().iter().filter_map(|c| c.capacity_units()).sum();
+        assert_eq!(units, per("packed", "read_units_per_request"));
+    }
+    for t in names.physical() {
+        let _ = client.delete_table().table_name(t).send().await;
+    }
+}
+
+#[tokio::test]
+async fn table_per_table_layout_runs_every_operation_and_records_capacity() {
+    check_layout("table_per_table").await;
+}
+
+#[tokio::test]
+async fn single_table_layout_runs_every_operation_and_records_capacity() {
+    check_layout("single_table").await;
+}
+
+#[test]
+fn missing_table_and_unreachable_endpoint_are_exit_3_with_a_report() {
+    let Some(ep) = endpoint() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    // No setup: the tables do not exist. The phase stops at the first request.
+    let text =
+        scenario_text("tmissing", &ep, "table_per_table").replace("setup:\n  - create: {}\n  - load: { batch: 25, workers: 4 }\n", "");
+    let sc = scenario(tmp.path(), "tmissing", &text);
+    let out = tmp.path().join("out");
+    let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert();
+    let o = a.get_output();
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(3), "{said}");
+    assert!(said.contains("ResourceNotFoundException"), "{said}");
+    let dir = run_dir(&out, "tmissing");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("Backend `ddb` failed") && summary.contains("does the table exist"), "{summary}");
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    let serial = phase(&h, &rows, "serial");
+    assert!(num(serial, &h, "errors") >= 1.0 && num(serial, &h, "errors") < 100.0, "stopped at once: {serial:?}");
+    assert!(summary.contains("not_found"), "{summary}");
+
+    // Nothing listens on port 9: exit 3 at once, saying where it tried.
+    let text = scenario_text("tunreach", "http://127.0.0.1:9", "table_per_table");
+    let sc = scenario(tmp.path(), "tunreach", &text);
+    let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert();
+    let o = a.get_output();
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(3), "{said}");
+    assert!(said.contains("cannot use DynamoDB at http://127.0.0.1:9"), "{said}");
+    assert!(run_dir(&out, "tunreach").join("summary.md").exists());
+}
