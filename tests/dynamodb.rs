@@ -257,3 +257,138 @@ fn missing_table_and_unreachable_endpoint_are_exit_3_with_a_report() {
     assert!(said.contains("cannot use DynamoDB at http://127.0.0.1:9"), "{said}");
     assert!(run_dir(&out, "tunreach").join("summary.md").exists());
 }
+
+/// A fault-injecting HTTP/1.1 proxy in front of the real server: every
+/// `every`-th GetItem is answered with DynamoDB's throttling error instead
+/// of being forwarded; everything else goes to the server unchanged.
+struct Throttler {
+    url: String,
+    throttled: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+fn throttler(upstream: &str, every: u64) -> Throttler {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let up = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let throttled = Arc::new(AtomicU64::new(0));
+    let gets = Arc::new(AtomicU64::new(0));
+    let count = throttled.clone();
+    // One HTTP message: head lines and a Content-Length body.
+    async fn message<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> Option<(String, Vec<u8>)> {
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).await.ok()? == 0 {
+                return None;
+            }
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let len = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).await.ok()?;
+        Some((head, body))
+    }
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let (client, _) = listener.accept().await.unwrap();
+                client.set_nodelay(true).unwrap();
+                let (up, gets, count) = (up.clone(), gets.clone(), count.clone());
+                tokio::spawn(async move {
+                    let (cr, mut cw) = client.into_split();
+                    let mut cr = BufReader::new(cr);
+                    let server = tokio::net::TcpStream::connect(&up).await.unwrap();
+                    server.set_nodelay(true).unwrap();
+                    let (sr, mut sw) = server.into_split();
+                    let mut sr = BufReader::new(sr);
+                    while let Some((head, body)) = message(&mut cr).await {
+                        let is_get = head.contains("DynamoDB_20120810.GetItem");
+                        if is_get && gets.fetch_add(1, Ordering::Relaxed) % every == every - 1 {
+                            count.fetch_add(1, Ordering::Relaxed);
+                            let msg = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"injected by the test"}"#;
+                            let resp = format!(
+                                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{msg}",
+                                msg.len()
+                            );
+                            cw.write_all(resp.as_bytes()).await.unwrap();
+                            continue;
+                        }
+                        let mut req = head.into_bytes();
+                        req.extend_from_slice(&body);
+                        sw.write_all(&req).await.unwrap();
+                        let Some((rh, rb)) = message(&mut sr).await else { return };
+                        let mut resp = rh.into_bytes();
+                        resp.extend_from_slice(&rb);
+                        cw.write_all(&resp).await.unwrap();
+                    }
+                });
+            }
+        });
+    });
+    Throttler { url, throttled }
+}
+
+#[test]
+fn throttling_is_retried_counted_and_reported_apart_from_other_errors() {
+    use std::sync::atomic::Ordering;
+    let Some(ep) = endpoint() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    for (name, attempts) in [("tthrottle3", 3), ("tthrottle1", 1)] {
+        let proxy = throttler(&ep, 5);
+        let text = format!(
+            r#"version: 1
+name: {name}
+backends:
+  ddb: {{ kind: dynamodb, endpoint: "{}", table_prefix: {name}_, max_attempts: {attempts}, backoff: 1ms, max_backoff: 5ms }}
+dataset:
+  entities: {{ card: {{ keys: 100, key: int }} }}
+  tables: [ {{ name: "card_f{{i}}", entity: card, count: 2, features: 2 }} ]
+setup: [ {{ create: {{}} }}, {{ load: {{}} }} ]
+phases:
+  - run: {{ name: serial, requests: 100, workers: 1, max_error_rate: 1.0, mix: [ {{ read_features: {{ entities: [card], fetch: serial }} }} ] }}
+teardown: [ {{ drop: {{}} }} ]
+"#,
+            proxy.url
+        );
+        let sc = scenario(tmp.path(), name, &text);
+        let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert();
+        let o = a.get_output();
+        assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        let dir = run_dir(&out, name);
+        let (h, rows) = read_csv(&dir.join("results.csv"));
+        let r = phase(&h, &rows, "serial");
+        let injected = proxy.throttled.load(Ordering::Relaxed) as f64;
+        // Up to 200 GetItems (2 tables x 100 requests, fewer when a request fails
+        // at its first) reached the proxy, plus one more per retry.
+        assert!(injected >= 20.0, "{injected}: {r:?}");
+        assert_eq!(num(r, &h, "throttled"), injected, "every throttled attempt is counted");
+        if attempts == 3 {
+            // One worker: a retried GetItem never meets the next injected throttle.
+            assert_eq!(num(r, &h, "retries"), injected);
+            assert_eq!(num(r, &h, "errors"), 0.0);
+            assert_eq!(num(r, &h, "read_units"), 200.0 * 0.5, "throttled attempts cost nothing");
+        } else {
+            assert_eq!(num(r, &h, "retries"), 0.0);
+            assert_eq!(num(r, &h, "errors"), injected, "each throttle fails its request");
+            let errors = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+            let line = errors
+                .lines()
+                .find(|l| l.starts_with("| ddb | serial |") && l.contains("| throttled |"))
+                .unwrap_or_else(|| panic!("{errors}"));
+            assert!(line.contains(&format!("| {} |", injected as u64)) && line.contains("injected by the test"), "{line}");
+        }
+    }
+}

@@ -44,6 +44,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("unknown_backend_field", "10:5", "unknown field `paht`, expected one of `path`"),
     ("backend_missing_kind", "8:3", "missing field `kind`"),
     ("unknown_pricing_preset", "11:5", "unknown pricing preset `cheap`"),
+    ("unknown_price_field", "9:7", "unknown price field `per_read`"),
+    ("pricing_billing_mismatch", "8:5", "pricing preset `dynamodb_on_demand` does not match `billing: provisioned`"),
     // Dataset.
     ("entity_zero_keys", "13:13", "expected at least 1 key, found 0"),
     ("unknown_entity_in_table", "17:24", "unknown entity `emial`"),
@@ -70,6 +72,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("zero_total_weight", "24:7", "the weights add up to 0"),
     ("mix_unknown_backend", "29:22", "unknown backend `locl`"),
     ("statement_no_template", "19:11", "no `dynamodb` template for backend `ddb`"),
+    ("dynamodb_statement_unknown_op", "19:11", "statement recent: unknown op `scan`"),
     ("statement_pasted_value", "19:11", "key.card is pasted into the SQL text"),
     ("statement_bad_name", "20:13", "expected a lowercase identifier, found \"Recent Txn\""),
     // Checks.

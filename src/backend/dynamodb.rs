@@ -1518,6 +1518,21 @@ mod tests {
     }
 
     #[test]
+    fn capacity_split_or_total_by_call_kind() {
+        let mut u = Usage::default();
+        // dynalite and DynamoDB's TOTAL: one figure, counted by the call's kind.
+        add_capacity(&mut u, &ConsumedCapacity::builder().capacity_units(1.5).build(), false);
+        add_capacity(&mut u, &ConsumedCapacity::builder().capacity_units(2.0).build(), true);
+        // A read/write split where the service gives one.
+        add_capacity(
+            &mut u,
+            &ConsumedCapacity::builder().capacity_units(3.0).read_capacity_units(1.0).write_capacity_units(2.0).build(),
+            false,
+        );
+        assert_eq!((u.read_units, u.write_units), (2.5, 4.0));
+    }
+
+    #[test]
     fn backoff_is_capped_full_jitter() {
         let r = Retry { max_attempts: 5, base: Duration::from_millis(10), max: Duration::from_millis(50) };
         for a in 1..30 {
