@@ -18,7 +18,7 @@ use crate::stats::{ErrorKind, OpError, Usage};
 use crate::template::{Part, Templates};
 use crate::workload::{OpKind, OpSpec, Request};
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConsumedCapacity, KeySchemaElement, KeyType, KeysAndAttributes,
     ProvisionedThroughput, PutRequest, ReturnConsumedCapacity, ScalarAttributeType, TableStatus, WriteRequest,
@@ -531,23 +531,35 @@ where
     match e {
         SdkError::TimeoutError(_) => f(ErrorKind::Timeout, true, "the SDK timed out".into()),
         SdkError::DispatchFailure(d) => {
-            let msg = format!("cannot reach the endpoint: {}", DisplayErrorContext(e));
+            let chain = error_chain(e);
+            if chain.contains("loading credentials") || chain.contains("no credentials") {
+                return Failure {
+                    kind: ErrorKind::Other,
+                    retry: false,
+                    throttled: false,
+                    fatal: true,
+                    message: format!(
+                        "no usable AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with an instance role): {chain}"
+                    ),
+                };
+            }
+            let msg = format!("cannot reach the endpoint: {chain}");
             if d.is_timeout() {
                 f(ErrorKind::Timeout, true, msg)
             } else {
                 f(ErrorKind::Connection, d.is_io() || d.is_other(), msg)
             }
         }
-        SdkError::ResponseError(_) => f(ErrorKind::Connection, true, format!("unreadable response: {}", DisplayErrorContext(e))),
+        SdkError::ResponseError(_) => f(ErrorKind::Connection, true, format!("unreadable response: {}", error_chain(e))),
         SdkError::ConstructionFailure(_) => {
             // Missing credentials or region surface here: nothing a retry fixes.
-            Failure { kind: ErrorKind::Other, retry: false, throttled: false, fatal: true, message: DisplayErrorContext(e).to_string() }
+            Failure { kind: ErrorKind::Other, retry: false, throttled: false, fatal: true, message: error_chain(e) }
         }
         _ => {
             let code = e.code().unwrap_or("");
             let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
             let message = match (code, e.message()) {
-                ("", _) => format!("HTTP {status}: {}", DisplayErrorContext(e)),
+                ("", _) => format!("HTTP {status}: {}", error_chain(e)),
                 (c, Some(m)) => format!("{c}: {m}"),
                 (c, None) => c.to_string(),
             };
@@ -586,6 +598,21 @@ where
             }
         }
     }
+}
+
+/// An error and its sources, by their Display only ("a: b: c").
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
 }
 
 /// Units in a ConsumedCapacity: the read/write split where the service gives

@@ -176,8 +176,8 @@ pub fn kinds() -> Vec<KindInfo> {
             kind: Kind::Dynamodb,
             available: true,
             systems: "AWS DynamoDB, compatible endpoints",
-            packed: "BatchGetItem (100 keys a call, calls in parallel); single_table: Query per entity",
-            load: "BatchWriteItem, 25 items a call, calls in parallel",
+            packed: "BatchGetItem; single_table: Query",
+            load: "BatchWriteItem, calls in parallel",
         },
         KindInfo {
             kind: Kind::Cosmos,
