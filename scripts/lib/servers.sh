@@ -276,21 +276,25 @@ _bp_my_start_throwaway() {
     export BENCHPLAN_TEST_MYSQL_URL="mysql://root@127.0.0.1:$port/test"
 }
 
+# Stops process $2 (a server called $1): TERM, up to $3 seconds, then KILL.
+_bp_stop_pid() {
+    local name=$1 pid=$2 secs=$3 i
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < secs * 4; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.25
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        _bp_say "$name $pid did not stop within $secs s; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
 _bp_my_stop_throwaway() {
     [[ -n $_bp_my_base ]] || return 0
-    if [[ -n $_bp_my_pid ]] && kill -0 "$_bp_my_pid" 2>/dev/null; then
-        kill -TERM "$_bp_my_pid" 2>/dev/null || true
-        local i
-        for i in $(seq 1 60); do
-            kill -0 "$_bp_my_pid" 2>/dev/null || break
-            sleep 0.5
-        done
-        if kill -0 "$_bp_my_pid" 2>/dev/null; then
-            _bp_say "MariaDB $_bp_my_pid did not stop within 30 s; killing it"
-            kill -KILL "$_bp_my_pid" 2>/dev/null || true
-        fi
-        wait "$_bp_my_pid" 2>/dev/null || true
-    fi
+    _bp_stop_pid MariaDB "$_bp_my_pid" 30
     rm -rf "$_bp_my_base"
     _bp_say "stopped and deleted the throwaway MariaDB"
     _bp_my_base=""
@@ -370,19 +374,7 @@ _bp_ddb_start_throwaway() {
 
 _bp_ddb_stop_throwaway() {
     [[ -n $_bp_ddb_base ]] || return 0
-    if [[ -n $_bp_ddb_pid ]] && kill -0 "$_bp_ddb_pid" 2>/dev/null; then
-        kill -TERM "$_bp_ddb_pid" 2>/dev/null || true
-        local i
-        for i in $(seq 1 40); do
-            kill -0 "$_bp_ddb_pid" 2>/dev/null || break
-            sleep 0.25
-        done
-        if kill -0 "$_bp_ddb_pid" 2>/dev/null; then
-            _bp_say "dynalite $_bp_ddb_pid did not stop within 10 s; killing it"
-            kill -KILL "$_bp_ddb_pid" 2>/dev/null || true
-        fi
-        wait "$_bp_ddb_pid" 2>/dev/null || true
-    fi
+    _bp_stop_pid dynalite "$_bp_ddb_pid" 10
     rm -rf "$_bp_ddb_base"
     _bp_say "stopped and deleted the throwaway dynalite"
     _bp_ddb_base=""

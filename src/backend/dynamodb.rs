@@ -640,6 +640,17 @@ fn add_all(u: &mut Usage, ccs: &[ConsumedCapacity], write: bool) {
     }
 }
 
+/// The optional parts of a single-item call.
+#[derive(Debug, Clone, Default)]
+struct Extras {
+    condition: Option<String>,
+    names: Option<HashMap<String, String>>,
+    values: Option<Item>,
+    projection: Option<String>,
+}
+
+const NONE: Extras = Extras { condition: None, names: None, values: None, projection: None };
+
 pub struct DynamoBackend {
     client: Client,
     names: Names,
@@ -766,8 +777,8 @@ impl DynamoBackend {
         }
     }
 
-    async fn get_item(&self, usage: &mut Usage, t: usize, key: Item, consistent: bool, projection: Option<&str>) -> Result<u32, OpError> {
-        let table = &self.names.tables[t];
+    /// GetItem; 1 row when the item exists.
+    async fn get_item(&self, usage: &mut Usage, table: &str, key: Item, consistent: bool, x: &Extras) -> Result<u32, OpError> {
         let out = self
             .call(usage, || {
                 self.client
@@ -775,7 +786,8 @@ impl DynamoBackend {
                     .table_name(table)
                     .set_key(Some(key.clone()))
                     .consistent_read(consistent)
-                    .set_projection_expression(projection.map(str::to_string))
+                    .set_projection_expression(x.projection.clone())
+                    .set_expression_attribute_names(x.names.clone())
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
             })
@@ -850,23 +862,27 @@ impl DynamoBackend {
             rows += out.responses().map(|r| r.values().map(Vec::len).sum::<usize>()).unwrap_or(0) as u32;
             match out.unprocessed_keys() {
                 Some(u) if u.values().any(|ka| !ka.keys().is_empty()) => {
-                    round += 1;
                     let left: usize = u.values().map(|ka| ka.keys().len()).sum();
-                    if round >= self.retry.max_attempts {
-                        return Err(OpError::new(
-                            ErrorKind::Throttled,
-                            format!("BatchGetItem: {left} keys still unprocessed after {round} attempts"),
-                        )
-                        .with_usage(*usage));
-                    }
-                    usage.retries += 1;
-                    usage.throttled += 1;
                     request = u.clone();
-                    tokio::time::sleep(self.retry.delay(round)).await;
+                    self.unprocessed_round(usage, &mut round, self.retry.max_attempts, left, "BatchGetItem: keys").await?;
                 }
                 _ => return Ok(rows),
             }
         }
+    }
+
+    /// After a batch call left `left` keys or items unprocessed: counts the
+    /// round as a (throttled) retry and waits, or fails after `limit` rounds.
+    async fn unprocessed_round(&self, usage: &mut Usage, round: &mut u32, limit: u32, left: usize, what: &str) -> Result<(), OpError> {
+        *round += 1;
+        if *round >= limit {
+            let msg = format!("{what}: {left} still unprocessed after {round} attempts");
+            return Err(OpError::new(ErrorKind::Throttled, msg).with_usage(*usage));
+        }
+        usage.retries += 1;
+        usage.throttled += 1;
+        tokio::time::sleep(self.retry.delay(*round)).await;
+        Ok(())
     }
 
     /// BatchWriteItem of `items`, 25 a call; unprocessed items retried for up to `rounds` attempts.
@@ -892,19 +908,9 @@ impl DynamoBackend {
             add_all(usage, out.consumed_capacity(), true);
             match out.unprocessed_items() {
                 Some(u) if u.values().any(|v| !v.is_empty()) => {
-                    round += 1;
                     let left: usize = u.values().map(Vec::len).sum();
-                    if round >= rounds {
-                        return Err(OpError::new(
-                            ErrorKind::Throttled,
-                            format!("BatchWriteItem: {left} items still unprocessed after {round} attempts"),
-                        )
-                        .with_usage(*usage));
-                    }
-                    usage.retries += 1;
-                    usage.throttled += 1;
                     request = u.clone();
-                    tokio::time::sleep(self.retry.delay(round)).await;
+                    self.unprocessed_round(usage, &mut round, rounds, left, "BatchWriteItem: items").await?;
                 }
                 _ => return Ok(n),
             }
@@ -947,14 +953,39 @@ impl DynamoBackend {
         }
     }
 
-    async fn put_item(&self, usage: &mut Usage, table: &str, item: Item, if_absent: Option<&str>) -> Result<u32, OpError> {
+    /// PutItem, with an optional condition.
+    async fn put_item(&self, usage: &mut Usage, table: &str, item: Item, x: &Extras) -> Result<u32, OpError> {
         let out = self
             .call(usage, || {
                 self.client
                     .put_item()
                     .table_name(table)
                     .set_item(Some(item.clone()))
-                    .set_condition_expression(if_absent.map(|pk| format!("attribute_not_exists({pk})")))
+                    .set_condition_expression(x.condition.clone())
+                    .set_expression_attribute_names(x.names.clone())
+                    .set_expression_attribute_values(x.values.clone())
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+            })
+            .await?;
+        if let Some(cc) = out.consumed_capacity() {
+            add_capacity(usage, cc, true);
+        }
+        Ok(1)
+    }
+
+    /// UpdateItem, with an optional condition.
+    async fn update_item(&self, usage: &mut Usage, table: &str, key: Item, update: &str, x: &Extras) -> Result<u32, OpError> {
+        let out = self
+            .call(usage, || {
+                self.client
+                    .update_item()
+                    .table_name(table)
+                    .set_key(Some(key.clone()))
+                    .update_expression(update)
+                    .set_condition_expression(x.condition.clone())
+                    .set_expression_attribute_names(x.names.clone())
+                    .set_expression_attribute_values(x.values.clone())
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
             })
@@ -982,25 +1013,8 @@ impl DynamoBackend {
             values.insert(format!(":v{c}"), encode_value(tm.value(idx, c, version)));
         }
         names.insert("#pk".to_string(), codec.pk_name(tm).to_string());
-        let table = &self.names.tables[t];
-        let out = self
-            .call(usage, || {
-                self.client
-                    .update_item()
-                    .table_name(table)
-                    .set_key(Some(key.clone()))
-                    .update_expression(&set)
-                    .condition_expression("attribute_exists(#pk)")
-                    .set_expression_attribute_names(Some(names.clone()))
-                    .set_expression_attribute_values(Some(values.clone()))
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-            })
-            .await?;
-        if let Some(cc) = out.consumed_capacity() {
-            add_capacity(usage, cc, true);
-        }
-        Ok(1)
+        let x = Extras { condition: Some("attribute_exists(#pk)".into()), names: Some(names), values: Some(values), projection: None };
+        self.update_item(usage, &self.names.tables[t], key, &set, &x).await
     }
 
     async fn run_statement(&self, usage: &mut Usage, s: &Statement, req: &Request) -> Result<u32, OpError> {
@@ -1016,27 +1030,9 @@ impl DynamoBackend {
             }
             m
         };
+        let x = Extras { condition, names, values, projection: s.projection.clone() };
         match &s.call {
-            Call::GetItem { key } => {
-                let key = with_sk(render_map(key, &codec, req));
-                let out = self
-                    .call(usage, || {
-                        self.client
-                            .get_item()
-                            .table_name(&s.table)
-                            .set_key(Some(key.clone()))
-                            .consistent_read(consistent)
-                            .set_projection_expression(s.projection.clone())
-                            .set_expression_attribute_names(names.clone())
-                            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                            .send()
-                    })
-                    .await?;
-                if let Some(cc) = out.consumed_capacity() {
-                    add_capacity(usage, cc, false);
-                }
-                Ok(u32::from(out.item().is_some()))
-            }
+            Call::GetItem { key } => self.get_item(usage, &s.table, with_sk(render_map(key, &codec, req)), consistent, &x).await,
             Call::Query { key_condition, filter, limit } => {
                 let kc = render_text(key_condition, &self.model, req);
                 let filter = text(filter);
@@ -1049,9 +1045,9 @@ impl DynamoBackend {
                             .set_filter_expression(filter.clone())
                             .set_limit(*limit)
                             .consistent_read(consistent)
-                            .set_projection_expression(s.projection.clone())
-                            .set_expression_attribute_names(names.clone())
-                            .set_expression_attribute_values(values.clone())
+                            .set_projection_expression(x.projection.clone())
+                            .set_expression_attribute_names(x.names.clone())
+                            .set_expression_attribute_values(x.values.clone())
                             .return_consumed_capacity(ReturnConsumedCapacity::Total)
                             .send()
                     })
@@ -1061,47 +1057,10 @@ impl DynamoBackend {
                 }
                 Ok(out.items().len() as u32)
             }
-            Call::PutItem { item } => {
-                let item = with_sk(render_map(item, &codec, req));
-                let out = self
-                    .call(usage, || {
-                        self.client
-                            .put_item()
-                            .table_name(&s.table)
-                            .set_item(Some(item.clone()))
-                            .set_condition_expression(condition.clone())
-                            .set_expression_attribute_names(names.clone())
-                            .set_expression_attribute_values(values.clone())
-                            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                            .send()
-                    })
-                    .await?;
-                if let Some(cc) = out.consumed_capacity() {
-                    add_capacity(usage, cc, true);
-                }
-                Ok(1)
-            }
+            Call::PutItem { item } => self.put_item(usage, &s.table, with_sk(render_map(item, &codec, req)), &x).await,
             Call::UpdateItem { key, update } => {
-                let key = with_sk(render_map(key, &codec, req));
                 let update = render_text(update, &self.model, req);
-                let out = self
-                    .call(usage, || {
-                        self.client
-                            .update_item()
-                            .table_name(&s.table)
-                            .set_key(Some(key.clone()))
-                            .update_expression(&update)
-                            .set_condition_expression(condition.clone())
-                            .set_expression_attribute_names(names.clone())
-                            .set_expression_attribute_values(values.clone())
-                            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                            .send()
-                    })
-                    .await?;
-                if let Some(cc) = out.consumed_capacity() {
-                    add_capacity(usage, cc, true);
-                }
-                Ok(1)
+                self.update_item(usage, &s.table, with_sk(render_map(key, &codec, req)), &update, &x).await
             }
             Call::BatchGetItem { keys } => {
                 let keys = keys.iter().map(|k| (s.table.clone(), with_sk(render_map(k, &codec, req)))).collect();
@@ -1273,7 +1232,8 @@ impl Backend for DynamoBackend {
                 for &t in tables {
                     let e = self.model.tables[t].entity;
                     for j in 0..*k {
-                        rows += self.get_item(&mut usage, t, codec.key(t, req.key(e, j)), self.consistent, None).await?;
+                        rows +=
+                            self.get_item(&mut usage, &self.names.tables[t], codec.key(t, req.key(e, j)), self.consistent, &NONE).await?;
                     }
                 }
                 Ok(rows)
@@ -1283,7 +1243,7 @@ impl Backend for DynamoBackend {
                     let key = codec.key(t, req.key(self.model.tables[t].entity, j));
                     async move {
                         let mut u = Usage::default();
-                        let r = self.get_item(&mut u, t, key, self.consistent, None).await;
+                        let r = self.get_item(&mut u, &self.names.tables[t], key, self.consistent, &NONE).await;
                         (r, u)
                     }
                 });
@@ -1336,8 +1296,9 @@ impl Backend for DynamoBackend {
                         let t = tables[0];
                         let idx = req.key(self.model.tables[t].entity, 0);
                         let pk = codec.pk_name(&self.model.tables[t]);
-                        let cond = (*m == WriteMode::Insert).then_some(pk);
-                        self.put_item(&mut usage, &self.names.tables[t], codec.item(t, idx, req.version), cond).await
+                        let condition = (*m == WriteMode::Insert).then(|| format!("attribute_not_exists({pk})"));
+                        let x = Extras { condition, ..Extras::default() };
+                        self.put_item(&mut usage, &self.names.tables[t], codec.item(t, idx, req.version), &x).await
                     }
                     _ => {
                         let items: Vec<(String, Item)> = tables
