@@ -21,18 +21,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 fn endpoint() -> Option<String> {
-    let var = "BENCHPLAN_TEST_DYNAMODB_ENDPOINT";
-    match std::env::var(var) {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                std::env::var("BENCHPLAN_REQUIRE_SERVERS").is_err(),
-                "{var} is not set but BENCHPLAN_REQUIRE_SERVERS is: run scripts/test"
-            );
-            eprintln!("SKIPPED: {var} is not set (scripts/test starts dynalite and sets it)");
-            None
-        }
-    }
+    server_env("BENCHPLAN_TEST_DYNAMODB_ENDPOINT")
 }
 
 /// Every fetch mode, every write mode and every statement op, on one layout.

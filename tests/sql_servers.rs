@@ -16,17 +16,7 @@ use sqlx::Row;
 use std::time::{Duration, Instant};
 
 fn server(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                std::env::var("BENCHPLAN_REQUIRE_SERVERS").is_err(),
-                "{var} is not set but BENCHPLAN_REQUIRE_SERVERS is: run scripts/test"
-            );
-            eprintln!("SKIPPED: {var} is not set (scripts/test sets it and starts the servers)");
-            None
-        }
-    }
+    server_env(var)
 }
 
 fn scenario_text(kind: &str, prefix: &str) -> String {

@@ -70,3 +70,20 @@ phases:
 {extra}"#
     )
 }
+
+/// A test server's address from `var`; None (the test then passes, saying
+/// SKIPPED) when unset, unless BENCHPLAN_REQUIRE_SERVERS is set, as
+/// `scripts/test` does: then the test fails.
+pub fn server_env(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("BENCHPLAN_REQUIRE_SERVERS").is_err(),
+                "{var} is not set but BENCHPLAN_REQUIRE_SERVERS is: run scripts/test"
+            );
+            eprintln!("SKIPPED: {var} is not set (scripts/test starts the servers and sets it)");
+            None
+        }
+    }
+}
