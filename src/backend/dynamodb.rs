@@ -45,6 +45,8 @@ const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(1);
 const DEFAULT_LOAD_WORKERS: u32 = 8;
 /// A load retries unprocessed items for this many times `max_attempts` rounds.
 const LOAD_ROUNDS_FACTOR: u32 = 10;
+/// One attempt of one call gives up after this (phases also have their own `timeout`).
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Creating or deleting a table: how long to wait for it.
 const TABLE_WAIT: Duration = Duration::from_secs(600);
 
@@ -210,9 +212,9 @@ fn render_map(m: &TMap, codec: &Codec<'_>, req: &Request) -> Item {
 #[derive(Debug, Clone)]
 enum Call {
     GetItem { key: TMap },
-    Query { key_condition: Vec<Part>, filter: Option<Vec<Part>>, limit: Option<i32> },
+    Query { key_condition: String, filter: Option<String>, limit: Option<i32> },
     PutItem { item: TMap },
-    UpdateItem { key: TMap, update: Vec<Part> },
+    UpdateItem { key: TMap, update: String },
     BatchGetItem { keys: Vec<TMap> },
 }
 
@@ -224,7 +226,8 @@ pub struct Statement {
     call: Call,
     values: TMap,
     names: Vec<(String, String)>,
-    condition: Option<Vec<Part>>,
+    /// Expressions hold no values: a key written in one is bound as `:bp_<entity>_<j>`.
+    condition: Option<String>,
     projection: Option<String>,
     consistent: Option<bool>,
 }
@@ -314,14 +317,33 @@ fn prepare_statement(names: &Names, model: &DataModel, templates: &Templates, na
     if let Some(bad) = map.keys().find(|k| !STATEMENT_FIELDS.contains(&k.as_str())) {
         return Err(format!("statement {name}: unknown field `{bad}` in `dynamodb:` (known: {})", STATEMENT_FIELDS.join(", ")));
     }
-    let text = |field: &str| -> Result<Option<Vec<Part>>, String> {
+    // Keys written in an expression are bound as values, never pasted into it.
+    let bound: std::cell::RefCell<TMap> = std::cell::RefCell::new(Vec::new());
+    let text = |field: &str| -> Result<Option<String>, String> {
         match map.get(field) {
             None => Ok(None),
-            Some(Value::String(s)) => templates.render_parts(Kind::Dynamodb, name, s, model).map(Some).map_err(|e| e.0),
+            Some(Value::String(s)) => {
+                let parts = templates.render_parts(Kind::Dynamodb, name, s, model).map_err(|e| e.0)?;
+                let mut out = String::new();
+                for p in parts {
+                    match p {
+                        Part::Text(t) => out.push_str(&t),
+                        Part::Key { entity, j } => {
+                            let ph = format!(":bp_{entity}_{j}");
+                            out.push_str(&ph);
+                            let mut b = bound.borrow_mut();
+                            if !b.iter().any(|(k, _)| *k == ph) {
+                                b.push((ph, Tv::Parts(vec![Part::Key { entity, j }])));
+                            }
+                        }
+                    }
+                }
+                Ok(Some(out))
+            }
             Some(other) => Err(format!("statement {name}: `{field}` must be a string, found {other}")),
         }
     };
-    let need_text = |field: &str| -> Result<Vec<Part>, String> {
+    let need_text = |field: &str| -> Result<String, String> {
         text(field)?.ok_or_else(|| format!("statement {name}: `{field}` is required for this op"))
     };
     let tv_map = |field: &str| -> Result<Option<TMap>, String> {
@@ -382,13 +404,16 @@ fn prepare_statement(names: &Names, model: &DataModel, templates: &Templates, na
             .collect::<Result<_, _>>()?,
         Some(other) => return Err(format!("statement {name}: `expression_attribute_names` must be a mapping, found {other}")),
     };
+    let condition = text("condition_expression")?;
+    let mut values = tv_map("expression_attribute_values")?.unwrap_or_default();
+    values.extend(bound.into_inner());
     Ok(Statement {
         table: names.tables[dataset_table].clone(),
         dataset_table,
         call,
-        values: tv_map("expression_attribute_values")?.unwrap_or_default(),
+        values,
         names: names_map,
-        condition: text("condition_expression")?,
+        condition,
         projection: map.get("projection_expression").and_then(Value::as_str).map(str::to_string),
         consistent: map.get("consistent_read").and_then(Value::as_bool),
     })
@@ -688,7 +713,10 @@ pub async fn sdk_client(c: &DynamodbConfig) -> Result<(Client, String), String> 
         .http_client(http)
         // benchplan retries itself, so that every retry is counted.
         .retry_config(RetryConfig::disabled())
-        .timeout_config(TimeoutConfig::builder().connect_timeout(super::sqlx_exec::CONNECT_TIMEOUT).build());
+        // A stalled call fails (and is retried) instead of hanging a setup step.
+        .timeout_config(
+            TimeoutConfig::builder().connect_timeout(super::sqlx_exec::CONNECT_TIMEOUT).operation_attempt_timeout(ATTEMPT_TIMEOUT).build(),
+        );
     if let Some(r) = &c.region {
         loader = loader.region(Region::new(r.clone()));
     }
@@ -748,8 +776,18 @@ impl DynamoBackend {
         Codec { model: &self.model, names: &self.names }
     }
 
-    /// Runs `call` with retries; records units and retries in `usage`.
-    async fn call<T, E, F, Fut>(&self, usage: &mut Usage, mut call: F) -> Result<T, OpError>
+    /// Runs `call` with up to `max_attempts` attempts; records retries in `usage`.
+    async fn call<T, E, F, Fut>(&self, usage: &mut Usage, call: F) -> Result<T, OpError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.call_n(usage, self.retry.max_attempts, call).await
+    }
+
+    /// Runs `call` with up to `attempts` attempts.
+    async fn call_n<T, E, F, Fut>(&self, usage: &mut Usage, attempts: u32, mut call: F) -> Result<T, OpError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
@@ -765,7 +803,7 @@ impl DynamoBackend {
                         usage.throttled += 1;
                     }
                     attempt += 1;
-                    if !f.retry || attempt >= self.retry.max_attempts {
+                    if !f.retry || attempt >= attempts {
                         let mut err = OpError::new(f.kind, f.message).with_usage(*usage);
                         err.fatal = f.fatal;
                         return Err(err);
@@ -875,17 +913,18 @@ impl DynamoBackend {
     /// round as a (throttled) retry and waits, or fails after `limit` rounds.
     async fn unprocessed_round(&self, usage: &mut Usage, round: &mut u32, limit: u32, left: usize, what: &str) -> Result<(), OpError> {
         *round += 1;
+        usage.throttled += 1;
         if *round >= limit {
             let msg = format!("{what}: {left} still unprocessed after {round} attempts");
             return Err(OpError::new(ErrorKind::Throttled, msg).with_usage(*usage));
         }
         usage.retries += 1;
-        usage.throttled += 1;
         tokio::time::sleep(self.retry.delay(*round)).await;
         Ok(())
     }
 
-    /// BatchWriteItem of `items`, 25 a call; unprocessed items retried for up to `rounds` attempts.
+    /// BatchWriteItem of `items`, 25 a call; throttled calls and unprocessed
+    /// items retried for up to `rounds` attempts (more during a load).
     async fn batch_write(&self, usage: &mut Usage, items: Vec<(String, Item)>, rounds: u32) -> Result<u32, OpError> {
         let n = items.len() as u32;
         let mut request: HashMap<String, Vec<WriteRequest>> = HashMap::new();
@@ -897,7 +936,7 @@ impl DynamoBackend {
         loop {
             let req = std::mem::take(&mut request);
             let out = self
-                .call(usage, || {
+                .call_n(usage, rounds, || {
                     self.client
                         .batch_write_item()
                         .set_request_items(Some(req.clone()))
@@ -1021,8 +1060,7 @@ impl DynamoBackend {
         let codec = self.codec();
         let values = (!s.values.is_empty()).then(|| render_map(&s.values, &codec, req));
         let names: Option<HashMap<String, String>> = (!s.names.is_empty()).then(|| s.names.iter().cloned().collect());
-        let text = |p: &Option<Vec<Part>>| p.as_ref().map(|p| render_text(p, &self.model, req));
-        let condition = text(&s.condition);
+        let condition = s.condition.clone();
         let consistent = s.consistent.unwrap_or(self.consistent);
         let with_sk = |mut m: Item| {
             if self.names.single() {
@@ -1034,14 +1072,13 @@ impl DynamoBackend {
         match &s.call {
             Call::GetItem { key } => self.get_item(usage, &s.table, with_sk(render_map(key, &codec, req)), consistent, &x).await,
             Call::Query { key_condition, filter, limit } => {
-                let kc = render_text(key_condition, &self.model, req);
-                let filter = text(filter);
+                let (kc, filter) = (key_condition, filter);
                 let out = self
                     .call(usage, || {
                         self.client
                             .query()
                             .table_name(&s.table)
-                            .key_condition_expression(&kc)
+                            .key_condition_expression(kc)
                             .set_filter_expression(filter.clone())
                             .set_limit(*limit)
                             .consistent_read(consistent)
@@ -1058,13 +1095,17 @@ impl DynamoBackend {
                 Ok(out.items().len() as u32)
             }
             Call::PutItem { item } => self.put_item(usage, &s.table, with_sk(render_map(item, &codec, req)), &x).await,
-            Call::UpdateItem { key, update } => {
-                let update = render_text(update, &self.model, req);
-                self.update_item(usage, &s.table, with_sk(render_map(key, &codec, req)), &update, &x).await
-            }
+            Call::UpdateItem { key, update } => self.update_item(usage, &s.table, with_sk(render_map(key, &codec, req)), update, &x).await,
             Call::BatchGetItem { keys } => {
-                let keys = keys.iter().map(|k| (s.table.clone(), with_sk(render_map(k, &codec, req)))).collect();
-                self.batch_get(usage, keys, consistent).await
+                let mut unique: Vec<(String, Item)> = Vec::with_capacity(keys.len());
+                for k in keys {
+                    let key = with_sk(render_map(k, &codec, req));
+                    // BatchGetItem rejects a key asked twice.
+                    if !unique.iter().any(|(_, u)| *u == key) {
+                        unique.push((s.table.clone(), key));
+                    }
+                }
+                self.batch_get(usage, unique, consistent).await
             }
         }
     }
@@ -1182,6 +1223,8 @@ impl Backend for DynamoBackend {
             total_calls += t.rows.div_ceil(per_call);
         }
         let next = AtomicU64::new(0);
+        // A failed worker stops the others at their next call.
+        let failed = std::sync::atomic::AtomicBool::new(false);
         let rounds = self.retry.max_attempts.saturating_mul(LOAD_ROUNDS_FACTOR);
         let codec = self.codec();
         let results = join_all((0..workers).map(|_| async {
@@ -1189,7 +1232,7 @@ impl Backend for DynamoBackend {
             let mut rows = 0u64;
             loop {
                 let c = next.fetch_add(1, Ordering::Relaxed);
-                if c >= total_calls {
+                if c >= total_calls || failed.load(Ordering::Relaxed) {
                     return Ok::<_, BackendError>((rows, usage));
                 }
                 let t = starts.partition_point(|&s| s <= c) - 1;
@@ -1197,6 +1240,7 @@ impl Backend for DynamoBackend {
                 let last = (first + per_call).min(model.tables[t].rows);
                 let items: Vec<(String, Item)> = (first..last).map(|i| (self.names.tables[t].clone(), codec.item(t, i, 0))).collect();
                 let n = self.batch_write(&mut usage, items, rounds).await.map_err(|e| {
+                    failed.store(true, Ordering::Relaxed);
                     BackendError(format!("BatchWriteItem into {} (rows {first}..{last}): {}", self.names.tables[t], e.message))
                 })?;
                 rows += u64::from(n);
@@ -1296,8 +1340,12 @@ impl Backend for DynamoBackend {
                         let t = tables[0];
                         let idx = req.key(self.model.tables[t].entity, 0);
                         let pk = codec.pk_name(&self.model.tables[t]);
-                        let condition = (*m == WriteMode::Insert).then(|| format!("attribute_not_exists({pk})"));
-                        let x = Extras { condition, ..Extras::default() };
+                        let insert = *m == WriteMode::Insert;
+                        let x = Extras {
+                            condition: insert.then(|| "attribute_not_exists(#pk)".to_string()),
+                            names: insert.then(|| HashMap::from([("#pk".to_string(), pk.to_string())])),
+                            ..Extras::default()
+                        };
                         self.put_item(&mut usage, &self.names.tables[t], codec.item(t, idx, req.version), &x).await
                     }
                     _ => {
@@ -1342,7 +1390,7 @@ impl Backend for DynamoBackend {
                 .expression_attribute_names("#k", column)
                 .set_exclusive_start_key(start.take())
                 .limit((n - keys.len() as u64).min(1000) as i32);
-            if self.names.single() {
+            if self.names.single() && t.is_some() {
                 scan = scan.filter_expression("sk = :t").expression_attribute_values(":t", AttributeValue::S(table.to_string()));
             }
             let out = scan.send().await.map_err(|e| BackendError(format!("sampling {physical}: {}", classify(&e).message)))?;
@@ -1497,6 +1545,14 @@ mod tests {
         assert_eq!(v[":k"], AttributeValue::N("42".into()));
         assert_eq!(v[":e"], AttributeValue::S(format!("x-{}", m.entities[1].key(9))));
         assert_eq!(v[":n"], AttributeValue::N("5".into()));
+        // A key written into an expression is bound as a value, never pasted.
+        let pasted = serde_json::json!({ "op": "query", "table": "card_f1", "key_condition_expression": "pk = {{ key.card }}" });
+        let s = prepare_statement(&names, &m, &t, "q", &pasted).unwrap();
+        match &s.call {
+            Call::Query { key_condition, .. } => assert_eq!(key_condition, "pk = :bp_0_0"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(render_map(&s.values, &codec, &req)[":bp_0_0"], AttributeValue::N("42".into()));
         let bad = serde_json::json!({ "op": "scan", "table": "card_f1" });
         assert!(prepare_statement(&names, &m, &t, "q", &bad).unwrap_err().contains("unknown op"));
         let bad = serde_json::json!({ "op": "get_item", "table": "nope", "key": {} });
