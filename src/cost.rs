@@ -15,6 +15,8 @@ pub const PRICE_FIELDS: &[(&str, &str)] = &[
     ("wcu_hour", "USD per provisioned write capacity unit and hour (DynamoDB provisioned)"),
     ("storage_gb_month", "USD per GB stored and month"),
     ("instance_hour", "USD per hour of the server (SQL kinds)"),
+    ("request_units_per_million", "USD per million request units consumed (Cosmos DB serverless)"),
+    ("hundred_ru_per_second_hour", "USD per 100 RU/s provisioned and hour (Cosmos DB provisioned throughput)"),
 ];
 
 /// DynamoDB, Standard table class, US East (N. Virginia): on-demand prices
@@ -29,10 +31,19 @@ const DYNAMODB_US_EAST_1: &[(&str, f64)] = &[
     ("storage_gb_month", 0.25),
 ];
 
+/// Azure Cosmos DB for NoSQL, East US, single-region writes, from
+/// <https://azure.microsoft.com/en-us/pricing/details/cosmos-db/autoscale-provisioned/>
+/// and <https://azure.microsoft.com/en-us/pricing/details/cosmos-db/serverless/>:
+/// standard (manual) provisioned throughput $0.008 per 100 RU/s per hour,
+/// serverless $0.25 per million RU, transactional storage $0.25 per GB-month.
+const COSMOS_EAST_US: &[(&str, f64)] =
+    &[("hundred_ru_per_second_hour", 0.008), ("request_units_per_million", 0.25), ("storage_gb_month", 0.25)];
+
 /// The prices of a built-in preset; None for a preset without prices yet.
 pub fn preset(name: &str) -> Option<&'static [(&'static str, f64)]> {
     match name {
         "dynamodb_on_demand" | "dynamodb_provisioned" => Some(DYNAMODB_US_EAST_1),
+        "cosmos_provisioned" | "cosmos_serverless" => Some(COSMOS_EAST_US),
         _ => None,
     }
 }
@@ -46,6 +57,8 @@ pub struct Prices {
     pub wcu_hour: f64,
     pub storage_gb_month: f64,
     pub instance_hour: f64,
+    pub request_units_per_million: f64,
+    pub hundred_ru_per_second_hour: f64,
 }
 
 impl Prices {
@@ -57,6 +70,8 @@ impl Prices {
             "wcu_hour" => &mut self.wcu_hour,
             "storage_gb_month" => &mut self.storage_gb_month,
             "instance_hour" => &mut self.instance_hour,
+            "request_units_per_million" => &mut self.request_units_per_million,
+            "hundred_ru_per_second_hour" => &mut self.hundred_ru_per_second_hour,
             _ => return false,
         };
         *slot = v;
@@ -91,6 +106,8 @@ pub struct CostModel {
     /// USD per consumed read / write unit.
     pub per_read_unit: f64,
     pub per_write_unit: f64,
+    /// USD per consumed request unit (Cosmos DB serverless).
+    pub per_request_unit: f64,
     /// USD per hour, whatever the load (provisioned capacity, servers).
     pub per_hour: f64,
     /// How the figures are obtained, for the report.
@@ -101,7 +118,14 @@ impl CostModel {
     /// The model for a backend, or None when it has no pricing.
     pub fn for_backend(config: &BackendConfig, model: &DataModel) -> Option<Result<CostModel, String>> {
         let pricing = config.pricing()?;
-        Some(Prices::of(pricing).map(|p| Self::with_prices(config, model, &p)))
+        Some(Prices::of(pricing).and_then(|p| {
+            if let BackendConfig::Cosmos(c) = config {
+                if c.serverless != Some(true) && c.throughput.is_none() {
+                    return Err("provisioned Cosmos DB pricing needs the database's `throughput:` (RU/s), or `serverless: true`".into());
+                }
+            }
+            Ok(Self::with_prices(config, model, &p))
+        }))
     }
 
     pub fn with_prices(config: &BackendConfig, model: &DataModel, p: &Prices) -> CostModel {
@@ -113,6 +137,7 @@ impl CostModel {
                     CostModel {
                         per_read_unit: 0.0,
                         per_write_unit: 0.0,
+                        per_request_unit: 0.0,
                         per_hour: hourly,
                         basis: format!(
                             "provisioned capacity: {tables} table(s) x ({} RCU x ${}/h + {} WCU x ${}/h) x duration",
@@ -123,6 +148,7 @@ impl CostModel {
                 _ => CostModel {
                     per_read_unit: p.read_request_units_per_million / 1e6,
                     per_write_unit: p.write_request_units_per_million / 1e6,
+                    per_request_unit: 0.0,
                     per_hour: 0.0,
                     basis: format!(
                         "consumed capacity as DynamoDB reported it: read units x ${}/M + write units x ${}/M",
@@ -130,9 +156,26 @@ impl CostModel {
                     ),
                 },
             },
+            BackendConfig::Cosmos(c) if c.serverless == Some(true) => CostModel {
+                per_request_unit: p.request_units_per_million / 1e6,
+                basis: format!("serverless: request units as Cosmos DB charged them x ${}/M", p.request_units_per_million),
+                ..CostModel::default()
+            },
+            BackendConfig::Cosmos(c) => {
+                let t = c.throughput.unwrap_or(0);
+                CostModel {
+                    per_hour: t as f64 / 100.0 * p.hundred_ru_per_second_hour,
+                    basis: format!(
+                        "provisioned throughput: {t} RU/s (the database's) / 100 x ${}/h x duration; request units are not charged apart",
+                        p.hundred_ru_per_second_hour
+                    ),
+                    ..CostModel::default()
+                }
+            }
             _ => CostModel {
                 per_read_unit: p.read_request_units_per_million / 1e6,
                 per_write_unit: p.write_request_units_per_million / 1e6,
+                per_request_unit: 0.0,
                 per_hour: p.instance_hour,
                 basis: format!("instance hours: ${}/h x duration", p.instance_hour),
             },
@@ -141,7 +184,10 @@ impl CostModel {
 
     /// The cost of `usage` over `secs` seconds.
     pub fn cost(&self, usage: &Usage, secs: f64) -> f64 {
-        usage.read_units * self.per_read_unit + usage.write_units * self.per_write_unit + self.per_hour * secs / 3600.0
+        usage.read_units * self.per_read_unit
+            + usage.write_units * self.per_write_unit
+            + usage.request_units * self.per_request_unit
+            + self.per_hour * secs / 3600.0
     }
 }
 
@@ -191,7 +237,7 @@ mod tests {
     fn on_demand_charges_consumed_units() {
         let c = ddb(None, Pricing::Preset("dynamodb_on_demand".into()));
         let m = CostModel::for_backend(&c, &model(3)).unwrap().unwrap();
-        let u = Usage { read_units: 2_000_000.0, write_units: 1_000_000.0, retries: 0, throttled: 0 };
+        let u = Usage { read_units: 2_000_000.0, write_units: 1_000_000.0, ..Usage::default() };
         // 2 M read units at $0.125/M and 1 M write units at $0.625/M; time is free.
         assert!((m.cost(&u, 3600.0) - (0.25 + 0.625)).abs() < 1e-12);
         assert_eq!(per_million(0.5, 250_000), Some(2.0));
@@ -203,9 +249,44 @@ mod tests {
         let b = Billing::Provisioned { provisioned: Provisioned { rcu: 100, wcu: 10 } };
         let c = ddb(Some(b), Pricing::Inline(IndexMap::from([("rcu_hour".to_string(), 0.01), ("wcu_hour".to_string(), 0.1)])));
         let m = CostModel::for_backend(&c, &model(4)).unwrap().unwrap();
-        let u = Usage { read_units: 5e6, write_units: 5e6, retries: 0, throttled: 0 };
+        let u = Usage { read_units: 5e6, write_units: 5e6, ..Usage::default() };
         // 4 tables x (100 x 0.01 + 10 x 0.1) = $8/h, for half an hour; units are not charged.
         assert!((m.cost(&u, 1800.0) - 4.0).abs() < 1e-12);
+    }
+
+    fn cosmos(serverless: bool, throughput: Option<u64>, pricing: Pricing) -> BackendConfig {
+        BackendConfig::Cosmos(CosmosConfig {
+            endpoint: "https://a.documents.azure.com:443/".into(),
+            key: "k".into(),
+            database: "d".into(),
+            throughput,
+            serverless: serverless.then_some(true),
+            emulator: false,
+            layout: None,
+            container: None,
+            container_prefix: None,
+            preferred_regions: vec![],
+            consistency: None,
+            max_attempts: None,
+            backoff: None,
+            max_backoff: None,
+            pricing: Some(pricing),
+        })
+    }
+
+    #[test]
+    fn cosmos_serverless_charges_request_units_and_provisioned_the_hours() {
+        let m = CostModel::for_backend(&cosmos(true, None, Pricing::Preset("cosmos_serverless".into())), &model(2)).unwrap().unwrap();
+        let u = Usage { request_units: 4_000_000.0, ..Usage::default() };
+        // 4 M RU at $0.25/M; time is free.
+        assert!((m.cost(&u, 3600.0) - 1.0).abs() < 1e-12);
+        let m =
+            CostModel::for_backend(&cosmos(false, Some(4000), Pricing::Preset("cosmos_provisioned".into())), &model(2)).unwrap().unwrap();
+        // 4000 RU/s = 40 x $0.008/h = $0.32/h, for a quarter hour; units are not charged.
+        assert!((m.cost(&u, 900.0) - 0.08).abs() < 1e-12);
+        assert!(m.basis.contains("4000 RU/s"));
+        let e = CostModel::for_backend(&cosmos(false, None, Pricing::Preset("cosmos_provisioned".into())), &model(2)).unwrap().unwrap_err();
+        assert!(e.contains("throughput"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What a run will do, rendered without opening a connection: used by
 //! `plan`, and by `validate`/`run` to reject templates that do not render.
 
-use crate::backend::{dynamodb, sql, Ctx};
+use crate::backend::{cosmos, dynamodb, sql, Ctx};
 use crate::dataset::DataModel;
 use crate::exec::max_workers;
 use crate::scenario::model::{BackendConfig, Kind, Phase, Step};
@@ -42,8 +42,10 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
     let mut problems = Vec::new();
     let mut ddl = Vec::new();
     let mut ops = Vec::new();
-    if let BackendConfig::Dynamodb(c) = config {
-        ddl = dynamodb::describe_ddl(c, model);
+    match config {
+        BackendConfig::Dynamodb(c) => ddl = dynamodb::describe_ddl(c, model),
+        BackendConfig::Cosmos(c) => ddl = cosmos::describe_ddl(c, model),
+        _ => {}
     }
     if kind.is_sql() {
         let mut extra = BTreeMap::new();
@@ -81,17 +83,31 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
             for op in &wl.ops {
                 let stmt = mix[op.mix_index].statement.as_ref();
                 let label = format!("{pname}: {}", op.label);
-                if let BackendConfig::Dynamodb(c) = config {
-                    let names = dynamodb::Names::new(c, model);
-                    match dynamodb::prepare_op(&names, model, templates, op, stmt) {
-                        Ok(p) => ops.push((label, dynamodb::describe_op(&names, model, &p, c.consistent_read.unwrap_or(false)))),
-                        Err(e) => {
-                            let at =
-                                format!("phases[{pi}].{variant}.mix[{}]{}", op.mix_index, if stmt.is_some() { ".statement" } else { "" });
-                            problems.push(RenderProblem { path: at, message: format!("backend {name}: {e}") });
-                        }
+                let at = || format!("phases[{pi}].{variant}.mix[{}]{}", op.mix_index, if stmt.is_some() { ".statement" } else { "" });
+                let described = match config {
+                    BackendConfig::Dynamodb(c) => {
+                        let names = dynamodb::Names::new(c, model);
+                        Some(
+                            dynamodb::prepare_op(&names, model, templates, op, stmt)
+                                .map(|p| dynamodb::describe_op(&names, model, &p, c.consistent_read.unwrap_or(false))),
+                        )
                     }
-                    continue;
+                    BackendConfig::Cosmos(c) => {
+                        let names = cosmos::Names::new(c, model);
+                        Some(cosmos::prepare_op(&names, model, templates, op, stmt).map(|p| cosmos::describe_op(&names, model, &p)))
+                    }
+                    _ => None,
+                };
+                match described {
+                    Some(Ok(text)) => {
+                        ops.push((label, text));
+                        continue;
+                    }
+                    Some(Err(e)) => {
+                        problems.push(RenderProblem { path: at(), message: format!("backend {name}: {e}") });
+                        continue;
+                    }
+                    None => {}
                 }
                 if !kind.is_sql() {
                     ops.push((label, describe_nonsql(kind, op, model)));
@@ -107,10 +123,7 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
                             ops.push((l, s.sql.to_string()));
                         }
                     }
-                    Err(e) => {
-                        let at = format!("phases[{pi}].{variant}.mix[{}]{}", op.mix_index, if stmt.is_some() { ".statement" } else { "" });
-                        problems.push(RenderProblem { path: at, message: format!("backend {name}: {e}") });
-                    }
+                    Err(e) => problems.push(RenderProblem { path: at(), message: format!("backend {name}: {e}") }),
                 }
             }
         }

@@ -57,8 +57,18 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
 fn metered_row() -> ResultRow {
     let mut r = row("ddb", "serve", 0.5, 20.0, false);
     r.kind = "dynamodb".into();
-    r.capacity = Some(Capacity { read_units: 15_000.0, write_units: 250.5, retries: 7, throttled: 2 });
+    r.capacity = Some(Capacity { read_units: 15_000.0, write_units: 250.5, retries: 7, throttled: 2, request_units: None });
     r.cost_usd = Some(15_000.0 * 0.125e-6 + 250.5 * 0.625e-6);
+    r.cost_per_million_usd = r.cost_usd.map(|c| c / 10_000.0 * 1e6);
+    r
+}
+
+/// A row of a kind that reports request units (Cosmos DB serverless).
+fn request_unit_row() -> ResultRow {
+    let mut r = row("cos", "serve", 0.5, 8.0, false);
+    r.kind = "cosmos".into();
+    r.capacity = Some(Capacity { read_units: 0.0, write_units: 0.0, retries: 1, throttled: 1, request_units: Some(28_440.0) });
+    r.cost_usd = Some(28_440.0 * 0.25e-6);
     r.cost_per_million_usd = r.cost_usd.map(|c| c / 10_000.0 * 1e6);
     r
 }
@@ -103,6 +113,14 @@ fn report() -> RunReport {
                 server: BTreeMap::from([("billing".to_string(), "on_demand".to_string())]),
                 cost_basis: Some("consumed capacity as DynamoDB reported it: read units x $0.125/M + write units x $0.625/M".into()),
             },
+            BackendStatus {
+                name: "cos".into(),
+                kind: "cosmos".into(),
+                status: Status::Ok,
+                error: None,
+                server: BTreeMap::from([("throughput".to_string(), "serverless".to_string())]),
+                cost_basis: Some("serverless: request units as Cosmos DB charged them x $0.25/M".into()),
+            },
         ],
         setup: vec![
             SetupRow {
@@ -123,7 +141,7 @@ fn report() -> RunReport {
                 duration_s: 30.0,
                 rows_per_s: 10_000.0,
                 cost_usd: Some(300_000.0 * 0.625e-6),
-                capacity: Some(Capacity { read_units: 0.0, write_units: 300_000.0, retries: 3, throttled: 3 }),
+                capacity: Some(Capacity { read_units: 0.0, write_units: 300_000.0, retries: 3, throttled: 3, request_units: None }),
             },
         ],
         rows: vec![
@@ -131,6 +149,7 @@ fn report() -> RunReport {
             row("local", "serve", 0.5, 9.5, false),
             row("local", "open", 0.5, 12.0, true),
             metered_row(),
+            request_unit_row(),
         ],
         breakdown: vec![hot],
         timeseries: vec![TsRow {

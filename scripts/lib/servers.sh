@@ -2,10 +2,11 @@
 # Database servers for the test suite; sourced by scripts/test.
 #
 #   benchplan_servers_start   sets and exports BENCHPLAN_TEST_PG_URL,
-#                             BENCHPLAN_TEST_MYSQL_URL and
-#                             BENCHPLAN_TEST_DYNAMODB_ENDPOINT
+#                             BENCHPLAN_TEST_MYSQL_URL,
+#                             BENCHPLAN_TEST_DYNAMODB_ENDPOINT and
+#                             BENCHPLAN_TEST_COSMOS_ENDPOINT
 #                             (`benchplan_servers_start dynamodb`: only that
-#                             one; also postgres, mysql)
+#                             one; also postgres, mysql, cosmos)
 #   benchplan_servers_stop    stops and deletes the throwaway servers it
 #                             started (call it from an EXIT trap)
 #
@@ -23,11 +24,14 @@
 #      port, logging to a directory under /tmp, and stopped and deleted by
 #      benchplan_servers_stop. `npm ci` installs it into tests/servers first
 #      when node_modules is missing or older than package(-lock).json.
-# BENCHPLAN_TEST_THROWAWAY=1 (or `postgres`, `mysql`, `dynamodb`, a comma
+# For Cosmos DB, the same with BENCHPLAN_TEST_COSMOS_ENDPOINT and
+# @vercel/cosmosdb-server, started through tests/servers/cosmos-launch.js
+# (plain HTTP on loopback; any key is accepted).
+# BENCHPLAN_TEST_THROWAWAY=1 (or `postgres`, `mysql`, `dynamodb`, `cosmos`, a comma
 # list of them) skips 1 and 2 (1 for DynamoDB) for those servers and always
 # starts throwaway ones.
 # Neither a server nor the binaries: it fails, saying what to install
-# (Node.js >= 20 and npm for dynalite).
+# (Node.js >= 20 and npm for dynalite and the Cosmos DB server).
 #
 # As root, PostgreSQL runs as the user `postgres` (else `nobody`) and MariaDB
 # as `mysql` (else root, with --user=root); PostgreSQL refuses to run as root.
@@ -39,6 +43,9 @@ _bp_my_base=""      # throwaway MariaDB: /tmp/benchplan-mysql.XXXXXX
 _bp_my_pid=""
 _bp_ddb_base=""     # throwaway dynalite: /tmp/benchplan-dynalite.XXXXXX (log)
 _bp_ddb_pid=""      # node running dynalite (the listener itself)
+_bp_cosmos_base=""  # throwaway Cosmos DB server: /tmp/benchplan-cosmos.XXXXXX (log)
+_bp_cosmos_pid=""
+_bp_node_pid=""
 # tests/servers, from this file's place in the repository.
 _bp_servers_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/servers"
 
@@ -318,57 +325,71 @@ _bp_my_setup() {
     _bp_say "MySQL: $BENCHPLAN_TEST_MYSQL_URL (throwaway)"
 }
 
-# ---------------------------------------------------------- DynamoDB (dynalite)
+# ------------------------------------- DynamoDB (dynalite), Cosmos DB (launcher)
 
-# dynalite's npm packages in tests/servers/node_modules, installed by `npm ci`
-# from the lock file unless they are already there and newer than it (a
-# rerun costs nothing); $1 = directory for npm's log.
-_bp_ddb_install() {
+_bp_node_hint="install Node.js >= 20 with npm (https://nodejs.org; Debian 12's own nodejs is 18, too old)"
+
+# The npm packages in tests/servers/node_modules (dynalite,
+# @vercel/cosmosdb-server), installed by `npm ci` from the lock file unless
+# they are already there and newer than it (a rerun costs nothing);
+# $1 = directory for npm's log, $2 = what needs them (for messages).
+_bp_node_install() {
     local dir=$_bp_servers_dir stamp=$_bp_servers_dir/node_modules/.package-lock.json
-    if [[ -f $stamp && -f $dir/node_modules/dynalite/cli.js && ! $dir/package-lock.json -nt $stamp && ! $dir/package.json -nt $stamp ]]; then
+    if [[ -f $stamp && -f $dir/node_modules/dynalite/cli.js && -f $dir/node_modules/@vercel/cosmosdb-server/package.json &&
+        ! $dir/package-lock.json -nt $stamp && ! $dir/package.json -nt $stamp ]]; then
         return 0
     fi
-    command -v npm >/dev/null 2>&1 || _bp_die "npm was not found to install dynalite (the local DynamoDB server) into tests/servers: install Node.js >= 20 with npm (https://nodejs.org; Debian 12's own nodejs is 18, too old), or set BENCHPLAN_TEST_DYNAMODB_ENDPOINT"
-    _bp_say "installing dynalite into tests/servers (npm ci)"
+    command -v npm >/dev/null 2>&1 || _bp_die "npm was not found to install $2 into tests/servers: $_bp_node_hint, or set $3"
+    _bp_say "installing the local DynamoDB and Cosmos DB servers into tests/servers (npm ci)"
     if ! (cd "$dir" && npm ci --no-audit --no-fund </dev/null >"$1/npm-ci.log" 2>&1); then
         cat "$1/npm-ci.log" >&2
         _bp_die "npm ci failed in $dir (log above)"
     fi
 }
 
-_bp_ddb_start_throwaway() {
-    local port major i cli=$_bp_servers_dir/node_modules/dynalite/cli.js
-    command -v node >/dev/null 2>&1 || _bp_die "node was not found to run dynalite (the local DynamoDB server): install Node.js >= 20 with npm (https://nodejs.org; Debian 12's own nodejs is 18, too old), or set BENCHPLAN_TEST_DYNAMODB_ENDPOINT"
+# Starts a node server in the background and waits until its log has a line
+# matching $4 (so a lost race for the port is not taken for it) and $3
+# answers. $1 = name, $2 = log file, $3 = port, $4 = ready pattern,
+# $5 = variable a caller may set instead, then the node arguments.
+# Sets _bp_node_pid.
+_bp_node_start() {
+    local name=$1 log=$2 port=$3 ready=$4 var=$5 major i
+    shift 5
+    command -v node >/dev/null 2>&1 || _bp_die "node was not found to run $name: $_bp_node_hint, or set $var"
     major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || major=0
     if [[ ! $major =~ ^[0-9]+$ ]] || ((major < 20)); then
-        _bp_die "dynalite (the local DynamoDB server) needs Node.js >= 20, found $(node --version 2>/dev/null || echo '?'): install Node.js >= 20 with npm (https://nodejs.org), or set BENCHPLAN_TEST_DYNAMODB_ENDPOINT"
+        _bp_die "$name needs Node.js >= 20, found $(node --version 2>/dev/null || echo '?'): $_bp_node_hint, or set $var"
     fi
-    _bp_ddb_base=$(mktemp -d /tmp/benchplan-dynalite.XXXXXX)
-    _bp_ddb_install "$_bp_ddb_base"
-    port=$(_bp_free_port) || exit 2
-    _bp_say "starting dynalite (in memory) on 127.0.0.1:$port, log in $_bp_ddb_base"
-    # Tables become ACTIVE at once: tests need not wait out CREATING/DELETING.
-    node "$cli" --host 127.0.0.1 --port "$port" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0 \
-        </dev/null >"$_bp_ddb_base/dynalite.log" 2>&1 &
-    _bp_ddb_pid=$!
-    # Ready when it says it listens (so a lost race for the port is not taken
-    # for it) and the port answers.
+    node "$@" </dev/null >"$log" 2>&1 &
+    _bp_node_pid=$!
     for i in $(seq 1 120); do
-        if grep -q '^Dynalite listening' "$_bp_ddb_base/dynalite.log" 2>/dev/null && _bp_listening "$port"; then
-            break
+        if grep -q "$ready" "$log" 2>/dev/null && _bp_listening "$port"; then
+            return 0
         fi
-        if ! kill -0 "$_bp_ddb_pid" 2>/dev/null; then
-            tail -n 30 "$_bp_ddb_base/dynalite.log" >&2 || true
-            wait "$_bp_ddb_pid" 2>/dev/null || true
-            _bp_ddb_pid=""
-            _bp_die "dynalite exited (log tail above)"
+        if ! kill -0 "$_bp_node_pid" 2>/dev/null; then
+            tail -n 30 "$log" >&2 || true
+            wait "$_bp_node_pid" 2>/dev/null || true
+            _bp_die "$name exited (log tail above)"
         fi
         if [[ $i == 120 ]]; then
-            tail -n 30 "$_bp_ddb_base/dynalite.log" >&2 || true
-            _bp_die "dynalite did not answer on 127.0.0.1:$port within 30 s (log tail above)"
+            tail -n 30 "$log" >&2 || true
+            _bp_die "$name did not answer on 127.0.0.1:$port within 30 s (log tail above)"
         fi
         sleep 0.25
     done
+}
+
+_bp_ddb_start_throwaway() {
+    local port
+    _bp_ddb_base=$(mktemp -d /tmp/benchplan-dynalite.XXXXXX)
+    _bp_node_install "$_bp_ddb_base" "dynalite (the local DynamoDB server)" BENCHPLAN_TEST_DYNAMODB_ENDPOINT
+    port=$(_bp_free_port) || exit 2
+    _bp_say "starting dynalite (in memory) on 127.0.0.1:$port, log in $_bp_ddb_base"
+    # Tables become ACTIVE at once: tests need not wait out CREATING/DELETING.
+    _bp_node_start dynalite "$_bp_ddb_base/dynalite.log" "$port" '^Dynalite listening' BENCHPLAN_TEST_DYNAMODB_ENDPOINT \
+        "$_bp_servers_dir/node_modules/dynalite/cli.js" --host 127.0.0.1 --port "$port" \
+        --createTableMs 0 --deleteTableMs 0 --updateTableMs 0
+    _bp_ddb_pid=$_bp_node_pid
     export BENCHPLAN_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 }
 
@@ -390,19 +411,52 @@ _bp_ddb_setup() {
     _bp_say "DynamoDB: $BENCHPLAN_TEST_DYNAMODB_ENDPOINT (throwaway dynalite)"
 }
 
+# @vercel/cosmosdb-server through tests/servers/cosmos-launch.js (plain
+# HTTP, keep-alive, and the patches today's SDKs need; see that file).
+_bp_cosmos_start_throwaway() {
+    local port
+    _bp_cosmos_base=$(mktemp -d /tmp/benchplan-cosmos.XXXXXX)
+    _bp_node_install "$_bp_cosmos_base" "@vercel/cosmosdb-server (the local Cosmos DB server)" BENCHPLAN_TEST_COSMOS_ENDPOINT
+    port=$(_bp_free_port) || exit 2
+    _bp_say "starting @vercel/cosmosdb-server (in memory) on 127.0.0.1:$port, log in $_bp_cosmos_base"
+    _bp_node_start cosmosdb-server "$_bp_cosmos_base/cosmos.log" "$port" '^READY ' BENCHPLAN_TEST_COSMOS_ENDPOINT \
+        "$_bp_servers_dir/cosmos-launch.js" --host 127.0.0.1 --port "$port"
+    _bp_cosmos_pid=$_bp_node_pid
+    export BENCHPLAN_TEST_COSMOS_ENDPOINT="http://127.0.0.1:$port/"
+}
+
+_bp_cosmos_stop_throwaway() {
+    [[ -n $_bp_cosmos_base ]] || return 0
+    _bp_stop_pid cosmosdb-server "$_bp_cosmos_pid" 10
+    rm -rf "$_bp_cosmos_base"
+    _bp_say "stopped and deleted the throwaway Cosmos DB server"
+    _bp_cosmos_base=""
+    _bp_cosmos_pid=""
+}
+
+_bp_cosmos_setup() {
+    if [[ -n ${BENCHPLAN_TEST_COSMOS_ENDPOINT:-} ]] && ! _bp_throwaway cosmos; then
+        _bp_say "Cosmos DB: $BENCHPLAN_TEST_COSMOS_ENDPOINT (from BENCHPLAN_TEST_COSMOS_ENDPOINT)"
+        return 0
+    fi
+    _bp_cosmos_start_throwaway
+    _bp_say "Cosmos DB: $BENCHPLAN_TEST_COSMOS_ENDPOINT (throwaway @vercel/cosmosdb-server)"
+}
+
 # -------------------------------------------------------------------- API
 
-# $@: only these kinds (postgres, mysql, dynamodb); none: all three.
+# $@: only these kinds (postgres, mysql, dynamodb, cosmos); none: all four.
 # shellcheck disable=SC2120 # the arguments are optional
 benchplan_servers_start() {
     local kind kinds=("$@")
-    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres mysql dynamodb); fi
+    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres mysql dynamodb cosmos); fi
     for kind in "${kinds[@]}"; do
         case $kind in
             postgres) _bp_pg_setup ;;
             mysql) _bp_my_setup ;;
             dynamodb) _bp_ddb_setup ;;
-            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, mysql or dynamodb)" ;;
+            cosmos) _bp_cosmos_setup ;;
+            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, mysql, dynamodb or cosmos)" ;;
         esac
     done
 }
@@ -411,4 +465,5 @@ benchplan_servers_stop() {
     _bp_pg_stop_throwaway
     _bp_my_stop_throwaway
     _bp_ddb_stop_throwaway
+    _bp_cosmos_stop_throwaway
 }

@@ -11,8 +11,9 @@
 //! (throttling, 5xx, broken connections) with exponential backoff and full
 //! jitter, so that every retry is counted in the report.
 
+use super::service::{error_chain, gather, loopback_endpoint, with_retries, Failure, Retry};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
-use crate::dataset::{mix64, DataModel, FeatureValue, KeyValue, TableModel};
+use crate::dataset::{DataModel, FeatureValue, KeyValue, TableModel};
 use crate::scenario::model::{Billing, CreateStep, DynamodbConfig, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
 use crate::stats::{ErrorKind, OpError, Usage};
 use crate::template::{Part, Templates};
@@ -31,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -521,52 +522,22 @@ fn scalar_type(model: &DataModel, t: &TableModel, names: &Names) -> ScalarAttrib
     }
 }
 
-/// How retries are made.
-#[derive(Debug, Clone, Copy)]
-struct Retry {
-    max_attempts: u32,
-    base: Duration,
-    max: Duration,
-}
-
-impl Retry {
-    /// Full jitter: a random delay up to base x 2^attempt, capped.
-    fn delay(&self, attempt: u32) -> Duration {
-        let cap = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.max);
-        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let r = mix64(u64::from(nanos) ^ u64::from(attempt)) as f64 / u64::MAX as f64;
-        cap.mul_f64(r)
-    }
-}
-
-/// How a failed call is treated.
-struct Failure {
-    kind: ErrorKind,
-    retry: bool,
-    throttled: bool,
-    fatal: bool,
-    message: String,
-}
-
 fn classify<E>(e: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let f = |kind, retry, message: String| Failure { kind, retry, throttled: false, fatal: false, message };
+    let f = |kind, retry, message: String| Failure::new(kind, retry, message);
     match e {
         SdkError::TimeoutError(_) => f(ErrorKind::Timeout, true, "the SDK timed out".into()),
         SdkError::DispatchFailure(d) => {
             let chain = error_chain(e);
             if chain.contains("loading credentials") || chain.contains("no credentials") {
-                return Failure {
-                    kind: ErrorKind::Other,
-                    retry: false,
-                    throttled: false,
-                    fatal: true,
-                    message: format!(
+                return Failure::fatal(
+                    ErrorKind::Other,
+                    format!(
                         "no usable AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with an instance role): {chain}"
                     ),
-                };
+                );
             }
             let msg = format!("cannot reach the endpoint: {chain}");
             if d.is_timeout() {
@@ -578,7 +549,7 @@ where
         SdkError::ResponseError(_) => f(ErrorKind::Connection, true, format!("unreadable response: {}", error_chain(e))),
         SdkError::ConstructionFailure(_) => {
             // Missing credentials or region surface here: nothing a retry fixes.
-            Failure { kind: ErrorKind::Other, retry: false, throttled: false, fatal: true, message: error_chain(e) }
+            Failure::fatal(ErrorKind::Other, error_chain(e))
         }
         _ => {
             let code = e.code().unwrap_or("");
@@ -590,28 +561,19 @@ where
             };
             match code {
                 "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" => {
-                    Failure { kind: ErrorKind::Throttled, retry: true, throttled: true, fatal: false, message }
+                    Failure::throttled(message)
                 }
-                "ResourceNotFoundException" => Failure {
-                    kind: ErrorKind::NotFound,
-                    retry: false,
-                    throttled: false,
-                    fatal: true,
-                    message: format!("{message} (does the table exist? run the `create` and `load` setup steps first)"),
-                },
+                "ResourceNotFoundException" => Failure::fatal(
+                    ErrorKind::NotFound,
+                    format!("{message} (does the table exist? run the `create` and `load` setup steps first)"),
+                ),
                 "UnrecognizedClientException"
                 | "InvalidSignatureException"
                 | "IncompleteSignatureException"
                 | "MissingAuthenticationTokenException"
                 | "ExpiredTokenException"
                 | "AccessDeniedException"
-                | "InvalidClientTokenId" => Failure {
-                    kind: ErrorKind::Other,
-                    retry: false,
-                    throttled: false,
-                    fatal: true,
-                    message: format!("credentials rejected: {message}"),
-                },
+                | "InvalidClientTokenId" => Failure::fatal(ErrorKind::Other, format!("credentials rejected: {message}")),
                 "ConditionalCheckFailedException" | "ValidationException" | "TransactionConflictException" => {
                     f(ErrorKind::Query, false, message)
                 }
@@ -623,21 +585,6 @@ where
             }
         }
     }
-}
-
-/// An error and its sources, by their Display only ("a: b: c").
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = s.source();
-    }
-    out
 }
 
 /// Units in a ConsumedCapacity: the read/write split where the service gives
@@ -685,19 +632,6 @@ pub struct DynamoBackend {
     billing: Option<Billing>,
     endpoint: Option<String>,
     region: String,
-}
-
-/// Whether an endpoint URL points at this machine.
-fn loopback_endpoint(url: &str) -> bool {
-    let rest = url.split("://").nth(1).unwrap_or(url);
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = host.rsplit('@').next().unwrap_or(host);
-    let host = if host.starts_with('[') {
-        host.split(']').next().unwrap_or("").trim_start_matches('[')
-    } else {
-        host.split(':').next().unwrap_or("")
-    };
-    super::postgres::is_loopback(host)
 }
 
 /// An SDK client as the scenario configures it: region, endpoint, rustls
@@ -787,32 +721,13 @@ impl DynamoBackend {
     }
 
     /// Runs `call` with up to `attempts` attempts.
-    async fn call_n<T, E, F, Fut>(&self, usage: &mut Usage, attempts: u32, mut call: F) -> Result<T, OpError>
+    async fn call_n<T, E, F, Fut>(&self, usage: &mut Usage, attempts: u32, call: F) -> Result<T, OpError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let mut attempt = 0u32;
-        loop {
-            match call().await {
-                Ok(v) => return Ok(v),
-                Err(e) => {
-                    let f = classify(&e);
-                    if f.throttled {
-                        usage.throttled += 1;
-                    }
-                    attempt += 1;
-                    if !f.retry || attempt >= attempts {
-                        let mut err = OpError::new(f.kind, f.message).with_usage(*usage);
-                        err.fatal = f.fatal;
-                        return Err(err);
-                    }
-                    usage.retries += 1;
-                    tokio::time::sleep(self.retry.delay(attempt)).await;
-                }
-            }
-        }
+        with_retries(&self.retry, usage, attempts, call, classify).await
     }
 
     /// GetItem; 1 row when the item exists.
@@ -1179,8 +1094,8 @@ impl Backend for DynamoBackend {
         prepare_op(&self.names, ctx.model, ctx.templates, op, statement).map_err(BackendError)
     }
 
-    fn metered(&self) -> bool {
-        true
+    fn metered(&self) -> Option<super::Meter> {
+        Some(super::Meter::CapacityUnits)
     }
 
     async fn create(&self, ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> Result<(), BackendError> {
@@ -1444,22 +1359,6 @@ impl Backend for DynamoBackend {
     }
 }
 
-/// Sums concurrent calls: rows and usage of all, the first error.
-fn gather(usage: &mut Usage, results: Vec<(Result<u32, OpError>, Usage)>) -> Result<u32, OpError> {
-    let mut rows = 0;
-    let mut first = None;
-    for (r, u) in results {
-        usage.add(&u);
-        match r {
-            Ok(n) => rows += n,
-            Err(e) => {
-                first.get_or_insert(e);
-            }
-        }
-    }
-    first.map_or(Ok(rows), Err)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1574,22 +1473,5 @@ mod tests {
             false,
         );
         assert_eq!((u.read_units, u.write_units), (2.5, 4.0));
-    }
-
-    #[test]
-    fn backoff_is_capped_full_jitter() {
-        let r = Retry { max_attempts: 5, base: Duration::from_millis(10), max: Duration::from_millis(50) };
-        for a in 1..30 {
-            assert!(r.delay(a) <= Duration::from_millis(50));
-        }
-        assert!(r.delay(1) <= Duration::from_millis(20));
-    }
-
-    #[test]
-    fn loopback_endpoints() {
-        assert!(loopback_endpoint("http://127.0.0.1:8000"));
-        assert!(loopback_endpoint("http://localhost:4567/"));
-        assert!(loopback_endpoint("http://[::1]:8000"));
-        assert!(!loopback_endpoint("https://dynamodb.us-east-1.amazonaws.com"));
     }
 }

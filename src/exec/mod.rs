@@ -207,7 +207,7 @@ impl BackendJob<'_> {
             rows_per_s: if secs > 0.0 { rows as f64 / secs } else { 0.0 },
             // Only a load does work that is charged per unit or worth pricing.
             cost_usd: if matches!(st, Step::Load(_)) { self.cost_model().map(|m| m.cost(&done.usage, secs)) } else { None },
-            capacity: (b.metered() && matches!(st, Step::Load(_))).then(|| done.usage.into()),
+            capacity: b.metered().filter(|_| matches!(st, Step::Load(_))).map(|m| Capacity::new(done.usage, m)),
         });
         // Statistics after a load are a step of their own, so the load's rows/s is the load's.
         if matches!(st, Step::Load(_)) {
@@ -306,7 +306,7 @@ impl BackendJob<'_> {
                     let mut r = row(self, &kind, &name, cell, &cfg);
                     fill(&mut r, st.ok, errors_total, st.rows, secs, &resp, svc.as_ref(), Some(st.late));
                     r.cache = crate::stats::CacheSummary::of(&st.explain);
-                    r.capacity = b.metered().then(|| st.usage.into());
+                    r.capacity = b.metered().map(|m| Capacity::new(st.usage, m));
                     if let Some(m) = self.cost_model() {
                         let c = m.cost(&st.usage, secs);
                         r.cost_usd = Some(c);

@@ -44,15 +44,31 @@ pub const EXTRA: &[&str] = &[
     "write_units_per_request",
     "retries",
     "throttled",
+    "request_units",
+    "request_units_per_request",
 ];
 
-/// The capacity columns (the last six of [`EXTRA`]); empty for kinds that report none.
-fn capacity_cells(c: Option<&Capacity>, requests: u64) -> [String; 6] {
+/// The capacity columns (the last eight of [`EXTRA`]); empty for kinds that
+/// report none. DynamoDB fills the read/write units, Cosmos DB the request units.
+fn capacity_cells(c: Option<&Capacity>, requests: u64) -> [String; 8] {
     match c {
         None => Default::default(),
         Some(c) => {
             let per = |u: f64| if requests > 0 { f4(u / requests as f64) } else { String::new() };
-            [f2(c.read_units), f2(c.write_units), per(c.read_units), per(c.write_units), c.retries.to_string(), c.throttled.to_string()]
+            let (retries, throttled) = (c.retries.to_string(), c.throttled.to_string());
+            match c.request_units {
+                Some(ru) => [String::new(), String::new(), String::new(), String::new(), retries, throttled, f2(ru), per(ru)],
+                None => [
+                    f2(c.read_units),
+                    f2(c.write_units),
+                    per(c.read_units),
+                    per(c.write_units),
+                    retries,
+                    throttled,
+                    String::new(),
+                    String::new(),
+                ],
+            }
         }
     }
 }

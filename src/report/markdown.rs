@@ -170,44 +170,66 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
             "## Capacity and cost
 "
         );
-        let _ = writeln!(s, "Units are the service's own figures (DynamoDB `ConsumedCapacity`), summed over every request of the phase, failed ones included; a load's are per row written. Retries count every attempt after the first; throttled counts attempts the service throttled.
+        let _ = writeln!(s, "Units are the service's own figures (DynamoDB `ConsumedCapacity` read and write units, Cosmos DB request units from `x-ms-request-charge`), summed over every request of the phase, failed ones included; a load's are per row written. Retries count every attempt after the first; throttled counts attempts the service throttled.
 ");
-        let _ = writeln!(s, "| backend | phase | cell | requests | read units | write units | read units / req | write units / req | retries | throttled | cost USD | USD / million req |
-|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let has_ru =
+            r.rows.iter().filter_map(|x| x.capacity).chain(r.setup.iter().filter_map(|x| x.capacity)).any(|c| c.request_units.is_some());
+        let has_cu =
+            r.rows.iter().filter_map(|x| x.capacity).chain(r.setup.iter().filter_map(|x| x.capacity)).any(|c| c.request_units.is_none());
+        let mut head = String::from("| backend | phase | cell | requests |");
+        let mut rule = String::from("|---|---|---|---:|");
+        if has_cu || !has_ru {
+            head.push_str(" read units | write units | read units / req | write units / req |");
+            rule.push_str("---:|---:|---:|---:|");
+        }
+        if has_ru {
+            head.push_str(" request units | request units / req |");
+            rule.push_str("---:|---:|");
+        }
+        head.push_str(" retries | throttled | cost USD | USD / million req |");
+        rule.push_str("---:|---:|---:|---:|");
+        let _ = writeln!(s, "{head}\n{rule}");
         let per = |u: f64, n: u64| if n > 0 { f4(u / n as f64) } else { String::new() };
         let money = |x: Option<f64>| x.map(super::fmt::f6).unwrap_or_else(|| "n/a".into());
+        // The unit cells of one row: "-" where the row's kind has no such unit.
+        let units = |c: &Option<crate::report::model::Capacity>, n: u64| {
+            let c = c.unwrap_or_default();
+            let mut cells: Vec<String> = Vec::new();
+            if has_cu || !has_ru {
+                match c.request_units {
+                    Some(_) => cells.extend(["-".to_string(), "-".into(), "-".into(), "-".into()]),
+                    None => cells.extend([f2(c.read_units), f2(c.write_units), per(c.read_units, n), per(c.write_units, n)]),
+                }
+            }
+            if has_ru {
+                match c.request_units {
+                    Some(ru) => cells.extend([f2(ru), per(ru, n)]),
+                    None => cells.extend(["-".to_string(), "-".into()]),
+                }
+            }
+            cells.extend([c.retries.to_string(), c.throttled.to_string()]);
+            cells.join(" | ")
+        };
         for st in r.setup.iter().filter(|x| x.capacity.is_some() || x.cost_usd.is_some()) {
-            let c = st.capacity.unwrap_or_default();
             let _ = writeln!(
                 s,
-                "| {} | setup:{} | - | {} | {} | {} | {} | {} | {} | {} | {} | |",
+                "| {} | setup:{} | - | {} | {} | {} | |",
                 esc(&st.backend),
                 st.step,
                 st.rows,
-                f2(c.read_units),
-                f2(c.write_units),
-                per(c.read_units, st.rows),
-                per(c.write_units, st.rows),
-                c.retries,
-                c.throttled,
+                units(&st.capacity, st.rows),
                 money(st.cost_usd)
             );
         }
         for row in r.rows.iter().filter(|x| x.capacity.is_some() || x.cost_usd.is_some()) {
-            let c = row.capacity.unwrap_or_default();
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 esc(&row.backend),
                 esc(&row.phase),
                 esc(&crate::scenario::cell_label(&row.cell)),
                 row.requests,
-                f2(c.read_units),
-                f2(c.write_units),
-                per(c.read_units, row.requests),
-                per(c.write_units, row.requests),
-                c.retries,
-                c.throttled,
+                units(&row.capacity, row.requests),
                 money(row.cost_usd),
                 money(row.cost_per_million_usd)
             );

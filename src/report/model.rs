@@ -88,15 +88,26 @@ pub struct SetupRow {
 /// all requests (failed ones too).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
 pub struct Capacity {
+    /// DynamoDB read / write capacity units (0 for Cosmos DB).
     pub read_units: f64,
     pub write_units: f64,
     pub retries: u64,
     pub throttled: u64,
+    /// Cosmos DB request units, reads and writes together (None for DynamoDB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_units: Option<f64>,
 }
 
-impl From<crate::stats::Usage> for Capacity {
-    fn from(u: crate::stats::Usage) -> Self {
-        Capacity { read_units: u.read_units, write_units: u.write_units, retries: u.retries, throttled: u.throttled }
+impl Capacity {
+    pub fn new(u: crate::stats::Usage, meter: crate::backend::Meter) -> Self {
+        let ru = meter == crate::backend::Meter::RequestUnits;
+        Capacity {
+            read_units: u.read_units,
+            write_units: u.write_units,
+            retries: u.retries,
+            throttled: u.throttled,
+            request_units: ru.then_some(u.request_units),
+        }
     }
 }
 

@@ -293,12 +293,31 @@ pub struct CosmosConfig {
     /// A local emulator: certificate checks relaxed for loopback only, HTTP/2 and binary encoding off.
     #[serde(default)]
     pub emulator: bool,
+    /// `table_per_table`: one container per feature table (`id` = the key);
+    /// `single_table`: one container, `id` = the feature table's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<Layout>,
+    /// The container's name in `single_table` layout (default `features`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Prepended to every container name (e.g. `bench_`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_prefix: Option<String>,
+    /// Regions to route to, in order (e.g. `East US`); empty: the account's own order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preferred_regions: Vec<String>,
+    /// Read consistency: `eventual`, `session`, `latest_committed` or `global_strong`; default: the account's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency: Option<String>,
+    /// Attempts per call, the first included (default 3); 429s are retried after the server's retry-after; every retry is counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// First retry delay when the server gives no retry-after; doubles each retry, with full jitter (default 25ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<DurationSpec>,
+    /// Longest such retry delay (default 1s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff: Option<DurationSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }

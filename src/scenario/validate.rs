@@ -328,6 +328,16 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
     if let Some(Pricing::Preset(name)) = b.pricing() {
         if !PRICING_PRESETS.contains(&name.as_str()) {
             d.at(format!("{p}.pricing"), format!("unknown pricing preset `{name}` (known: {})", PRICING_PRESETS.join(", ")));
+        } else {
+            // A service's prices only fit that service (noop may borrow any, for tests).
+            let fits = match name.split('_').next() {
+                Some("dynamodb") => matches!(b.kind(), Kind::Dynamodb | Kind::Noop),
+                Some("cosmos") => matches!(b.kind(), Kind::Cosmos | Kind::Noop),
+                _ => !matches!(b.kind(), Kind::Dynamodb | Kind::Cosmos),
+            };
+            if !fits {
+                d.at(format!("{p}.pricing"), format!("pricing preset `{name}` is not for a backend of kind {}", b.kind()));
+            }
         }
     }
     if let Some(Pricing::Inline(m)) = b.pricing() {
@@ -400,11 +410,63 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
             None
         }
         BackendConfig::Cosmos(c) => {
-            if c.endpoint.trim().is_empty() {
+            let e = c.endpoint.trim();
+            if e.is_empty() {
                 d.at(format!("{p}.endpoint"), "expected an https:// endpoint, found an empty string");
+            } else if e.starts_with("http://") {
+                if !crate::backend::service::loopback_endpoint(e) {
+                    d.at(format!("{p}.endpoint"), "expected https:// (plain http:// is only for a local emulator on a loopback address)");
+                }
+            } else if !e.starts_with("https://") {
+                d.at(format!("{p}.endpoint"), "expected an https:// endpoint (e.g. https://ACCOUNT.documents.azure.com:443/)");
             }
             if c.serverless == Some(true) && c.throughput.is_some() {
                 d.at(format!("{p}.throughput"), "serverless accounts have no provisioned throughput; remove one of the two");
+            }
+            if c.throughput.is_some_and(|t| t < 400) {
+                d.at(format!("{p}.throughput"), "expected at least 400 RU/s (Cosmos DB's minimum for shared database throughput)");
+            }
+            if let Some(level) = &c.consistency {
+                if !crate::backend::cosmos::CONSISTENCY.contains(&level.as_str()) {
+                    d.at(
+                        format!("{p}.consistency"),
+                        format!("unknown consistency `{level}` (expected one of {})", crate::backend::cosmos::CONSISTENCY.join(", ")),
+                    );
+                }
+            }
+            if c.max_attempts == Some(0) {
+                d.at(format!("{p}.max_attempts"), "expected at least 1 attempt, found 0");
+            }
+            if let (Some(a), Some(b)) = (c.backoff, c.max_backoff) {
+                if a.0 > b.0 {
+                    d.at(format!("{p}.max_backoff"), "expected max_backoff >= backoff");
+                }
+            }
+            if let Some(Pricing::Preset(name)) = &c.pricing {
+                let serverless = c.serverless == Some(true);
+                let wrong = match name.as_str() {
+                    "cosmos_serverless" => !serverless,
+                    "cosmos_provisioned" => serverless,
+                    _ => false,
+                };
+                if wrong {
+                    d.at(format!("{p}.pricing"), format!("pricing preset `{name}` does not match `serverless: {serverless}`"));
+                }
+            }
+            for (field, v) in
+                [("database", Some(&c.database)), ("container", c.container.as_ref()), ("container_prefix", c.container_prefix.as_ref())]
+            {
+                if let Some(v) = v {
+                    let bad = v.chars().any(|ch| matches!(ch, '/' | '\\' | '?' | '#'))
+                        || v.len() > 255
+                        || (field != "container_prefix" && v.trim().is_empty());
+                    if bad {
+                        d.at(
+                            format!("{p}.{field}"),
+                            format!("expected a Cosmos DB resource name (1 to 255 characters, none of / \\ ? #), found {v:?}"),
+                        );
+                    }
+                }
             }
             None
         }

@@ -91,6 +91,8 @@ pub struct Usage {
     pub read_units: f64,
     /// Write capacity / request units.
     pub write_units: f64,
+    /// Request units (Cosmos DB `x-ms-request-charge`), reads and writes together.
+    pub request_units: f64,
     /// Attempts beyond the first, whatever their cause.
     pub retries: u64,
     /// Attempts the service throttled (retried, or the last one failed).
@@ -102,6 +104,7 @@ impl Usage {
     pub fn add(&mut self, o: &Usage) {
         self.read_units += o.read_units;
         self.write_units += o.write_units;
+        self.request_units += o.request_units;
         self.retries += o.retries;
         self.throttled += o.throttled;
     }
