@@ -27,7 +27,8 @@
 // instead; then patches 2 and 5 are skipped.
 // Env: COSMOS_LAUNCH_LOG=1 (one line per request on stderr),
 //      COSMOS_LAUNCH_LOG_HEADERS=1, COSMOS_LAUNCH_DISABLE=<patch names>,
-//      COSMOS_LAUNCH_KEY / COSMOS_LAUNCH_THROTTLE_EVERY (test hooks, see below).
+//      COSMOS_LAUNCH_KEY / COSMOS_LAUNCH_THROTTLE_EVERY /
+//      COSMOS_LAUNCH_CHARGE=vary and GET /__launch/tally (test hooks, see below).
 "use strict";
 const crypto = require("crypto");
 const { createHttpServer, createHttpsServer } = require("@vercel/cosmosdb-server");
@@ -59,7 +60,23 @@ server.removeAllListeners("request");
 
 const throttleEvery = parseInt(process.env.COSMOS_LAUNCH_THROTTLE_EVERY || "0", 10);
 let docRequests = 0;
+// Test hooks for request charges (the server charges exactly 1 RU for
+// everything): COSMOS_LAUNCH_CHARGE=vary answers document requests with
+// charges 1, 1.25, 1.5, 1.75, 2, 1, ... in turn, so a sum of recorded
+// charges cannot pass by counting requests. GET /__launch/tally gives the
+// number of document responses, the sum of the charges they carried and
+// the number of 429s the throttle hook sent; ?reset=1 zeroes it after reading.
+const varyCharge = process.env.COSMOS_LAUNCH_CHARGE === "vary";
+let docResponses = 0;
+const tally = { responses: 0, charge: 0, throttled: 0 };
+function countCharge(pathname, value) {
+  if (!/\/docs(\/|$)/.test(pathname)) return;
+  tally.responses += 1;
+  tally.charge += Number(value) || 0;
+}
 function reply(res, status, body) {
+  countCharge((res.req.url || "/").split("?")[0], 0);
+  if (status === 429) tally.throttled += 1;
   res.writeHead(status, {
     "content-type": "application/json",
     "connection": on("keepalive") ? "keep-alive" : "close",
@@ -111,6 +128,17 @@ server.on("request", (req, res) => {
       req.headers["content-type"] = "application/query+json";
   }
 
+  if (pathname === "/__launch/tally") {
+    const body = JSON.stringify(tally);
+    if (/[?&]reset=1/.test(url)) {
+      tally.responses = 0;
+      tally.charge = 0;
+      tally.throttled = 0;
+    }
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    return res.end(body);
+  }
+
   if (process.env.COSMOS_LAUNCH_LOG_HEADERS)
     process.stderr.write(`${req.method} ${url} ${JSON.stringify(req.headers)}\n`);
 
@@ -156,6 +184,10 @@ server.on("request", (req, res) => {
 
   const origSetHeader = res.setHeader.bind(res);
   res.setHeader = (name, value) => {
+    if (String(name).toLowerCase() === "x-ms-request-charge") {
+      if (varyCharge && /\/docs(\/|$)/.test(pathname)) value = String(1 + (docResponses++ % 5) * 0.25);
+      countCharge(pathname, value);
+    }
     // Patch 5.
     if (!https && String(name).toLowerCase() === "content-location" && typeof value === "string")
       value = value.replace(/^https:\/\//, "http://");
