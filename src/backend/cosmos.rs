@@ -338,6 +338,9 @@ fn prepare_statement(model: &DataModel, templates: &Templates, name: &str, tpl: 
         return Err(format!("statement {name}: unknown field `{bad}` in `cosmos:` (known: {})", STATEMENT_FIELDS.join(", ")));
     }
     let op = map.get("op").and_then(Value::as_str).ok_or_else(|| format!("statement {name}: `op` is required ({STATEMENT_OPS})"))?;
+    if !STATEMENT_OPS.split(", ").any(|known| known == op) {
+        return Err(format!("statement {name}: unknown op `{op}` (known: {STATEMENT_OPS})"));
+    }
     let container = map.get("container").and_then(Value::as_str).ok_or_else(|| format!("statement {name}: `container` is required"))?;
     let table = model.table_index(container).ok_or_else(|| {
         format!("statement {name}: container `{container}` is not a table of the dataset (containers are named after its tables)")
