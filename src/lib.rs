@@ -36,6 +36,12 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
             return if e.use_stderr() { Exit::BadInput } else { Exit::Ok };
         }
     };
+    // Before any thread starts: the Cosmos DB SDK otherwise asks the Azure VM
+    // metadata address (169.254.169.254) for a machine id it only uses in
+    // its diagnostics; benchplan never needs it. A value the user set stays.
+    if std::env::var_os("COSMOS_DISABLE_IMDS").is_none() {
+        std::env::set_var("COSMOS_DISABLE_IMDS", "1");
+    }
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {
         Ok(rt) => rt,

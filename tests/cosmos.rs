@@ -130,6 +130,8 @@ phases:
 
 fn cosmos_config(sc: &Path) -> (CosmosConfig, DataModel) {
     std::env::set_var("BP_TEST_COSMOS_KEY", KEY);
+    // As benchplan's main does: no Azure VM metadata lookup from the SDK.
+    std::env::set_var("COSMOS_DISABLE_IMDS", "1");
     let r = load_file(sc, &LoadOptions { sets: vec![] }).unwrap();
     let model = DataModel::new(r.first().seed, &r.first().dataset);
     match &r.first().backends["cos"] {

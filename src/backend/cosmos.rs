@@ -599,11 +599,7 @@ fn classify(e: &CosmosError) -> Failure {
 /// The client a scenario configures: rustls with ring, HTTP/1 and text
 /// JSON for emulators, the SDK's 429 retries off.
 pub async fn client(c: &CosmosConfig) -> Result<CosmosClient, String> {
-    // The SDK reads Azure VM metadata (for diagnostics only) from
-    // 169.254.169.254 unless this is set; benchplan never needs it.
-    if std::env::var_os("COSMOS_DISABLE_IMDS").is_none() {
-        std::env::set_var("COSMOS_DISABLE_IMDS", "1");
-    }
+    // COSMOS_DISABLE_IMDS is set at start-up (lib.rs), before any thread runs.
     // reqwest is built without a provider: use ring, as sqlx and the AWS client do.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let endpoint_text = c.endpoint.trim();
@@ -859,17 +855,6 @@ impl CosmosBackend {
             Ok(_) => Ok(()),
             Err(e) if e.status().is_not_found() => Ok(()),
             Err(e) => Err(BackendError(format!("delete container {name}: {}", classify(&e).message))),
-        }
-    }
-
-    /// Reads one loaded item back (tests, and `sample_keys`' sanity): its JSON.
-    pub async fn read_value(&self, t: usize, idx: u64) -> Result<Option<Value>, String> {
-        let codec = self.codec();
-        let c = self.container(t).await.map_err(|e| e.message)?;
-        match c.read_item(codec.partition_key(self.model.tables[t].entity, idx), &codec.id(t, idx), None).await {
-            Ok(r) => r.into_model::<Value>().map(Some).map_err(|e| e.to_string()),
-            Err(e) if e.status().is_not_found() => Ok(None),
-            Err(e) => Err(classify(&e).message),
         }
     }
 }
