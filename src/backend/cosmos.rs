@@ -14,7 +14,7 @@
 //! The SDK (1.0) has no read-many, so `fetch: packed` is point reads in
 //! parallel (in `single_table` layout, one partition query per entity key).
 
-use super::service::{error_chain, gather, loopback_endpoint, with_retries, Failure, Retry};
+use super::service::{bind_keys, error_chain, gather, group_by_entity, loopback_endpoint, with_retries, Failure, Retry};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue};
 use crate::scenario::model::{CosmosConfig, CreateStep, FeatureType, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
@@ -301,17 +301,7 @@ pub fn prepare_op(
     Ok(match &op.kind {
         OpKind::Read { fetch, tables } => match fetch {
             Fetch::Serial => CosmosOp::Read { tables: tables.clone(), k, parallel: false },
-            Fetch::Packed if names.single() => {
-                let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-                for &t in tables {
-                    let e = model.tables[t].entity;
-                    match groups.iter_mut().find(|(ge, _)| *ge == e) {
-                        Some((_, ts)) => ts.push(t),
-                        None => groups.push((e, vec![t])),
-                    }
-                }
-                CosmosOp::Query { groups, k }
-            }
+            Fetch::Packed if names.single() => CosmosOp::Query { groups: group_by_entity(model, tables), k },
             Fetch::Parallel | Fetch::Packed => CosmosOp::Read { tables: tables.clone(), k, parallel: true },
         },
         OpKind::Write { mode, tables } => CosmosOp::Write { tables: tables.clone(), k, mode: *mode },
@@ -371,20 +361,8 @@ fn prepare_statement(model: &DataModel, templates: &Templates, name: &str, tpl: 
             let src =
                 map.get("query").and_then(Value::as_str).ok_or_else(|| format!("statement {name}: query needs `query`, the SQL text"))?;
             // Keys written in the text are bound as parameters, never pasted into it.
-            let mut params: Vec<(String, Tv)> = Vec::new();
-            let mut text = String::new();
-            for p in templates.render_parts(Kind::Cosmos, name, src, model).map_err(|e| e.0)? {
-                match p {
-                    Part::Text(t) => text.push_str(&t),
-                    Part::Key { entity, j } => {
-                        let ph = format!("@bp_{entity}_{j}");
-                        text.push_str(&ph);
-                        if !params.iter().any(|(k, _)| *k == ph) {
-                            params.push((ph, Tv::Parts(vec![Part::Key { entity, j }])));
-                        }
-                    }
-                }
-            }
+            let (text, keys) = bind_keys(templates.render_parts(Kind::Cosmos, name, src, model).map_err(|e| e.0)?, '@');
+            let mut params: Vec<(String, Tv)> = keys.into_iter().map(|(ph, key)| (ph, Tv::Parts(vec![key]))).collect();
             match map.get("parameters") {
                 None => {}
                 Some(Value::Object(m)) => {
@@ -457,30 +435,24 @@ pub fn with_pk_filter(sql: &str) -> Result<String, String> {
     }
     let filter = format!("{alias}.pk = {PK_PARAM}");
     let tail_at = |start: usize| ["ORDER", "GROUP", "OFFSET"].iter().filter_map(|k| find_word(sql, k, start)).min().unwrap_or(sql.len());
-    Ok(match find_word(sql, "WHERE", from) {
+    // (head, condition, tail): the condition goes between WHERE and ORDER/GROUP/OFFSET.
+    let (head, cond, end) = match find_word(sql, "WHERE", from) {
         Some(w) => {
-            let cond_start = w + 5;
-            let end = tail_at(cond_start);
-            let cond = sql[cond_start..end].trim();
-            let tail = sql[end..].trim();
-            let mut out = format!("{} WHERE {filter} AND ({cond})", sql[..w].trim_end());
-            if !tail.is_empty() {
-                out.push(' ');
-                out.push_str(tail);
-            }
-            out
+            let end = tail_at(w + 5);
+            (&sql[..w], format!("{filter} AND ({})", sql[w + 5..end].trim()), end)
         }
         None => {
             let end = tail_at(from);
-            let tail = sql[end..].trim();
-            let mut out = format!("{} WHERE {filter}", sql[..end].trim_end());
-            if !tail.is_empty() {
-                out.push(' ');
-                out.push_str(tail);
-            }
-            out
+            (&sql[..end], filter, end)
         }
-    })
+    };
+    let mut out = format!("{} WHERE {cond}", head.trim_end());
+    let tail = sql[end..].trim();
+    if !tail.is_empty() {
+        out.push(' ');
+        out.push_str(tail);
+    }
+    Ok(out)
 }
 
 /// The query `fetch: packed` sends per entity key in single_table layout.

@@ -11,7 +11,7 @@
 //! (throttling, 5xx, broken connections) with exponential backoff and full
 //! jitter, so that every retry is counted in the report.
 
-use super::service::{error_chain, gather, loopback_endpoint, with_retries, Failure, Retry};
+use super::service::{bind_keys, error_chain, gather, group_by_entity, loopback_endpoint, with_retries, Failure, Retry};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue, TableModel};
 use crate::scenario::model::{Billing, CreateStep, DynamodbConfig, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
@@ -291,17 +291,7 @@ pub fn prepare_op(
         OpKind::Read { fetch, tables } => match fetch {
             Fetch::Serial => DynOp::Get { tables: tables.clone(), k, parallel: false },
             Fetch::Parallel => DynOp::Get { tables: tables.clone(), k, parallel: true },
-            Fetch::Packed if names.single() => {
-                let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-                for &t in tables {
-                    let e = model.tables[t].entity;
-                    match groups.iter_mut().find(|(ge, _)| *ge == e) {
-                        Some((_, ts)) => ts.push(t),
-                        None => groups.push((e, vec![t])),
-                    }
-                }
-                DynOp::Query { groups, k }
-            }
+            Fetch::Packed if names.single() => DynOp::Query { groups: group_by_entity(model, tables), k },
             Fetch::Packed => DynOp::BatchGet { tables: tables.clone(), k },
         },
         OpKind::Write { mode, tables } => DynOp::Write { tables: tables.clone(), k, mode: *mode },
@@ -325,18 +315,11 @@ fn prepare_statement(names: &Names, model: &DataModel, templates: &Templates, na
             None => Ok(None),
             Some(Value::String(s)) => {
                 let parts = templates.render_parts(Kind::Dynamodb, name, s, model).map_err(|e| e.0)?;
-                let mut out = String::new();
-                for p in parts {
-                    match p {
-                        Part::Text(t) => out.push_str(&t),
-                        Part::Key { entity, j } => {
-                            let ph = format!(":bp_{entity}_{j}");
-                            out.push_str(&ph);
-                            let mut b = bound.borrow_mut();
-                            if !b.iter().any(|(k, _)| *k == ph) {
-                                b.push((ph, Tv::Parts(vec![Part::Key { entity, j }])));
-                            }
-                        }
+                let (out, keys) = bind_keys(parts, ':');
+                let mut b = bound.borrow_mut();
+                for (ph, key) in keys {
+                    if !b.iter().any(|(k, _)| *k == ph) {
+                        b.push((ph, Tv::Parts(vec![key])));
                     }
                 }
                 Ok(Some(out))

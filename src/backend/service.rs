@@ -124,6 +124,41 @@ pub fn loopback_endpoint(url: &str) -> bool {
     super::postgres::is_loopback(endpoint_host(url))
 }
 
+/// The tables of a read grouped by their entity, in first-seen order (one
+/// call per entity key where a service returns an entity's tables together).
+pub fn group_by_entity(model: &crate::dataset::DataModel, tables: &[usize]) -> Vec<(usize, Vec<usize>)> {
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    for &t in tables {
+        let e = model.tables[t].entity;
+        match groups.iter_mut().find(|(ge, _)| *ge == e) {
+            Some((_, ts)) => ts.push(t),
+            None => groups.push((e, vec![t])),
+        }
+    }
+    groups
+}
+
+/// Text with the request's keys as named placeholders (`<sigil>bp_<entity>_<j>`),
+/// never pasted in: the text, and each placeholder once with its key.
+pub fn bind_keys(parts: Vec<crate::template::Part>, sigil: char) -> (String, Vec<(String, crate::template::Part)>) {
+    use crate::template::Part;
+    let mut text = String::new();
+    let mut bound: Vec<(String, Part)> = Vec::new();
+    for p in parts {
+        match p {
+            Part::Text(t) => text.push_str(&t),
+            Part::Key { entity, j } => {
+                let ph = format!("{sigil}bp_{entity}_{j}");
+                text.push_str(&ph);
+                if !bound.iter().any(|(k, _)| *k == ph) {
+                    bound.push((ph, Part::Key { entity, j }));
+                }
+            }
+        }
+    }
+    (text, bound)
+}
+
 /// Sums concurrent calls: rows and usage of all, the first error.
 pub fn gather(usage: &mut Usage, results: Vec<(Result<u32, OpError>, Usage)>) -> Result<u32, OpError> {
     let mut rows = 0;
