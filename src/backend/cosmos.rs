@@ -14,7 +14,7 @@
 //! The SDK (1.0) has no read-many, so `fetch: packed` is point reads in
 //! parallel (in `single_table` layout, one partition query per entity key).
 
-use super::service::{bind_keys, error_chain, gather, group_by_entity, loopback_endpoint, with_retries, Failure, Retry};
+use super::service::{bind_keys, error_chain, gather, group_by_entity, load_in_calls, loopback_endpoint, with_retries, Failure, Retry};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue};
 use crate::scenario::model::{CosmosConfig, CreateStep, FeatureType, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
@@ -37,7 +37,6 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -872,49 +871,24 @@ impl Backend for CosmosBackend {
     }
 
     async fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> Result<Loaded, BackendError> {
-        let model = ctx.model;
-        bar.set_length(model.total_rows());
-        let workers = step.workers.unwrap_or(DEFAULT_LOAD_WORKERS).max(1);
-        // Rows numbered across all tables; each worker upserts the next one.
-        let mut starts = Vec::with_capacity(model.tables.len());
-        let mut total = 0u64;
-        for t in &model.tables {
-            starts.push(total);
-            total += t.rows;
-        }
-        let next = AtomicU64::new(0);
-        let failed = AtomicBool::new(false);
+        // One upsert a call: `workers` rows in flight across all tables.
+        let workers = step.workers.unwrap_or(DEFAULT_LOAD_WORKERS);
         let attempts = self.retry.max_attempts.saturating_mul(LOAD_ATTEMPTS_FACTOR);
         let codec = self.codec();
-        let results = join_all((0..workers).map(|_| async {
-            let mut usage = Usage::default();
-            let mut rows = 0u64;
-            loop {
-                let r = next.fetch_add(1, Ordering::Relaxed);
-                if r >= total || failed.load(Ordering::Relaxed) {
-                    return Ok::<_, BackendError>((rows, usage));
-                }
-                let t = starts.partition_point(|&s| s <= r) - 1;
-                let idx = r - starts[t];
-                let item = codec.item(t, idx, 0);
-                let pk = codec.partition_key(model.tables[t].entity, idx);
-                let id = codec.id(t, idx);
-                let n = self.write_item(&mut usage, t, (pk, &id), &item, WriteMode::Upsert, attempts).await.map_err(|e| {
-                    failed.store(true, Ordering::Relaxed);
-                    BackendError(format!("upsert into {} (row {idx}): {}", self.names.containers[t], e.message))
-                })?;
-                rows += u64::from(n);
-                bar.inc(u64::from(n));
+        load_in_calls(ctx.model, 1, workers, bar, |t, idx, _| {
+            let item = codec.item(t, idx, 0);
+            let pk = codec.partition_key(self.model.tables[t].entity, idx);
+            let id = codec.id(t, idx);
+            async move {
+                let mut usage = Usage::default();
+                let n = self
+                    .write_item(&mut usage, t, (pk, &id), &item, WriteMode::Upsert, attempts)
+                    .await
+                    .map_err(|e| format!("upsert into {} (row {idx}): {}", self.names.containers[t], e.message))?;
+                Ok((n, usage))
             }
-        }))
-        .await;
-        let mut out = Loaded::default();
-        for r in results {
-            let (rows, usage) = r?;
-            out.rows += rows;
-            out.usage.add(&usage);
-        }
-        Ok(out)
+        })
+        .await
     }
 
     async fn drop_tables(&self, _ctx: &Ctx<'_>, bar: &ProgressBar) -> Result<(), BackendError> {

@@ -11,7 +11,7 @@
 //! (throttling, 5xx, broken connections) with exponential backoff and full
 //! jitter, so that every retry is counted in the report.
 
-use super::service::{bind_keys, error_chain, gather, group_by_entity, loopback_endpoint, with_retries, Failure, Retry};
+use super::service::{bind_keys, error_chain, gather, group_by_entity, load_in_calls, loopback_endpoint, with_retries, Failure, Retry};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue, TableModel};
 use crate::scenario::model::{Billing, CreateStep, DynamodbConfig, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
@@ -30,7 +30,6 @@ use indicatif::ProgressBar;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -1109,50 +1108,22 @@ impl Backend for DynamoBackend {
     }
 
     async fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> Result<Loaded, BackendError> {
-        let model = ctx.model;
-        bar.set_length(model.total_rows());
         let per_call = (step.batch.unwrap_or(BATCH_WRITE_MAX as u32) as usize).clamp(1, BATCH_WRITE_MAX) as u64;
-        let workers = step.workers.unwrap_or(DEFAULT_LOAD_WORKERS).max(1);
-        // Calls of `per_call` rows, numbered across all tables; workers take the next one.
-        let mut starts = Vec::with_capacity(model.tables.len());
-        let mut total_calls = 0u64;
-        for t in &model.tables {
-            starts.push(total_calls);
-            total_calls += t.rows.div_ceil(per_call);
-        }
-        let next = AtomicU64::new(0);
-        // A failed worker stops the others at their next call.
-        let failed = std::sync::atomic::AtomicBool::new(false);
+        let workers = step.workers.unwrap_or(DEFAULT_LOAD_WORKERS);
         let rounds = self.retry.max_attempts.saturating_mul(LOAD_ROUNDS_FACTOR);
         let codec = self.codec();
-        let results = join_all((0..workers).map(|_| async {
-            let mut usage = Usage::default();
-            let mut rows = 0u64;
-            loop {
-                let c = next.fetch_add(1, Ordering::Relaxed);
-                if c >= total_calls || failed.load(Ordering::Relaxed) {
-                    return Ok::<_, BackendError>((rows, usage));
-                }
-                let t = starts.partition_point(|&s| s <= c) - 1;
-                let first = (c - starts[t]) * per_call;
-                let last = (first + per_call).min(model.tables[t].rows);
-                let items: Vec<(String, Item)> = (first..last).map(|i| (self.names.tables[t].clone(), codec.item(t, i, 0))).collect();
-                let n = self.batch_write(&mut usage, items, rounds).await.map_err(|e| {
-                    failed.store(true, Ordering::Relaxed);
-                    BackendError(format!("BatchWriteItem into {} (rows {first}..{last}): {}", self.names.tables[t], e.message))
-                })?;
-                rows += u64::from(n);
-                bar.inc(u64::from(n));
+        load_in_calls(ctx.model, per_call, workers, bar, |t, first, last| {
+            let items: Vec<(String, Item)> = (first..last).map(|i| (self.names.tables[t].clone(), codec.item(t, i, 0))).collect();
+            async move {
+                let mut usage = Usage::default();
+                let n = self
+                    .batch_write(&mut usage, items, rounds)
+                    .await
+                    .map_err(|e| format!("BatchWriteItem into {} (rows {first}..{last}): {}", self.names.tables[t], e.message))?;
+                Ok((n, usage))
             }
-        }))
-        .await;
-        let mut out = Loaded::default();
-        for r in results {
-            let (rows, usage) = r?;
-            out.rows += rows;
-            out.usage.add(&usage);
-        }
-        Ok(out)
+        })
+        .await
     }
 
     async fn drop_tables(&self, _ctx: &Ctx<'_>, bar: &ProgressBar) -> Result<(), BackendError> {
