@@ -849,12 +849,11 @@ impl Backend for CosmosBackend {
         Some(super::Meter::RequestUnits)
     }
 
-    async fn create(&self, ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> Result<(), BackendError> {
+    async fn create(&self, _ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> Result<(), BackendError> {
         let replace = step.replace.unwrap_or(true);
         bar.set_length(self.names.physical.len() as u64 + 1);
         self.create_database().await?;
         bar.inc(1);
-        let _ = ctx;
         for name in &self.names.physical {
             if replace {
                 self.delete_container(name).await?;

@@ -194,8 +194,8 @@ pub fn kinds() -> Vec<KindInfo> {
             kind: Kind::Cosmos,
             available: true,
             systems: "Azure Cosmos DB for NoSQL",
-            packed: "point reads in parallel (no read-many in the SDK); single_table: a query per entity",
-            load: "concurrent upserts, 429s retried after retry-after",
+            packed: "point reads at once; single_table: Query",
+            load: "upserts, workers in flight",
         },
         KindInfo { kind: Kind::Noop, available: true, systems: "nothing: the harness's own ceiling, and tests", packed: "-", load: "-" },
     ]
