@@ -94,7 +94,7 @@ backends:
   cos:
     kind: cosmos
     endpoint: {endpoint}
-    key: ${{env:BP_TEST_COSMOS_KEY}}
+    key: ${{env:BP_TEST_COSMOS_KEY:-unset}}
     database: {name}
     serverless: true
     layout: {layout}
@@ -116,6 +116,7 @@ phases:
   - run: {{ name: insert, requests: 50, workers: 2, mix: [ {{ write_features: {{ entities: [card], mode: insert }} }} ] }}
   - run: {{ name: upsert, requests: 30, workers: 2, mix: [ {{ write_features: {{ entities: [user], mode: upsert, batch: 3 }} }} ] }}
   - run: {{ name: update, requests: 50, workers: 2, mix: [ {{ write_features: {{ entities: [user], mode: update }} }} ] }}
+  - run: {{ name: missing, requests: 40, workers: 2, mix: [ {{ statement: {{ name: nope, cosmos: {{ op: read_item, container: card_f1, id: "nope-{{{{ key.card }}}}", partition_key: "{{{{ key.card }}}}" }} }} }} ] }}
   - run:
       name: statements
       requests: 120
@@ -129,7 +130,6 @@ phases:
 }
 
 fn cosmos_config(sc: &Path) -> (CosmosConfig, DataModel) {
-    std::env::set_var("BP_TEST_COSMOS_KEY", KEY);
     // As benchplan's main does: no Azure VM metadata lookup from the SDK.
     std::env::set_var("COSMOS_DISABLE_IMDS", "1");
     let r = load_file(sc, &LoadOptions { sets: vec![] }).unwrap();
@@ -200,6 +200,9 @@ async fn check_layout(layout: &str) {
     assert_eq!(per("insert", "rows_per_request"), 2.0);
     assert_eq!(per("upsert", "rows_per_request"), 6.0);
     assert_eq!(per("update", "rows_per_request"), 2.0);
+    // A point read of a missing item is no row, not an error, and its charge is recorded.
+    assert_eq!(per("missing", "rows_per_request"), 0.0);
+    assert!((1.0..=2.0).contains(&reads("missing")), "{}", reads("missing"));
     // Each statement returns its one item (the query: one per partition and container).
     assert_eq!(per("statements", "rows_per_request"), 1.0);
     // Serverless cost: request units x $0.25 per million.
@@ -342,13 +345,16 @@ fn throttling_is_retried_after_retry_after_and_counted() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     for (name, attempts) in [("cthrottle3", 3), ("cthrottle1", 1)] {
-        // Every 5th document request answers 429 with a 5 ms retry-after.
-        let server = Launcher::start(&[("COSMOS_LAUNCH_THROTTLE_EVERY", "5")], &[]);
+        // Every 5th document request answers 429, charged 0.5 RU, asking for 100 ms.
+        let server = Launcher::start(
+            &[("COSMOS_LAUNCH_THROTTLE_EVERY", "5"), ("COSMOS_LAUNCH_RETRY_AFTER_MS", "100"), ("COSMOS_LAUNCH_THROTTLE_CHARGE", "0.5")],
+            &[],
+        );
         let text = format!(
             r#"version: 1
 name: {name}
 backends:
-  cos: {{ kind: cosmos, endpoint: "{}", key: "${{env:BP_TEST_COSMOS_KEY}}", database: {name}, max_attempts: {attempts} }}
+  cos: {{ kind: cosmos, endpoint: "{}", key: "${{env:BP_TEST_COSMOS_KEY}}", database: {name}, max_attempts: {attempts}, backoff: 1ms, max_backoff: 1ms }}
 dataset:
   entities: {{ card: {{ keys: 40, key: int }} }}
   tables: [ {{ name: "card_f{{i}}", entity: card, count: 2, features: 2 }} ]
@@ -361,7 +367,7 @@ phases:
         let sc = scenario(tmp.path(), name, &text);
         let (code, said) = run(&sc, &out);
         assert_eq!(code, Some(0), "{said}");
-        let (_, _, sent) = server.tally();
+        let (_, charged, sent) = server.tally();
         let dir = run_dir(&out, name);
         let (h, rows) = read_csv(&dir.join("results.csv"));
         let load = phase(&h, &rows, "setup:load");
@@ -371,11 +377,17 @@ phases:
         let throttled = num(load, &h, "throttled") + num(r, &h, "throttled");
         assert!(num(r, &h, "throttled") >= 20.0, "{r:?}");
         assert_eq!(throttled, sent, "every 429 the server sent is counted");
+        // Charges of throttled attempts are recorded too: 1 RU a success, 0.5 a 429.
+        let recorded = num(load, &h, "request_units") + num(r, &h, "request_units");
+        assert_eq!(recorded, charged);
         if attempts == 3 {
             // One worker: a retried read never meets the next 429.
             assert_eq!(num(r, &h, "retries"), num(r, &h, "throttled"));
             assert_eq!(num(r, &h, "errors"), 0.0);
             assert_eq!(num(r, &h, "rows_per_request"), 2.0);
+            // Each retry waited the server's 100 ms, not the 1 ms backoff.
+            let secs = num(r, &h, "duration_s");
+            assert!(secs >= num(r, &h, "retries") * 0.1 * 0.95, "{secs} s for {} retries", num(r, &h, "retries"));
         } else {
             assert_eq!(num(r, &h, "retries"), 0.0);
             assert_eq!(num(r, &h, "errors"), num(r, &h, "throttled"), "each 429 fails its request");
@@ -390,27 +402,30 @@ phases:
 }
 
 #[test]
-fn emulator_mode_accepts_the_local_certificate_only_when_asked() {
+fn emulator_mode_accepts_the_local_certificate_only_on_an_emulator_host() {
     let Some(_) = shared_endpoint() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    // HTTPS with the package's own self-signed certificate (expired in 2021).
-    let server = Launcher::start(&[], &["--https"]);
-    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
-    for (name, emulator, want) in [("ctlsemu", true, 0), ("ctlsstrict", false, 3)] {
+    // HTTPS with the package's own self-signed certificate (expired in 2021),
+    // at 127.0.0.1 (an emulator host: not verified with `emulator: true`) and
+    // at 127.0.0.2 (loopback too, but not an emulator host: verified, refused).
+    let at_emulator_host = Launcher::start(&[], &["--https"]);
+    let elsewhere = Launcher::start(&[], &["--https", "--host", "127.0.0.2"]);
+    assert!(at_emulator_host.url.starts_with("https://127.0.0.1:"), "{}", at_emulator_host.url);
+    assert!(elsewhere.url.starts_with("https://127.0.0.2:"), "{}", elsewhere.url);
+    for (name, url, want) in [("ctlsemu", &at_emulator_host.url, 0), ("ctlsstrict", &elsewhere.url, 3)] {
         let text = format!(
             r#"version: 1
 name: {name}
 backends:
-  cos: {{ kind: cosmos, endpoint: "{}", key: "${{env:BP_TEST_COSMOS_KEY}}", database: {name}, emulator: {emulator} }}
+  cos: {{ kind: cosmos, endpoint: "{url}", key: "${{env:BP_TEST_COSMOS_KEY}}", database: {name}, emulator: true }}
 dataset:
   entities: {{ card: {{ keys: 20, key: string }} }}
   tables: [ {{ name: "card_f{{i}}", entity: card, count: 1, features: 2 }} ]
 setup: [ {{ create: {{}} }}, {{ load: {{}} }} ]
 phases:
   - run: {{ name: serial, requests: 20, workers: 1, mix: [ {{ read_features: {{ entities: [card], fetch: serial }} }} ] }}
-"#,
-            server.url
+"#
         );
         let sc = scenario(tmp.path(), name, &text);
         let (code, said) = run(&sc, &out);
@@ -419,7 +434,8 @@ phases:
             let (h, rows) = read_csv(&run_dir(&out, name).join("results.csv"));
             assert_eq!(num(phase(&h, &rows, "serial"), &h, "rows_per_request"), 1.0);
         } else {
-            assert!(said.contains("cannot use Cosmos DB at https://127.0.0.1"), "{said}");
+            assert!(said.contains("cannot use Cosmos DB at https://127.0.0.2"), "{said}");
+            assert!(said.to_lowercase().contains("certificate"), "refused for its certificate: {said}");
         }
     }
 }

@@ -14,7 +14,7 @@
 //! The SDK (1.0) has no read-many, so `fetch: packed` is point reads in
 //! parallel (in `single_table` layout, one partition query per entity key).
 
-use super::service::{bind_keys, error_chain, gather, group_by_entity, load_in_calls, loopback_endpoint, with_retries, Failure, Retry};
+use super::service::{bind_keys, error_chain, gather, group_by_entity, load_in_calls, with_retries, Failure, Retry};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue};
 use crate::scenario::model::{CosmosConfig, CreateStep, FeatureType, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
@@ -22,6 +22,7 @@ use crate::stats::{ErrorKind, OpError, Usage};
 use crate::template::{Part, Templates};
 use crate::workload::{OpKind, OpSpec, Request};
 use azure_data_cosmos::clients::{ContainerClient, DatabaseClient};
+use azure_data_cosmos::diagnostics::DiagnosticsContext;
 use azure_data_cosmos::models::{ContainerProperties, PartitionKeyDefinition};
 use azure_data_cosmos::options::{
     BinaryEncodingOptions, ConnectionPoolOptions, CreateContainerOptions, CreateDatabaseOptions, OperationOptions, OperationOptionsBuilder,
@@ -37,6 +38,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -383,32 +385,36 @@ fn prepare_statement(model: &DataModel, templates: &Templates, name: &str, tpl: 
     Ok(Statement { table, partition_key, call })
 }
 
-/// Finds `word` (ASCII, case-insensitive) as a whole word outside string literals, from byte `from`.
+/// Finds `word` (ASCII, case-insensitive) as a whole word from byte `from`,
+/// outside string literals (with `\\` escapes) and outside parentheses
+/// (subqueries, function calls), so only the outer query's clauses match.
 fn find_word(sql: &str, word: &str, from: usize) -> Option<usize> {
     let b = sql.as_bytes();
     let w = word.as_bytes();
     let mut quote: Option<u8> = None;
+    let mut depth = 0usize;
     let mut i = from;
     while i < b.len() {
         let c = b[i];
         match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                }
-            }
+            Some(_) if c == b'\\' => i += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
             None if c == b'\'' || c == b'"' => quote = Some(c),
-            None => {
-                let boundary_before = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+            None if c == b'(' || c == b'[' => depth += 1,
+            None if c == b')' || c == b']' => depth = depth.saturating_sub(1),
+            None if depth == 0 => {
+                let word_char = |x: u8| x.is_ascii_alphanumeric() || x == b'_';
                 let end = i + w.len();
-                if boundary_before
+                if (i == 0 || !word_char(b[i - 1]))
                     && end <= b.len()
                     && b[i..end].eq_ignore_ascii_case(w)
-                    && (end == b.len() || !(b[end].is_ascii_alphanumeric() || b[end] == b'_'))
+                    && (end == b.len() || !word_char(b[end]))
                 {
                     return Some(i);
                 }
             }
+            None => {}
         }
         i += 1;
     }
@@ -417,20 +423,31 @@ fn find_word(sql: &str, word: &str, from: usize) -> Option<usize> {
 
 /// The query with `<alias>.pk = @bp_pk` added to its WHERE clause (the
 /// user's condition kept whole, in parentheses), so that it filters on the
-/// partition key in its text as well as in its options.
+/// partition key in its text as well as in its options. The query must
+/// select from the container itself (`FROM c`, `FROM root r`, `FROM c AS d`):
+/// with `FROM c.children ch` or `FROM x IN c.tags` the alias would not be the
+/// item, so it is refused rather than given a filter that matches nothing.
 pub fn with_pk_filter(sql: &str) -> Result<String, String> {
     let from = find_word(sql, "FROM", 0).ok_or("expected a query with FROM (e.g. SELECT * FROM c WHERE ...)")?;
     let rest = &sql[from + 4..];
     let mut words = rest.split_whitespace();
     let source = words.next().ok_or("expected a container alias after FROM")?;
+    let simple = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let clause = |w: &str| ["WHERE", "ORDER", "GROUP", "OFFSET", "JOIN"].iter().any(|k| w.eq_ignore_ascii_case(k));
     let alias = match words.next() {
         Some(w) if w.eq_ignore_ascii_case("AS") => words.next().ok_or("expected an alias after AS")?,
+        Some(w) if w.eq_ignore_ascii_case("IN") => {
+            return Err(format!(
+                "`FROM {source} IN ...` iterates inside items; select from the container itself (e.g. `FROM c`) and use JOIN"
+            ))
+        }
         Some(w) if !clause(w) => w,
         _ => source,
     };
-    if !alias.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || alias.is_empty() {
-        return Err(format!("cannot tell the container alias in `FROM {source}` (write e.g. `FROM c`)"));
+    if !simple(source) || !simple(alias) || clause(alias) {
+        return Err(format!(
+            "expected `FROM <container alias>` (e.g. `FROM c`), found `FROM {source}`: the partition filter `<alias>.pk` needs the item itself"
+        ));
     }
     let filter = format!("{alias}.pk = {PK_PARAM}");
     let tail_at = |start: usize| ["ORDER", "GROUP", "OFFSET"].iter().filter_map(|k| find_word(sql, k, start)).min().unwrap_or(sql.len());
@@ -540,20 +557,41 @@ pub fn describe_ddl(c: &CosmosConfig, model: &DataModel) -> Vec<(String, String)
     out
 }
 
+/// What one SDK operation cost: the charge of every attempt it made (the
+/// driver retries some failures itself: 410, 449, 503, broken connections)
+/// and how many attempts it made beyond its first.
+fn op_usage(d: &DiagnosticsContext) -> (f64, u64) {
+    (f64::from(d.total_request_charge()), d.request_count().saturating_sub(1) as u64)
+}
+
 /// How a failed call is treated.
 fn classify(e: &CosmosError) -> Failure {
     let st = e.status();
     let code = u16::from(st.status_code());
+    let sub = st.sub_status().map(|s| s.value()).unwrap_or(0);
     let headers = e.response().map(|r| r.headers());
-    let charge = headers.and_then(|h| h.request_charge).map(f64::from).unwrap_or(0.0);
+    let (charge, inner_retries) = match e.diagnostics() {
+        Some(d) => op_usage(&d),
+        None => (headers.and_then(|h| h.request_charge).map(f64::from).unwrap_or(0.0), 0),
+    };
     let retry_after = headers.and_then(|h| h.retry_after_ms).map(Duration::from_millis);
     let message = error_chain(e);
     let mut f = if st.is_throttled() {
         Failure { retry_after, ..Failure::throttled(format!("429 request rate too large: {message}")) }
-    } else if st.is_unauthorized() || st.is_forbidden() {
+    } else if code == 401 || (code == 403 && sub != 3) {
         Failure::fatal(ErrorKind::Other, format!("key rejected ({code}): check `key:` (the account's primary or secondary key): {message}"))
-    } else if st.is_not_found() {
+    } else if code == 404 && sub == 1002 {
+        // Read-session not available: transient.
+        Failure::new(ErrorKind::NotFound, true, format!("404/1002 session not yet available: {message}"))
+    } else if code == 404 && sub == 0 {
+        // A missing item.
         Failure::new(ErrorKind::NotFound, false, format!("404 not found: {message}"))
+    } else if code == 404 {
+        // Its owner is missing (1003: the container or the database): nothing can succeed.
+        Failure::fatal(
+            ErrorKind::NotFound,
+            format!("404/{sub} not found: {message} (does the container exist? run the `create` and `load` setup steps first)"),
+        )
     } else if st.is_conflict() || st.is_precondition_failed() || st.is_bad_request() || code == 413 {
         Failure::new(ErrorKind::Query, false, format!("{code}: {message}"))
     } else if st.is_timeout() || code == 408 {
@@ -564,7 +602,14 @@ fn classify(e: &CosmosError) -> Failure {
         Failure::new(ErrorKind::Other, false, format!("{code}: {message}"))
     };
     f.charge = charge;
+    f.inner_retries = inner_retries;
     f
+}
+
+/// Whether a failed point read found no item (a 404 without substatus),
+/// rather than no container or database.
+fn item_not_found(e: &OpError) -> bool {
+    e.kind == ErrorKind::NotFound && !e.fatal && e.message.starts_with("404 not found")
 }
 
 /// The client a scenario configures: rustls with ring, HTTP/1 and text
@@ -575,19 +620,23 @@ pub async fn client(c: &CosmosConfig) -> Result<CosmosClient, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let endpoint_text = c.endpoint.trim();
     let endpoint = AccountEndpoint::from_str(endpoint_text).map_err(|e| format!("`endpoint` is not a URL: {e}"))?;
-    let local = loopback_endpoint(endpoint_text);
+    let local = emulator_host(endpoint_text);
     if endpoint_text.starts_with("http://") && !local {
-        return Err("plain http:// is only for a local emulator on a loopback address; use https://".into());
+        return Err(format!("plain http:// is only for a local emulator ({}); use https://", EMULATOR_HOSTS.join(", ")));
     }
     // Plain HTTP can only be a local emulator: treat it as one.
     let emulator = emulator_mode(c);
-    let mut pool = ConnectionPoolOptions::builder();
+    // Set explicitly, whatever AZURE_COSMOS_* variables say: certificates are
+    // verified except for an emulator on loopback, HTTP/2 only off for emulators.
+    let relax = emulator && local;
+    let mut pool = ConnectionPoolOptions::builder().with_is_http2_allowed(!emulator).with_server_certificate_validation(if relax {
+        // The SDK relaxes the check only for emulator hosts (loopback).
+        ServerCertificateValidation::RequiredUnlessEmulator
+    } else {
+        ServerCertificateValidation::Required
+    });
     if emulator {
-        pool = pool.with_is_http2_allowed(false).with_gateway_v2_disabled(true);
-        if local {
-            // The SDK relaxes the check only for emulator hosts (loopback).
-            pool = pool.with_server_certificate_validation(ServerCertificateValidation::RequiredUnlessEmulator);
-        }
+        pool = pool.with_gateway_v2_disabled(true);
     }
     let pool = pool.build().map_err(|e| format!("connection options: {e}"))?;
     let runtime = CosmosRuntime::builder().with_connection_pool(pool).build().await.map_err(|e| format!("client runtime: {e}"))?;
@@ -604,6 +653,16 @@ pub async fn client(c: &CosmosConfig) -> Result<CosmosClient, String> {
     let routing = RoutingStrategy::PreferredRegions(c.preferred_regions.iter().map(|r| Region::new(r.clone())).collect());
     let account = AccountReference::with_authentication_key(endpoint, c.key.clone());
     builder.build(account, routing).await.map_err(|e| classify(&e).message)
+}
+
+/// The hosts the SDK takes for a local emulator: plain HTTP and, with
+/// `emulator: true`, an unverified certificate are allowed for these only.
+pub const EMULATOR_HOSTS: &[&str] = &["localhost", "127.0.0.1", "[::1]"];
+
+/// Whether `url`'s host is one of [`EMULATOR_HOSTS`].
+pub fn emulator_host(url: &str) -> bool {
+    let host = super::service::endpoint_host(url);
+    ["localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1"].iter().any(|h| host.eq_ignore_ascii_case(h))
 }
 
 /// `emulator: true`, or a plain-HTTP endpoint (only a local emulator speaks it).
@@ -628,7 +687,9 @@ pub struct CosmosBackend {
     model: Arc<DataModel>,
     retry: Retry,
     config: CosmosConfig,
-    /// Container clients, resolved on first use (after `create`).
+    /// Container clients, resolved on first use. Setup runs `create` before
+    /// any data call, so a container is not recreated after its client was
+    /// resolved within one run.
     containers: Vec<OnceCell<ContainerClient>>,
 }
 
@@ -667,9 +728,10 @@ impl CosmosBackend {
                 self.db.container_client(name.as_str(), None).await.map_err(|e| {
                     let f = classify(&e);
                     let mut err = OpError::new(f.kind, format!("container {name} in database {}: {}", self.names.database, f.message));
-                    // A missing container or a rejected key: no request can succeed.
-                    err.fatal = f.fatal || f.kind == ErrorKind::NotFound;
-                    if f.kind == ErrorKind::NotFound {
+                    // A missing container or database, or a rejected key: no request can succeed.
+                    let missing = f.kind == ErrorKind::NotFound && !f.retry;
+                    err.fatal = f.fatal || missing;
+                    if missing {
                         err.message.push_str(" (does the container exist? run the `create` and `load` setup steps first)");
                     }
                     err
@@ -692,10 +754,10 @@ impl CosmosBackend {
         let r = self.call(usage, self.retry.max_attempts, || c.read_item(pk.clone(), id, None)).await;
         match r {
             Ok(resp) => {
-                usage.request_units += charge(resp.headers());
+                add_op(usage, &resp.diagnostics());
                 Ok(1)
             }
-            Err(e) if e.kind == ErrorKind::NotFound && !e.fatal => {
+            Err(e) if item_not_found(&e) => {
                 // with_retries added the 404's charge already.
                 *usage = e.usage;
                 Ok(0)
@@ -727,7 +789,7 @@ impl CosmosBackend {
                 }
             })
             .await?;
-        usage.request_units += charge(resp.headers());
+        add_op(usage, &resp.diagnostics());
         Ok(1)
     }
 
@@ -735,28 +797,36 @@ impl CosmosBackend {
     async fn query(&self, usage: &mut Usage, t: usize, pk: PartitionKey, q: Query) -> Result<Vec<Value>, OpError> {
         let c = self.container(t).await?;
         let attempts = self.retry.max_attempts;
-        // A page that fails (429) restarts the query: pages are small here.
-        let pages: Vec<Value> = self
+        // The charges of the pages that arrived, in every attempt (f64 bits;
+        // one request's attempts run one after another). A page that fails
+        // (429) restarts the query: pages are small here.
+        let pages_ru = AtomicU64::new(0f64.to_bits());
+        let inner = AtomicU64::new(0);
+        let add = |(ru, retries): (f64, u64)| {
+            pages_ru.store((f64::from_bits(pages_ru.load(Ordering::Relaxed)) + ru).to_bits(), Ordering::Relaxed);
+            inner.fetch_add(retries, Ordering::Relaxed);
+        };
+        let r = self
             .call(usage, attempts, || {
-                let (q, pk) = (q.clone(), pk.clone());
+                let (q, pk, add) = (q.clone(), pk.clone(), &add);
                 async move {
                     let mut pages = c.query_items::<Value>(q, FeedScope::partition(pk), None).await?.into_pages();
                     let mut items = Vec::new();
-                    let mut ru = 0.0;
                     while let Some(page) = pages.next().await {
                         let page = page?;
-                        ru += charge(page.headers());
+                        add(op_usage(&page.diagnostics()));
                         items.extend(page.into_items());
                     }
-                    Ok((items, ru))
+                    Ok(items)
                 }
             })
-            .await
-            .map(|(items, ru)| {
-                usage.request_units += ru;
-                items
-            })?;
-        Ok(pages)
+            .await;
+        usage.request_units += f64::from_bits(pages_ru.load(Ordering::Relaxed));
+        usage.retries += inner.load(Ordering::Relaxed);
+        r.map_err(|mut e| {
+            e.usage = *usage;
+            e
+        })
     }
 
     async fn run_statement(&self, usage: &mut Usage, s: &Statement, req: &Request) -> Result<u32, OpError> {
@@ -830,9 +900,11 @@ impl CosmosBackend {
     }
 }
 
-/// A response's request charge.
-fn charge(h: &azure_data_cosmos::models::ResponseHeaders) -> f64 {
-    h.request_charge().map(|c| f64::from(*c)).unwrap_or(0.0)
+/// Adds one SDK operation's charge and inner retries to `usage`.
+fn add_op(usage: &mut Usage, d: &DiagnosticsContext) {
+    let (ru, retries) = op_usage(d);
+    usage.request_units += ru;
+    usage.retries += retries;
 }
 
 impl Backend for CosmosBackend {
@@ -1020,8 +1092,24 @@ mod tests {
             t("select value count(1) from c as d order by d.x"),
             "select value count(1) from c as d WHERE d.pk = @bp_pk order by d.x"
         );
-        // Words inside string literals are not clauses.
+        // Words inside string literals (escapes included) and subqueries are not clauses.
         assert_eq!(t("SELECT * FROM c WHERE c.s = 'a where b'"), "SELECT * FROM c WHERE c.pk = @bp_pk AND (c.s = 'a where b')");
+        assert_eq!(
+            t(r"SELECT * FROM c WHERE c.n = 'O\'Brien order by' ORDER BY c.n"),
+            r"SELECT * FROM c WHERE c.pk = @bp_pk AND (c.n = 'O\'Brien order by') ORDER BY c.n"
+        );
+        assert_eq!(
+            t("SELECT c.id, ARRAY(SELECT VALUE t FROM t IN c.tags WHERE t > 1) AS x FROM c WHERE c.f0 > 0"),
+            "SELECT c.id, ARRAY(SELECT VALUE t FROM t IN c.tags WHERE t > 1) AS x FROM c WHERE c.pk = @bp_pk AND (c.f0 > 0)"
+        );
+        assert_eq!(
+            t("SELECT * FROM c JOIN t IN c.tags WHERE t = 'x'"),
+            "SELECT * FROM c JOIN t IN c.tags WHERE c.pk = @bp_pk AND (t = 'x')"
+        );
+        // Aliases that are not the item are refused, not given a filter that matches nothing.
+        assert!(t("SELECT * FROM c.children ch").starts_with("ERR"), "{}", t("SELECT * FROM c.children ch"));
+        assert!(t("SELECT * FROM x IN c.tags").starts_with("ERR"));
+        assert!(t("SELECT * FROM c[\"children\"]").starts_with("ERR"));
         assert!(t("SELECT 1").starts_with("ERR"));
     }
 
@@ -1039,6 +1127,36 @@ mod tests {
         assert_eq!(decode_value(FeatureType::Float, &serde_json::json!(0)), Some(FeatureValue::Float(0.0)));
         assert_eq!(decode_value(FeatureType::Int, &serde_json::json!(3.0)), Some(FeatureValue::Int(3)));
         assert_eq!(decode_value(FeatureType::Int, &serde_json::json!("3")), None);
+    }
+
+    fn error(code: u16, sub: Option<u16>) -> CosmosError {
+        let mut st = azure_data_cosmos::CosmosStatus::new(azure_core::http::StatusCode::from(code));
+        if let Some(s) = sub {
+            st = st.with_sub_status(s);
+        }
+        CosmosError::builder().with_status(st).with_message("from the test").build()
+    }
+
+    #[test]
+    fn failures_are_classified_by_status_and_substatus() {
+        let c = |code, sub| {
+            let f = classify(&error(code, sub));
+            (f.kind, f.retry, f.fatal, f.throttled)
+        };
+        assert_eq!(c(429, Some(3200)), (ErrorKind::Throttled, true, false, true));
+        assert_eq!(c(404, None), (ErrorKind::NotFound, false, false, false), "a missing item");
+        assert_eq!(c(404, Some(1003)), (ErrorKind::NotFound, false, true, false), "a missing container or database");
+        assert_eq!(c(404, Some(1002)), (ErrorKind::NotFound, true, false, false), "session not yet available");
+        assert_eq!(c(401, None), (ErrorKind::Other, false, true, false));
+        assert_eq!(c(403, None), (ErrorKind::Other, false, true, false));
+        assert_eq!(c(409, None), (ErrorKind::Query, false, false, false));
+        assert!(c(503, None).1, "503 is retried");
+        let missing_item = OpError::new(ErrorKind::NotFound, classify(&error(404, None)).message);
+        assert!(item_not_found(&missing_item));
+        let f = classify(&error(404, Some(1003)));
+        let mut owner = OpError::new(f.kind, f.message);
+        owner.fatal = f.fatal;
+        assert!(!item_not_found(&owner));
     }
 
     #[test]

@@ -40,11 +40,13 @@ pub struct Failure {
     pub retry_after: Option<Duration>,
     /// Request units the service charged for the failed attempt.
     pub charge: f64,
+    /// Attempts the client library made on its own inside this one (beyond its first).
+    pub inner_retries: u64,
 }
 
 impl Failure {
     pub fn new(kind: ErrorKind, retry: bool, message: impl Into<String>) -> Self {
-        Failure { kind, retry, throttled: false, fatal: false, message: message.into(), retry_after: None, charge: 0.0 }
+        Failure { kind, retry, throttled: false, fatal: false, message: message.into(), retry_after: None, charge: 0.0, inner_retries: 0 }
     }
 
     pub fn throttled(message: impl Into<String>) -> Self {
@@ -72,6 +74,7 @@ where
             Err(e) => {
                 let f = classify(&e);
                 usage.request_units += f.charge;
+                usage.retries += f.inner_retries;
                 if f.throttled {
                     usage.throttled += 1;
                 }
@@ -119,9 +122,10 @@ pub fn endpoint_host(url: &str) -> &str {
     }
 }
 
-/// Whether an endpoint URL points at this machine.
+/// Whether an endpoint URL points at this machine: `localhost` or a loopback address.
 pub fn loopback_endpoint(url: &str) -> bool {
-    super::postgres::is_loopback(endpoint_host(url))
+    let host = endpoint_host(url);
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The tables of a read grouped by their entity, in first-seen order (one
@@ -220,16 +224,19 @@ where
     Ok(out)
 }
 
-/// Sums concurrent calls: rows and usage of all, the first error.
+/// Sums concurrent calls: rows and usage of all, the first error (the first
+/// fatal one, if any, so that it stops the phase).
 pub fn gather(usage: &mut Usage, results: Vec<(Result<u32, OpError>, Usage)>) -> Result<u32, OpError> {
     let mut rows = 0;
-    let mut first = None;
+    let mut first: Option<OpError> = None;
     for (r, u) in results {
         usage.add(&u);
         match r {
             Ok(n) => rows += n,
             Err(e) => {
-                first.get_or_insert(e);
+                if first.as_ref().is_none_or(|f| e.fatal && !f.fatal) {
+                    first = Some(e);
+                }
             }
         }
     }
@@ -255,7 +262,19 @@ mod tests {
         assert!(loopback_endpoint("http://localhost:4567/"));
         assert!(loopback_endpoint("http://[::1]:8000"));
         assert!(!loopback_endpoint("https://dynamodb.us-east-1.amazonaws.com"));
+        assert!(!loopback_endpoint("http://127.evil.example:80/"));
+        assert!(loopback_endpoint("http://127.0.0.2:80/"));
         assert_eq!(endpoint_host("https://acct.documents.azure.com:443/"), "acct.documents.azure.com");
+    }
+
+    #[test]
+    fn a_fatal_error_wins_over_an_earlier_one() {
+        let plain = OpError::new(ErrorKind::Query, "conflict");
+        let mut fatal = OpError::new(ErrorKind::NotFound, "no container");
+        fatal.fatal = true;
+        let mut u = Usage::default();
+        let r = gather(&mut u, vec![(Err(plain), Usage::default()), (Ok(2), Usage::default()), (Err(fatal), Usage::default())]);
+        assert_eq!(r.err().map(|e| (e.kind, e.fatal)), Some((ErrorKind::NotFound, true)));
     }
 
     #[tokio::test]

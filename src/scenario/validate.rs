@@ -414,8 +414,14 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
             if e.is_empty() {
                 d.at(format!("{p}.endpoint"), "expected an https:// endpoint, found an empty string");
             } else if e.starts_with("http://") {
-                if !crate::backend::service::loopback_endpoint(e) {
-                    d.at(format!("{p}.endpoint"), "expected https:// (plain http:// is only for a local emulator on a loopback address)");
+                if !crate::backend::cosmos::emulator_host(e) {
+                    d.at(
+                        format!("{p}.endpoint"),
+                        format!(
+                            "expected https:// (plain http:// is only for a local emulator: {})",
+                            crate::backend::cosmos::EMULATOR_HOSTS.join(", ")
+                        ),
+                    );
                 }
             } else if !e.starts_with("https://") {
                 d.at(format!("{p}.endpoint"), "expected an https:// endpoint (e.g. https://ACCOUNT.documents.azure.com:443/)");

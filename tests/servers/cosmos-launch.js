@@ -27,7 +27,8 @@
 // instead; then patches 2 and 5 are skipped.
 // Env: COSMOS_LAUNCH_LOG=1 (one line per request on stderr),
 //      COSMOS_LAUNCH_LOG_HEADERS=1, COSMOS_LAUNCH_DISABLE=<patch names>,
-//      COSMOS_LAUNCH_KEY / COSMOS_LAUNCH_THROTTLE_EVERY /
+//      COSMOS_LAUNCH_KEY / COSMOS_LAUNCH_THROTTLE_EVERY (with
+//      COSMOS_LAUNCH_RETRY_AFTER_MS and COSMOS_LAUNCH_THROTTLE_CHARGE) /
 //      COSMOS_LAUNCH_CHARGE=vary and GET /__launch/tally (test hooks, see below).
 "use strict";
 const crypto = require("crypto");
@@ -74,13 +75,16 @@ function countCharge(pathname, value) {
   tally.responses += 1;
   tally.charge += Number(value) || 0;
 }
+// A 429 carries COSMOS_LAUNCH_THROTTLE_CHARGE request units (default 0).
+const throttleCharge = process.env.COSMOS_LAUNCH_THROTTLE_CHARGE || "0";
 function reply(res, status, body) {
-  countCharge((res.req.url || "/").split("?")[0], 0);
+  const charge = status === 429 ? throttleCharge : "0";
+  countCharge((res.req.url || "/").split("?")[0], charge);
   if (status === 429) tally.throttled += 1;
   res.writeHead(status, {
     "content-type": "application/json",
     "connection": on("keepalive") ? "keep-alive" : "close",
-    "x-ms-request-charge": "0",
+    "x-ms-request-charge": charge,
     "x-ms-activity-id": crypto.randomUUID(),
   });
   res.end(JSON.stringify(body));
