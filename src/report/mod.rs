@@ -1,10 +1,13 @@
 //! Exporters: pure functions from the report to bytes, and the one place
 //! that writes a run folder.
 
+pub mod charts;
 pub mod checks;
+pub mod compare;
 pub mod csv;
 pub mod fmt;
 pub mod hgrm;
+pub mod junit;
 pub mod markdown;
 pub mod model;
 

@@ -1,0 +1,2 @@
+//! `benchplan compare BASE NEW`: deltas between two runs, regressions by
+//! threshold and significance.

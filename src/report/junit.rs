@@ -1,0 +1,1 @@
+//! JUnit XML for checks and comparisons, so that CI systems show them natively.
