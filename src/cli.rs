@@ -46,6 +46,13 @@ pub enum Command {
         /// A run folder, e.g. results/quickstart/20261122T101500Z.
         run_dir: PathBuf,
     },
+    /// Compare two runs: a Markdown table of deltas per backend, phase and cell.
+    ///
+    /// A metric regresses when it is worse than its threshold and a
+    /// one-sided significance test agrees (Welch's t-test over the
+    /// per-second samples; the error rate: a two-proportion z-test).
+    /// Exit status 1 when anything regressed.
+    Compare(CompareArgs),
     /// List backend kinds and capabilities; with a scenario, whether each backend is reachable.
     Backends {
         /// A scenario whose backends to try.
@@ -82,6 +89,44 @@ pub struct RunArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Compare with a stored run (its folder or run.json) after the run, as `compare` does; exit 1 on a regression.
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+    /// Also write the checks (and the comparison, with --baseline) as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// When a change is a regression (`compare`, and `run --baseline`).
+#[derive(Debug, Args, Clone)]
+pub struct ThresholdArgs {
+    /// Throughput falling by more than this many percent.
+    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    pub throughput_drop: f64,
+    /// p50 or p99 rising by more than this many percent.
+    #[arg(long, value_name = "PCT", default_value_t = 15.0)]
+    pub latency_rise: f64,
+    /// The error rate rising by more than this many percentage points.
+    #[arg(long, value_name = "PP", default_value_t = 1.0)]
+    pub error_rate_rise: f64,
+    /// Significance level of the tests.
+    #[arg(long, value_name = "P", default_value_t = 0.05)]
+    pub alpha: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The base run folder (or its run.json).
+    pub base: PathBuf,
+    /// The new run folder (or its run.json).
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+    /// Also write the comparison as JUnit XML (one test case per metric per row).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

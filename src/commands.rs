@@ -114,6 +114,47 @@ pub fn schema(out: &mut dyn Write) -> Result<Exit, Error> {
     Ok(Exit::Ok)
 }
 
+impl crate::cli::ThresholdArgs {
+    /// As fractions, checked.
+    pub fn thresholds(&self) -> Result<report::compare::Thresholds, Error> {
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        if !(ok(self.throughput_drop) && ok(self.latency_rise) && ok(self.error_rate_rise)) {
+            return Err(Error::Usage("thresholds must be numbers >= 0".into()));
+        }
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(Error::Usage(format!("--alpha must be between 0 and 1, found {}", self.alpha)));
+        }
+        Ok(report::compare::Thresholds {
+            throughput_drop: self.throughput_drop / 100.0,
+            latency_rise: self.latency_rise / 100.0,
+            error_rate_rise: self.error_rate_rise / 100.0,
+            alpha: self.alpha,
+        })
+    }
+}
+
+/// A run folder or its run.json.
+fn read_run_at(p: &Path) -> Result<report::model::RunReport, Error> {
+    let dir = if p.file_name().is_some_and(|f| f == "run.json") { p.parent().unwrap_or(Path::new(".")) } else { p };
+    report::read_run(dir).map_err(Error::Usage)
+}
+
+fn write_junit(path: &Path, xml: &str) -> Result<(), Error> {
+    std::fs::write(path, xml).map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))
+}
+
+pub fn compare(a: &crate::cli::CompareArgs, out: &mut dyn Write) -> Result<Exit, Error> {
+    let th = a.thresholds.thresholds()?;
+    let base = read_run_at(&a.base)?;
+    let new = read_run_at(&a.new)?;
+    let c = report::compare::compare(&base, &new, &th);
+    let _ = write!(out, "{}", report::compare::markdown(&c, &base, &new, &a.base.display().to_string(), &a.new.display().to_string()));
+    if let Some(j) = &a.junit {
+        write_junit(j, &report::junit::comparison(&c, &new.scenario))?;
+    }
+    Ok(if c.regressions().is_empty() { Exit::Ok } else { Exit::CheckFailed })
+}
+
 pub fn report(dir: &Path, out: &mut dyn Write) -> Result<Exit, Error> {
     let r = report::read_run(dir).map_err(Error::Usage)?;
     let written = report::write_all(dir, &r).map_err(Error::Usage)?;
@@ -295,6 +336,12 @@ pub fn command_line() -> String {
 
 pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: Arc<AtomicBool>) -> Result<Exit, Error> {
     let mut r = load(&args.file, &args.sets.set)?;
+    // Bad comparison arguments fail before anything runs.
+    let thresholds = args.thresholds.thresholds()?;
+    let baseline = match &args.baseline {
+        Some(p) => Some((p.clone(), read_run_at(p)?)),
+        None => None,
+    };
     if args.quick {
         for c in &mut r.cells {
             quick(&mut c.scenario);
@@ -377,13 +424,27 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     report::write_all(&dir, &report).map_err(Error::Usage)?;
 
     let _ = out.write_all(&headline(&report, &dir));
+    let mut regressed = false;
+    let mut junit = args.junit.as_ref().map(|_| report::junit::checks(&report));
+    if let Some((base_dir, base)) = &baseline {
+        let c = report::compare::compare(base, &report, &thresholds);
+        let _ =
+            write!(out, "\n{}", report::compare::markdown(&c, base, &report, &base_dir.display().to_string(), &dir.display().to_string()));
+        regressed = !c.regressions().is_empty();
+        if junit.is_some() {
+            junit = Some(report::junit::checks_and_comparison(&report, &c));
+        }
+    }
+    if let (Some(path), Some(xml)) = (&args.junit, &junit) {
+        write_junit(path, xml)?;
+    }
     let failed_backend = report.backends.iter().find(|b| b.status == Status::Failed);
     Ok(if report.interrupted {
         Exit::Interrupted
     } else if let Some(b) = failed_backend {
         let _ = writeln!(out, "backend {} failed: {}", b.name, b.error.as_deref().unwrap_or(""));
         Exit::BackendFailed
-    } else if report.checks.iter().any(|c| !c.passed) {
+    } else if regressed || report.checks.iter().any(|c| !c.passed) {
         Exit::CheckFailed
     } else {
         Exit::Ok

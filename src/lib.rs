@@ -69,6 +69,7 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
             Command::Plan { file, backends, emit, sets } => commands::plan(file, backends, emit.as_deref(), &sets.set, &mut stdout),
             Command::Schema => commands::schema(&mut stdout),
             Command::Report { run_dir } => commands::report(run_dir, &mut stdout),
+            Command::Compare(a) => commands::compare(a, &mut stdout),
             Command::Backends { file, sets } => commands::backends(file.as_deref(), &sets.set, &mut stdout).await,
             Command::Init(a) => commands::init(a, &mut stdout),
         }

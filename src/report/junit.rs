@@ -1,1 +1,141 @@
-//! JUnit XML for checks and comparisons, so that CI systems show them natively.
+//! JUnit XML for checks and comparisons, so that CI systems show them
+//! natively: one test case per check per row (`run --junit`), and one per
+//! compared metric per row (`compare --junit`); a failure carries the
+//! measured value.
+
+use super::compare::{Comparison, Verdict};
+use super::model::RunReport;
+use std::fmt::Write as _;
+
+/// Text for an XML attribute or element.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters other than tab and newlines are not allowed in XML 1.0.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+struct Case {
+    class: String,
+    name: String,
+    failure: Option<(String, String)>,
+}
+
+/// A JUnit document of named suites.
+fn document(suites: &[(String, Vec<Case>)]) -> String {
+    let tests: usize = suites.iter().map(|(_, c)| c.len()).sum();
+    let failures: usize = suites.iter().map(|(_, c)| c.iter().filter(|c| c.failure.is_some()).count()).sum();
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(s, "<testsuites name=\"benchplan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">");
+    for (name, cases) in suites {
+        let failures = cases.iter().filter(|c| c.failure.is_some()).count();
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
+            esc(name),
+            cases.len()
+        );
+        for c in cases {
+            match &c.failure {
+                None => {
+                    let _ = writeln!(s, "    <testcase classname=\"{}\" name=\"{}\"/>", esc(&c.class), esc(&c.name));
+                }
+                Some((message, text)) => {
+                    let _ = writeln!(s, "    <testcase classname=\"{}\" name=\"{}\">", esc(&c.class), esc(&c.name));
+                    let _ = writeln!(s, "      <failure message=\"{}\" type=\"failure\">{}</failure>", esc(message), esc(text));
+                    let _ = writeln!(s, "    </testcase>");
+                }
+            }
+        }
+        s.push_str("  </testsuite>\n");
+    }
+    s.push_str("</testsuites>\n");
+    s
+}
+
+/// One test case per check per row in scope.
+pub fn checks(r: &RunReport) -> String {
+    document(&[check_suite(r)])
+}
+
+/// One test case per compared metric per matched row; regressions fail.
+pub fn comparison(c: &Comparison, scenario: &str) -> String {
+    document(&[comparison_suite(c, scenario)])
+}
+
+/// `run --baseline --junit`: the checks, then the comparison.
+pub fn checks_and_comparison(r: &RunReport, c: &Comparison) -> String {
+    document(&[check_suite(r), comparison_suite(c, &r.scenario)])
+}
+
+fn check_suite(r: &RunReport) -> (String, Vec<Case>) {
+    let cases: Vec<Case> = r
+        .checks
+        .iter()
+        .map(|c| {
+            let measured = c.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into());
+            Case {
+                class: format!("benchplan.{}.{}", r.scenario, c.backend),
+                name: format!("{} [{} {}]", c.check, c.phase, c.cell),
+                failure: (!c.passed).then(|| {
+                    (
+                        format!("{} failed: measured {measured}", c.check),
+                        format!("backend {}, phase {}, cell {}: {} measured {measured}", c.backend, c.phase, c.cell, c.check),
+                    )
+                }),
+            }
+        })
+        .collect();
+    (format!("{} checks", r.scenario), cases)
+}
+
+fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
+    let mut cases = Vec::new();
+    for r in &c.rows {
+        for m in r.metrics.iter().filter(|m| m.verdict != Verdict::Info) {
+            let value = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "n/a".into());
+            cases.push(Case {
+                class: format!("benchplan.{scenario}.{}", r.backend),
+                name: format!("{} [{} {}]", m.metric, r.phase, r.cell),
+                failure: (m.verdict == Verdict::Regression).then(|| {
+                    let p = m.p_value.map(|p| format!("{p:.4}")).unwrap_or_else(|| "n/a".into());
+                    (
+                        format!("{} regressed: {} -> {} (p = {p})", m.metric, value(m.base), value(m.new)),
+                        format!(
+                            "backend {}, phase {}, cell {}: {} was {} in the base run and is {} now; one-sided p = {p} over {} / {} samples",
+                            r.backend,
+                            r.phase,
+                            r.cell,
+                            m.metric,
+                            value(m.base),
+                            value(m.new),
+                            m.samples.0,
+                            m.samples.1
+                        ),
+                    )
+                }),
+            });
+        }
+    }
+    (format!("{scenario} comparison"), cases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("p99_ms < 120 & \"x\" 'y' >\u{1}"), "p99_ms &lt; 120 &amp; &quot;x&quot; &apos;y&apos; &gt;");
+    }
+}

@@ -1,0 +1,158 @@
+//! `benchplan compare`, `run --baseline` and `--junit`, on real runs of the
+//! noop backend (a fixed simulated service time makes a slowdown certain).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn scenario_text() -> &'static str {
+    r#"version: 1
+name: cmp
+params:
+  lat: 1ms
+backends:
+  dry:
+    kind: noop
+    latency: ${lat}
+dataset:
+  entities:
+    card: { keys: 1000, key: string }
+  tables:
+    - { name: "card_f{i}", entity: card, count: 2, features: 3 }
+matrix:
+  hot: [1.0, 0.5]
+phases:
+  - run:
+      name: serve
+      duration: 3s
+      workers: 4
+      keys: { distribution: hotspot, hot_keys: 0.1, hot_traffic: "${hot}" }
+      mix:
+        - read_features: { entities: [card], fetch: packed }
+checks:
+  - p99_ms < 100
+"#
+}
+
+/// Runs the scenario with `lat`; returns the new run folder.
+fn run(sc: &Path, out: &Path, lat: &str, extra: &[&str]) -> (Option<i32>, String, PathBuf) {
+    let before: Vec<PathBuf> = std::fs::read_dir(out.join("cmp")).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+    let a = bin().args(["run", "-q"]).arg(sc).args(["--set", &format!("lat={lat}"), "--out"]).arg(out).args(extra).assert();
+    let o = a.get_output();
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(out.join("cmp")).unwrap().map(|e| e.unwrap().path()).filter(|p| !before.contains(p)).collect();
+    assert_eq!(dirs.len(), 1, "{said}");
+    (o.status.code(), said, dirs.pop().unwrap())
+}
+
+fn compare(base: &Path, new: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let a = bin().arg("compare").arg(base).arg(new).args(extra).assert();
+    let o = a.get_output();
+    (o.status.code(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
+
+/// (suite names, test cases, failures) of a JUnit file, parsed as XML.
+fn junit(p: &Path) -> (Vec<String>, usize, Vec<String>) {
+    let text = std::fs::read_to_string(p).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let suites: Vec<String> =
+        root.children().filter(|n| n.has_tag_name("testsuite")).map(|n| n.attribute("name").unwrap().to_string()).collect();
+    let cases = doc.descendants().filter(|n| n.has_tag_name("testcase")).count();
+    let failures =
+        doc.descendants().filter(|n| n.has_tag_name("failure")).map(|n| n.attribute("message").unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(root.attribute("tests").unwrap(), cases.to_string());
+    assert_eq!(root.attribute("failures").unwrap(), failures.len().to_string());
+    (suites, cases, failures)
+}
+
+#[test]
+fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "cmp", scenario_text());
+    let out = tmp.path().join("out");
+    let (code, said, base) = run(&sc, &out, "1ms", &[]);
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said, slow) = run(&sc, &out, "10ms", &[]);
+    assert_eq!(code, Some(0), "{said}");
+
+    // A run against itself (two timed runs of the same thing would make this
+    // test depend on the machine's load; see the unit tests for noisy equal runs).
+    let (code, said) = compare(&base, &base.join("run.json"), &[]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("No regressions in 2 matched row(s)."), "{said}");
+    assert!(said.contains("| dry | serve | hot=1.0 | p99_ms |"), "{said}");
+
+    // Ten times the service time: p50 and throughput regress in both cells, exit 1, named.
+    let junit_file = tmp.path().join("compare.xml");
+    let (code, said) = compare(&base, &slow, &["--junit", junit_file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{said}");
+    for cell in ["hot=1.0", "hot=0.5"] {
+        assert!(said.contains(&format!("- dry serve [{cell}] p50_ms: ")), "{said}");
+        assert!(said.contains(&format!("- dry serve [{cell}] throughput_rps: ")), "{said}");
+    }
+    let line = said.lines().find(|l| l.starts_with("| dry | serve | hot=1.0 | p50_ms |")).unwrap();
+    assert!(line.ends_with("| **REGRESSION** |") && line.contains("+"), "{line}");
+    let (suites, cases, failures) = junit(&junit_file);
+    assert_eq!(suites, vec!["cmp comparison".to_string()]);
+    assert_eq!(cases, 2 * 4, "p50, p99, throughput, error rate per row");
+    assert!(failures.len() >= 4 && failures.iter().all(|f| f.contains("regressed")), "{failures:?}");
+
+    // A threshold above the slowdown: not a regression, whatever the p-value.
+    let (code, said) = compare(&base, &slow, &["--latency-rise", "5000", "--throughput-drop", "99"]);
+    assert_eq!(code, Some(0), "{said}");
+
+    // The slower run as the base: the faster one is better, not a regression.
+    let (code, said) = compare(&slow, &base, &[]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("| better |"), "{said}");
+
+    // `run --baseline`: the same comparison after the run; exit 1 on the regression.
+    // Its JUnit has the checks and the comparison.
+    let junit_file = tmp.path().join("run.xml");
+    let (code, said, _) = run(&sc, &out, "3ms", &["--baseline", base.to_str().unwrap(), "--junit", junit_file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("regression(s):") && said.contains("checks: 2 of 2 passed"), "{said}");
+    let (suites, cases, failures) = junit(&junit_file);
+    assert_eq!(suites, vec!["cmp checks".to_string(), "cmp comparison".to_string()]);
+    assert_eq!(cases, 2 + 2 * 4);
+    assert!(!failures.is_empty());
+}
+
+#[test]
+fn run_junit_has_a_case_per_check_per_row_with_the_measured_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = scenario_text()
+        .replace("duration: 3s", "requests: 400")
+        .replace("  - p99_ms < 100\n", "  - p99_ms < 100\n  - throughput_rps > 1000000000\n");
+    let sc = scenario(tmp.path(), "cmp", &text);
+    let out = tmp.path().join("out");
+    let file = tmp.path().join("checks.xml");
+    let (code, said, dir) = run(&sc, &out, "1ms", &["--junit", file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{said}");
+    let (suites, cases, failures) = junit(&file);
+    assert_eq!(suites, vec!["cmp checks".to_string()]);
+    assert_eq!(cases, 2 * 2, "2 checks x 2 cells");
+    assert_eq!(failures.len(), 2);
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    let measured = num(&rows[0], &h, "throughput_rps");
+    assert!(failures[0].starts_with("throughput_rps > 1000000000 failed: measured "), "{failures:?}");
+    let shown: f64 = failures[0].rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((shown - measured).abs() < 0.01, "{shown} vs {measured}");
+}
+
+#[test]
+fn bad_compare_input_is_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, said) = compare(tmp.path(), tmp.path(), &[]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("run.json"), "{said}");
+    let (code, said) = compare(tmp.path(), tmp.path(), &["--alpha", "2"]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("--alpha"), "{said}");
+}
