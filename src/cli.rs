@@ -102,12 +102,15 @@ pub struct RunArgs {
 /// When a change is a regression (`compare`, and `run --baseline`).
 #[derive(Debug, Args, Clone)]
 pub struct ThresholdArgs {
-    /// Throughput falling by more than this many percent.
-    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
-    pub throughput_drop: f64,
-    /// p50 or p99 rising by more than this many percent.
-    #[arg(long, value_name = "PCT", default_value_t = 15.0)]
-    pub latency_rise: f64,
+    /// Throughput falling, or p50/p99 rising, by more than this (e.g. `10%`); the two options below override it.
+    #[arg(long, value_name = "PCT")]
+    pub max_regression: Option<String>,
+    /// Throughput falling by more than this many percent [default: 10].
+    #[arg(long, value_name = "PCT")]
+    pub throughput_drop: Option<f64>,
+    /// p50 or p99 rising by more than this many percent [default: 15].
+    #[arg(long, value_name = "PCT")]
+    pub latency_rise: Option<f64>,
     /// The error rate rising by more than this many percentage points.
     #[arg(long, value_name = "PP", default_value_t = 1.0)]
     pub error_rate_rise: f64,

@@ -117,19 +117,28 @@ pub fn schema(out: &mut dyn Write) -> Result<Exit, Error> {
 impl crate::cli::ThresholdArgs {
     /// As fractions, checked.
     pub fn thresholds(&self) -> Result<report::compare::Thresholds, Error> {
+        let d = report::compare::Thresholds::default();
+        let max = match &self.max_regression {
+            None => None,
+            Some(t) => Some(
+                t.trim()
+                    .trim_end_matches('%')
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| Error::Usage(format!("--max-regression: expected a percentage such as 10%, found {t:?}")))?,
+            ),
+        };
+        let throughput_drop = self.throughput_drop.or(max).map_or(d.throughput_drop, |p| p / 100.0);
+        let latency_rise = self.latency_rise.or(max).map_or(d.latency_rise, |p| p / 100.0);
+        let error_rate_rise = self.error_rate_rise / 100.0;
         let ok = |v: f64| v.is_finite() && v >= 0.0;
-        if !(ok(self.throughput_drop) && ok(self.latency_rise) && ok(self.error_rate_rise)) {
-            return Err(Error::Usage("thresholds must be numbers >= 0".into()));
+        if !(ok(throughput_drop) && ok(latency_rise) && ok(error_rate_rise)) {
+            return Err(Error::Usage("thresholds must be percentages >= 0".into()));
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::Usage(format!("--alpha must be between 0 and 1, found {}", self.alpha)));
         }
-        Ok(report::compare::Thresholds {
-            throughput_drop: self.throughput_drop / 100.0,
-            latency_rise: self.latency_rise / 100.0,
-            error_rate_rise: self.error_rate_rise / 100.0,
-            alpha: self.alpha,
-        })
+        Ok(report::compare::Thresholds { throughput_drop, latency_rise, error_rate_rise, alpha: self.alpha })
     }
 }
 

@@ -106,6 +106,10 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     // A threshold above the slowdown: not a regression, whatever the p-value.
     let (code, said) = compare(&base, &slow, &["--latency-rise", "5000", "--throughput-drop", "99"]);
     assert_eq!(code, Some(0), "{said}");
+    // The contract's one-for-all threshold.
+    let (code, said) = compare(&base, &slow, &["--max-regression", "99999%"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("throughput -99999 %, p50/p99 +99999 %"), "{said}");
 
     // The slower run as the base: the faster one is better, not a regression.
     let (code, said) = compare(&slow, &base, &[]);
@@ -155,4 +159,7 @@ fn bad_compare_input_is_exit_2() {
     let (code, said) = compare(tmp.path(), tmp.path(), &["--alpha", "2"]);
     assert_eq!(code, Some(2), "{said}");
     assert!(said.contains("--alpha"), "{said}");
+    let (code, said) = compare(tmp.path(), tmp.path(), &["--max-regression", "lots"]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("--max-regression: expected a percentage"), "{said}");
 }
