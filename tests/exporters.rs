@@ -233,5 +233,19 @@ fn same_report_same_bytes() {
     let b = files(&report()).unwrap();
     assert_eq!(a, b);
     let names: Vec<String> = a.iter().map(|(p, _)| p.display().to_string()).collect();
-    assert_eq!(names, ["summary.md", "results.csv", "breakdown.csv", "timeseries.csv", "latency/local_serve_hot-1.0.hgrm", "run.json"]);
+    assert_eq!(
+        names,
+        [
+            "summary.md",
+            "results.csv",
+            "breakdown.csv",
+            "timeseries.csv",
+            "latency/local_serve_hot-1.0.hgrm",
+            "charts/latency-serve.svg",
+            "charts/p99-by-hot-serve.svg",
+            "charts/latency-by-cache-hit-ratio.svg",
+            "charts/cost-by-p99.svg",
+            "run.json"
+        ]
+    );
 }

@@ -33,6 +33,9 @@ pub fn files(r: &RunReport) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
         let hist = hgrm::decode(&h.data)?;
         out.push((Path::new("latency").join(&h.file), hgrm::hgrm(&hist)));
     }
+    for c in charts::list(r) {
+        out.push((Path::new("charts").join(&c.file), charts::render(r, &c)?));
+    }
     out.push((PathBuf::from("run.json"), run_json(r)));
     Ok(out)
 }
