@@ -110,6 +110,16 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
         s.push('\n');
     }
 
+    // Charts (charts/*.svg, drawn from this report).
+    let charts = super::charts::list(r);
+    if !charts.is_empty() {
+        let _ = writeln!(s, "## Charts\n");
+        for c in &charts {
+            let alt = esc(&c.title).replace('[', "\\[").replace(']', "\\]");
+            let _ = writeln!(s, "![{alt}](charts/{})\n", c.file);
+        }
+    }
+
     // Breakdown.
     if !r.breakdown.is_empty() {
         let _ = writeln!(s, "## Hot / cold breakdown\n");
@@ -304,6 +314,10 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
             if server.is_empty() { String::new() } else { format!("; {}", esc(&server.join(", "))) }
         );
     }
-    let _ = writeln!(s, "\nFiles: `results.csv`, `breakdown.csv`, `timeseries.csv`, `latency/*.hgrm`, `run.json` (rebuild this page with `benchplan report <this folder>`).");
+    let _ = writeln!(
+        s,
+        "\nFiles: `results.csv`, `breakdown.csv`, `timeseries.csv`, `latency/*.hgrm`, {}`run.json` (rebuild this page with `benchplan report <this folder>`).",
+        if charts.is_empty() { "" } else { "`charts/*.svg`, " }
+    );
     s.into_bytes()
 }
