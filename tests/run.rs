@@ -89,6 +89,14 @@ fn quickstart_writes_every_report_file_with_sane_numbers() {
     assert_eq!(serve_total, 2000.0, "the time series accounts for every request");
     let load = summary.lines().find(|l| l.starts_with("| local | load |")).expect("a load row");
     assert!(load.contains("| 60000 |"), "6 tables x 10000 keys under --quick: {load}");
+    // Charts: percentiles per phase, P99 against the matrix param with the SLA; linked from summary.md.
+    for c in ["latency-serve", "latency-serial", "p99-by-hot-serve", "p99-by-hot-serial"] {
+        let svg = std::fs::read_to_string(dir.join(format!("charts/{c}.svg"))).unwrap_or_else(|e| panic!("charts/{c}.svg: {e}"));
+        assert!(svg.starts_with("<svg") && svg.contains(">\nlocal"), "{c}: {svg}");
+        assert!(summary.contains(&format!("](charts/{c}.svg)")), "{summary}");
+    }
+    let p99 = std::fs::read_to_string(dir.join("charts/p99-by-hot-serve.svg")).unwrap();
+    assert!(p99.contains(">\nSLA p99_ms &lt; 120\n</text>"), "{p99}");
 }
 
 #[test]
@@ -99,7 +107,14 @@ fn report_rebuilds_every_file_byte_for_byte() {
         scenario(tmp.path(), "rebuild", &noop("rebuild", "", "      requests: 3000\n      workers: 2", "checks:\n  - p99_ms < 1000\n"));
     bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(out.path()).assert().success();
     let dir = run_dir(out.path(), "rebuild");
-    let files = ["summary.md", "results.csv", "breakdown.csv", "timeseries.csv", "run.json", "latency/dry_run.hgrm"];
+    let mut files: Vec<String> =
+        ["summary.md", "results.csv", "breakdown.csv", "timeseries.csv", "run.json", "latency/dry_run.hgrm"].map(String::from).to_vec();
+    // The charts too (a time-series chart only if the phase lasted two seconds or more).
+    let mut charts: Vec<String> =
+        std::fs::read_dir(dir.join("charts")).unwrap().map(|e| format!("charts/{}", e.unwrap().file_name().to_string_lossy())).collect();
+    charts.sort();
+    assert!(charts.contains(&"charts/latency-run.svg".to_string()), "{charts:?}");
+    files.extend(charts);
     let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(dir.join(f)).unwrap()).collect();
     for f in &files {
         std::fs::remove_file(dir.join(f)).unwrap_or(());

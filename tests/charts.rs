@@ -1,0 +1,184 @@
+//! The SVG charts of a run folder (`charts/*.svg`): valid SVG, every series
+//! named, the SLA line drawn, and the same bytes from the same report.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use benchplan::report::model::RunReport;
+use benchplan::report::{charts, files, markdown};
+use benchplan::stats::new_hist;
+use serde_json::{json, Value};
+
+const BACKENDS: [&str; 2] = ["alpha", "beta & <co>"];
+const HOT: [f64; 3] = [1.0, 0.5, 0.0];
+
+fn encoded_hist(scale: u64) -> String {
+    let mut h = new_hist();
+    for v in 1..=2000u64 {
+        h.record(v * scale).unwrap();
+    }
+    let mut data = Vec::new();
+    hdrhistogram::serialization::Serializer::serialize(&mut hdrhistogram::serialization::V2Serializer::new(), &h, &mut data).unwrap();
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, data)
+}
+
+fn row(backend: &str, hot: f64, p99: f64) -> Value {
+    json!({
+        "backend": backend, "kind": "sqlite", "phase": "serve", "cell": {"hot": hot},
+        "workers": 4, "requests": 3000, "errors": 0, "error_rate": 0.0, "duration_s": 3.0, "throughput_rps": 1000.0,
+        "mean_ms": 2.0, "stddev_ms": 1.0, "cv": 0.5, "min_ms": 0.1, "p50_ms": p99 / 4.0, "p90_ms": p99 / 2.0,
+        "p95_ms": p99 / 1.5, "p99_ms": p99, "p999_ms": p99 * 2.0, "max_ms": p99 * 3.0,
+        "cost_usd": 0.0001, "cost_per_million_usd": p99 / 100.0,
+        "target_rps": null, "service_p50_ms": null, "service_p99_ms": null, "late_requests": null,
+        "rows_per_request": 3.0,
+        "cache": {"samples": 10, "hit_ratio": 0.9 + hot / 20.0, "blocks_per_request": 6.0, "latency_corr": -0.4}
+    })
+}
+
+/// Two backends, a matrix (`hot`), a `p99_ms < 10` check, histograms, three
+/// seconds of time series per cell, EXPLAIN summaries and cost.
+fn report() -> RunReport {
+    let mut rows = Vec::new();
+    let mut ts = Vec::new();
+    let mut hists = Vec::new();
+    let mut checks = Vec::new();
+    for (b, backend) in BACKENDS.iter().enumerate() {
+        for (i, hot) in HOT.iter().enumerate() {
+            let p99 = 2.0 + (b * 3 + i) as f64;
+            rows.push(row(backend, *hot, p99));
+            let cell = format!("hot={hot:?}");
+            for s in 0..3u64 {
+                ts.push(json!({"backend": backend, "cell": cell, "phase": "serve", "second": s, "requests": 1000 + 10 * s,
+                    "errors": 0, "p50_ms": p99 / 4.0, "p99_ms": p99 + s as f64}));
+            }
+            hists.push(json!({"file": format!("{b}_{i}.hgrm"), "backend": backend, "phase": "serve", "cell": cell,
+                "measure": "response", "data": encoded_hist(1000 * (b as u64 + 1))}));
+            checks.push(json!({"check": "p99_ms < 10", "backend": backend, "phase": "serve", "cell": cell,
+                "value": p99, "passed": p99 < 10.0}));
+        }
+    }
+    let backends: Vec<Value> =
+        BACKENDS.iter().map(|b| json!({"name": b, "kind": "sqlite", "status": "ok", "server": {}, "cost_basis": "test"})).collect();
+    serde_json::from_value(json!({
+        "format": 1, "run_id": "20261125T000000Z", "tool": "benchplan 0.1.0", "scenario": "charts",
+        "scenario_file": "charts.yaml", "scenario_sha256": "00", "command": "benchplan run charts.yaml",
+        "started_utc": "2026-11-25T00:00:00Z", "finished_utc": "2026-11-25T00:01:00Z",
+        "environment": {"os": "linux", "arch": "x86_64", "cpus": 2, "tool_version": "0.1.0"},
+        "matrix_params": ["hot"], "backends": backends, "setup": [], "rows": rows, "breakdown": [],
+        "timeseries": ts, "errors": [], "checks": checks, "histograms": hists, "warnings": [],
+        "interrupted": false, "resolved_scenario": {"name": "charts"}
+    }))
+    .unwrap()
+}
+
+/// The chart files of a report, as (name, text).
+fn chart_files(r: &RunReport) -> Vec<(String, String)> {
+    files(r)
+        .unwrap()
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("charts"))
+        .map(|(p, b)| (p.file_name().unwrap().to_string_lossy().into_owned(), String::from_utf8(b).unwrap()))
+        .collect()
+}
+
+/// The text of every `<text>` element.
+fn texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("not well-formed XML: {e}\n{svg}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    assert_eq!(doc.root_element().tag_name().namespace(), Some("http://www.w3.org/2000/svg"));
+    doc.descendants().filter(|n| n.has_tag_name("text")).map(|n| n.text().unwrap_or("").trim().to_string()).collect()
+}
+
+#[test]
+fn every_chart_is_svg_and_names_its_series() {
+    let r = report();
+    let f = chart_files(&r);
+    let names: Vec<&str> = f.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "latency-serve.svg",
+            "p99-by-hot-serve.svg",
+            "over-time-alpha-serve.svg",
+            "over-time-beta----co--serve.svg",
+            "latency-by-cache-hit-ratio.svg",
+            "cost-by-p99.svg"
+        ]
+    );
+    for (name, svg) in &f {
+        let t = texts(svg);
+        let title = charts::list(&r).into_iter().find(|c| &c.file == name).unwrap().title;
+        assert!(t.contains(&title), "{name}: no title {title:?} in {t:?}");
+        // Every backend is named in the legend: alone, or with its cell or measure.
+        let backends: &[&str] = match name.as_str() {
+            "over-time-alpha-serve.svg" => &BACKENDS[..1],
+            "over-time-beta----co--serve.svg" => &BACKENDS[1..],
+            _ => &BACKENDS,
+        };
+        for b in backends {
+            assert!(t.iter().any(|x| x == b || x.starts_with(&format!("{b} "))), "{name}: no series for {b:?} in {t:?}");
+        }
+        // Axes are labelled with units.
+        assert!(t.iter().any(|x| x.ends_with("(ms)")), "{name}: no axis in ms in {t:?}");
+    }
+    let latency = texts(&f[0].1);
+    for label in ["alpha hot=1.0", "alpha hot=0.0", "beta & <co> hot=0.5"] {
+        assert!(latency.iter().any(|x| x == label), "no series {label:?} in {latency:?}");
+    }
+    for tick in ["0%", "90%", "99%", "99.9%"] {
+        assert!(latency.iter().any(|x| x == tick), "no percentile tick {tick:?} in {latency:?}");
+    }
+}
+
+#[test]
+fn the_sla_line_comes_from_the_checks() {
+    let r = report();
+    let f = chart_files(&r);
+    for name in ["p99-by-hot-serve.svg", "over-time-alpha-serve.svg"] {
+        let (_, svg) = f.iter().find(|(n, _)| n == name).unwrap();
+        assert!(texts(svg).iter().any(|x| x == "SLA p99_ms < 10"), "{name}: no SLA label");
+        // The dashed line is drawn in the SLA colour, in segments.
+        assert!(svg.matches("stroke=\"#D62728\"").count() > 10, "{name}: no SLA line\n{svg}");
+    }
+    // A chart without a p99 check has no SLA line.
+    let mut no_checks = r.clone();
+    no_checks.checks.clear();
+    let (_, svg) = chart_files(&no_checks).into_iter().find(|(n, _)| n == "p99-by-hot-serve.svg").unwrap();
+    assert!(!svg.contains("SLA") && !svg.contains("#D62728"));
+}
+
+#[test]
+fn the_same_report_draws_the_same_bytes() {
+    let a = chart_files(&report());
+    let b = chart_files(&report());
+    assert_eq!(a, b);
+    // And through run.json, as `benchplan report` reads it.
+    let back: RunReport = serde_json::from_slice(&benchplan::report::run_json(&report())).unwrap();
+    assert_eq!(a, chart_files(&back));
+}
+
+#[test]
+fn charts_without_their_data_are_left_out() {
+    let mut r = report();
+    // One matrix value: no P99-by-param chart; no cost, cache, time series or histograms: none of theirs.
+    r.rows.retain(|x| x.cell.get("hot") == Some(&json!(1.0)));
+    for x in &mut r.rows {
+        x.cost_per_million_usd = None;
+        x.cache = None;
+    }
+    r.timeseries.retain(|t| t.second == 0);
+    r.histograms.clear();
+    assert!(charts::list(&r).is_empty());
+    assert!(chart_files(&r).is_empty());
+    let md = String::from_utf8(markdown::summary_md(&r)).unwrap();
+    assert!(!md.contains("## Charts") && !md.contains("charts/"), "{md}");
+}
+
+#[test]
+fn summary_links_every_chart_in_order() {
+    let r = report();
+    let md = String::from_utf8(markdown::summary_md(&r)).unwrap();
+    let links: Vec<&str> = md.lines().filter(|l| l.starts_with("![")).collect();
+    let want: Vec<String> = charts::list(&r).iter().map(|c| format!("![{}](charts/{})", c.title, c.file)).collect();
+    assert_eq!(links, want);
+    assert!(md.contains("## Charts\n\n![Latency by percentile, phase serve](charts/latency-serve.svg)\n"), "{md}");
+}
