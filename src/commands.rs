@@ -410,6 +410,8 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         timeseries: Vec::new(),
         errors: Vec::new(),
         checks: Vec::new(),
+        legs: Vec::new(),
+        entities: Vec::new(),
         histograms: Vec::new(),
         warnings: Vec::new(),
         interrupted: interrupt.load(Ordering::Relaxed),
@@ -423,6 +425,8 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         report.timeseries.extend(o.timeseries);
         report.errors.extend(o.errors);
         report.histograms.extend(o.histograms);
+        report.legs.extend(o.legs);
+        report.entities.extend(o.entities);
         report.warnings.extend(o.warnings);
     }
     report.checks = checks::evaluate(&sc.checks, &report.rows);

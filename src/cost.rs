@@ -112,6 +112,8 @@ pub struct CostModel {
     pub per_hour: f64,
     /// How the figures are obtained, for the report.
     pub basis: String,
+    /// USD per GB and month of the data, for the storage cost.
+    pub storage_gb_month: f64,
 }
 
 impl CostModel {
@@ -124,7 +126,7 @@ impl CostModel {
                     return Err("provisioned Cosmos DB pricing needs the database's `throughput:` (RU/s), or `serverless: true`".into());
                 }
             }
-            Ok(Self::with_prices(config, model, &p))
+            Ok(CostModel { storage_gb_month: p.storage_gb_month, ..Self::with_prices(config, model, &p) })
         }))
     }
 
@@ -139,6 +141,7 @@ impl CostModel {
                         per_write_unit: 0.0,
                         per_request_unit: 0.0,
                         per_hour: hourly,
+                        storage_gb_month: 0.0,
                         basis: format!(
                             "provisioned capacity: {tables} table(s) x ({} RCU x ${}/h + {} WCU x ${}/h) x duration",
                             provisioned.rcu, p.rcu_hour, provisioned.wcu, p.wcu_hour
@@ -150,6 +153,7 @@ impl CostModel {
                     per_write_unit: p.write_request_units_per_million / 1e6,
                     per_request_unit: 0.0,
                     per_hour: 0.0,
+                    storage_gb_month: 0.0,
                     basis: format!(
                         "consumed capacity as DynamoDB reported it: read units x ${}/M + write units x ${}/M",
                         p.read_request_units_per_million, p.write_request_units_per_million
@@ -177,6 +181,7 @@ impl CostModel {
                 per_write_unit: p.write_request_units_per_million / 1e6,
                 per_request_unit: 0.0,
                 per_hour: p.instance_hour,
+                storage_gb_month: 0.0,
                 basis: format!("instance hours: ${}/h x duration", p.instance_hour),
             },
         }
@@ -188,6 +193,21 @@ impl CostModel {
             + usage.write_units * self.per_write_unit
             + usage.request_units * self.per_request_unit
             + self.per_hour * secs / 3600.0
+    }
+}
+
+impl CostModel {
+    /// The prices as the report keeps them; `per_server` for the kinds whose
+    /// price is a server's (more load needs more of them).
+    pub fn facts(&self, config: &BackendConfig) -> crate::report::model::PriceFacts {
+        crate::report::model::PriceFacts {
+            per_hour: self.per_hour,
+            per_read_unit: self.per_read_unit,
+            per_write_unit: self.per_write_unit,
+            per_request_unit: self.per_request_unit,
+            storage_gb_month: self.storage_gb_month,
+            per_server: config.kind().is_sql() || matches!(config, BackendConfig::Noop(_)),
+        }
     }
 }
 

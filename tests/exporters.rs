@@ -104,6 +104,8 @@ fn report() -> RunReport {
                 error: None,
                 server: BTreeMap::from([("server".to_string(), "SQLite 3.51.3".to_string())]),
                 cost_basis: None,
+                data_bytes: None,
+                prices: None,
             },
             BackendStatus {
                 name: "ddb".into(),
@@ -112,6 +114,8 @@ fn report() -> RunReport {
                 error: None,
                 server: BTreeMap::from([("billing".to_string(), "on_demand".to_string())]),
                 cost_basis: Some("consumed capacity as DynamoDB reported it: read units x $0.125/M + write units x $0.625/M".into()),
+                data_bytes: None,
+                prices: None,
             },
             BackendStatus {
                 name: "cos".into(),
@@ -120,6 +124,8 @@ fn report() -> RunReport {
                 error: None,
                 server: BTreeMap::from([("throughput".to_string(), "serverless".to_string())]),
                 cost_basis: Some("serverless: request units as Cosmos DB charged them x $0.25/M".into()),
+                data_bytes: None,
+                prices: None,
             },
         ],
         setup: vec![
@@ -188,6 +194,34 @@ fn report() -> RunReport {
                 passed: false,
             },
         ],
+        legs: vec![
+            LegRow {
+                backend: "local".into(),
+                cell: "hot=1.0".into(),
+                phase: "serve".into(),
+                table: "card_f1".into(),
+                slowest: 6000,
+                share: 0.6,
+            },
+            LegRow {
+                backend: "local".into(),
+                cell: "hot=1.0".into(),
+                phase: "serve".into(),
+                table: "card_f0".into(),
+                slowest: 4000,
+                share: 0.4,
+            },
+        ],
+        entities: vec![EntityRow {
+            backend: "local".into(),
+            cell: "hot=1.0".into(),
+            phase: "serve".into(),
+            entity: "card".into(),
+            requests: 10000,
+            p50_ms: 0.8,
+            p99_ms: 3.25,
+            max_ms: 20.0,
+        }],
         histograms: vec![HistogramRecord {
             file: "local_serve_hot-1.0.hgrm".into(),
             backend: "local".into(),

@@ -14,11 +14,11 @@
 //! The SDK (1.0) has no read-many, so `fetch: packed` is point reads in
 //! parallel (in `single_table` layout, one partition query per entity key).
 
-use super::service::{bind_keys, error_chain, gather, group_by_entity, load_in_calls, with_retries, Failure, Retry};
+use super::service::{bind_keys, error_chain, gather, gather_legs, group_by_entity, load_in_calls, with_retries, Failure, Retry};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue};
 use crate::scenario::model::{CosmosConfig, CreateStep, FeatureType, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
-use crate::stats::{ErrorKind, OpError, Usage};
+use crate::stats::{ErrorKind, Legs, OpError, Usage};
 use crate::template::{Part, Templates};
 use crate::workload::{OpKind, OpSpec, Request};
 use azure_data_cosmos::clients::{ContainerClient, DatabaseClient};
@@ -973,6 +973,7 @@ impl Backend for CosmosBackend {
 
     async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a CosmosOp, req: &'a Request) -> Result<Done, OpError> {
         let mut usage = Usage::default();
+        let mut legs = Legs::default();
         let codec = self.codec();
         let rows = match op {
             CosmosOp::Read { tables, k, parallel: false } => {
@@ -982,8 +983,12 @@ impl Backend for CosmosBackend {
                     let e = self.model.tables[t].entity;
                     for j in 0..*k {
                         let idx = req.key(e, j);
+                        let t0 = std::time::Instant::now();
                         match self.read_item(&mut usage, t, codec.partition_key(e, idx), &codec.id(t, idx)).await {
-                            Ok(n) => rows += n,
+                            Ok(n) => {
+                                rows += n;
+                                legs.leg(t, e, t0.elapsed().as_nanos() as u64, false);
+                            }
                             Err(err) => {
                                 r = Err(err);
                                 break 'all;
@@ -994,6 +999,7 @@ impl Backend for CosmosBackend {
                 r.map(|()| rows)
             }
             CosmosOp::Read { tables, k, parallel: true } => {
+                let start = std::time::Instant::now();
                 let calls = tables.iter().flat_map(|&t| (0..*k).map(move |j| (t, j))).map(|(t, j)| {
                     let e = self.model.tables[t].entity;
                     let idx = req.key(e, j);
@@ -1001,10 +1007,10 @@ impl Backend for CosmosBackend {
                     async move {
                         let mut u = Usage::default();
                         let r = self.read_item(&mut u, t, pk, &id).await;
-                        (r, u)
+                        (r.map(|n| (n, t, start.elapsed().as_nanos() as u64)), u)
                     }
                 });
-                gather(&mut usage, join_all(calls).await)
+                gather_legs(&mut usage, &mut legs, &self.model, join_all(calls).await)
             }
             CosmosOp::Query { groups, k } => {
                 let calls = groups.iter().flat_map(|(e, ts)| (0..*k).map(move |j| (*e, ts, j))).map(|(e, ts, j)| async move {
@@ -1030,7 +1036,7 @@ impl Backend for CosmosBackend {
             CosmosOp::Statement(s) => self.run_statement(&mut usage, s, req).await,
         };
         match rows {
-            Ok(rows) => Ok(Done { rows, usage }),
+            Ok(rows) => Ok(Done { rows, usage, legs }),
             Err(mut e) => {
                 // `usage` holds every call of the request, the failed ones too.
                 e.usage = usage;

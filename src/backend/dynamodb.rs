@@ -11,11 +11,13 @@
 //! (throttling, 5xx, broken connections) with exponential backoff and full
 //! jitter, so that every retry is counted in the report.
 
-use super::service::{bind_keys, error_chain, gather, group_by_entity, load_in_calls, loopback_endpoint, with_retries, Failure, Retry};
+use super::service::{
+    bind_keys, error_chain, gather, gather_legs, group_by_entity, load_in_calls, loopback_endpoint, with_retries, Failure, Retry,
+};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue, TableModel};
 use crate::scenario::model::{Billing, CreateStep, DynamodbConfig, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
-use crate::stats::{ErrorKind, OpError, Usage};
+use crate::stats::{ErrorKind, Legs, OpError, Usage};
 use crate::template::{Part, Templates};
 use crate::workload::{OpKind, OpSpec, Request};
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -1138,6 +1140,7 @@ impl Backend for DynamoBackend {
 
     async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a DynOp, req: &'a Request) -> Result<Done, OpError> {
         let mut usage = Usage::default();
+        let mut legs = Legs::default();
         let codec = self.codec();
         let rows = match op {
             DynOp::Get { tables, k, parallel: false } => {
@@ -1145,22 +1148,25 @@ impl Backend for DynamoBackend {
                 for &t in tables {
                     let e = self.model.tables[t].entity;
                     for j in 0..*k {
+                        let t0 = Instant::now();
                         rows +=
                             self.get_item(&mut usage, &self.names.tables[t], codec.key(t, req.key(e, j)), self.consistent, &NONE).await?;
+                        legs.leg(t, e, t0.elapsed().as_nanos() as u64, false);
                     }
                 }
                 Ok(rows)
             }
             DynOp::Get { tables, k, parallel: true } => {
+                let start = Instant::now();
                 let calls = tables.iter().flat_map(|&t| (0..*k).map(move |j| (t, j))).map(|(t, j)| {
                     let key = codec.key(t, req.key(self.model.tables[t].entity, j));
                     async move {
                         let mut u = Usage::default();
                         let r = self.get_item(&mut u, &self.names.tables[t], key, self.consistent, &NONE).await;
-                        (r, u)
+                        (r.map(|n| (n, t, start.elapsed().as_nanos() as u64)), u)
                     }
                 });
-                gather(&mut usage, join_all(calls).await)
+                gather_legs(&mut usage, &mut legs, &self.model, join_all(calls).await)
             }
             DynOp::BatchGet { tables, k } => {
                 let mut keys = Vec::with_capacity(tables.len() * k);
@@ -1236,13 +1242,24 @@ impl Backend for DynamoBackend {
             DynOp::Statement(s) => self.run_statement(&mut usage, s, req).await,
         };
         match rows {
-            Ok(rows) => Ok(Done { rows, usage }),
+            Ok(rows) => Ok(Done { rows, usage, legs }),
             Err(mut e) => {
                 // `usage` holds every call of the request, the failed ones too.
                 e.usage = usage;
                 Err(e)
             }
         }
+    }
+
+    async fn data_bytes(&self) -> Option<u64> {
+        // DescribeTable's TableSizeBytes (DynamoDB refreshes it about every six hours).
+        let mut total = 0u64;
+        for t in self.names.physical() {
+            let out = self.client.describe_table().table_name(&t).send().await.ok()?;
+            total += u64::try_from(out.table().and_then(|d| d.table_size_bytes()).unwrap_or(0)).unwrap_or(0);
+        }
+        // Not refreshed yet (or dynalite, which never fills it in): unknown, not empty.
+        (total > 0).then_some(total)
     }
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {

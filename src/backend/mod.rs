@@ -16,7 +16,7 @@ pub mod sqlx_exec;
 
 use crate::dataset::DataModel;
 use crate::scenario::model::{BackendConfig, CreateStep, Kind, LoadStep, StatementOp};
-use crate::stats::{OpError, Usage};
+use crate::stats::{Legs, OpError, Usage};
 use crate::template::Templates;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
@@ -36,11 +36,13 @@ pub struct Done {
     pub rows: u32,
     /// What the service charged for it, where it says (DynamoDB, Cosmos DB).
     pub usage: Usage,
+    /// Serial and parallel reads: each table's leg.
+    pub legs: Legs,
 }
 
 impl Done {
     pub fn rows(rows: u32) -> Self {
-        Done { rows, usage: Usage::default() }
+        Done { rows, usage: Usage::default(), legs: Legs::default() }
     }
 }
 
@@ -129,6 +131,12 @@ pub trait Backend: Send + Sync + 'static {
         _req: &'a Request,
     ) -> impl Future<Output = Result<Buffers, OpError>> + Send + 'a {
         async { Err(OpError::new(crate::stats::ErrorKind::Other, "EXPLAIN is not supported by this backend")) }
+    }
+
+    /// Bytes the dataset's tables take in the service after the load (data
+    /// and indexes), for the storage cost; None where the kind cannot tell.
+    fn data_bytes(&self) -> impl Future<Output = Option<u64>> + Send {
+        async { None }
     }
 
     /// Server version and settings for the report's environment section.

@@ -11,6 +11,7 @@ use crate::stats::OpError;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlSslMode};
+use sqlx::AssertSqlSafe;
 use sqlx::MySqlPool;
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -94,12 +95,25 @@ impl Backend for MysqlBackend {
     }
 
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request) -> Result<Done, OpError> {
-        sqlx_exec::execute(&self.pool, session, op, req, &self.model).await.map(Done::rows)
+        sqlx_exec::execute(&self.pool, session, op, req, &self.model).await
     }
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {
         let q = format!("SELECT CAST(`{column}` AS CHAR) FROM `{table}` GROUP BY 1 ORDER BY RAND() LIMIT {n}");
         sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {e}")))
+    }
+
+    async fn data_bytes(&self) -> Option<u64> {
+        // InnoDB's own figure (data + indexes), its statistics refreshed first:
+        // information_schema otherwise shows the size from before the load.
+        let mut total = 0u64;
+        for t in &self.model.tables {
+            let analyze = format!("ANALYZE TABLE `{}`", t.name.replace('`', "``"));
+            let _ = sqlx::query(AssertSqlSafe(analyze)).execute(&self.pool).await;
+            let q = "SELECT CAST(COALESCE(data_length + index_length, 0) AS UNSIGNED) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?";
+            total += sqlx::query_scalar::<_, u64>(q).bind(&t.name).fetch_optional(&self.pool).await.ok()?.unwrap_or(0);
+        }
+        Some(total)
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {

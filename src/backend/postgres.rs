@@ -211,7 +211,7 @@ impl Backend for PostgresBackend {
                 .await
                 .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
         }
-        sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await.map(Done::rows)
+        sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await
     }
 
     fn can_explain(&self) -> bool {
@@ -273,6 +273,15 @@ impl Backend for PostgresBackend {
         // A sampled write is not kept: EXPLAIN ANALYZE ran it inside this transaction.
         tx.rollback().await.map_err(sqlx_exec::op_error)?;
         Ok(total)
+    }
+
+    async fn data_bytes(&self) -> Option<u64> {
+        // Tables with their indexes and TOAST, in the schema the tables are created in.
+        let names: Vec<String> = self.model.tables.iter().map(|t| t.name.clone()).collect();
+        let q = "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND c.relname = ANY($1) AND n.nspname = current_schema()";
+        let bytes = sqlx::query_scalar::<_, i64>(q).bind(names).fetch_one(&self.pool).await.ok()?;
+        u64::try_from(bytes).ok()
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {

@@ -243,6 +243,30 @@ pub fn gather(usage: &mut Usage, results: Vec<(Result<u32, OpError>, Usage)>) ->
     first.map_or(Ok(rows), Err)
 }
 
+/// Rows, dataset table, and nanoseconds from the request's start to the call's end.
+pub type TimedLeg = (u32, usize, u64);
+
+/// [`gather`] for reads whose calls each report (rows, table, end since the
+/// request's start): their legs go into `legs`.
+pub fn gather_legs(
+    usage: &mut Usage,
+    legs: &mut crate::stats::Legs,
+    model: &crate::dataset::DataModel,
+    results: Vec<(Result<TimedLeg, OpError>, Usage)>,
+) -> Result<u32, OpError> {
+    let mut plain = Vec::with_capacity(results.len());
+    for (r, u) in results {
+        plain.push((
+            r.map(|(n, t, ns)| {
+                legs.leg(t, model.tables[t].entity, ns, true);
+                n
+            }),
+            u,
+        ));
+    }
+    gather(usage, plain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,12 +85,19 @@ impl Backend for SqliteBackend {
     }
 
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request) -> Result<Done, OpError> {
-        sqlx_exec::execute(&self.pool, session, op, req, &self.model).await.map(Done::rows)
+        sqlx_exec::execute(&self.pool, session, op, req, &self.model).await
     }
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {
         let q = format!("SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" GROUP BY 1 ORDER BY random() LIMIT {n}");
         sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {e}")))
+    }
+
+    async fn data_bytes(&self) -> Option<u64> {
+        // The whole database file (or in-memory database): pages in use x page size.
+        let q = "SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()), (SELECT page_size FROM pragma_page_size())";
+        let (pages, size) = sqlx::query_as::<_, (i64, i64)>(q).fetch_one(&self.pool).await.ok()?;
+        u64::try_from(pages.saturating_mul(size)).ok()
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {

@@ -115,18 +115,21 @@ pub fn query_text<DB: Dialect>(
 pub type Session<DB> = Option<sqlx::pool::PoolConnection<DB>>;
 
 /// Runs a prepared operation for `req` on the worker's connection; returns
-/// rows read or written. `parallel` reads take further connections from the pool.
+/// rows read or written, and for per-table reads each table's leg.
+/// `parallel` reads take further connections from the pool.
 pub async fn execute<DB: Dialect>(
     pool: &Pool<DB>,
     session: &mut Session<DB>,
     op: &SqlOp,
     req: &Request,
     model: &DataModel,
-) -> Result<u32, OpError>
+) -> Result<crate::backend::Done, OpError>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
+    let mut done = crate::backend::Done::rows(0);
+    let legs = &mut done.legs;
     let mut rows = 0u32;
     if op.shape != Shape::Parallel && session.is_none() {
         *session = Some(pool.acquire().await.map_err(op_error)?);
@@ -135,7 +138,11 @@ where
         Shape::Serial => {
             let conn = session.as_mut().ok_or_else(|| OpError::new(ErrorKind::Connection, "no connection"))?;
             for s in &op.stmts {
+                let t0 = std::time::Instant::now();
                 rows += query::<DB>(s, req, model, 0)?.fetch_all(&mut **conn).await.map_err(op_error)?.len() as u32;
+                if let Some(t) = s.table {
+                    legs.leg(t, model.tables[t].entity, t0.elapsed().as_nanos() as u64, false);
+                }
             }
         }
         Shape::Parallel => {
@@ -143,14 +150,21 @@ where
             // when done; holding one while waiting for others could deadlock
             // workers on a small pool.
             *session = None;
+            let start = std::time::Instant::now();
             let futs = op.stmts.iter().map(|s| async move {
                 let mut c = pool.acquire().await.map_err(op_error)?;
-                query::<DB>(s, req, model, 0)?.fetch_all(&mut *c).await.map(|r| r.len() as u32).map_err(op_error)
+                let n = query::<DB>(s, req, model, 0)?.fetch_all(&mut *c).await.map(|r| r.len() as u32).map_err(op_error)?;
+                Ok::<_, OpError>((n, s.table, start.elapsed().as_nanos() as u64))
             });
             for r in futures_util::future::join_all(futs).await {
-                rows += r?;
+                let (n, table, ns) = r?;
+                rows += n;
+                if let Some(t) = table {
+                    legs.leg(t, model.tables[t].entity, ns, true);
+                }
             }
-            return Ok(rows);
+            done.rows = rows;
+            return Ok(done);
         }
         Shape::Transaction => {
             let conn = session.as_mut().ok_or_else(|| OpError::new(ErrorKind::Connection, "no connection"))?;
@@ -164,7 +178,8 @@ where
             tx.commit().await.map_err(op_error)?;
         }
     }
-    Ok(rows)
+    done.rows = rows;
+    Ok(done)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -37,6 +37,10 @@ pub struct BackendOutcome {
     pub errors: Vec<ErrorRow>,
     pub histograms: Vec<HistogramRecord>,
     pub warnings: Vec<String>,
+    pub legs: Vec<LegRow>,
+    pub entities: Vec<EntityRow>,
+    /// Bytes the tables took after the load.
+    pub data_bytes: Option<u64>,
 }
 
 pub struct BackendJob<'a> {
@@ -213,6 +217,7 @@ impl BackendJob<'_> {
         if matches!(st, Step::Load(_)) {
             let t0 = Instant::now();
             let analyzed = b.analyze(&ctx).await.map_err(|e| format!("{} analyze: {e}", self.name))?;
+            out.data_bytes = b.data_bytes().await;
             if analyzed {
                 out.setup.push(SetupRow {
                     backend: self.name.to_string(),
@@ -324,6 +329,31 @@ impl BackendJob<'_> {
                         }
                     }
                     out.rows.push(r);
+                    let timed: u64 = st.slowest.iter().sum();
+                    for (t, n) in st.slowest.iter().enumerate().filter(|(_, n)| **n > 0) {
+                        out.legs.push(LegRow {
+                            backend: self.name.to_string(),
+                            cell: label.clone(),
+                            phase: name.clone(),
+                            table: self.model.tables.get(t).map(|x| x.name.clone()).unwrap_or_default(),
+                            slowest: *n,
+                            share: *n as f64 / timed as f64,
+                        });
+                    }
+                    for (e, h) in st.entity.iter().enumerate() {
+                        if let Some(h) = h.as_ref().filter(|h| !h.is_empty()) {
+                            out.entities.push(EntityRow {
+                                backend: self.name.to_string(),
+                                cell: label.clone(),
+                                phase: name.clone(),
+                                entity: self.model.entities.get(e).map(|x| x.name.clone()).unwrap_or_default(),
+                                requests: h.len(),
+                                p50_ms: h.value_at_quantile(0.5) as f64 / 1e6,
+                                p99_ms: h.value_at_quantile(0.99) as f64 / 1e6,
+                                max_ms: h.max() as f64 / 1e6,
+                            });
+                        }
+                    }
                     for (s, seg) in SEGMENTS.iter().enumerate() {
                         if let Some(h) = &st.response[s] {
                             let mut br = row(self, &kind, &name, cell, &cfg);
@@ -415,7 +445,9 @@ impl WithBackend for BackendJob<'_> {
             status,
             error: failure,
             server,
-            cost_basis: self.cost_model().map(|m| m.basis),
+            cost_basis: self.cost_model().map(|m| m.basis.clone()),
+            data_bytes: out.data_bytes,
+            prices: self.cost_model().map(|m| m.facts(self.ctx().config)),
         });
         out
     }
@@ -437,6 +469,8 @@ pub async fn run_backend(job: BackendJob<'_>) -> BackendOutcome {
                 error: Some(e.0),
                 server: BTreeMap::new(),
                 cost_basis: None,
+                data_bytes: None,
+                prices: None,
             }),
             ..Default::default()
         },

@@ -127,6 +127,7 @@ async fn worker<B: Backend>(
                         None => service,
                     };
                     rec.ok(req.class(), response, service, done.rows, second);
+                    rec.legs(&done.legs);
                     continue;
                 }
                 Ok(Err(e)) => (e, t1),

@@ -146,6 +146,7 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
         }
         s.push('\n');
     }
+    s.push_str(&super::legs::section(r));
 
     // EXPLAIN sampling.
     let cached: Vec<&ResultRow> = r.rows.iter().filter(|x| x.cache.is_some()).collect();
@@ -246,6 +247,8 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
         }
         s.push('\n');
     }
+
+    s.push_str(&super::costs::section(r));
 
     // Setup.
     if !r.setup.is_empty() {

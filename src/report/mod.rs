@@ -4,10 +4,12 @@
 pub mod charts;
 pub mod checks;
 pub mod compare;
+pub mod costs;
 pub mod csv;
 pub mod fmt;
 pub mod hgrm;
 pub mod junit;
+pub mod legs;
 pub mod markdown;
 pub mod model;
 

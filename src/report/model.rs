@@ -32,6 +32,12 @@ pub struct RunReport {
     pub timeseries: Vec<TsRow>,
     pub errors: Vec<ErrorRow>,
     pub checks: Vec<CheckResult>,
+    /// Serial and parallel reads: how often each table was the slowest leg.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legs: Vec<LegRow>,
+    /// Serial and parallel reads: each entity's legs' latency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<EntityRow>,
     pub histograms: Vec<HistogramRecord>,
     pub warnings: Vec<String>,
     pub interrupted: bool,
@@ -66,6 +72,25 @@ pub struct BackendStatus {
     /// How its cost is computed, when it has pricing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_basis: Option<String>,
+    /// Bytes its tables took after the load (data and indexes), where the kind can tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_bytes: Option<u64>,
+    /// The prices its cost was computed with, for the projections in summary.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prices: Option<PriceFacts>,
+}
+
+/// A backend's resolved prices (USD): what the cost projections use.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct PriceFacts {
+    /// Per hour, whatever the load: a server, or provisioned capacity.
+    pub per_hour: f64,
+    pub per_read_unit: f64,
+    pub per_write_unit: f64,
+    pub per_request_unit: f64,
+    pub storage_gb_month: f64,
+    /// Whether more load needs more servers (the SQL kinds) rather than more units.
+    pub per_server: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -178,6 +203,33 @@ pub struct TsRow {
     /// Empty in a second without a successful request.
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+}
+
+/// How often one table was the slowest leg of a serial or parallel read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LegRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    pub table: String,
+    /// Requests whose slowest leg was this table.
+    pub slowest: u64,
+    /// Of the phase's timed requests.
+    pub share: f64,
+}
+
+/// One entity's part of serial and parallel reads: the time of its legs
+/// (serial: their sum; parallel: the longest), over successful requests.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EntityRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    pub entity: String,
+    pub requests: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

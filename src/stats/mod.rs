@@ -83,6 +83,42 @@ impl OpError {
     }
 }
 
+/// Entities whose leg times are kept per request (a request reads at most this many).
+pub const LEG_ENTITIES: usize = 8;
+
+/// How the legs of a `serial` or `parallel` read went (one statement or call
+/// per table): which table was the slowest, and how long each entity took.
+/// Fixed size, so recording it allocates nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Legs {
+    /// Whether the legs were timed (serial and parallel reads).
+    pub timed: bool,
+    /// The dataset table of the slowest leg.
+    pub slowest: u32,
+    slowest_ns: u64,
+    /// Per entity index: its legs' time (serial: their sum; parallel: the longest).
+    pub entity_ns: [u64; LEG_ENTITIES],
+    /// Bit e: entity e had a leg.
+    pub entities: u8,
+}
+
+impl Legs {
+    /// Adds one leg: `ns` its time (serial) or its end since the request's start (parallel).
+    #[inline]
+    pub fn leg(&mut self, table: usize, entity: usize, ns: u64, parallel: bool) {
+        self.timed = true;
+        if ns >= self.slowest_ns {
+            self.slowest_ns = ns;
+            self.slowest = table as u32;
+        }
+        if entity < LEG_ENTITIES {
+            let e = &mut self.entity_ns[entity];
+            *e = if parallel { (*e).max(ns) } else { *e + ns };
+            self.entities |= 1 << entity;
+        }
+    }
+}
+
 /// Capacity the service reported as consumed, and the retries it took.
 /// Zero for kinds that report none (the SQL servers).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -198,6 +234,10 @@ pub struct Recorder {
     pub usage: Usage,
     /// Requests sampled with EXPLAIN (one in `explain_every`; rare, so a Vec).
     pub explain: Vec<ExplainSample>,
+    /// Per dataset table: how often it was the slowest leg (serial and parallel reads).
+    pub slowest: Vec<u64>,
+    /// Per entity: its legs' latency (serial and parallel reads).
+    pub entity: Vec<Option<Histogram<u64>>>,
     second: timeseries::SecondAcc,
     tx: Option<SecondSender>,
 }
@@ -215,6 +255,8 @@ impl Recorder {
             rows: 0,
             usage: Usage::default(),
             explain: Vec::new(),
+            slowest: Vec::new(),
+            entity: Vec::new(),
             second: timeseries::SecondAcc::new(),
             tx,
         }
@@ -232,6 +274,28 @@ impl Recorder {
         self.rows += u64::from(rows);
         self.roll(second);
         self.second.record(v);
+    }
+
+    /// Records a successful request's legs. The per-table and per-entity
+    /// slots grow at the first request that needs them, not per request.
+    #[inline]
+    pub fn legs(&mut self, legs: &Legs) {
+        if !legs.timed {
+            return;
+        }
+        let t = legs.slowest as usize;
+        if self.slowest.len() <= t {
+            self.slowest.resize(t + 1, 0);
+        }
+        self.slowest[t] += 1;
+        for e in 0..LEG_ENTITIES {
+            if legs.entities & (1 << e) != 0 {
+                if self.entity.len() <= e {
+                    self.entity.resize(e + 1, None);
+                }
+                self.entity[e].get_or_insert_with(new_hist).saturating_record(legs.entity_ns[e].clamp(1, MAX_NS));
+            }
+        }
     }
 
     /// Records a failed request.
@@ -279,6 +343,10 @@ pub struct PhaseStats {
     pub rows: u64,
     pub usage: Usage,
     pub explain: Vec<ExplainSample>,
+    /// Per dataset table: how often it was the slowest leg.
+    pub slowest: Vec<u64>,
+    /// Per entity: its legs' latency.
+    pub entity: Vec<Option<Histogram<u64>>>,
 }
 
 fn merge_into(dst: &mut Option<Histogram<u64>>, src: &Option<Histogram<u64>>) {
@@ -301,9 +369,23 @@ impl PhaseStats {
             rows: 0,
             usage: Usage::default(),
             explain: Vec::new(),
+            slowest: Vec::new(),
+            entity: Vec::new(),
         };
         for r in recorders {
             out.explain.extend_from_slice(&r.explain);
+            if out.slowest.len() < r.slowest.len() {
+                out.slowest.resize(r.slowest.len(), 0);
+            }
+            for (t, n) in r.slowest.iter().enumerate() {
+                out.slowest[t] += n;
+            }
+            if out.entity.len() < r.entity.len() {
+                out.entity.resize(r.entity.len(), None);
+            }
+            for (e, h) in r.entity.iter().enumerate() {
+                merge_into(&mut out.entity[e], h);
+            }
             for s in 0..3 {
                 merge_into(&mut out.response[s], &r.response[s]);
                 merge_into(&mut out.service[s], &r.service[s]);

@@ -1,0 +1,197 @@
+//! The cost section of summary.md: what the run cost per backend (data
+//! loading, queries, storage), and projections at `cost.target_rps`:
+//! monthly cost, one- and three-year totals, requests per dollar, and where
+//! two backends cost the same. Everything comes from run.json, so
+//! `benchplan report` rebuilds it byte for byte.
+
+use super::fmt::{f2, f6};
+use super::model::{PriceFacts, ResultRow, RunReport};
+use crate::scenario::cell_label;
+use std::fmt::Write as _;
+
+/// Hours in a month, as AWS and Azure price them (8,760 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// A row's cost model at a steady rate: USD per request beyond the fixed
+/// hourly price, the fixed monthly price of one server (or of the
+/// provisioned capacity), and the storage per month.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Projection {
+    pub per_request: f64,
+    pub fixed_month: f64,
+    pub storage_month: f64,
+    /// The kind scales by servers: `fixed_month` is per server of `capacity_rps`.
+    pub per_server: bool,
+    pub capacity_rps: f64,
+}
+
+impl Projection {
+    pub fn of(row: &ResultRow, prices: &PriceFacts, data_bytes: Option<u64>) -> Option<Projection> {
+        let cost = row.cost_usd?;
+        if row.requests == 0 {
+            return None;
+        }
+        let fixed_run = prices.per_hour * row.duration_s / 3600.0;
+        Some(Projection {
+            per_request: ((cost - fixed_run) / row.requests as f64).max(0.0),
+            fixed_month: prices.per_hour * HOURS_PER_MONTH,
+            storage_month: data_bytes.map_or(0.0, |b| b as f64 / GIB * prices.storage_gb_month),
+            per_server: prices.per_server,
+            capacity_rps: row.throughput_rps,
+        })
+    }
+
+    /// Servers needed for `rps` (1 where the kind does not scale by servers).
+    pub fn servers(&self, rps: f64) -> f64 {
+        if self.per_server && self.capacity_rps > 0.0 {
+            (rps / self.capacity_rps).ceil().max(1.0)
+        } else {
+            1.0
+        }
+    }
+
+    /// USD per month at a steady `rps`.
+    pub fn monthly(&self, rps: f64) -> f64 {
+        self.per_request * rps * HOURS_PER_MONTH * 3600.0 + self.fixed_month * self.servers(rps) + self.storage_month
+    }
+}
+
+/// The steady rate at which two backends cost the same per month (one
+/// server each), if there is one: where one's lower fixed price stops
+/// making up for its higher price per request.
+pub fn break_even(a: &Projection, b: &Projection) -> Option<f64> {
+    let (fa, fb) = (a.fixed_month + a.storage_month, b.fixed_month + b.storage_month);
+    let dv = (a.per_request - b.per_request) * HOURS_PER_MONTH * 3600.0;
+    let rps = (fb - fa) / dv;
+    (dv != 0.0 && rps.is_finite() && rps > 0.0).then_some(rps)
+}
+
+fn target_rps(r: &RunReport) -> Option<f64> {
+    r.resolved_scenario.get("cost")?.get("target_rps")?.as_f64().filter(|v| *v > 0.0)
+}
+
+/// The "## Cost" section, or nothing when no backend has prices.
+pub fn section(r: &RunReport) -> String {
+    let priced: Vec<_> = r.backends.iter().filter(|b| b.prices.is_some()).collect();
+    if priced.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("## Cost\n\n");
+    let _ = writeln!(
+        s,
+        "USD. Data loading is the load step's cost; queries add up every measured phase (warmups excluded); storage is one month of the data size measured after the load (tables and indexes) at the backend's `storage_gb_month` (GiB); total = data loading + queries + one month of storage.\n"
+    );
+    let _ = writeln!(s, "| backend | data loading | queries | data size MiB | storage / month | total |\n|---|---:|---:|---:|---:|---:|");
+    for b in &priced {
+        let p = b.prices.unwrap_or_default();
+        let load: f64 = r.setup.iter().filter(|x| x.backend == b.name).filter_map(|x| x.cost_usd).sum();
+        let queries: f64 = r.rows.iter().filter(|x| x.backend == b.name).filter_map(|x| x.cost_usd).sum();
+        let storage = b.data_bytes.map(|d| d as f64 / GIB * p.storage_gb_month);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            b.name,
+            f6(load),
+            f6(queries),
+            b.data_bytes.map(|d| f2(d as f64 / 1024.0 / 1024.0)).unwrap_or_else(|| "n/a".into()),
+            storage.map(f6).unwrap_or_else(|| "n/a".into()),
+            f6(load + queries + storage.unwrap_or(0.0))
+        );
+    }
+    s.push('\n');
+
+    let Some(target) = target_rps(r) else {
+        let _ = writeln!(
+            s,
+            "Set `cost: {{ target_rps: N }}` in the scenario for monthly cost, one- and three-year totals and break-even rates.\n"
+        );
+        return s;
+    };
+    let mut projected: Vec<(&ResultRow, Projection)> = Vec::new();
+    for row in &r.rows {
+        let Some(b) = r.backends.iter().find(|b| b.name == row.backend) else { continue };
+        if let Some(p) = b.prices.as_ref().and_then(|p| Projection::of(row, p, b.data_bytes)) {
+            projected.push((row, p));
+        }
+    }
+    if projected.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "### At {} req/s\n\nEach row's measured cost per request, held at `cost.target_rps` around the clock ({HOURS_PER_MONTH} h a month): requests x the row's USD per request beyond the hourly price, plus the hourly price x {HOURS_PER_MONTH} h (for servers, as many as the target needs at the row's measured throughput), plus storage. 1 year = 12 months, 3 years = 36.\n",
+        f2(target)
+    );
+    let _ = writeln!(
+        s,
+        "| backend | phase | cell | USD / million req | requests per USD | servers | monthly | 1 year | 3 years |\n|---|---|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for (row, p) in &projected {
+        let monthly = p.monthly(target);
+        let per_usd = row.cost_per_million_usd.filter(|c| *c > 0.0).map(|c| format!("{:.0}", 1e6 / c)).unwrap_or_else(|| "n/a".into());
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.backend,
+            row.phase,
+            cell_label(&row.cell),
+            row.cost_per_million_usd.map(f6).unwrap_or_else(|| "n/a".into()),
+            per_usd,
+            if p.per_server { format!("{:.0}", p.servers(target)) } else { "-".into() },
+            f2(monthly),
+            f2(monthly * 12.0),
+            f2(monthly * 36.0)
+        );
+    }
+    s.push('\n');
+
+    // Break-even: pairs of backends measured in the same phase and cell.
+    let mut lines = Vec::new();
+    for (i, (a, pa)) in projected.iter().enumerate() {
+        for (b, pb) in projected.iter().skip(i + 1) {
+            if a.backend == b.backend || a.phase != b.phase || a.cell != b.cell {
+                continue;
+            }
+            let Some(rps) = break_even(pa, pb) else { continue };
+            let a_first = pa.fixed_month + pa.storage_month < pb.fixed_month + pb.storage_month;
+            let (cheap_low, cheap_high) = if a_first { (&a.backend, &b.backend) } else { (&b.backend, &a.backend) };
+            lines.push(format!(
+                "- {} [{}]: `{}` and `{}` cost the same at {} req/s (one server each); below it `{cheap_low}` is cheaper, above it `{cheap_high}`.",
+                a.phase,
+                cell_label(&a.cell),
+                a.backend,
+                b.backend,
+                f2(rps)
+            ));
+        }
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(s, "Break-even:\n\n{}\n", lines.join("\n"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projections_scale_units_by_rate_and_servers_by_capacity() {
+        // A server at $1/h that did 1,000 req/s, and per-request units at $0.25 per million.
+        let server = Projection { per_request: 0.0, fixed_month: 730.0, storage_month: 2.0, per_server: true, capacity_rps: 1000.0 };
+        assert_eq!(server.servers(2500.0), 3.0);
+        assert!((server.monthly(2500.0) - (3.0 * 730.0 + 2.0)).abs() < 1e-9);
+        let units = Projection { per_request: 0.25e-6, fixed_month: 0.0, storage_month: 2.0, per_server: false, capacity_rps: 1.0 };
+        // 100 req/s for a month: 262.8 M requests x $0.25 per million.
+        assert!((units.monthly(100.0) - (262.8 * 0.25 + 2.0)).abs() < 1e-9);
+        // The same monthly cost at the break-even rate (one server).
+        let one = Projection { capacity_rps: f64::INFINITY, ..server };
+        let rps = break_even(&one, &units).unwrap_or(f64::NAN);
+        assert!((one.monthly(rps) - units.monthly(rps)).abs() < 1e-6, "{rps}");
+        assert!((rps - 730.0 / (0.25e-6 * 730.0 * 3600.0)).abs() < 1e-6, "{rps}");
+        // Cheaper both per request and fixed: never the same.
+        let cheaper = Projection { per_request: 0.1e-6, fixed_month: 0.0, ..units };
+        assert_eq!(break_even(&cheaper, &units), None);
+    }
+}

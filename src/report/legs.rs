@@ -1,0 +1,68 @@
+//! Per-entity latency and the slowest leg of `serial` and `parallel` reads
+//! (one statement or call per table), as summary.md sections.
+
+use super::fmt::{f2, f3};
+use super::model::RunReport;
+use std::fmt::Write as _;
+
+/// Tables shown per row in the slowest-leg table.
+const TOP: usize = 5;
+
+/// The two sections, or nothing when no read was timed per table.
+pub fn section(r: &RunReport) -> String {
+    let mut s = String::new();
+    if !r.entities.is_empty() {
+        let _ = writeln!(s, "## Per-entity latency\n");
+        let _ = writeln!(
+            s,
+            "Serial and parallel reads, successful requests: the time of each entity's legs (serial: their sum; parallel: the longest, from the request's start).\n"
+        );
+        let _ =
+            writeln!(s, "| backend | phase | cell | entity | requests | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|");
+        for e in &r.entities {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                e.backend,
+                e.phase,
+                e.cell,
+                e.entity,
+                e.requests,
+                f3(e.p50_ms),
+                f3(e.p99_ms),
+                f3(e.max_ms)
+            );
+        }
+        s.push('\n');
+    }
+    if !r.legs.is_empty() {
+        let _ = writeln!(s, "## Slowest leg\n");
+        let _ = writeln!(
+            s,
+            "Serial and parallel reads: how often each table's statement or call was the slowest of its request; the {TOP} most frequent per row (all of them in run.json).\n"
+        );
+        let _ = writeln!(s, "| backend | phase | cell | table | slowest in | share |\n|---|---|---|---|---:|---:|");
+        // Rows in report order; within a row, most frequent first (ties by table order).
+        let mut groups: Vec<(&str, &str, &str)> = Vec::new();
+        for l in &r.legs {
+            let k = (l.backend.as_str(), l.phase.as_str(), l.cell.as_str());
+            if !groups.contains(&k) {
+                groups.push(k);
+            }
+        }
+        for (b, p, c) in groups {
+            let mut mine: Vec<_> = r.legs.iter().filter(|l| l.backend == b && l.phase == p && l.cell == c).collect();
+            mine.sort_by_key(|l| std::cmp::Reverse(l.slowest));
+            for l in mine.iter().take(TOP) {
+                let _ = writeln!(s, "| {b} | {p} | {c} | {} | {} | {} % |", l.table, l.slowest, f2(l.share * 100.0));
+            }
+            if mine.len() > TOP {
+                let rest: u64 = mine.iter().skip(TOP).map(|l| l.slowest).sum();
+                let share: f64 = mine.iter().skip(TOP).map(|l| l.share).sum();
+                let _ = writeln!(s, "| {b} | {p} | {c} | {} others | {rest} | {} % |", mine.len() - TOP, f2(share * 100.0));
+            }
+        }
+        s.push('\n');
+    }
+    s
+}

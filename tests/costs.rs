@@ -1,0 +1,90 @@
+//! The cost section of summary.md on a real run (SQLite priced inline as
+//! a server): data size measured after the load, storage, monthly
+//! projections at `cost.target_rps`, and the same bytes from `report`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+
+const SCENARIO: &str = r#"version: 1
+name: costs
+seed: 5
+backends:
+  local:
+    kind: sqlite
+    pricing: { instance_hour: 2.0, storage_gb_month: 0.5 }
+dataset:
+  entities:
+    card: { keys: 3000, key: string }
+  tables:
+    - { name: "card_f{i}", entity: card, count: 3, features: 5 }
+setup:
+  - create: {}
+  - load: {}
+phases:
+  - run:
+      name: serve
+      requests: 3000
+      workers: 2
+      mix:
+        - read_features: { entities: [card], fetch: packed }
+cost:
+  target_rps: 50000
+"#;
+
+/// The cells of the first Markdown table row starting with `start` after the line `section`.
+fn cells<'a>(md: &'a str, section: &str, start: &str) -> Vec<&'a str> {
+    let line = md
+        .lines()
+        .skip_while(|l| !l.starts_with(section))
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no row {start:?} after {section:?} in\n{md}"));
+    line.trim_matches('|').split('|').map(str::trim).collect()
+}
+
+#[test]
+fn cost_table_storage_and_projections_follow_the_measurements() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "costs", SCENARIO);
+    let out = tmp.path().join("out");
+    bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert().success();
+    let dir = run_dir(&out, "costs");
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    let serve = rows.iter().find(|r| r[col(&h, "phase")] == "serve").unwrap();
+    let load = rows.iter().find(|r| r[col(&h, "phase")] == "setup:load").unwrap();
+
+    // backend | data loading | queries | data size MiB | storage / month | total
+    let c = cells(&md, "## Cost", "| local | ");
+    let f = |i: usize| c[i].parse::<f64>().unwrap_or_else(|_| panic!("{c:?}"));
+    assert_eq!(f(1), num(load, &h, "cost_usd"));
+    assert_eq!(f(2), num(serve, &h, "cost_usd"));
+    // 9,000 rows of 5 floats: SQLite's pages hold them in well under 10 MiB, but not nothing.
+    let mib = f(3);
+    assert!(mib > 0.2 && mib < 10.0, "{mib}");
+    assert!((f(4) - mib / 1024.0 * 0.5).abs() < 1e-5, "storage = GiB x price: {c:?}");
+    assert!((f(5) - (f(1) + f(2) + f(4))).abs() < 2e-6, "{c:?}");
+
+    // At 50,000 req/s: as many servers as the measured throughput needs, each $2/h for 730 h.
+    let c = cells(&md, "### At 50000.00 req/s", "| local | serve | - |");
+    let rps = num(serve, &h, "throughput_rps");
+    let servers = (50_000.0 / rps).ceil().max(1.0);
+    assert_eq!(c[5].parse::<f64>().unwrap(), servers, "{c:?}");
+    let monthly: f64 = c[6].parse().unwrap();
+    let want = servers * 2.0 * 730.0 + mib / 1024.0 * 0.5;
+    assert!((monthly - want).abs() < 0.01, "{monthly} vs {want}");
+    assert!((c[7].parse::<f64>().unwrap() - monthly * 12.0).abs() < 0.1);
+    assert!((c[8].parse::<f64>().unwrap() - monthly * 36.0).abs() < 0.3);
+    let per_usd: f64 = c[4].parse().unwrap();
+    // (cost_per_million_usd is printed with 6 decimals: compare relatively.)
+    let want = 1e6 / num(serve, &h, "cost_per_million_usd");
+    assert!((per_usd / want - 1.0).abs() < 1e-4, "{per_usd} vs {want}: {c:?}");
+
+    // run.json keeps what the section needs: `report` rebuilds the same bytes.
+    let before = std::fs::read(dir.join("summary.md")).unwrap();
+    std::fs::remove_file(dir.join("summary.md")).unwrap();
+    bin().arg("report").arg(&dir).assert().success();
+    assert_eq!(std::fs::read(dir.join("summary.md")).unwrap(), before);
+}
