@@ -117,6 +117,9 @@ pub struct ThresholdArgs {
     /// Significance level of the tests.
     #[arg(long, value_name = "P", default_value_t = 0.05)]
     pub alpha: f64,
+    /// Do not fail when the new run lacks rows of the base run (or none match).
+    #[arg(long)]
+    pub allow_missing: bool,
 }
 
 #[derive(Debug, Args)]

@@ -161,7 +161,8 @@ pub fn compare(a: &crate::cli::CompareArgs, out: &mut dyn Write) -> Result<Exit,
     if let Some(j) = &a.junit {
         write_junit(j, &report::junit::comparison(&c, &new.scenario))?;
     }
-    Ok(if c.regressions().is_empty() { Exit::Ok } else { Exit::CheckFailed })
+    let missing = c.incomplete() && !a.thresholds.allow_missing;
+    Ok(if c.regressions().is_empty() && !missing { Exit::Ok } else { Exit::CheckFailed })
 }
 
 pub fn report(dir: &Path, out: &mut dyn Write) -> Result<Exit, Error> {
@@ -443,7 +444,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         let c = report::compare::compare(base, &report, &thresholds);
         let _ =
             write!(out, "\n{}", report::compare::markdown(&c, base, &report, &base_dir.display().to_string(), &dir.display().to_string()));
-        regressed = !c.regressions().is_empty();
+        regressed = !c.regressions().is_empty() || (c.incomplete() && !args.thresholds.allow_missing);
         if junit.is_some() {
             junit = Some(report::junit::checks_and_comparison(&report, &c));
         }

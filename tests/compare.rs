@@ -111,6 +111,16 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("throughput -99999 %, p50/p99 +99999 %"), "{said}");
 
+    // A new run that lacks a row of the base run fails, unless allowed.
+    let (code, said, one_cell) = run(&sc, &out, "1ms", &["--set", "hot=1.0"]);
+    assert_eq!(code, Some(0), "{said}");
+    let lenient = ["--latency-rise", "5000", "--throughput-drop", "99"];
+    let (code, said) = compare(&base, &one_cell, &lenient);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("Rows only in the base run (not compared): dry serve [hot=0.5]"), "{said}");
+    let (code, said) = compare(&base, &one_cell, &[&lenient[..], &["--allow-missing"]].concat());
+    assert_eq!(code, Some(0), "{said}");
+
     // The slower run as the base: the faster one is better, not a regression.
     let (code, said) = compare(&slow, &base, &[]);
     assert_eq!(code, Some(0), "{said}");

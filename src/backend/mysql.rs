@@ -113,7 +113,7 @@ impl Backend for MysqlBackend {
             let q = "SELECT CAST(COALESCE(data_length + index_length, 0) AS UNSIGNED) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?";
             total += sqlx::query_scalar::<_, u64>(q).bind(&t.name).fetch_optional(&self.pool).await.ok()?.unwrap_or(0);
         }
-        Some(total)
+        (total > 0).then_some(total)
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {

@@ -281,7 +281,8 @@ impl Backend for PostgresBackend {
         let q = "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
                  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND c.relname = ANY($1) AND n.nspname = current_schema()";
         let bytes = sqlx::query_scalar::<_, i64>(q).bind(names).fetch_one(&self.pool).await.ok()?;
-        u64::try_from(bytes).ok()
+        // No table found (another schema?): unknown, not empty.
+        u64::try_from(bytes).ok().filter(|b| *b > 0)
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {

@@ -217,6 +217,7 @@ impl BackendJob<'_> {
         if matches!(st, Step::Load(_)) {
             let t0 = Instant::now();
             let analyzed = b.analyze(&ctx).await.map_err(|e| format!("{} analyze: {e}", self.name))?;
+            let analyze_s = t0.elapsed().as_secs_f64();
             out.data_bytes = b.data_bytes().await;
             if analyzed {
                 out.setup.push(SetupRow {
@@ -224,7 +225,7 @@ impl BackendJob<'_> {
                     kind,
                     step: "analyze".into(),
                     rows: 0,
-                    duration_s: t0.elapsed().as_secs_f64(),
+                    duration_s: analyze_s,
                     rows_per_s: 0.0,
                     cost_usd: None,
                     capacity: None,

@@ -7,6 +7,7 @@
 //! z-test for the error rate. Cost per million requests is shown, not gated.
 
 use super::fmt::{f3, f4};
+use super::markdown::esc;
 use super::model::{ResultRow, RunReport, TsRow};
 use crate::scenario::cell_label;
 use std::fmt::Write as _;
@@ -87,6 +88,12 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// Whether the new run lacks rows of the base run, or nothing matched:
+    /// a backend that failed or a run cut short must not pass as "no regression".
+    pub fn incomplete(&self) -> bool {
+        !self.only_base.is_empty() || self.rows.is_empty()
+    }
+
     /// Every (row, metric) that regressed, in row order.
     pub fn regressions(&self) -> Vec<(&RowDelta, &MetricDelta)> {
         self.rows.iter().flat_map(|r| r.metrics.iter().filter(|m| m.verdict == Verdict::Regression).map(move |m| (r, m))).collect()
@@ -364,8 +371,8 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
         let _ = writeln!(
             s,
             "- The scenario files differ (sha256 `{}` / `{}`).",
-            &base.scenario_sha256[..12.min(base.scenario_sha256.len())],
-            &new.scenario_sha256[..12.min(new.scenario_sha256.len())]
+            base.scenario_sha256.chars().take(12).collect::<String>(),
+            new.scenario_sha256.chars().take(12).collect::<String>()
         );
     }
     let _ = writeln!(
@@ -384,9 +391,9 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {samples} | {} |",
-                r.backend,
-                r.phase,
-                r.cell,
+                esc(&r.backend),
+                esc(&r.phase),
+                esc(&r.cell),
                 m.metric,
                 num(m.metric, m.base),
                 num(m.metric, m.new),
@@ -421,6 +428,14 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
         if !list.is_empty() {
             let _ = writeln!(s, "\nRows {what} (not compared): {}", list.join(", "));
         }
+    }
+    if new.interrupted {
+        let _ = writeln!(s, "\nThe new run was interrupted (Ctrl-C): its rows may be partial.");
+    }
+    if c.rows.is_empty() {
+        let _ = writeln!(s, "\nNo row of the two runs matched (backend, phase and cell): nothing was compared.");
+    } else if !c.only_base.is_empty() {
+        let _ = writeln!(s, "\nThe new run lacks rows of the base run (a backend failed, or the run was cut short?).");
     }
     s
 }

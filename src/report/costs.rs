@@ -5,6 +5,7 @@
 //! `benchplan report` rebuilds it byte for byte.
 
 use super::fmt::{f2, f6};
+use super::markdown::esc;
 use super::model::{PriceFacts, ResultRow, RunReport};
 use crate::scenario::cell_label;
 use std::fmt::Write as _;
@@ -24,10 +25,13 @@ pub struct Projection {
     /// The kind scales by servers: `fixed_month` is per server of `capacity_rps`.
     pub per_server: bool,
     pub capacity_rps: f64,
+    /// Whether the data size was measured (else storage is left out).
+    pub storage_known: bool,
 }
 
 impl Projection {
-    pub fn of(row: &ResultRow, prices: &PriceFacts, data_bytes: Option<u64>) -> Option<Projection> {
+    /// `capacity_rps`: what one server did at most (see [`capacity`]).
+    pub fn of(row: &ResultRow, prices: &PriceFacts, data_bytes: Option<u64>, capacity_rps: f64) -> Option<Projection> {
         let cost = row.cost_usd?;
         if row.requests == 0 {
             return None;
@@ -38,7 +42,8 @@ impl Projection {
             fixed_month: prices.per_hour * HOURS_PER_MONTH,
             storage_month: data_bytes.map_or(0.0, |b| b as f64 / GIB * prices.storage_gb_month),
             per_server: prices.per_server,
-            capacity_rps: row.throughput_rps,
+            capacity_rps,
+            storage_known: data_bytes.is_some() || prices.storage_gb_month == 0.0,
         })
     }
 
@@ -57,14 +62,32 @@ impl Projection {
     }
 }
 
-/// The steady rate at which two backends cost the same per month (one
-/// server each), if there is one: where one's lower fixed price stops
-/// making up for its higher price per request.
+/// The steady rate at which two backends cost the same per month, if there
+/// is one within one server's capacity on either side (beyond it the
+/// server count steps, and the comparison is the table's): where one's
+/// lower fixed price stops making up for its higher price per request.
+/// None when a side's storage is unknown.
 pub fn break_even(a: &Projection, b: &Projection) -> Option<f64> {
+    if !(a.storage_known && b.storage_known) {
+        return None;
+    }
     let (fa, fb) = (a.fixed_month + a.storage_month, b.fixed_month + b.storage_month);
     let dv = (a.per_request - b.per_request) * HOURS_PER_MONTH * 3600.0;
     let rps = (fb - fa) / dv;
-    (dv != 0.0 && rps.is_finite() && rps > 0.0).then_some(rps)
+    let within = |p: &Projection| !p.per_server || rps <= p.capacity_rps;
+    (dv != 0.0 && rps.is_finite() && rps > 0.0 && within(a) && within(b)).then_some(rps)
+}
+
+/// What one server of `backend` did in `cell`: its best closed-loop
+/// throughput (an open-loop row only did the rate it was given); the row's
+/// own throughput when there is no closed-loop row.
+pub fn capacity(r: &RunReport, row: &ResultRow) -> f64 {
+    r.rows
+        .iter()
+        .filter(|x| x.backend == row.backend && x.cell == row.cell && x.target_rps.is_none())
+        .map(|x| x.throughput_rps)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+        .unwrap_or(row.throughput_rps)
 }
 
 fn target_rps(r: &RunReport) -> Option<f64> {
@@ -91,7 +114,7 @@ pub fn section(r: &RunReport) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} |",
-            b.name,
+            esc(&b.name),
             f6(load),
             f6(queries),
             b.data_bytes.map(|d| f2(d as f64 / 1024.0 / 1024.0)).unwrap_or_else(|| "n/a".into()),
@@ -111,7 +134,7 @@ pub fn section(r: &RunReport) -> String {
     let mut projected: Vec<(&ResultRow, Projection)> = Vec::new();
     for row in &r.rows {
         let Some(b) = r.backends.iter().find(|b| b.name == row.backend) else { continue };
-        if let Some(p) = b.prices.as_ref().and_then(|p| Projection::of(row, p, b.data_bytes)) {
+        if let Some(p) = b.prices.as_ref().and_then(|p| Projection::of(row, p, b.data_bytes, capacity(r, row))) {
             projected.push((row, p));
         }
     }
@@ -120,7 +143,7 @@ pub fn section(r: &RunReport) -> String {
     }
     let _ = writeln!(
         s,
-        "### At {} req/s\n\nEach row's measured cost per request, held at `cost.target_rps` around the clock ({HOURS_PER_MONTH} h a month): requests x the row's USD per request beyond the hourly price, plus the hourly price x {HOURS_PER_MONTH} h (for servers, as many as the target needs at the row's measured throughput), plus storage. 1 year = 12 months, 3 years = 36.\n",
+        "### At {} req/s\n\nEach row's measured cost per request, held at `cost.target_rps` around the clock ({HOURS_PER_MONTH} h a month): requests x the row's USD per request beyond the hourly price, plus the hourly price x {HOURS_PER_MONTH} h (for servers, as many as the target needs at the backend's best closed-loop throughput in that cell), plus storage (`*`: data size unknown, storage left out). Requests per USD are the measured run's. 1 year = 12 months, 3 years = 36.\n",
         f2(target)
     );
     let _ = writeln!(
@@ -129,13 +152,14 @@ pub fn section(r: &RunReport) -> String {
     );
     for (row, p) in &projected {
         let monthly = p.monthly(target);
+        let star = if p.storage_known { "" } else { "*" };
         let per_usd = row.cost_per_million_usd.filter(|c| *c > 0.0).map(|c| format!("{:.0}", 1e6 / c)).unwrap_or_else(|| "n/a".into());
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            row.backend,
-            row.phase,
-            cell_label(&row.cell),
+            "| {} | {} | {} | {} | {} | {} | {}{star} | {}{star} | {}{star} |",
+            esc(&row.backend),
+            esc(&row.phase),
+            esc(&cell_label(&row.cell)),
             row.cost_per_million_usd.map(f6).unwrap_or_else(|| "n/a".into()),
             per_usd,
             if p.per_server { format!("{:.0}", p.servers(target)) } else { "-".into() },
@@ -157,7 +181,7 @@ pub fn section(r: &RunReport) -> String {
             let a_first = pa.fixed_month + pa.storage_month < pb.fixed_month + pb.storage_month;
             let (cheap_low, cheap_high) = if a_first { (&a.backend, &b.backend) } else { (&b.backend, &a.backend) };
             lines.push(format!(
-                "- {} [{}]: `{}` and `{}` cost the same at {} req/s (one server each); below it `{cheap_low}` is cheaper, above it `{cheap_high}`.",
+                "- {} [{}]: `{}` and `{}` cost the same at {} req/s (within one server's capacity); below it `{cheap_low}` is cheaper, above it `{cheap_high}`.",
                 a.phase,
                 cell_label(&a.cell),
                 a.backend,
@@ -179,10 +203,24 @@ mod tests {
     #[test]
     fn projections_scale_units_by_rate_and_servers_by_capacity() {
         // A server at $1/h that did 1,000 req/s, and per-request units at $0.25 per million.
-        let server = Projection { per_request: 0.0, fixed_month: 730.0, storage_month: 2.0, per_server: true, capacity_rps: 1000.0 };
+        let server = Projection {
+            per_request: 0.0,
+            fixed_month: 730.0,
+            storage_month: 2.0,
+            per_server: true,
+            capacity_rps: 1000.0,
+            storage_known: true,
+        };
         assert_eq!(server.servers(2500.0), 3.0);
         assert!((server.monthly(2500.0) - (3.0 * 730.0 + 2.0)).abs() < 1e-9);
-        let units = Projection { per_request: 0.25e-6, fixed_month: 0.0, storage_month: 2.0, per_server: false, capacity_rps: 1.0 };
+        let units = Projection {
+            per_request: 0.25e-6,
+            fixed_month: 0.0,
+            storage_month: 2.0,
+            per_server: false,
+            capacity_rps: 1.0,
+            storage_known: true,
+        };
         // 100 req/s for a month: 262.8 M requests x $0.25 per million.
         assert!((units.monthly(100.0) - (262.8 * 0.25 + 2.0)).abs() < 1e-9);
         // The same monthly cost at the break-even rate (one server).
@@ -193,5 +231,11 @@ mod tests {
         // Cheaper both per request and fixed: never the same.
         let cheaper = Projection { per_request: 0.1e-6, fixed_month: 0.0, ..units };
         assert_eq!(break_even(&cheaper, &units), None);
+        // Beyond one server's capacity the count steps: no single break-even line.
+        let small = Projection { capacity_rps: rps / 2.0, ..server };
+        assert_eq!(break_even(&small, &units), None);
+        // Unknown storage on a side: not compared.
+        let unknown = Projection { storage_known: false, ..units };
+        assert_eq!(break_even(&one, &unknown), None);
     }
 }

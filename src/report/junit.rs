@@ -127,6 +127,13 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
             });
         }
     }
+    for missing in &c.only_base {
+        cases.push(Case {
+            class: format!("benchplan.{scenario}"),
+            name: format!("{missing} present"),
+            failure: Some((format!("{missing} is in the base run but not in the new one"), format!("{missing}: no row to compare"))),
+        });
+    }
     (format!("{scenario} comparison"), cases)
 }
 

@@ -2,6 +2,7 @@
 //! (one statement or call per table), as summary.md sections.
 
 use super::fmt::{f2, f3};
+use super::markdown::esc;
 use super::model::RunReport;
 use std::fmt::Write as _;
 
@@ -23,10 +24,10 @@ pub fn section(r: &RunReport) -> String {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                e.backend,
-                e.phase,
-                e.cell,
-                e.entity,
+                esc(&e.backend),
+                esc(&e.phase),
+                esc(&e.cell),
+                esc(&e.entity),
                 e.requests,
                 f3(e.p50_ms),
                 f3(e.p99_ms),
@@ -54,12 +55,21 @@ pub fn section(r: &RunReport) -> String {
             let mut mine: Vec<_> = r.legs.iter().filter(|l| l.backend == b && l.phase == p && l.cell == c).collect();
             mine.sort_by_key(|l| std::cmp::Reverse(l.slowest));
             for l in mine.iter().take(TOP) {
-                let _ = writeln!(s, "| {b} | {p} | {c} | {} | {} | {} % |", l.table, l.slowest, f2(l.share * 100.0));
+                let _ =
+                    writeln!(s, "| {} | {} | {} | {} | {} | {} % |", esc(b), esc(p), esc(c), esc(&l.table), l.slowest, f2(l.share * 100.0));
             }
             if mine.len() > TOP {
                 let rest: u64 = mine.iter().skip(TOP).map(|l| l.slowest).sum();
                 let share: f64 = mine.iter().skip(TOP).map(|l| l.share).sum();
-                let _ = writeln!(s, "| {b} | {p} | {c} | {} others | {rest} | {} % |", mine.len() - TOP, f2(share * 100.0));
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} others | {rest} | {} % |",
+                    esc(b),
+                    esc(p),
+                    esc(c),
+                    mine.len() - TOP,
+                    f2(share * 100.0)
+                );
             }
         }
         s.push('\n');

@@ -5,7 +5,7 @@ use super::model::{ResultRow, RunReport, Status};
 use crate::scenario::scalar_text;
 use std::fmt::Write;
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
