@@ -143,7 +143,7 @@ pub fn section(r: &RunReport) -> String {
     }
     let _ = writeln!(
         s,
-        "### At {} req/s\n\nEach row's measured cost per request, held at `cost.target_rps` around the clock ({HOURS_PER_MONTH} h a month): requests x the row's USD per request beyond the hourly price, plus the hourly price x {HOURS_PER_MONTH} h (for servers, as many as the target needs at the backend's best closed-loop throughput in that cell), plus storage (`*`: data size unknown, storage left out). Requests per USD are the measured run's. 1 year = 12 months, 3 years = 36.\n",
+        "### At {} req/s\n\nEach row's measured cost per request, held at `cost.target_rps` around the clock ({HOURS_PER_MONTH} h a month): requests x the row's USD per request beyond the hourly price, plus the hourly price x {HOURS_PER_MONTH} h (for servers, as many as the target needs at the backend's best closed-loop throughput in that cell), plus storage (`*`: data size unknown, storage left out; `†`: provisioned capacity that served less than the target in this run, so the target needs more of it than is priced here). Requests per USD are the measured run's. 1 year = 12 months, 3 years = 36.\n",
         f2(target)
     );
     let _ = writeln!(
@@ -152,7 +152,10 @@ pub fn section(r: &RunReport) -> String {
     );
     for (row, p) in &projected {
         let monthly = p.monthly(target);
-        let star = if p.storage_known { "" } else { "*" };
+        // Provisioned capacity (a fixed hourly price that is not a server's)
+        // that served less than the target: the projection understates it.
+        let short = !p.per_server && p.fixed_month > 0.0 && target > p.capacity_rps;
+        let star = format!("{}{}", if p.storage_known { "" } else { "*" }, if short { "†" } else { "" });
         let per_usd = row.cost_per_million_usd.filter(|c| *c > 0.0).map(|c| format!("{:.0}", 1e6 / c)).unwrap_or_else(|| "n/a".into());
         let _ = writeln!(
             s,
