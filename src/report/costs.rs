@@ -203,6 +203,32 @@ pub fn section(r: &RunReport) -> String {
 mod tests {
     use super::*;
 
+    fn row(phase: &str, rps: f64, target: Option<f64>) -> serde_json::Value {
+        serde_json::json!({
+            "backend": "pg", "kind": "postgres", "phase": phase, "cell": { "hot": 0.5 }, "workers": 4,
+            "requests": 1000, "errors": 0, "error_rate": 0.0, "duration_s": 1.0, "throughput_rps": rps,
+            "count": 1000, "mean_ms": 1.0, "stddev_ms": 0.0, "cv": 0.0, "min_ms": 1.0, "p50_ms": 1.0, "p90_ms": 1.0,
+            "p95_ms": 1.0, "p99_ms": 1.0, "p999_ms": 1.0, "max_ms": 1.0, "cost_usd": 0.001, "cost_per_million_usd": 1.0,
+            "target_rps": target, "service_p50_ms": null, "service_p99_ms": null, "late_requests": null, "rows_per_request": 1.0
+        })
+    }
+
+    #[test]
+    fn one_server_does_what_the_best_closed_loop_row_did() {
+        let r: RunReport = serde_json::from_value(serde_json::json!({
+            "format": 1, "run_id": "r", "tool": "t", "scenario": "s", "scenario_file": "f", "scenario_sha256": "ab",
+            "command": "c", "started_utc": "", "finished_utc": "",
+            "environment": { "os": "", "arch": "", "cpus": 1, "tool_version": "" },
+            "matrix_params": ["hot"], "backends": [], "setup": [], "breakdown": [], "timeseries": [],
+            "errors": [], "checks": [], "histograms": [], "warnings": [], "interrupted": false, "resolved_scenario": {},
+            "rows": [row("paced", 100.0, Some(100.0)), row("closed", 5000.0, None), row("closed2", 3000.0, None)]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        // An open-loop row did the rate it was given, not what a server can do.
+        assert_eq!(capacity(&r, &r.rows[0]), 5000.0);
+        assert_eq!(capacity(&r, &r.rows[2]), 5000.0);
+    }
+
     #[test]
     fn projections_scale_units_by_rate_and_servers_by_capacity() {
         // A server at $1/h that did 1,000 req/s, and per-request units at $0.25 per million.
