@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 /// Declarative, reproducible database benchmarks for real-time feature serving.
 ///
-/// Exit status: 0 ok; 1 a check failed; 2 bad scenario or
-/// arguments; 3 a backend failed (after writing what was measured);
+/// Exit status: 0 ok; 1 a check failed, or a regression (compare,
+/// run --baseline); 2 bad scenario or arguments; 3 a backend failed (after writing what was measured);
 /// 130 interrupted with Ctrl-C (after writing what was measured).
 #[derive(Debug, Parser)]
 #[command(name = "benchplan", version, about, propagate_version = true)]

@@ -166,6 +166,8 @@ pub fn compare(a: &crate::cli::CompareArgs, out: &mut dyn Write) -> Result<Exit,
 }
 
 pub fn report(dir: &Path, out: &mut dyn Write) -> Result<Exit, Error> {
+    // The folder, or its run.json.
+    let dir = if dir.file_name().is_some_and(|f| f == "run.json") { dir.parent().unwrap_or(Path::new(".")) } else { dir };
     let r = report::read_run(dir).map_err(Error::Usage)?;
     let written = report::write_all(dir, &r).map_err(Error::Usage)?;
     let _ = writeln!(out, "rebuilt {} files in {}", written.len(), dir.display());

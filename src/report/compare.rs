@@ -48,8 +48,10 @@ pub struct MetricDelta {
 pub enum Verdict {
     /// Worse beyond the threshold, and significant.
     Regression,
-    /// Worse beyond the threshold, but not significant (or too few samples to test).
+    /// Worse beyond the threshold, but not significant.
     NotSignificant,
+    /// Worse beyond the threshold, but fewer than 2 per-second samples on a side: not tested.
+    Untested,
     /// Better beyond the threshold, and significant.
     Improvement,
     /// Within the threshold.
@@ -63,6 +65,7 @@ impl Verdict {
         match self {
             Verdict::Regression => "**REGRESSION**",
             Verdict::NotSignificant => "worse, not significant",
+            Verdict::Untested => "worse, UNTESTED (< 2 s of samples)",
             Verdict::Improvement => "better",
             Verdict::Ok => "ok",
             Verdict::Info => "-",
@@ -193,7 +196,8 @@ fn verdict(worse_by: Option<f64>, threshold: f64, p_worse: Option<f64>, p_better
         None => Verdict::Info,
         Some(w) if w > threshold => match p_worse {
             Some(p) if p < alpha => Verdict::Regression,
-            _ => Verdict::NotSignificant,
+            Some(_) => Verdict::NotSignificant,
+            None => Verdict::Untested,
         },
         Some(w) if w < -threshold && p_better.is_some_and(|p| p < alpha) => Verdict::Improvement,
         Some(_) => Verdict::Ok,
@@ -404,7 +408,14 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
         }
     }
     let regs = c.regressions();
+    let untested = c.rows.iter().flat_map(|r| &r.metrics).filter(|m| m.verdict == Verdict::Untested).count();
     let _ = writeln!(s);
+    if untested > 0 {
+        let _ = writeln!(
+            s,
+            "{untested} change(s) beyond their threshold could not be tested: a phase needs at least 2 seconds of per-second samples on each side (give the phases `duration: 10s` or more to compare them).\n"
+        );
+    }
     if regs.is_empty() {
         let _ = writeln!(s, "No regressions in {} matched row(s).", c.rows.len());
     } else {
@@ -531,7 +542,7 @@ mod tests {
     fn a_regression_needs_threshold_and_significance() {
         assert_eq!(verdict(Some(0.30), 0.15, Some(0.01), Some(0.99), 0.05), Verdict::Regression);
         assert_eq!(verdict(Some(0.30), 0.15, Some(0.20), Some(0.80), 0.05), Verdict::NotSignificant);
-        assert_eq!(verdict(Some(0.30), 0.15, None, None, 0.05), Verdict::NotSignificant);
+        assert_eq!(verdict(Some(0.30), 0.15, None, None, 0.05), Verdict::Untested);
         assert_eq!(verdict(Some(0.10), 0.15, Some(0.0001), Some(0.99), 0.05), Verdict::Ok);
         assert_eq!(verdict(Some(-0.30), 0.15, Some(0.99), Some(0.001), 0.05), Verdict::Improvement);
         assert!(two_proportions_greater(50, 1000, 10, 1000).is_some_and(|p| p < 1e-6));

@@ -29,6 +29,8 @@ struct Case {
     class: String,
     name: String,
     failure: Option<(String, String)>,
+    /// Not tested, with why (a JUnit `<skipped>`).
+    skipped: Option<String>,
 }
 
 /// A JUnit document of named suites.
@@ -39,18 +41,24 @@ fn document(suites: &[(String, Vec<Case>)]) -> String {
     let _ = writeln!(s, "<testsuites name=\"benchplan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">");
     for (name, cases) in suites {
         let failures = cases.iter().filter(|c| c.failure.is_some()).count();
+        let skipped = cases.iter().filter(|c| c.failure.is_none() && c.skipped.is_some()).count();
         let _ = writeln!(
             s,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">",
             esc(name),
             cases.len()
         );
         for c in cases {
-            match &c.failure {
-                None => {
+            match (&c.failure, &c.skipped) {
+                (None, Some(why)) => {
+                    let _ = writeln!(s, "    <testcase classname=\"{}\" name=\"{}\">", esc(&c.class), esc(&c.name));
+                    let _ = writeln!(s, "      <skipped message=\"{}\"/>", esc(why));
+                    let _ = writeln!(s, "    </testcase>");
+                }
+                (None, None) => {
                     let _ = writeln!(s, "    <testcase classname=\"{}\" name=\"{}\"/>", esc(&c.class), esc(&c.name));
                 }
-                Some((message, text)) => {
+                (Some((message, text)), _) => {
                     let _ = writeln!(s, "    <testcase classname=\"{}\" name=\"{}\">", esc(&c.class), esc(&c.name));
                     let _ = writeln!(s, "      <failure message=\"{}\" type=\"failure\">{}</failure>", esc(message), esc(text));
                     let _ = writeln!(s, "    </testcase>");
@@ -87,6 +95,7 @@ fn check_suite(r: &RunReport) -> (String, Vec<Case>) {
             Case {
                 class: format!("benchplan.{}.{}", r.scenario, c.backend),
                 name: format!("{} [{} {}]", c.check, c.phase, c.cell),
+                skipped: None,
                 failure: (!c.passed).then(|| {
                     (
                         format!("{} failed: measured {measured}", c.check),
@@ -107,6 +116,9 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
             cases.push(Case {
                 class: format!("benchplan.{scenario}.{}", r.backend),
                 name: format!("{} [{} {}]", m.metric, r.phase, r.cell),
+                skipped: (m.verdict == Verdict::Untested).then(|| {
+                    format!("{} changed beyond its threshold, but fewer than 2 per-second samples on a side: not tested", m.metric)
+                }),
                 failure: (m.verdict == Verdict::Regression).then(|| {
                     let p = m.p_value.map(|p| format!("{p:.4}")).unwrap_or_else(|| "n/a".into());
                     (
@@ -131,6 +143,7 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
         cases.push(Case {
             class: format!("benchplan.{scenario}"),
             name: format!("{missing} present"),
+            skipped: None,
             failure: Some((format!("{missing} is in the base run but not in the new one"), format!("{missing}: no row to compare"))),
         });
     }
@@ -140,6 +153,28 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn untested_changes_are_skipped_and_regressions_fail() {
+        use crate::report::compare::{MetricDelta, RowDelta, Thresholds};
+        let m = |metric, verdict| MetricDelta { metric, base: Some(1.0), new: Some(2.0), p_value: None, samples: (1, 1), verdict };
+        let c = Comparison {
+            thresholds: Thresholds::default(),
+            rows: vec![RowDelta {
+                backend: "b".into(),
+                phase: "serve".into(),
+                cell: "-".into(),
+                metrics: vec![m("p50_ms", Verdict::Untested), m("p99_ms", Verdict::Regression), m("error_rate", Verdict::Ok)],
+            }],
+            only_base: vec!["b warm [-]".into()],
+            only_new: vec![],
+        };
+        let xml = comparison(&c, "s");
+        assert!(xml.contains("<testsuites name=\"benchplan\" tests=\"4\" failures=\"2\""), "{xml}");
+        assert!(xml.contains("tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\">"), "{xml}");
+        assert!(xml.contains("<skipped message=\"p50_ms changed beyond its threshold"), "{xml}");
+        assert!(xml.contains("b warm [-] is in the base run but not in the new one"), "{xml}");
+    }
 
     #[test]
     fn text_is_escaped() {
