@@ -214,8 +214,12 @@ pub async fn run_phase<B: Backend>(
                     (None, Some(d)) => bar.set_position((elapsed.min(d.as_secs_f64())) as u64),
                     _ => {}
                 }
+                // Nothing to say before a quarter second has passed, nor of a
+                // P99 before the first whole second was measured.
                 let p99 = live.p99_ns.load(Ordering::Relaxed) as f64 / 1e6;
-                bar.set_message(format!("{:.0} req/s, p99 {p99:.2} ms", sent as f64 / elapsed));
+                let rate = if elapsed >= 0.25 { format!("{:.0} req/s", sent as f64 / elapsed) } else { "starting".into() };
+                let p99 = if p99 > 0.0 { format!("p99 {p99:.2} ms") } else { "p99 -".into() };
+                bar.set_message(format!("{rate}, {p99}"));
             }
         })
     };
