@@ -64,8 +64,8 @@ impl Launcher {
         Launcher { child, url }
     }
 
-    /// (document responses, sum of their charges, 429s sent) since the last reset; resets.
-    fn tally(&self) -> (f64, f64, f64) {
+    /// (document responses, sum of their charges, 429s sent, container KB reported) since the last reset; resets.
+    fn tally(&self) -> (f64, f64, f64, f64) {
         let addr = self.url.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/');
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -74,7 +74,12 @@ impl Launcher {
         s.read_to_string(&mut text).unwrap();
         let body = text.split("\r\n\r\n").nth(1).unwrap();
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
-        (v["responses"].as_f64().unwrap(), v["charge"].as_f64().unwrap(), v["throttled"].as_f64().unwrap())
+        (
+            v["responses"].as_f64().unwrap(),
+            v["charge"].as_f64().unwrap(),
+            v["throttled"].as_f64().unwrap(),
+            v["collection_kb"].as_f64().unwrap(),
+        )
     }
 }
 
@@ -153,7 +158,7 @@ fn run(sc: &Path, out: &Path) -> (Option<i32>, String) {
 
 async fn check_layout(layout: &str) {
     let Some(_) = shared_endpoint() else { return };
-    let server = Launcher::start(&[("COSMOS_LAUNCH_CHARGE", "vary")], &[]);
+    let server = Launcher::start(&[("COSMOS_LAUNCH_CHARGE", "vary"), ("COSMOS_LAUNCH_RESOURCE_USAGE", "1")], &[]);
     let tmp = tempfile::tempdir().unwrap();
     let name = format!("c{}", layout.replace('_', ""));
     let sc = scenario(tmp.path(), &name, &scenario_text(&name, &server.url, layout));
@@ -171,10 +176,15 @@ async fn check_layout(layout: &str) {
     // The request units recorded are exactly the charges the server sent for
     // document requests (load and every phase; no warmup here), and the
     // charges varied (1 to 2 RU), so this is not a count of requests.
-    let (responses, charged, _) = server.tally();
+    let (responses, charged, _, kb) = server.tally();
     let recorded: f64 = rows.iter().map(|r| num(r, &h, "request_units")).sum();
     assert_eq!(recorded, charged, "recorded RU = the server's charges over {responses} document responses");
     assert!(charged > responses * 1.2 && charged < responses * 1.8, "{charged} RU over {responses} responses");
+
+    // The data size after the load is the containers' x-ms-resource-usage (KB).
+    let run: benchplan::report::model::RunReport = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let bytes = run.backends[0].data_bytes.unwrap_or(0) as f64;
+    assert!(kb > 10.0 && bytes == kb * 1024.0, "{bytes} bytes vs {kb} KB reported");
 
     // Load: every declared row written, one upsert each.
     let load = phase(&h, &rows, "setup:load");
@@ -367,7 +377,7 @@ phases:
         let sc = scenario(tmp.path(), name, &text);
         let (code, said) = run(&sc, &out);
         assert_eq!(code, Some(0), "{said}");
-        let (_, charged, sent) = server.tally();
+        let (_, charged, sent, _) = server.tally();
         let dir = run_dir(&out, name);
         let (h, rows) = read_csv(&dir.join("results.csv"));
         let load = phase(&h, &rows, "setup:load");

@@ -26,7 +26,7 @@ use azure_data_cosmos::diagnostics::DiagnosticsContext;
 use azure_data_cosmos::models::{ContainerProperties, PartitionKeyDefinition};
 use azure_data_cosmos::options::{
     BinaryEncodingOptions, ConnectionPoolOptions, CreateContainerOptions, CreateDatabaseOptions, OperationOptions, OperationOptionsBuilder,
-    ReadConsistencyStrategy, Region, ServerCertificateValidation, ThrottlingRetryOptionsBuilder,
+    ReadConsistencyStrategy, ReadContainerOptions, Region, ServerCertificateValidation, ThrottlingRetryOptionsBuilder,
 };
 use azure_data_cosmos::{
     AccountEndpoint, AccountReference, CosmosClient, CosmosError, CosmosRuntime, FeedScope, PartitionKey, Query, RoutingStrategy,
@@ -900,6 +900,12 @@ impl CosmosBackend {
     }
 }
 
+/// The container's size in KB from an `x-ms-resource-usage` header.
+fn resource_usage_kb(header: &str) -> Option<u64> {
+    let field = |name: &str| header.split(';').find_map(|kv| kv.trim().strip_prefix(name)?.strip_prefix('=')?.trim().parse::<u64>().ok());
+    field("collectionSize").or_else(|| field("documentsSize"))
+}
+
 /// Adds one SDK operation's charge and inner retries to `usage`.
 fn add_op(usage: &mut Usage, d: &DiagnosticsContext) {
     let (ru, retries) = op_usage(d);
@@ -1045,6 +1051,20 @@ impl Backend for CosmosBackend {
         }
     }
 
+    async fn data_bytes(&self) -> Option<u64> {
+        // A container read with quota info carries `x-ms-resource-usage`:
+        // `collectionSize` (data and index) or else `documentsSize`, in KB.
+        let headers = std::collections::HashMap::from([("x-ms-documentdb-populatequotainfo".into(), "true".into())]);
+        let op: OperationOptions = OperationOptionsBuilder::new().with_custom_headers(headers).build();
+        let mut total = 0u64;
+        for name in &self.names.physical {
+            let c = self.db.container_client(name.as_str(), None).await.ok()?;
+            let r = c.read(Some(ReadContainerOptions::default().with_operation_options(op.clone()))).await.ok()?;
+            total += resource_usage_kb(r.headers().resource_usage()?)? * 1024;
+        }
+        Some(total)
+    }
+
     async fn server_info(&self) -> BTreeMap<String, String> {
         let c = &self.config;
         let mut out = BTreeMap::new();
@@ -1163,6 +1183,13 @@ mod tests {
         let mut owner = OpError::new(f.kind, f.message);
         owner.fatal = f.fatal;
         assert!(!item_not_found(&owner));
+    }
+
+    #[test]
+    fn resource_usage_gives_the_container_size() {
+        assert_eq!(resource_usage_kb("documentSize=0;documentsSize=120;documentsCount=7;collectionSize=150"), Some(150));
+        assert_eq!(resource_usage_kb("documentsSize=120;documentsCount=7"), Some(120));
+        assert_eq!(resource_usage_kb("functions=0"), None);
     }
 
     #[test]

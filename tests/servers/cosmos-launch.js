@@ -69,7 +69,13 @@ let docRequests = 0;
 // the number of 429s the throttle hook sent; ?reset=1 zeroes it after reading.
 const varyCharge = process.env.COSMOS_LAUNCH_CHARGE === "vary";
 let docResponses = 0;
-const tally = { responses: 0, charge: 0, throttled: 0 };
+const tally = { responses: 0, charge: 0, throttled: 0, collection_kb: 0 };
+// COSMOS_LAUNCH_RESOURCE_USAGE=1: a container read with
+// x-ms-documentdb-populatequotainfo answers x-ms-resource-usage, with
+// collectionSize (KB) = the bytes of the document bodies written into that
+// container so far, rounded up (the server keeps no sizes of its own).
+const resourceUsage = !!process.env.COSMOS_LAUNCH_RESOURCE_USAGE;
+const written = new Map(); // "dbs/x/colls/y" -> bytes
 function countCharge(pathname, value) {
   if (!/\/docs(\/|$)/.test(pathname)) return;
   tally.responses += 1;
@@ -138,6 +144,7 @@ server.on("request", (req, res) => {
       tally.responses = 0;
       tally.charge = 0;
       tally.throttled = 0;
+      tally.collection_kb = 0;
     }
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
     return res.end(body);
@@ -181,6 +188,20 @@ server.on("request", (req, res) => {
       if (log) process.stderr.write(`${req.method} ${url} queryplan -> 200\n`);
     });
     return;
+  }
+
+  if (resourceUsage) {
+    const docs = pathname.match(/^\/(dbs\/[^/]+\/colls\/[^/]+)\/docs$/);
+    if (docs && req.method === "POST" && !isQuery) {
+      const key = decodeURIComponent(docs[1]);
+      written.set(key, (written.get(key) || 0) + parseInt(req.headers["content-length"] || "0", 10));
+    }
+    const coll = pathname.match(/^\/(dbs\/[^/]+\/colls\/[^/]+)$/);
+    if (coll && req.method === "GET" && truthy(req.headers["x-ms-documentdb-populatequotainfo"])) {
+      const kb = Math.ceil((written.get(decodeURIComponent(coll[1])) || 0) / 1024);
+      tally.collection_kb += kb;
+      res.setHeader("x-ms-resource-usage", `documentsSize=${kb};documentsCount=0;collectionSize=${kb}`);
+    }
   }
 
   const isAccount = req.method === "GET" && pathname === "/";
