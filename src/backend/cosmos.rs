@@ -14,7 +14,7 @@
 //! The SDK (1.0) has no read-many, so `fetch: packed` is point reads in
 //! parallel (in `single_table` layout, one partition query per entity key).
 
-use super::service::{bind_keys, error_chain, gather, gather_legs, group_by_entity, load_in_calls, with_retries, Failure, Retry};
+use super::service::{bind_keys, error_chain, finish, gather, gather_legs, group_by_entity, load_in_calls, with_retries, Failure, Retry};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue};
 use crate::scenario::model::{CosmosConfig, CreateStep, FeatureType, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
@@ -1041,14 +1041,7 @@ impl Backend for CosmosBackend {
             }
             CosmosOp::Statement(s) => self.run_statement(&mut usage, s, req).await,
         };
-        match rows {
-            Ok(rows) => Ok(Done { rows, usage, legs }),
-            Err(mut e) => {
-                // `usage` holds every call of the request, the failed ones too.
-                e.usage = usage;
-                Err(e)
-            }
-        }
+        finish(rows, usage, legs)
     }
 
     async fn data_bytes(&self) -> Option<u64> {

@@ -12,7 +12,7 @@
 //! jitter, so that every retry is counted in the report.
 
 use super::service::{
-    bind_keys, error_chain, gather, gather_legs, group_by_entity, load_in_calls, loopback_endpoint, with_retries, Failure, Retry,
+    bind_keys, error_chain, finish, gather, gather_legs, group_by_entity, load_in_calls, loopback_endpoint, with_retries, Failure, Retry,
 };
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue, TableModel};
@@ -1241,14 +1241,7 @@ impl Backend for DynamoBackend {
             }
             DynOp::Statement(s) => self.run_statement(&mut usage, s, req).await,
         };
-        match rows {
-            Ok(rows) => Ok(Done { rows, usage, legs }),
-            Err(mut e) => {
-                // `usage` holds every call of the request, the failed ones too.
-                e.usage = usage;
-                Err(e)
-            }
-        }
+        finish(rows, usage, legs)
     }
 
     async fn data_bytes(&self) -> Option<u64> {

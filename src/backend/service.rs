@@ -226,7 +226,7 @@ where
 
 /// Sums concurrent calls: rows and usage of all, the first error (the first
 /// fatal one, if any, so that it stops the phase).
-pub fn gather(usage: &mut Usage, results: Vec<(Result<u32, OpError>, Usage)>) -> Result<u32, OpError> {
+pub fn gather(usage: &mut Usage, results: impl IntoIterator<Item = (Result<u32, OpError>, Usage)>) -> Result<u32, OpError> {
     let mut rows = 0;
     let mut first: Option<OpError> = None;
     for (r, u) in results {
@@ -254,17 +254,26 @@ pub fn gather_legs(
     model: &crate::dataset::DataModel,
     results: Vec<(Result<TimedLeg, OpError>, Usage)>,
 ) -> Result<u32, OpError> {
-    let mut plain = Vec::with_capacity(results.len());
-    for (r, u) in results {
-        plain.push((
-            r.map(|(n, t, ns)| {
-                legs.leg(t, model.tables[t].entity, ns, true);
-                n
-            }),
-            u,
-        ));
+    let timed = results.into_iter().map(|(r, u)| {
+        let r = r.map(|(n, t, ns)| {
+            legs.leg(t, model.tables[t].entity, ns, true);
+            n
+        });
+        (r, u)
+    });
+    gather(usage, timed)
+}
+
+/// A request's outcome: its rows with what every call consumed, or its
+/// first error carrying the same (failed calls are charged too).
+pub fn finish(rows: Result<u32, OpError>, usage: Usage, legs: crate::stats::Legs) -> Result<super::Done, OpError> {
+    match rows {
+        Ok(rows) => Ok(super::Done { rows, usage, legs }),
+        Err(mut e) => {
+            e.usage = usage;
+            Err(e)
+        }
     }
-    gather(usage, plain)
 }
 
 #[cfg(test)]
