@@ -19,6 +19,16 @@ pub const PRICE_FIELDS: &[(&str, &str)] = &[
     ("hundred_ru_per_second_hour", "USD per 100 RU/s provisioned and hour (Cosmos DB provisioned throughput)"),
 ];
 
+/// A built-in price list: where its prices come from and what they buy.
+#[derive(Debug)]
+pub struct Preset {
+    pub name: &'static str,
+    /// What one `instance_hour` buys, for the report's cost basis ("" where
+    /// the service is not priced per server).
+    pub server: &'static str,
+    pub prices: &'static [(&'static str, f64)],
+}
+
 /// DynamoDB, Standard table class, US East (N. Virginia): on-demand prices
 /// after AWS's 2024-11-01 reduction, and provisioned capacity, from
 /// <https://aws.amazon.com/dynamodb/pricing/on-demand/> and
@@ -39,13 +49,43 @@ const DYNAMODB_US_EAST_1: &[(&str, f64)] = &[
 const COSMOS_EAST_US: &[(&str, f64)] =
     &[("hundred_ru_per_second_hour", 0.008), ("request_units_per_million", 0.25), ("storage_gb_month", 0.25)];
 
-/// The prices of a built-in preset; None for a preset without prices yet.
-pub fn preset(name: &str) -> Option<&'static [(&'static str, f64)]> {
-    match name {
-        "dynamodb_on_demand" | "dynamodb_provisioned" => Some(DYNAMODB_US_EAST_1),
-        "cosmos_provisioned" | "cosmos_serverless" => Some(COSMOS_EAST_US),
-        _ => None,
-    }
+/// The SQL services are priced per server. Each preset prices one server of
+/// the same memory class (16 GiB, 2 vCPU on AWS), so that presets compare
+/// like for like; a scenario on another size overrides `instance_hour`.
+///
+/// Amazon Aurora (PostgreSQL- and MySQL-compatible), US East (N. Virginia),
+/// Aurora Standard, on-demand db.r6g.large: $0.26 per hour; storage $0.10
+/// per GB-month (I/O, $0.20 per million, is not modelled), from
+/// <https://aws.amazon.com/rds/aurora/pricing/>.
+const AURORA_US_EAST_1: &[(&str, f64)] = &[("instance_hour", 0.26), ("storage_gb_month", 0.10)];
+
+/// Amazon RDS for PostgreSQL, US East (N. Virginia), Single-AZ on-demand
+/// db.r6g.large: $0.225 per hour; General Purpose (gp3) storage $0.115 per
+/// GB-month, from <https://aws.amazon.com/rds/postgresql/pricing/>.
+const RDS_POSTGRES_US_EAST_1: &[(&str, f64)] = &[("instance_hour", 0.225), ("storage_gb_month", 0.115)];
+
+/// Databricks Lakebase Postgres (autoscaling), AWS US East (N. Virginia),
+/// Premium tier: 8 CU (about 16 GB of memory) x 0.230 DBU per CU-hour x
+/// $0.40 per DBU (Database Serverless Compute) = $0.736 per hour; storage
+/// 15 DSU per GB-month x $0.023 per DSU = $0.345 per GB-month, from
+/// <https://www.databricks.com/product/pricing/lakebase>.
+const LAKEBASE_AWS_US_EAST_1: &[(&str, f64)] = &[("instance_hour", 0.736), ("storage_gb_month", 0.345)];
+
+/// Every built-in preset with prices.
+pub const PRESETS: &[Preset] = &[
+    Preset { name: "lakebase", server: "Lakebase 8 CU, AWS us-east-1, Premium", prices: LAKEBASE_AWS_US_EAST_1 },
+    Preset { name: "aurora_postgres", server: "Aurora PostgreSQL db.r6g.large, us-east-1", prices: AURORA_US_EAST_1 },
+    Preset { name: "aurora_mysql", server: "Aurora MySQL db.r6g.large, us-east-1", prices: AURORA_US_EAST_1 },
+    Preset { name: "rds_postgres", server: "RDS for PostgreSQL db.r6g.large Single-AZ, us-east-1", prices: RDS_POSTGRES_US_EAST_1 },
+    Preset { name: "dynamodb_on_demand", server: "", prices: DYNAMODB_US_EAST_1 },
+    Preset { name: "dynamodb_provisioned", server: "", prices: DYNAMODB_US_EAST_1 },
+    Preset { name: "cosmos_provisioned", server: "", prices: COSMOS_EAST_US },
+    Preset { name: "cosmos_serverless", server: "", prices: COSMOS_EAST_US },
+];
+
+/// The built-in preset of that name.
+pub fn preset(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
 }
 
 /// Resolved prices: every known field, 0 where not given.
@@ -78,22 +118,19 @@ impl Prices {
         true
     }
 
-    /// The prices `pricing` names; Err(why) when there are none to apply.
+    /// The prices `pricing` names: a preset's, with any inline fields
+    /// overriding them one by one; Err(why) when there are none to apply.
     pub fn of(pricing: &Pricing) -> Result<Prices, String> {
         let mut p = Prices::default();
-        match pricing {
-            Pricing::Preset(name) => {
-                let list = preset(name).ok_or_else(|| format!("pricing preset `{name}` has no prices in this version of benchplan"))?;
-                for (k, v) in list {
-                    p.set(k, *v);
-                }
+        if let Some(name) = pricing.preset() {
+            let preset = preset(name).ok_or_else(|| format!("unknown pricing preset `{name}`"))?;
+            for (k, v) in preset.prices {
+                p.set(k, *v);
             }
-            Pricing::Inline(map) => {
-                for (k, v) in map {
-                    if !p.set(k, *v) {
-                        return Err(format!("unknown price field `{k}`"));
-                    }
-                }
+        }
+        for (k, v) in pricing.overrides() {
+            if !p.set(k, *v) {
+                return Err(format!("unknown price field `{k}`"));
             }
         }
         Ok(p)
@@ -182,7 +219,7 @@ impl CostModel {
                 per_request_unit: 0.0,
                 per_hour: p.instance_hour,
                 storage_gb_month: 0.0,
-                basis: format!("instance hours: ${}/h x duration", p.instance_hour),
+                basis: format!("instance hours: ${}/h{} x duration", p.instance_hour, server_note(config)),
             },
         }
     }
@@ -208,6 +245,17 @@ impl CostModel {
             storage_gb_month: self.storage_gb_month,
             per_server: config.kind().is_sql() || matches!(config, BackendConfig::Noop(_)),
         }
+    }
+}
+
+/// "(one Aurora PostgreSQL db.r6g.large, ...)" when the instance price is a
+/// preset's own, empty when it was overridden or given inline.
+fn server_note(config: &BackendConfig) -> String {
+    let Some(pricing) = config.pricing() else { return String::new() };
+    let overridden = pricing.overrides().any(|(k, _)| k == "instance_hour");
+    match pricing.preset().and_then(preset) {
+        Some(p) if !overridden && !p.server.is_empty() => format!(" (one {}, preset `{}`)", p.server, p.name),
+        _ => String::new(),
     }
 }
 
@@ -267,7 +315,7 @@ mod tests {
     #[test]
     fn provisioned_charges_capacity_hours_per_table() {
         let b = Billing::Provisioned { provisioned: Provisioned { rcu: 100, wcu: 10 } };
-        let c = ddb(Some(b), Pricing::Inline(IndexMap::from([("rcu_hour".to_string(), 0.01), ("wcu_hour".to_string(), 0.1)])));
+        let c = ddb(Some(b), inline(None, &[("rcu_hour", 0.01), ("wcu_hour", 0.1)]));
         let m = CostModel::for_backend(&c, &model(4)).unwrap().unwrap();
         let u = Usage { read_units: 5e6, write_units: 5e6, ..Usage::default() };
         // 4 tables x (100 x 0.01 + 10 x 0.1) = $8/h, for half an hour; units are not charged.
@@ -309,10 +357,68 @@ mod tests {
         assert!(e.contains("throughput"));
     }
 
+    fn inline(preset: Option<&str>, fields: &[(&str, f64)]) -> Pricing {
+        Pricing::Inline(PriceTable {
+            preset: preset.map(str::to_string),
+            prices: fields.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        })
+    }
+
+    fn postgres(pricing: Pricing) -> BackendConfig {
+        let yaml = "kind: postgres\nurl: postgres://postgres@127.0.0.1:5432/test\n";
+        let mut c: BackendConfig = serde_yaml::from_str(yaml).unwrap();
+        if let BackendConfig::Postgres(p) = &mut c {
+            p.pricing = Some(pricing);
+        }
+        c
+    }
+
     #[test]
-    fn unknown_fields_and_presets_without_prices() {
-        let bad = Pricing::Inline(IndexMap::from([("per_read".to_string(), 1.0)]));
-        assert!(Prices::of(&bad).unwrap_err().contains("per_read"));
-        assert!(Prices::of(&Pricing::Preset("lakebase".into())).unwrap_err().contains("no prices"));
+    fn unknown_fields_are_refused() {
+        assert!(Prices::of(&inline(None, &[("per_read", 1.0)])).unwrap_err().contains("per_read"));
+        assert!(Prices::of(&Pricing::Preset("aurora_oracle".into())).unwrap_err().contains("unknown pricing preset"));
+    }
+
+    #[test]
+    fn every_validated_preset_name_has_prices() {
+        for name in crate::scenario::validate::PRICING_PRESETS {
+            let p = Prices::of(&Pricing::Preset(name.to_string())).unwrap();
+            assert!(p.storage_gb_month > 0.0, "{name}");
+        }
+        assert_eq!(PRESETS.len(), crate::scenario::validate::PRICING_PRESETS.len());
+    }
+
+    #[test]
+    fn sql_presets_price_one_server_per_hour() {
+        // Aurora db.r6g.large at $0.26/h: one hour of queries costs $0.26, and
+        // the report says which server that is.
+        for (name, hourly, storage) in
+            [("aurora_postgres", 0.26, 0.10), ("aurora_mysql", 0.26, 0.10), ("rds_postgres", 0.225, 0.115), ("lakebase", 0.736, 0.345)]
+        {
+            let m = CostModel::for_backend(&postgres(Pricing::Preset(name.into())), &model(2)).unwrap().unwrap();
+            assert!((m.cost(&Usage::default(), 3600.0) - hourly).abs() < 1e-12, "{name}");
+            assert!((m.storage_gb_month - storage).abs() < 1e-12, "{name}");
+            assert!(m.basis.contains(&format!("preset `{name}`")), "{}", m.basis);
+        }
+        // 8 CU x 0.230 DBU/CU-h x $0.40/DBU, and 15 DSU x $0.023 per GB-month.
+        assert!((8.0 * 0.230 * 0.40 - 0.736_f64).abs() < 1e-12);
+        assert!((15.0 * 0.023 - 0.345_f64).abs() < 1e-12);
+    }
+
+    #[test]
+    fn inline_fields_override_a_preset_one_by_one() {
+        // db.r6g.xlarge instead of large; the preset's storage price stays.
+        let c = postgres(inline(Some("aurora_postgres"), &[("instance_hour", 0.519)]));
+        let m = CostModel::for_backend(&c, &model(2)).unwrap().unwrap();
+        assert!((m.cost(&Usage::default(), 1800.0) - 0.2595).abs() < 1e-12);
+        assert!((m.storage_gb_month - 0.10).abs() < 1e-12);
+        // The server named by the preset is no longer the one priced.
+        assert_eq!(m.basis, "instance hours: $0.519/h x duration");
+        let c = postgres(inline(Some("aurora_postgres"), &[("storage_gb_month", 0.2)]));
+        let m = CostModel::for_backend(&c, &model(2)).unwrap().unwrap();
+        assert!((m.per_hour - 0.26).abs() < 1e-12 && (m.storage_gb_month - 0.2).abs() < 1e-12);
+        // DynamoDB: only the write price changed.
+        let p = Prices::of(&inline(Some("dynamodb_on_demand"), &[("write_request_units_per_million", 1.25)])).unwrap();
+        assert_eq!((p.read_request_units_per_million, p.write_request_units_per_million), (0.125, 1.25));
     }
 }

@@ -88,3 +88,46 @@ fn cost_table_storage_and_projections_follow_the_measurements() {
     bin().arg("report").arg(&dir).assert().success();
     assert_eq!(std::fs::read(dir.join("summary.md")).unwrap(), before);
 }
+
+#[test]
+fn a_preset_prices_its_server_and_inline_fields_override_it() {
+    // Two SQLite backends priced as Aurora PostgreSQL: the preset's
+    // db.r6g.large ($0.26/h, $0.10 per GB-month), and the same preset with
+    // the instance price of a db.r6g.xlarge ($0.519/h) and its storage price kept.
+    let yaml = SCENARIO
+        .replace(
+            "  local:\n    kind: sqlite\n    pricing: { instance_hour: 2.0, storage_gb_month: 0.5 }\n",
+            "  aurora:\n    kind: sqlite\n    pricing: aurora_postgres\n  big:\n    kind: sqlite\n    pricing: { preset: aurora_postgres, instance_hour: 0.519 }\n",
+        )
+        .replace("target_rps: 50000", "target_rps: 20000");
+    assert!(yaml.contains("preset: aurora_postgres"));
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "costs", &yaml);
+    let out = tmp.path().join("out");
+    bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert().success();
+    let dir = run_dir(&out, "costs");
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+
+    assert!(
+        md.contains("- Cost of `aurora`: instance hours: $0.26/h (one Aurora PostgreSQL db.r6g.large, us-east-1, preset `aurora_postgres`) x duration."),
+        "{md}"
+    );
+    assert!(md.contains("- Cost of `big`: instance hours: $0.519/h x duration."), "{md}");
+    assert!(!md.contains("no prices"), "{md}");
+
+    for (name, hourly) in [("aurora", 0.26), ("big", 0.519)] {
+        let serve = rows.iter().find(|r| r[col(&h, "phase")] == "serve" && r[col(&h, "backend")] == name).unwrap();
+        let c = cells(&md, "## Cost", &format!("| {name} | "));
+        let mib: f64 = c[3].parse().unwrap();
+        let storage: f64 = c[4].parse().unwrap();
+        assert!((storage - mib / 1024.0 * 0.10).abs() < 1e-5, "the preset's $0.10 per GB-month: {c:?}");
+        // At 20,000 req/s: servers x the hourly price x 730 h + storage.
+        let c = cells(&md, "### At 20000.00 req/s", &format!("| {name} | serve | - |"));
+        let servers = (20_000.0 / num(serve, &h, "throughput_rps")).ceil().max(1.0);
+        assert_eq!(c[5].parse::<f64>().unwrap(), servers, "{c:?}");
+        let monthly: f64 = c[6].parse().unwrap();
+        let want = servers * hourly * 730.0 + mib / 1024.0 * 0.10;
+        assert!((monthly - want).abs() < 0.01, "{name}: {monthly} vs {want}");
+    }
+}

@@ -46,6 +46,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("unknown_pricing_preset", "11:5", "unknown pricing preset `cheap`"),
     ("unknown_price_field", "9:7", "unknown price field `per_read`"),
     ("pricing_billing_mismatch", "8:5", "pricing preset `dynamodb_on_demand` does not match `billing: provisioned`"),
+    ("unknown_preset_under_overrides", "12:7", "unknown pricing preset `aurora_postgress`"),
+    ("override_billing_mismatch", "8:16", "pricing preset `dynamodb_on_demand` does not match `billing: provisioned`"),
     // Dataset.
     ("entity_zero_keys", "13:13", "expected at least 1 key, found 0"),
     ("unknown_entity_in_table", "17:24", "unknown entity `emial`"),

@@ -433,7 +433,7 @@ fn untagged_hint(msg: &str) -> &'static str {
     } else if msg.contains("Billing") {
         "on_demand, or { provisioned: { rcu, wcu } }"
     } else if msg.contains("Pricing") {
-        "a preset name, or a mapping of price names to numbers"
+        "a preset name, or a mapping of price names to numbers with an optional `preset:` they override"
     } else if msg.contains("Check") {
         "\"METRIC OP NUMBER\", or { expr, backend?, phase?, <matrix param>? }"
     } else {

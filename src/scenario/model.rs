@@ -360,12 +360,44 @@ pub struct Stall {
     pub for_: DurationSpec,
 }
 
-/// A built-in price preset by name, or inline prices.
+/// A built-in price preset by name, or inline prices (USD), optionally on
+/// top of a preset: `{ preset: aurora_postgres, instance_hour: 0.519 }`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Pricing {
     Preset(String),
-    Inline(IndexMap<String, f64>),
+    Inline(PriceTable),
+}
+
+/// Inline prices; with `preset`, the preset's prices with these fields
+/// overriding them one by one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct PriceTable {
+    /// Start from this built-in preset's prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// Price fields (see the README's Cost section), each overriding the preset's.
+    #[serde(flatten)]
+    pub prices: IndexMap<String, f64>,
+}
+
+impl Pricing {
+    /// The preset these prices start from, if any.
+    pub fn preset(&self) -> Option<&str> {
+        match self {
+            Pricing::Preset(name) => Some(name),
+            Pricing::Inline(t) => t.preset.as_deref(),
+        }
+    }
+
+    /// The fields given inline (none for a bare preset name).
+    pub fn overrides(&self) -> impl Iterator<Item = (&String, &f64)> {
+        let map = match self {
+            Pricing::Preset(_) => None,
+            Pricing::Inline(t) => Some(&t.prices),
+        };
+        map.into_iter().flatten()
+    }
 }
 
 /// A duration such as `500ms`, `2s`, `1m`.

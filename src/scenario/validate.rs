@@ -324,10 +324,20 @@ pub fn phase_name(phases: &[Phase], i: usize) -> String {
     }
 }
 
+/// Where a backend's preset name is written: `pricing`, or `pricing.preset`
+/// under inline overrides.
+fn preset_path(p: &str, pricing: Option<&Pricing>) -> String {
+    match pricing {
+        Some(Pricing::Inline(_)) => format!("{p}.pricing.preset"),
+        _ => format!("{p}.pricing"),
+    }
+}
+
 fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
-    if let Some(Pricing::Preset(name)) = b.pricing() {
-        if !PRICING_PRESETS.contains(&name.as_str()) {
-            d.at(format!("{p}.pricing"), format!("unknown pricing preset `{name}` (known: {})", PRICING_PRESETS.join(", ")));
+    if let Some(name) = b.pricing().and_then(Pricing::preset) {
+        let at = preset_path(p, b.pricing());
+        if !PRICING_PRESETS.contains(&name) {
+            d.at(at, format!("unknown pricing preset `{name}` (known: {})", PRICING_PRESETS.join(", ")));
         } else {
             // A service's prices only fit that service (noop may borrow any, for tests).
             let fits = match name.split('_').next() {
@@ -336,12 +346,12 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
                 _ => !matches!(b.kind(), Kind::Dynamodb | Kind::Cosmos),
             };
             if !fits {
-                d.at(format!("{p}.pricing"), format!("pricing preset `{name}` is not for a backend of kind {}", b.kind()));
+                d.at(at, format!("pricing preset `{name}` is not for a backend of kind {}", b.kind()));
             }
         }
     }
-    if let Some(Pricing::Inline(m)) = b.pricing() {
-        for (k, v) in m {
+    if let Some(pricing) = b.pricing() {
+        for (k, v) in pricing.overrides() {
             if !crate::cost::PRICE_FIELDS.iter().any(|(f, _)| f == k) {
                 let known: Vec<&str> = crate::cost::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
                 d.at(format!("{p}.pricing.{k}"), format!("unknown price field `{k}` (known: {})", known.join(", ")));
@@ -380,15 +390,15 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
                 d.at(format!("{p}.max_attempts"), "expected at least 1 attempt, found 0");
             }
             let provisioned = matches!(c.billing, Some(Billing::Provisioned { .. }));
-            if let Some(Pricing::Preset(name)) = &c.pricing {
-                let wrong = match name.as_str() {
+            if let Some(name) = c.pricing.as_ref().and_then(Pricing::preset) {
+                let wrong = match name {
                     "dynamodb_on_demand" => provisioned,
                     "dynamodb_provisioned" => !provisioned,
                     _ => false,
                 };
                 if wrong {
                     let billing = if provisioned { "provisioned" } else { "on_demand" };
-                    d.at(format!("{p}.pricing"), format!("pricing preset `{name}` does not match `billing: {billing}`"));
+                    d.at(preset_path(p, c.pricing.as_ref()), format!("pricing preset `{name}` does not match `billing: {billing}`"));
                 }
             }
             for (field, v) in [("table", &c.table), ("table_prefix", &c.table_prefix)] {
@@ -448,15 +458,15 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
                     d.at(format!("{p}.max_backoff"), "expected max_backoff >= backoff");
                 }
             }
-            if let Some(Pricing::Preset(name)) = &c.pricing {
+            if let Some(name) = c.pricing.as_ref().and_then(Pricing::preset) {
                 let serverless = c.serverless == Some(true);
-                let wrong = match name.as_str() {
+                let wrong = match name {
                     "cosmos_serverless" => !serverless,
                     "cosmos_provisioned" => serverless,
                     _ => false,
                 };
                 if wrong {
-                    d.at(format!("{p}.pricing"), format!("pricing preset `{name}` does not match `serverless: {serverless}`"));
+                    d.at(preset_path(p, c.pricing.as_ref()), format!("pricing preset `{name}` does not match `serverless: {serverless}`"));
                 }
             }
             for (field, v) in
