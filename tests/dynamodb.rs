@@ -381,3 +381,61 @@ teardown: [ {{ drop: {{}} }} ]
         }
     }
 }
+
+/// A server priced per hour against DynamoDB priced per request: the cost
+/// section gives the rate where they cost the same, from the measured
+/// price per request (dynalite keeps no table sizes, so storage is left
+/// out, and the line says so).
+#[test]
+fn break_even_between_a_priced_server_and_on_demand_capacity() {
+    let Some(ep) = endpoint() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"version: 1
+name: tbreak
+seed: 3
+backends:
+  srv:
+    kind: sqlite
+    pricing: aurora_postgres
+  ddb:
+    kind: dynamodb
+    endpoint: {ep}
+    region: us-east-1
+    table_prefix: tbreak_
+    billing: on_demand
+    pricing: dynamodb_on_demand
+dataset:
+  entities:
+    card: {{ keys: 200, key: int }}
+  tables:
+    - {{ name: "card_f{{i}}", entity: card, count: 3, features: 2 }}
+setup:
+  - create: {{}}
+  - load: {{ batch: 25, workers: 4 }}
+phases:
+  - run: {{ name: serve, requests: 300, workers: 4, mix: [ {{ read_features: {{ entities: [card], fetch: packed }} }} ] }}
+teardown:
+  - drop: {{}}
+cost:
+  target_rps: 1000
+"#
+    );
+    let sc = scenario(tmp.path(), "tbreak", &text);
+    let out = tmp.path().join("out");
+    bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert().success();
+    let dir = run_dir(&out, "tbreak");
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    let ddb = rows.iter().find(|r| r[col(&h, "backend")] == "ddb" && r[col(&h, "phase")] == "serve").unwrap();
+    // 3 items read eventually consistent: 1.5 read units at $0.125 per million.
+    let per_million = num(ddb, &h, "cost_per_million_usd");
+    assert!((per_million - 0.1875).abs() < 1e-6, "{per_million}");
+    // One db.r6g.large ($0.26/h x 730 h) against $0.1875 per million requests.
+    let want = 0.26 * 730.0 / (per_million / 1e6 * 730.0 * 3600.0);
+    let line = md.lines().find(|l| l.starts_with("- serve [-]: `srv` and `ddb` cost the same at ")).unwrap_or_else(|| panic!("{md}"));
+    let rps: f64 = line.split(" cost the same at ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!((rps - want).abs() < 0.01, "{rps} vs {want}: {line}");
+    assert!(line.contains("storage left out: a data size is unknown"), "{line}");
+    assert!(line.ends_with("below it `ddb` is cheaper, above it `srv`."), "{line}");
+}

@@ -66,16 +66,15 @@ impl Projection {
 /// is one within one server's capacity on either side (beyond it the
 /// server count steps, and the comparison is the table's): where one's
 /// lower fixed price stops making up for its higher price per request.
-/// None when a side's storage is unknown.
-pub fn break_even(a: &Projection, b: &Projection) -> Option<f64> {
-    if !(a.storage_known && b.storage_known) {
-        return None;
-    }
-    let (fa, fb) = (a.fixed_month + a.storage_month, b.fixed_month + b.storage_month);
+/// When a side's storage is unknown, storage is left out on both sides and
+/// the second value says so.
+pub fn break_even(a: &Projection, b: &Projection) -> Option<(f64, bool)> {
+    let storage = a.storage_known && b.storage_known;
+    let fixed = |p: &Projection| p.fixed_month + if storage { p.storage_month } else { 0.0 };
     let dv = (a.per_request - b.per_request) * HOURS_PER_MONTH * 3600.0;
-    let rps = (fb - fa) / dv;
+    let rps = (fixed(b) - fixed(a)) / dv;
     let within = |p: &Projection| !p.per_server || rps <= p.capacity_rps;
-    (dv != 0.0 && rps.is_finite() && rps > 0.0 && within(a) && within(b)).then_some(rps)
+    (dv != 0.0 && rps.is_finite() && rps > 0.0 && within(a) && within(b)).then_some((rps, !storage))
 }
 
 /// What one server of `backend` did in `cell`: its best closed-loop
@@ -180,16 +179,17 @@ pub fn section(r: &RunReport) -> String {
             if a.backend == b.backend || a.phase != b.phase || a.cell != b.cell {
                 continue;
             }
-            let Some(rps) = break_even(pa, pb) else { continue };
-            let a_first = pa.fixed_month + pa.storage_month < pb.fixed_month + pb.storage_month;
+            let Some((rps, no_storage)) = break_even(pa, pb) else { continue };
+            let a_first = pa.per_request > pb.per_request;
             let (cheap_low, cheap_high) = if a_first { (&a.backend, &b.backend) } else { (&b.backend, &a.backend) };
             lines.push(format!(
-                "- {} [{}]: `{}` and `{}` cost the same at {} req/s (within one server's capacity); below it `{cheap_low}` is cheaper, above it `{cheap_high}`.",
+                "- {} [{}]: `{}` and `{}` cost the same at {} req/s (within one server's capacity{}); below it `{cheap_low}` is cheaper, above it `{cheap_high}`.",
                 a.phase,
                 cell_label(&a.cell),
                 a.backend,
                 b.backend,
-                f2(rps)
+                f2(rps),
+                if no_storage { ", storage left out: a data size is unknown" } else { "" }
             ));
         }
     }
@@ -254,7 +254,8 @@ mod tests {
         assert!((units.monthly(100.0) - (262.8 * 0.25 + 2.0)).abs() < 1e-9);
         // The same monthly cost at the break-even rate (one server).
         let one = Projection { capacity_rps: f64::INFINITY, ..server };
-        let rps = break_even(&one, &units).unwrap_or(f64::NAN);
+        let (rps, no_storage) = break_even(&one, &units).unwrap_or((f64::NAN, true));
+        assert!(!no_storage);
         assert!((one.monthly(rps) - units.monthly(rps)).abs() < 1e-6, "{rps}");
         assert!((rps - 730.0 / (0.25e-6 * 730.0 * 3600.0)).abs() < 1e-6, "{rps}");
         // Cheaper both per request and fixed: never the same.
@@ -263,8 +264,10 @@ mod tests {
         // Beyond one server's capacity the count steps: no single break-even line.
         let small = Projection { capacity_rps: rps / 2.0, ..server };
         assert_eq!(break_even(&small, &units), None);
-        // Unknown storage on a side: not compared.
+        // Unknown storage on a side: compared without storage on either side, and said so.
         let unknown = Projection { storage_known: false, ..units };
-        assert_eq!(break_even(&one, &unknown), None);
+        let (rps, no_storage) = break_even(&one, &unknown).unwrap_or((f64::NAN, false));
+        assert!(no_storage);
+        assert!((rps - 730.0 / (0.25e-6 * 730.0 * 3600.0)).abs() < 1e-6, "{rps}");
     }
 }
