@@ -60,3 +60,28 @@ fn every_timed_request_has_one_slowest_leg_and_each_entity_a_latency() {
     assert!(md.contains("## Per-entity latency") && md.contains("| local | serial | - | card | 400 |"), "{md}");
     assert!(md.contains("## Slowest leg"), "{md}");
 }
+
+#[test]
+fn entities_beyond_the_sixteenth_are_said_to_be_left_out() {
+    // 17 entities, one table each, all read serially by every request.
+    let names: Vec<String> = (0..17).map(|i| format!("e{i:02}")).collect();
+    let entities: String = names.iter().map(|n| format!("    {n}: {{ keys: 50 }}\n")).collect();
+    let tables: String = names.iter().map(|n| format!("    - {{ name: {n}_f, entity: {n}, features: 2 }}\n")).collect();
+    let yaml = format!(
+        "version: 1\nname: many\nseed: 2\nbackends:\n  local: {{ kind: sqlite }}\ndataset:\n  entities:\n{entities}  tables:\n{tables}setup: [ {{ create: {{}} }}, {{ load: {{}} }} ]\nphases:\n  - run: {{ name: serial, requests: 100, workers: 2, mix: [ {{ read_features: {{ entities: [{}], fetch: serial }} }} ] }}\n",
+        names.join(", ")
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "many", &yaml);
+    let out = tmp.path().join("out");
+    bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert().success();
+    let dir = run_dir(&out, "many");
+    let r: RunReport = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let got: Vec<&str> = r.entities.iter().map(|e| e.entity.as_str()).collect();
+    assert_eq!(got, names[..16].iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(r.entities.iter().all(|e| e.requests == 100), "{:?}", r.entities);
+    // Every table still competes for the slowest leg.
+    assert_eq!(r.legs.iter().map(|l| l.slowest).sum::<u64>(), 100);
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(md.contains("The dataset has 17 entities; only the first 16 are broken down here"), "{md}");
+}

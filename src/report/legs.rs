@@ -20,6 +20,14 @@ pub fn section(r: &RunReport) -> String {
         );
         let _ =
             writeln!(s, "| backend | phase | cell | entity | requests | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|");
+        let declared = r.resolved_scenario.pointer("/dataset/entities").and_then(|v| v.as_object()).map_or(0, |m| m.len());
+        if declared > crate::stats::LEG_ENTITIES {
+            let _ = writeln!(
+                s,
+                "The dataset has {declared} entities; only the first {} are broken down here (their legs still count in every other figure).\n",
+                crate::stats::LEG_ENTITIES
+            );
+        }
         for e in &r.entities {
             let _ = writeln!(
                 s,

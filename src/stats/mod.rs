@@ -83,8 +83,9 @@ impl OpError {
     }
 }
 
-/// Entities whose leg times are kept per request (a request reads at most this many).
-pub const LEG_ENTITIES: usize = 8;
+/// Entities whose leg times are kept per request: the first this many of
+/// the dataset (summary.md says when a dataset has more).
+pub const LEG_ENTITIES: usize = 16;
 
 /// How the legs of a `serial` or `parallel` read went (one statement or call
 /// per table): which table was the slowest, and how long each entity took.
@@ -99,7 +100,7 @@ pub struct Legs {
     /// Per entity index: its legs' time (serial: their sum; parallel: the longest).
     pub entity_ns: [u64; LEG_ENTITIES],
     /// Bit e: entity e had a leg.
-    pub entities: u8,
+    pub entities: u16,
 }
 
 impl Legs {
