@@ -54,6 +54,8 @@ pub enum Command {
     /// Exit status 1 when anything regressed.
     Compare(CompareArgs),
     /// List backend kinds and capabilities; with a scenario, whether each backend is reachable.
+    ///
+    /// With a scenario, the exit status is 3 when any backend is not reachable.
     Backends {
         /// A scenario whose backends to try.
         file: Option<PathBuf>,

@@ -200,6 +200,7 @@ pub async fn backends(file: Option<&Path>, sets: &[String], out: &mut dyn Write)
             b.server_info().await
         }
     }
+    let mut unreachable = 0;
     for (name, cfg) in &r.first().backends {
         let ctx = backend::Ctx { name, config: cfg, model: &model, templates: &templates, max_workers: 1 };
         let status = match tokio::time::timeout(Duration::from_secs(15), backend::with_backend(&ctx, Probe)).await {
@@ -207,9 +208,11 @@ pub async fn backends(file: Option<&Path>, sets: &[String], out: &mut dyn Write)
             Ok(Err(e)) => format!("NOT reachable: {e}"),
             Err(_) => "NOT reachable: no answer within 15 s".into(),
         };
+        unreachable += usize::from(status.starts_with("NOT"));
         let _ = writeln!(out, "  {name} ({}): {}", cfg.kind(), redact.text(&status));
     }
-    Ok(Exit::Ok)
+    // A preflight for CI: exit 3 (a backend failed to connect) when any is not reachable.
+    Ok(if unreachable > 0 { Exit::BackendFailed } else { Exit::Ok })
 }
 
 /// `20261122T101500Z`

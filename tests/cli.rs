@@ -103,6 +103,20 @@ fn backends_lists_kinds_and_probes_a_scenario() {
         .assert()
         .success()
         .stdout(predicate::str::contains("local (sqlite): reachable (SQLite 3."));
+    // A server nobody listens on: said, and exit 3, with the others still probed.
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let text = std::fs::read_to_string("scenarios/quickstart.yaml").unwrap().replace(
+        "backends:\n",
+        &format!("backends:\n  gone:\n    kind: postgres\n    url: postgres://postgres:s3cret@127.0.0.1:{port}/test\n"),
+    );
+    assert!(text.contains("  gone:"), "{text}");
+    let sc = tmp.path().join("gone.yaml");
+    std::fs::write(&sc, text).unwrap();
+    let a = bin().arg("backends").arg(&sc).assert().code(3);
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(stdout.contains("gone (postgres): NOT reachable") && stdout.contains("local (sqlite): reachable"), "{stdout}");
+    assert!(!stdout.contains("s3cret"), "{stdout}");
 }
 
 #[test]
