@@ -107,7 +107,7 @@ const CASES: &[(&str, &str, &str)] = &[
 ];
 
 /// Fixtures with their own tests below.
-const SPECIAL: &[&str] = &["set_unknown_param", "three_mistakes"];
+const SPECIAL: &[&str] = &["set_unknown_param", "three_mistakes", "mistakes_in_one_item"];
 
 fn fixture(name: &str) -> String {
     format!("{DIR}/{name}.yaml")
@@ -276,6 +276,20 @@ fn three_mistakes_in_three_sections_are_all_reported() {
         ("23:53", "phases[0].run.keys.hot_traffic: expected a fraction in [0, 1], found 1.5"),
     ];
     let result = benchplan(&["validate", &file]).and_then(|o| check_problems("three_mistakes", &file, &o, &expected));
+    report(result.err().into_iter().collect());
+}
+
+#[test]
+fn every_mistake_in_one_phase_or_backend_is_reported() {
+    let file = fixture("mistakes_in_one_item");
+    let expected = [
+        ("7:5", "backends.local.paht: unknown field `paht`"),
+        ("8:5", "backends.local.pool: expected a whole number >= 0"),
+        ("18:7", "phases[0].run.wrkers: unknown field `wrkers`"),
+        ("19:7", "phases[0].run.timeout: expected a duration such as 500ms"),
+        ("21:46", "phases[0].run.mix[0].read_features.fetch: unknown variant `sideways`"),
+    ];
+    let result = benchplan(&["validate", &file]).and_then(|o| check_problems("mistakes_in_one_item", &file, &o, &expected));
     report(result.err().into_iter().collect());
 }
 

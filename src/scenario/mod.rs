@@ -368,23 +368,73 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Deserializes `v` as `T`, recording a located error on failure.
+/// Most problems reported in one item: after each, its key is taken out
+/// and the item read again, so a second mistake in the same phase or
+/// backend is found in the same run.
+const MAX_PROBLEMS_PER_ITEM: usize = 10;
+
 fn de<T: DeserializeOwned>(v: &Value, path: &str, d: &mut Diagnostics) -> Option<T> {
-    match serde_path_to_error::deserialize::<_, T>(v) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            let mut p = path.to_string();
-            for seg in e.path().iter() {
-                match seg {
-                    serde_path_to_error::Segment::Seq { index } => p.push_str(&format!("[{index}]")),
-                    serde_path_to_error::Segment::Map { key } | serde_path_to_error::Segment::Enum { variant: key } => p = join(&p, key),
-                    serde_path_to_error::Segment::Unknown => {}
+    let mut e = match serde_path_to_error::deserialize::<_, T>(v) {
+        Ok(t) => return Some(t),
+        Err(e) => e,
+    };
+    let mut work: Option<Value> = None;
+    let mut removed: Vec<Vec<String>> = Vec::new();
+    for _ in 0..MAX_PROBLEMS_PER_ITEM {
+        let mut p = path.to_string();
+        // The keys down to the problem; None when it sits in a list item
+        // (taking that out would shift the indices after it) or at the item itself.
+        let mut keys: Option<Vec<String>> = Some(Vec::new());
+        for seg in e.path().iter() {
+            match seg {
+                serde_path_to_error::Segment::Seq { index } => {
+                    p.push_str(&format!("[{index}]"));
+                    keys = None;
                 }
+                serde_path_to_error::Segment::Map { key } | serde_path_to_error::Segment::Enum { variant: key } => {
+                    p = join(&p, key);
+                    if let Some(k) = keys.as_mut() {
+                        k.push(key.clone());
+                    }
+                }
+                serde_path_to_error::Segment::Unknown => keys = None,
             }
-            let msg = humanize(&e.into_inner().to_string());
-            d.at(p, msg);
-            None
+        }
+        let msg = humanize(&e.into_inner().to_string());
+        // A required key taken out after its own problem: already said.
+        let follows = msg
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+            .is_some_and(|f| keys.as_ref().is_some_and(|k| removed.iter().any(|r| r.split_last() == Some((&f.to_string(), k.as_slice())))));
+        if follows {
+            break;
+        }
+        d.at(p, msg);
+        let Some(keys) = keys.filter(|k| !k.is_empty()) else { break };
+        let w = work.get_or_insert_with(|| v.clone());
+        if !remove_key(w, &keys) {
+            break;
+        }
+        removed.push(keys);
+        e = match serde_path_to_error::deserialize::<_, T>(&*w) {
+            Ok(_) => break,
+            Err(e) => e,
+        };
+    }
+    None
+}
+
+/// Takes the key at `keys` (a path of mapping keys) out of `v`.
+fn remove_key(v: &mut Value, keys: &[String]) -> bool {
+    let Some((last, parents)) = keys.split_last() else { return false };
+    let mut at = v;
+    for k in parents {
+        match at.get_mut(k) {
+            Some(next) => at = next,
+            None => return false,
         }
     }
+    at.as_object_mut().is_some_and(|m| m.shift_remove(last).is_some())
 }
 
 /// serde's messages, said the way this tool says them.
