@@ -88,9 +88,13 @@ pub struct RunArgs {
     /// A smoke run: a tenth of the requests and durations, at most 10,000 keys per entity.
     #[arg(long)]
     pub quick: bool,
-    /// No progress bars.
+    /// No progress bars or status lines.
     #[arg(long, short)]
     pub quiet: bool,
+    /// When stderr is not a terminal (CI logs), a status line per running
+    /// phase this often (elapsed, requests, rate, P99, errors); 0 for none.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub status_every: std::time::Duration,
     /// Compare with a stored run (its folder or run.json) after the run, as `compare` does; exit 1 on a regression.
     #[arg(long, value_name = "DIR")]
     pub baseline: Option<PathBuf>,

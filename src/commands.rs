@@ -366,7 +366,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     let redact = Redactor::new(r.secrets.clone());
     let sc = r.first().clone();
     let templates = plan::templates_for(&r);
-    let progress = Progress::new(args.quiet);
+    let progress = Progress::new(args.quiet, Some(args.status_every));
     let lists = sampled_keys(&r, &names, &templates, &progress).await.map_err(|e| Error::Internal(redact.text(&e)))?;
     let model = Arc::new(DataModel::with_keys(sc.seed, &sc.dataset, &lists));
     let started = SystemTime::now();

@@ -148,3 +148,27 @@ fn set_on_a_matrix_param_runs_only_that_value() {
     assert_eq!(rows.len(), 3, "the load and two phases");
     assert!(rows[1..].iter().all(|r| r[col(&h, "hot")] == "0.25"));
 }
+
+#[test]
+fn status_lines_without_a_terminal_unless_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = tmp.path().join("st.yaml");
+    std::fs::write(
+        &sc,
+        "version: 1\nname: st\nbackends:\n  dry: { kind: noop, latency: 1ms }\ndataset:\n  entities:\n    card: { keys: 100 }\n  tables:\n    - { name: card_f, entity: card, features: 2 }\nphases:\n  - run: { name: serve, duration: 1600ms, workers: 2, mix: [ { read_features: { entities: [card] } } ] }\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let a = bin().arg("run").arg(&sc).arg("--out").arg(tmp.path().join("out")).args(extra).assert().success();
+        String::from_utf8_lossy(&a.get_output().stderr).to_string()
+    };
+    // stderr is a pipe here: a line every 500 ms, counting up.
+    let err = run(&["--status-every", "500ms"]);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("benchplan: dry serve: ")).collect();
+    assert!(lines.len() >= 2 && lines.len() <= 4, "{err}");
+    let sent = |l: &str| l.split(", ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse::<u64>().ok()).unwrap();
+    assert!(lines.windows(2).all(|w| sent(w[0]) < sent(w[1])), "{err}");
+    assert!(lines.iter().all(|l| l.ends_with(", 0 errors") && l.contains(" req/s, p99 ")), "{err}");
+    assert!(!run(&["--status-every", "500ms", "-q"]).contains("dry serve:"));
+    assert!(!run(&["--status-every", "0s"]).contains("dry serve:"));
+}

@@ -274,6 +274,7 @@ impl BackendJob<'_> {
                     timeout: spec.timeout.map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT),
                     max_error_rate: spec.max_error_rate.unwrap_or(DEFAULT_MAX_ERROR_RATE),
                     explain_every: if ph.is_warmup() { None } else { spec.explain_every },
+                    status_every: self.progress.status_every(),
                 };
                 let label = cell.label();
                 let title = if label == "-" { format!("{} {name}", self.name) } else { format!("{} {name} [{label}]", self.name) };

@@ -27,6 +27,8 @@ pub struct PhaseConfig {
     pub max_error_rate: f64,
     /// Sample one request in N with EXPLAIN (where the backend can).
     pub explain_every: Option<u32>,
+    /// Print a status line on stderr this often (stderr not a terminal).
+    pub status_every: Option<Duration>,
 }
 
 /// How a phase ended.
@@ -202,9 +204,10 @@ pub async fn run_phase<B: Backend>(
     // Progress: read the shared counters a few times a second.
     let ticker = {
         let (bar, shared, live) = (bar.clone(), shared.clone(), agg.live.clone());
-        let (total, duration) = (cfg.requests, cfg.duration);
+        let (total, duration, every) = (cfg.requests, cfg.duration, cfg.status_every);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(250));
+            let mut next_line = every;
             loop {
                 tick.tick().await;
                 let sent = shared.next.load(Ordering::Relaxed);
@@ -219,6 +222,12 @@ pub async fn run_phase<B: Backend>(
                 let p99 = live.p99_ns.load(Ordering::Relaxed) as f64 / 1e6;
                 let rate = if elapsed >= 0.25 { format!("{:.0} req/s", sent as f64 / elapsed) } else { "starting".into() };
                 let p99 = if p99 > 0.0 { format!("p99 {p99:.2} ms") } else { "p99 -".into() };
+                if let Some(at) = next_line.filter(|at| start.elapsed() >= *at) {
+                    let of = total.map(|n| format!("/{n}")).unwrap_or_default();
+                    let errors = shared.errors.load(Ordering::Relaxed);
+                    eprintln!("benchplan: {}: {:.0} s, {sent}{of} requests, {rate}, {p99}, {errors} errors", bar.prefix(), elapsed);
+                    next_line = every.map(|e| at + e);
+                }
                 bar.set_message(format!("{rate}, {p99}"));
             }
         })

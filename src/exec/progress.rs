@@ -1,25 +1,46 @@
-//! Progress bars on stderr: hidden when stderr is not a terminal or with `--quiet`.
+//! Progress on stderr: bars on a terminal; elsewhere (CI logs, pipes) a
+//! status line per phase every `--status-every` (10 s by default); nothing
+//! with `--quiet`.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::time::Duration;
+
+/// The status-line interval when stderr is not a terminal.
+pub const DEFAULT_STATUS_EVERY: Duration = Duration::from_secs(10);
 
 pub struct Progress {
-    visible: bool,
+    /// Bars (stderr is a terminal).
+    bars: bool,
+    /// Status lines this often (stderr is not a terminal).
+    lines: Option<Duration>,
 }
 
 impl Progress {
-    pub fn new(quiet: bool) -> Self {
-        Progress { visible: !quiet && std::io::stderr().is_terminal() }
+    /// `status_every`: the interval of status lines when stderr is not a
+    /// terminal (None: the default; zero: none).
+    pub fn new(quiet: bool, status_every: Option<Duration>) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let every = status_every.unwrap_or(DEFAULT_STATUS_EVERY);
+        Progress { bars: !quiet && terminal, lines: (!quiet && !terminal && !every.is_zero()).then_some(every) }
     }
 
     pub fn hidden() -> Self {
-        Progress { visible: false }
+        Progress { bars: false, lines: None }
     }
 
-    /// A bar for one step or phase; `len` 0 means unknown.
+    /// How often a running phase prints a status line, if it does.
+    pub fn status_every(&self) -> Option<Duration> {
+        self.lines
+    }
+
+    /// A bar for one step or phase; `len` 0 means unknown. Hidden without a
+    /// terminal, but it keeps its title for the status lines.
     pub fn bar(&self, title: &str, len: u64, unit: &str) -> ProgressBar {
-        if !self.visible {
-            return ProgressBar::hidden();
+        if !self.bars {
+            let bar = ProgressBar::hidden();
+            bar.set_prefix(title.to_string());
+            return bar;
         }
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr_with_hz(8));
         let template = format!("{{prefix:.bold}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} {{msg}}");
@@ -32,7 +53,7 @@ impl Progress {
 
     /// A line on stderr (kept out of stdout, which carries results).
     pub fn note(&self, msg: &str) {
-        if self.visible {
+        if self.bars || self.lines.is_some() {
             eprintln!("{msg}");
         }
     }
