@@ -418,6 +418,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         checks: Vec::new(),
         legs: Vec::new(),
         entities: Vec::new(),
+        operations: Vec::new(),
         histograms: Vec::new(),
         warnings: Vec::new(),
         interrupted: interrupt.load(Ordering::Relaxed),
@@ -433,6 +434,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         report.histograms.extend(o.histograms);
         report.legs.extend(o.legs);
         report.entities.extend(o.entities);
+        report.operations.extend(o.operations);
         report.warnings.extend(o.warnings);
     }
     report.checks = checks::evaluate(&sc.checks, &report.rows);

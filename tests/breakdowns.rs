@@ -85,3 +85,54 @@ fn entities_beyond_the_sixteenth_are_said_to_be_left_out() {
     let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(md.contains("The dataset has 17 entities; only the first 16 are broken down here"), "{md}");
 }
+
+#[test]
+fn a_mixed_phase_has_latency_per_op() {
+    let yaml = r#"version: 1
+name: ops
+seed: 4
+backends:
+  local: { kind: sqlite }
+dataset:
+  entities:
+    card: { keys: 500 }
+  tables:
+    - { name: "card_f{i}", entity: card, count: 2, features: 3 }
+setup: [ { create: {} }, { load: {} } ]
+phases:
+  - run:
+      name: mixed
+      requests: 2000
+      workers: 2
+      mix:
+        - { weight: 8, read_features: { entities: [card], fetch: serial } }
+        - { weight: 0, statement: { name: never, sql: "SELECT 1" } }
+        - { weight: 2, write_features: { entities: [card], mode: upsert, batch: 3 } }
+  - run: { name: single, requests: 100, workers: 1, mix: [ { read_features: { entities: [card] } } ] }
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "ops", yaml);
+    let out = tmp.path().join("out");
+    bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert().success();
+    let dir = run_dir(&out, "ops");
+    let r: RunReport = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let row = r.rows.iter().find(|x| x.phase == "mixed").unwrap();
+    let ops: Vec<_> = r.operations.iter().filter(|o| o.phase == "mixed").collect();
+    let names: Vec<&str> = ops.iter().map(|o| o.op.as_str()).collect();
+    // Numbered as in the mix; an entry of weight 0 never runs and has no row.
+    assert_eq!(names, ["#1 read card (serial)", "#3 write card (upsert, batch 3)"]);
+    // Every request is counted under exactly one op, in the weights' proportions.
+    assert_eq!(ops.iter().map(|o| o.requests).sum::<u64>(), row.requests);
+    assert_eq!(ops.iter().map(|o| o.errors).sum::<u64>(), row.errors);
+    let share = ops[0].requests as f64 / row.requests as f64;
+    assert!((share - 0.8).abs() < 0.05, "{share}");
+    // The phase's latency is the ops' together: its max is one op's, its median between theirs.
+    let max = ops.iter().map(|o| o.max_ms).fold(0.0, f64::max);
+    assert!((max - row.latency.max_ms).abs() <= row.latency.max_ms * 0.01, "{max} vs {}", row.latency.max_ms);
+    let (lo, hi) = (ops[0].p50_ms.min(ops[1].p50_ms), ops[0].p50_ms.max(ops[1].p50_ms));
+    assert!(row.latency.p50_ms >= lo * 0.99 && row.latency.p50_ms <= hi * 1.01, "{lo} {} {hi}", row.latency.p50_ms);
+    // A one-op phase's figures are that op's: no per-op rows.
+    assert!(!r.operations.iter().any(|o| o.phase == "single"));
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(md.contains("## Per operation") && md.contains("| local | mixed | - | #3 write card (upsert, batch 3) | "), "{md}");
+}

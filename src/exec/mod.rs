@@ -39,6 +39,7 @@ pub struct BackendOutcome {
     pub warnings: Vec<String>,
     pub legs: Vec<LegRow>,
     pub entities: Vec<EntityRow>,
+    pub operations: Vec<OpRow>,
     /// Bytes the tables took after the load.
     pub data_bytes: Option<u64>,
 }
@@ -261,6 +262,7 @@ impl BackendJob<'_> {
                     m.backends.as_ref().is_none_or(|bs| bs.iter().any(|x| x == self.name))
                 })
                 .map_err(|e| format!("{} phase {name}: {e}", self.name))?;
+                let op_labels: Vec<String> = workload.ops.iter().map(|op| op_label(&mix[op.mix_index], op.mix_index)).collect();
                 let mut ops = Vec::with_capacity(workload.ops.len());
                 for op in &workload.ops {
                     let stmt = mix[op.mix_index].statement.as_ref();
@@ -355,6 +357,21 @@ impl BackendJob<'_> {
                                 max_ms: h.max() as f64 / 1e6,
                             });
                         }
+                    }
+                    for (o, a) in st.ops.iter().enumerate() {
+                        let h = a.latency.as_ref();
+                        let q = |p: f64| h.map_or(0.0, |h| h.value_at_quantile(p) as f64 / 1e6);
+                        out.operations.push(OpRow {
+                            backend: self.name.to_string(),
+                            cell: label.clone(),
+                            phase: name.clone(),
+                            op: op_labels.get(o).cloned().unwrap_or_default(),
+                            requests: h.map_or(0, |h| h.len()) + a.errors,
+                            errors: a.errors,
+                            p50_ms: q(0.5),
+                            p99_ms: q(0.99),
+                            max_ms: h.map_or(0.0, |h| h.max() as f64 / 1e6),
+                        });
                     }
                     for (s, seg) in SEGMENTS.iter().enumerate() {
                         if let Some(h) = &st.response[s] {
@@ -482,4 +499,20 @@ pub async fn run_backend(job: BackendJob<'_>) -> BackendOutcome {
 /// `cell_label` re-exported for reports.
 pub fn label(values: &indexmap::IndexMap<String, serde_json::Value>) -> String {
     cell_label(values)
+}
+
+/// `#2 write card (upsert)`: a mix entry, as the per-op table names it.
+fn op_label(m: &crate::scenario::model::MixEntry, index: usize) -> String {
+    let n = index + 1;
+    if let Some(r) = &m.read_features {
+        let keys = r.keys_per_table.filter(|k| *k > 1).map(|k| format!(", {k} keys per table")).unwrap_or_default();
+        format!("#{n} read {} ({}{keys})", r.entities.join("+"), r.fetch.as_str())
+    } else if let Some(w) = &m.write_features {
+        let batch = w.batch.filter(|b| *b > 1).map(|b| format!(", batch {b}")).unwrap_or_default();
+        format!("#{n} write {} ({}{batch})", w.entities.join("+"), w.mode.as_str())
+    } else if let Some(st) = &m.statement {
+        format!("#{n} statement {}", st.name)
+    } else {
+        format!("#{n}")
+    }
 }

@@ -129,6 +129,7 @@ async fn worker<B: Backend>(
                         None => service,
                     };
                     rec.ok(req.class(), response, service, done.rows, second);
+                    rec.op_ok(req.op, response);
                     rec.legs(&done.legs);
                     continue;
                 }
@@ -140,6 +141,7 @@ async fn worker<B: Backend>(
         // The connection may be broken or mid-statement: start over with a new one.
         session = backend.session();
         rec.error(&err, t1.saturating_duration_since(plan.start).as_secs());
+        rec.op_error(req.op);
         if err.fatal {
             let _ = shared.fatal.set(err.message.clone());
             shared.stop.store(true, Ordering::Relaxed);
@@ -189,7 +191,7 @@ pub async fn run_phase<B: Backend>(
     backend.phase_started(start);
     let mut handles = Vec::with_capacity(workers);
     for w in 0..workers {
-        let rec = Recorder::new(open, Some(agg.sender(w)));
+        let rec = Recorder::new(open, Some(agg.sender(w))).with_ops(ops.len());
         handles.push(tokio::spawn(worker(
             backend.clone(),
             ops.clone(),

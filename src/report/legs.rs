@@ -9,6 +9,48 @@ use std::fmt::Write as _;
 /// Tables shown per row in the slowest-leg table.
 const TOP: usize = 5;
 
+/// "## Per operation": each op of a mixed phase, or nothing without one.
+pub fn operations(r: &RunReport) -> String {
+    let mut s = String::new();
+    if r.operations.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "## Per operation
+"
+    );
+    let _ = writeln!(
+        s,
+        "Phases whose mix has more than one op: each op's requests (successful and failed), its share of the phase's requests, and the response time of its successful requests (measured as the phase's own figures are).\n"
+    );
+    let _ = writeln!(
+        s,
+        "| backend | phase | cell | op | requests | share | errors | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for o in &r.operations {
+        let total: u64 =
+            r.operations.iter().filter(|x| x.backend == o.backend && x.phase == o.phase && x.cell == o.cell).map(|x| x.requests).sum();
+        let share = if total > 0 { o.requests as f64 / total as f64 } else { 0.0 };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            esc(&o.backend),
+            esc(&o.phase),
+            esc(&o.cell),
+            esc(&o.op),
+            o.requests,
+            f2(share),
+            o.errors,
+            f3(o.p50_ms),
+            f3(o.p99_ms),
+            f3(o.max_ms)
+        );
+    }
+    s.push('\n');
+    s
+}
+
 /// The two sections, or nothing when no read was timed per table.
 pub fn section(r: &RunReport) -> String {
     let mut s = String::new();

@@ -146,6 +146,7 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
         }
         s.push('\n');
     }
+    s.push_str(&super::legs::operations(r));
     s.push_str(&super::legs::section(r));
 
     // EXPLAIN sampling.

@@ -38,6 +38,9 @@ pub struct RunReport {
     /// Serial and parallel reads: each entity's legs' latency.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entities: Vec<EntityRow>,
+    /// Phases whose mix has more than one op: each op's requests and latency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<OpRow>,
     pub histograms: Vec<HistogramRecord>,
     pub warnings: Vec<String>,
     pub interrupted: bool,
@@ -216,6 +219,22 @@ pub struct LegRow {
     pub slowest: u64,
     /// Of the phase's timed requests.
     pub share: f64,
+}
+
+/// One op of a mixed phase (YCSB's [READ] / [UPDATE] lines): its share of
+/// the requests and its response time, over its successful requests.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OpRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    /// `#<n in the mix> <what it does>`, e.g. `#2 write card (upsert)`.
+    pub op: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
 }
 
 /// One entity's part of serial and parallel reads: the time of its legs

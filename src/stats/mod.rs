@@ -216,6 +216,14 @@ pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
     Some(sxy / (sxx * syy).sqrt())
 }
 
+/// One mix entry's requests in a mixed phase (YCSB's [READ] / [UPDATE]).
+#[derive(Debug, Clone, Default)]
+pub struct OpAcc {
+    /// Response time of its successful requests.
+    pub latency: Option<Histogram<u64>>,
+    pub errors: u64,
+}
+
 /// Error examples kept per worker and kind.
 const EXAMPLES_PER_KIND: usize = 3;
 
@@ -239,6 +247,8 @@ pub struct Recorder {
     pub slowest: Vec<u64>,
     /// Per entity: its legs' latency (serial and parallel reads).
     pub entity: Vec<Option<Histogram<u64>>>,
+    /// Per op of the phase's mix, when it has more than one (else empty).
+    pub ops: Vec<OpAcc>,
     second: timeseries::SecondAcc,
     tx: Option<SecondSender>,
 }
@@ -258,8 +268,34 @@ impl Recorder {
             explain: Vec::new(),
             slowest: Vec::new(),
             entity: Vec::new(),
+            ops: Vec::new(),
             second: timeseries::SecondAcc::new(),
             tx,
+        }
+    }
+
+    /// Keeps latency per op for a mix of `ops` ops (nothing for one op:
+    /// the phase's own figures are that op's).
+    pub fn with_ops(mut self, ops: usize) -> Self {
+        if ops > 1 {
+            self.ops = vec![OpAcc::default(); ops];
+        }
+        self
+    }
+
+    /// A successful request of mix op `op` (no-op for a single-op mix).
+    #[inline]
+    pub fn op_ok(&mut self, op: usize, response_ns: u64) {
+        if let Some(a) = self.ops.get_mut(op) {
+            a.latency.get_or_insert_with(new_hist).saturating_record(response_ns.clamp(1, MAX_NS));
+        }
+    }
+
+    /// A failed request of mix op `op`.
+    #[inline]
+    pub fn op_error(&mut self, op: usize) {
+        if let Some(a) = self.ops.get_mut(op) {
+            a.errors += 1;
         }
     }
 
@@ -348,6 +384,8 @@ pub struct PhaseStats {
     pub slowest: Vec<u64>,
     /// Per entity: its legs' latency.
     pub entity: Vec<Option<Histogram<u64>>>,
+    /// Per mix op, when the mix has more than one.
+    pub ops: Vec<OpAcc>,
 }
 
 fn merge_into(dst: &mut Option<Histogram<u64>>, src: &Option<Histogram<u64>>) {
@@ -372,8 +410,16 @@ impl PhaseStats {
             explain: Vec::new(),
             slowest: Vec::new(),
             entity: Vec::new(),
+            ops: Vec::new(),
         };
         for r in recorders {
+            if out.ops.len() < r.ops.len() {
+                out.ops.resize(r.ops.len(), OpAcc::default());
+            }
+            for (o, a) in r.ops.iter().enumerate() {
+                merge_into(&mut out.ops[o].latency, &a.latency);
+                out.ops[o].errors += a.errors;
+            }
             out.explain.extend_from_slice(&r.explain);
             if out.slowest.len() < r.slowest.len() {
                 out.slowest.resize(r.slowest.len(), 0);
