@@ -203,12 +203,12 @@ pub async fn backends(file: Option<&Path>, sets: &[String], out: &mut dyn Write)
     let mut unreachable = 0;
     for (name, cfg) in &r.first().backends {
         let ctx = backend::Ctx { name, config: cfg, model: &model, templates: &templates, max_workers: 1 };
-        let status = match tokio::time::timeout(Duration::from_secs(15), backend::with_backend(&ctx, Probe)).await {
-            Ok(Ok(info)) => format!("reachable{}", info.get("server").map(|s| format!(" ({s})")).unwrap_or_default()),
-            Ok(Err(e)) => format!("NOT reachable: {e}"),
-            Err(_) => "NOT reachable: no answer within 15 s".into(),
+        let (ok, status) = match tokio::time::timeout(Duration::from_secs(15), backend::with_backend(&ctx, Probe)).await {
+            Ok(Ok(info)) => (true, format!("reachable{}", info.get("server").map(|s| format!(" ({s})")).unwrap_or_default())),
+            Ok(Err(e)) => (false, format!("NOT reachable: {e}")),
+            Err(_) => (false, "NOT reachable: no answer within 15 s".into()),
         };
-        unreachable += usize::from(status.starts_with("NOT"));
+        unreachable += usize::from(!ok);
         let _ = writeln!(out, "  {name} ({}): {}", cfg.kind(), redact.text(&status));
     }
     // A preflight for CI: exit 3 (a backend failed to connect) when any is not reachable.

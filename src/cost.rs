@@ -129,7 +129,8 @@ impl Prices {
             }
         }
         for (k, v) in pricing.overrides() {
-            if !p.set(k, *v) {
+            let v = v.as_f64().ok_or_else(|| format!("price `{k}` is not a number"))?;
+            if !p.set(k, v) {
                 return Err(format!("unknown price field `{k}`"));
             }
         }
@@ -360,7 +361,7 @@ mod tests {
     fn inline(preset: Option<&str>, fields: &[(&str, f64)]) -> Pricing {
         Pricing::Inline(PriceTable {
             preset: preset.map(str::to_string),
-            prices: fields.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            prices: fields.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect(),
         })
     }
 

@@ -46,6 +46,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("unknown_pricing_preset", "11:5", "unknown pricing preset `cheap`"),
     ("unknown_price_field", "9:7", "unknown price field `per_read`"),
     ("pricing_billing_mismatch", "8:5", "pricing preset `dynamodb_on_demand` does not match `billing: provisioned`"),
+    ("price_not_a_number", "12:7", "pricing.instance_hour: expected a price (a number, USD), found string \"0.5\""),
+    ("sql_preset_for_another_engine", "11:5", "pricing preset `aurora_mysql` is not for a backend of kind postgres"),
     ("unknown_preset_under_overrides", "12:7", "unknown pricing preset `aurora_postgress`"),
     ("override_billing_mismatch", "8:16", "pricing preset `dynamodb_on_demand` does not match `billing: provisioned`"),
     // Dataset.
@@ -285,9 +287,10 @@ fn every_mistake_in_one_phase_or_backend_is_reported() {
     let expected = [
         ("7:5", "backends.local.paht: unknown field `paht`"),
         ("8:5", "backends.local.pool: expected a whole number >= 0"),
-        ("18:7", "phases[0].run.wrkers: unknown field `wrkers`"),
-        ("19:7", "phases[0].run.timeout: expected a duration such as 500ms"),
-        ("21:46", "phases[0].run.mix[0].read_features.fetch: unknown variant `sideways`"),
+        // A problem inside a list item does not end the search in its phase.
+        ("18:46", "phases[0].run.mix[0].read_features.fetch: unknown variant `sideways`"),
+        ("20:7", "phases[0].run.wrkers: unknown field `wrkers`"),
+        ("21:7", "phases[0].run.timeout: expected a duration such as 500ms"),
     ];
     let result = benchplan(&["validate", &file]).and_then(|o| check_problems("mistakes_in_one_item", &file, &o, &expected));
     report(result.err().into_iter().collect());

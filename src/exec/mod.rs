@@ -359,8 +359,8 @@ impl BackendJob<'_> {
                         }
                     }
                     for (o, a) in st.ops.iter().enumerate() {
-                        let h = a.latency.as_ref();
-                        let q = |p: f64| h.map_or(0.0, |h| h.value_at_quantile(p) as f64 / 1e6);
+                        let h = a.latency.as_ref().filter(|h| !h.is_empty());
+                        let q = |p: f64| h.map(|h| h.value_at_quantile(p) as f64 / 1e6);
                         out.operations.push(OpRow {
                             backend: self.name.to_string(),
                             cell: label.clone(),
@@ -370,7 +370,7 @@ impl BackendJob<'_> {
                             errors: a.errors,
                             p50_ms: q(0.5),
                             p99_ms: q(0.99),
-                            max_ms: h.map_or(0.0, |h| h.max() as f64 / 1e6),
+                            max_ms: h.map(|h| h.max() as f64 / 1e6),
                         });
                     }
                     for (s, seg) in SEGMENTS.iter().enumerate() {

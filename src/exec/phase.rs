@@ -225,6 +225,8 @@ pub async fn run_phase<B: Backend>(
                 let rate = if elapsed >= 0.25 { format!("{:.0} req/s", sent as f64 / elapsed) } else { "starting".into() };
                 let p99 = if p99 > 0.0 { format!("p99 {p99:.2} ms") } else { "p99 -".into() };
                 if let Some(at) = next_line.filter(|at| start.elapsed() >= *at) {
+                    // Claimed slots run ahead by the requests in flight (and one per stopping worker).
+                    let sent = total.map_or(sent, |n| sent.min(n));
                     let of = total.map(|n| format!("/{n}")).unwrap_or_default();
                     let errors = shared.errors.load(Ordering::Relaxed);
                     eprintln!("benchplan: {}: {:.0} s, {sent}{of} requests, {rate}, {p99}, {errors} errors", bar.prefix(), elapsed);

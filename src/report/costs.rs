@@ -265,8 +265,10 @@ mod tests {
         let small = Projection { capacity_rps: rps / 2.0, ..server };
         assert_eq!(break_even(&small, &units), None);
         // Unknown storage on a side: compared without storage on either side, and said so.
+        // (The server side's storage differs, so leaving it out moves the rate.)
         let unknown = Projection { storage_known: false, ..units };
-        let (rps, no_storage) = break_even(&one, &unknown).unwrap_or((f64::NAN, false));
+        let stored = Projection { storage_month: 100.0, ..one };
+        let (rps, no_storage) = break_even(&stored, &unknown).unwrap_or((f64::NAN, false));
         assert!(no_storage);
         assert!((rps - 730.0 / (0.25e-6 * 730.0 * 3600.0)).abs() < 1e-6, "{rps}");
     }

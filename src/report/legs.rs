@@ -42,9 +42,9 @@ pub fn operations(r: &RunReport) -> String {
             o.requests,
             f2(share),
             o.errors,
-            f3(o.p50_ms),
-            f3(o.p99_ms),
-            f3(o.max_ms)
+            o.p50_ms.map_or("-".into(), f3),
+            o.p99_ms.map_or("-".into(), f3),
+            o.max_ms.map_or("-".into(), f3)
         );
     }
     s.push('\n');
@@ -60,8 +60,6 @@ pub fn section(r: &RunReport) -> String {
             s,
             "Serial and parallel reads, successful requests: the time of each entity's legs (serial: their sum; parallel: the longest, from the request's start).\n"
         );
-        let _ =
-            writeln!(s, "| backend | phase | cell | entity | requests | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|");
         let declared = r.resolved_scenario.pointer("/dataset/entities").and_then(|v| v.as_object()).map_or(0, |m| m.len());
         if declared > crate::stats::LEG_ENTITIES {
             let _ = writeln!(
@@ -70,6 +68,8 @@ pub fn section(r: &RunReport) -> String {
                 crate::stats::LEG_ENTITIES
             );
         }
+        let _ =
+            writeln!(s, "| backend | phase | cell | entity | requests | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|");
         for e in &r.entities {
             let _ = writeln!(
                 s,

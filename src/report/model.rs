@@ -232,9 +232,10 @@ pub struct OpRow {
     pub op: String,
     pub requests: u64,
     pub errors: u64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
+    /// None when none of its requests succeeded.
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
 }
 
 /// One entity's part of serial and parallel reads: the time of its legs

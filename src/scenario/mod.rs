@@ -373,49 +373,58 @@ pub fn hex(bytes: &[u8]) -> String {
 /// backend is found in the same run.
 const MAX_PROBLEMS_PER_ITEM: usize = 10;
 
+/// A step down into a value: a mapping key or a list index.
+#[derive(PartialEq)]
+enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
 fn de<T: DeserializeOwned>(v: &Value, path: &str, d: &mut Diagnostics) -> Option<T> {
     let mut e = match serde_path_to_error::deserialize::<_, T>(v) {
         Ok(t) => return Some(t),
         Err(e) => e,
     };
     let mut work: Option<Value> = None;
-    let mut removed: Vec<Vec<String>> = Vec::new();
+    let mut removed: Vec<Vec<PathStep>> = Vec::new();
     for _ in 0..MAX_PROBLEMS_PER_ITEM {
         let mut p = path.to_string();
-        // The keys down to the problem; None when it sits in a list item
-        // (taking that out would shift the indices after it) or at the item itself.
-        let mut keys: Option<Vec<String>> = Some(Vec::new());
+        // The steps down to the problem; None where serde lost the way.
+        let mut steps: Option<Vec<PathStep>> = Some(Vec::new());
         for seg in e.path().iter() {
             match seg {
                 serde_path_to_error::Segment::Seq { index } => {
                     p.push_str(&format!("[{index}]"));
-                    keys = None;
+                    if let Some(s) = steps.as_mut() {
+                        s.push(PathStep::Index(*index));
+                    }
                 }
                 serde_path_to_error::Segment::Map { key } | serde_path_to_error::Segment::Enum { variant: key } => {
                     p = join(&p, key);
-                    if let Some(k) = keys.as_mut() {
-                        k.push(key.clone());
+                    if let Some(s) = steps.as_mut() {
+                        s.push(PathStep::Key(key.clone()));
                     }
                 }
-                serde_path_to_error::Segment::Unknown => keys = None,
+                serde_path_to_error::Segment::Unknown => steps = None,
             }
         }
         let msg = humanize(&e.into_inner().to_string());
         // A required key taken out after its own problem: already said.
-        let follows = msg
-            .strip_prefix("missing field `")
-            .and_then(|r| r.split('`').next())
-            .is_some_and(|f| keys.as_ref().is_some_and(|k| removed.iter().any(|r| r.split_last() == Some((&f.to_string(), k.as_slice())))));
+        let follows = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()).is_some_and(|f| {
+            steps.as_ref().is_some_and(|s| removed.iter().any(|r| r.split_last() == Some((&PathStep::Key(f.to_string()), s.as_slice()))))
+        });
         if follows {
             break;
         }
         d.at(p, msg);
-        let Some(keys) = keys.filter(|k| !k.is_empty()) else { break };
+        // Only a mapping key can be taken out: taking out a list item would
+        // shift the indices after it.
+        let Some(steps) = steps.filter(|s| matches!(s.last(), Some(PathStep::Key(_)))) else { break };
         let w = work.get_or_insert_with(|| v.clone());
-        if !remove_key(w, &keys) {
+        if !remove_key(w, &steps) {
             break;
         }
-        removed.push(keys);
+        removed.push(steps);
         e = match serde_path_to_error::deserialize::<_, T>(&*w) {
             Ok(_) => break,
             Err(e) => e,
@@ -424,13 +433,17 @@ fn de<T: DeserializeOwned>(v: &Value, path: &str, d: &mut Diagnostics) -> Option
     None
 }
 
-/// Takes the key at `keys` (a path of mapping keys) out of `v`.
-fn remove_key(v: &mut Value, keys: &[String]) -> bool {
-    let Some((last, parents)) = keys.split_last() else { return false };
+/// Takes the mapping key `steps` ends with out of `v`.
+fn remove_key(v: &mut Value, steps: &[PathStep]) -> bool {
+    let Some((PathStep::Key(last), parents)) = steps.split_last() else { return false };
     let mut at = v;
-    for k in parents {
-        match at.get_mut(k) {
-            Some(next) => at = next,
+    for step in parents {
+        let next = match step {
+            PathStep::Key(k) => at.get_mut(k),
+            PathStep::Index(i) => at.get_mut(*i),
+        };
+        match next {
+            Some(n) => at = n,
             None => return false,
         }
     }

@@ -376,9 +376,12 @@ pub struct PriceTable {
     /// Start from this built-in preset's prices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
-    /// Price fields (see the README's Cost section), each overriding the preset's.
+    /// Price fields (see the README's Cost section), each overriding the
+    /// preset's. Kept as written, so that validation can say which one is
+    /// not a number.
     #[serde(flatten)]
-    pub prices: IndexMap<String, f64>,
+    #[schemars(with = "IndexMap<String, f64>")]
+    pub prices: IndexMap<String, Value>,
 }
 
 impl Pricing {
@@ -391,7 +394,7 @@ impl Pricing {
     }
 
     /// The fields given inline (none for a bare preset name).
-    pub fn overrides(&self) -> impl Iterator<Item = (&String, &f64)> {
+    pub fn overrides(&self) -> impl Iterator<Item = (&String, &Value)> {
         let map = match self {
             Pricing::Preset(_) => None,
             Pricing::Inline(t) => Some(&t.prices),

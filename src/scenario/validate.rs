@@ -324,6 +324,18 @@ pub fn phase_name(phases: &[Phase], i: usize) -> String {
     }
 }
 
+/// `string "0.5"`, `null`, ...: a value as an error message shows it.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(x) => format!("string {x:?}"),
+        Value::Null => "nothing (null)".into(),
+        Value::Bool(b) => format!("boolean {b}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+        Value::Number(n) => format!("{n}"),
+    }
+}
+
 /// Where a backend's preset name is written: `pricing`, or `pricing.preset`
 /// under inline overrides.
 fn preset_path(p: &str, pricing: Option<&Pricing>) -> String {
@@ -340,10 +352,12 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
             d.at(at, format!("unknown pricing preset `{name}` (known: {})", PRICING_PRESETS.join(", ")));
         } else {
             // A service's prices only fit that service (noop may borrow any, for tests).
+            // SQLite stands in for any SQL service.
             let fits = match name.split('_').next() {
                 Some("dynamodb") => matches!(b.kind(), Kind::Dynamodb | Kind::Noop),
                 Some("cosmos") => matches!(b.kind(), Kind::Cosmos | Kind::Noop),
-                _ => !matches!(b.kind(), Kind::Dynamodb | Kind::Cosmos),
+                _ if name == "aurora_mysql" => matches!(b.kind(), Kind::Mysql | Kind::Sqlite | Kind::Noop),
+                _ => matches!(b.kind(), Kind::Postgres | Kind::Sqlite | Kind::Noop),
             };
             if !fits {
                 d.at(at, format!("pricing preset `{name}` is not for a backend of kind {}", b.kind()));
@@ -355,8 +369,12 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
             if !crate::cost::PRICE_FIELDS.iter().any(|(f, _)| f == k) {
                 let known: Vec<&str> = crate::cost::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
                 d.at(format!("{p}.pricing.{k}"), format!("unknown price field `{k}` (known: {})", known.join(", ")));
-            } else if !(v.is_finite() && *v >= 0.0) {
-                d.at(format!("{p}.pricing.{k}"), format!("expected a price >= 0, found {v}"));
+            } else {
+                match v.as_f64() {
+                    Some(x) if x.is_finite() && x >= 0.0 => {}
+                    Some(x) => d.at(format!("{p}.pricing.{k}"), format!("expected a price >= 0, found {x}")),
+                    None => d.at(format!("{p}.pricing.{k}"), format!("expected a price (a number, USD), found {}", describe(v))),
+                }
             }
         }
     }
