@@ -172,3 +172,24 @@ fn status_lines_without_a_terminal_unless_quiet() {
     assert!(!run(&["--status-every", "500ms", "-q"]).contains("dry serve:"));
     assert!(!run(&["--status-every", "0s"]).contains("dry serve:"));
 }
+
+#[test]
+fn a_long_load_prints_status_lines_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = tmp.path().join("sl.yaml");
+    std::fs::write(
+        &sc,
+        "version: 1\nname: sl\nbackends:\n  local: { kind: sqlite }\ndataset:\n  entities:\n    card: { keys: 300000 }\n  tables:\n    - { name: card_f, entity: card, features: 2 }\nsetup: [ { create: {} }, { load: {} } ]\nphases:\n  - run: { name: serve, requests: 10, mix: [ { read_features: { entities: [card] } } ] }\n",
+    )
+    .unwrap();
+    let a = bin().arg("run").arg(&sc).arg("--out").arg(tmp.path().join("out")).args(["--status-every", "100ms"]).assert().success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    let done: Vec<u64> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("benchplan: local load: "))
+        .map(|l| l.split(", ").nth(1).and_then(|s| s.strip_suffix("/300000 rows")).unwrap().parse().unwrap())
+        .collect();
+    // 300,000 rows take well over 100 ms: at least one line, never past the total, never going back.
+    assert!(!done.is_empty(), "{err}");
+    assert!(done.windows(2).all(|w| w[0] <= w[1]) && done.iter().all(|n| *n <= 300_000), "{err}");
+}

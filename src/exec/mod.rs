@@ -189,10 +189,18 @@ impl BackendJob<'_> {
                 Step::Drop(_) => b.drop_tables(&ctx, &bar).await.map(|_| backend::Loaded::default()),
             }
         };
-        // Ctrl-C stops a long load too, not only the phases.
+        // Ctrl-C stops a long load too, not only the phases; without a
+        // terminal, a long step prints status lines as phases do.
+        let every = self.progress.status_every();
         let interrupted = async {
+            let mut next_line = every;
             while !self.interrupt.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
+                if let Some(at) = next_line.filter(|at| t0.elapsed() >= *at) {
+                    let (done, secs) = (bar.position(), t0.elapsed().as_secs_f64());
+                    eprintln!("benchplan: {} {label}: {secs:.1} s, {done}/{len} rows, {:.0} rows/s", self.name, done as f64 / secs);
+                    next_line = every.map(|e| at + e);
+                }
             }
         };
         let res = tokio::select! {

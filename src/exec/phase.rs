@@ -229,7 +229,7 @@ pub async fn run_phase<B: Backend>(
                     let sent = total.map_or(sent, |n| sent.min(n));
                     let of = total.map(|n| format!("/{n}")).unwrap_or_default();
                     let errors = shared.errors.load(Ordering::Relaxed);
-                    eprintln!("benchplan: {}: {:.0} s, {sent}{of} requests, {rate}, {p99}, {errors} errors", bar.prefix(), elapsed);
+                    eprintln!("benchplan: {}: {:.1} s, {sent}{of} requests, {rate}, {p99}, {errors} errors", bar.prefix(), elapsed);
                     next_line = every.map(|e| at + e);
                 }
                 bar.set_message(format!("{rate}, {p99}"));
