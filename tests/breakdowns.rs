@@ -87,6 +87,16 @@ fn entities_beyond_the_sixteenth_are_said_to_be_left_out() {
     let section = md.find("## Per-entity latency").unwrap();
     let header = md.find("| backend | phase | cell | entity |").unwrap();
     assert!(section < note && note < header, "the note goes before the table, not inside it: {md}");
+    // The 5 most frequent slowest tables are named, the other 12 summed in one line.
+    let others = md.lines().find(|l| l.starts_with("| local | serial | - | 12 others | ")).unwrap_or_else(|| panic!("{md}"));
+    let mut top: Vec<u64> = r.legs.iter().map(|l| l.slowest).collect();
+    top.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(others.split(" | ").nth(4), Some(top[5..].iter().sum::<u64>().to_string().as_str()), "{others}");
+    // Regression: one table beyond the five was "1 others".
+    let mut six = r.clone();
+    six.legs.truncate(6);
+    let md = String::from_utf8(benchplan::report::markdown::summary_md(&six)).unwrap();
+    assert!(md.contains(" | 1 other | ") && !md.contains("1 others"), "{md}");
 }
 
 #[test]

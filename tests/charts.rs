@@ -182,3 +182,46 @@ fn summary_links_every_chart_in_order() {
     assert_eq!(links, want);
     assert!(md.contains("## Charts\n\n![Latency by percentile, phase serve](charts/latency-serve.svg)\n"), "{md}");
 }
+
+/// The legend of a chart: each entry's label with the colour of the marker
+/// drawn just before it.
+fn legend_colors(svg: &str) -> Vec<(String, String)> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let mut stroke = String::new();
+    let mut out = Vec::new();
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        let paint = [n.attribute("stroke"), n.attribute("fill")].into_iter().flatten().find(|c| *c != "none");
+        if let Some(s) = paint.filter(|_| !n.has_tag_name("text")) {
+            stroke = s.to_string();
+        }
+        if n.has_tag_name("text") {
+            out.push((n.text().unwrap_or("").trim().to_string(), stroke.clone()));
+        }
+    }
+    out
+}
+
+/// Regression: with more series than colours per backend, series of
+/// different backends shared a colour in the percentile chart, so the
+/// legend did not tell `local hot=1.0` from `ddb hot=1.0`.
+#[test]
+fn a_backend_keeps_its_hue_across_its_cells() {
+    let r = report();
+    let f = chart_files(&r);
+    let of = |chart: &str, label: &str| {
+        let (_, svg) = f.iter().find(|(n, _)| n == chart).unwrap();
+        legend_colors(svg).into_iter().find(|(t, _)| t == label).map(|(_, c)| c).unwrap_or_else(|| panic!("{chart}: no {label:?}"))
+    };
+    for chart in ["latency-serve.svg"] {
+        let colors: Vec<String> =
+            BACKENDS.iter().flat_map(|b| HOT.iter().map(move |h| format!("{b} hot={h:?}"))).map(|label| of(chart, &label)).collect();
+        let mut unique = colors.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), colors.len(), "{chart}: two series share a colour: {colors:?}");
+        // The first cell of each backend has the backend's own colour, as in the cost chart.
+        for b in BACKENDS {
+            assert_eq!(of(chart, &format!("{b} hot=1.0")), of("cost-by-p99.svg", b), "{chart}: {b}");
+        }
+    }
+}

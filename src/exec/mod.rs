@@ -176,11 +176,12 @@ impl BackendJob<'_> {
         let ctx = self.ctx();
         let kind = ctx.config.kind().to_string();
         let rows_total = self.model.total_rows();
-        let (label, len) = match st {
-            Step::Load(_) => ("load", rows_total),
-            _ => (st.name(), self.model.tables.len() as u64),
+        // A load counts rows; create and drop count tables.
+        let (label, len, unit) = match st {
+            Step::Load(_) => ("load", rows_total, "rows"),
+            _ => (st.name(), self.model.tables.len() as u64, "tables"),
         };
-        let bar = self.progress.bar(&format!("{} {label}", self.name), len, "rows");
+        let bar = self.progress.bar(&format!("{} {label}", self.name), len, unit);
         let t0 = Instant::now();
         let work = async {
             match st {
@@ -198,7 +199,7 @@ impl BackendJob<'_> {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 if let Some(at) = next_line.filter(|at| t0.elapsed() >= *at) {
                     let (done, secs) = (bar.position(), t0.elapsed().as_secs_f64());
-                    eprintln!("benchplan: {} {label}: {secs:.1} s, {done}/{len} rows, {:.0} rows/s", self.name, done as f64 / secs);
+                    eprintln!("benchplan: {} {label}: {secs:.1} s, {done}/{len} {unit}, {:.0} {unit}/s", self.name, done as f64 / secs);
                     next_line = every.map(|e| at + e);
                 }
             }

@@ -202,6 +202,27 @@ fn backend_color(r: &RunReport, backend: &str) -> RGBColor {
     color(i)
 }
 
+/// The `j`-th series of one backend (its cells, in matrix order): the
+/// backend's own colour first, then darker and lighter shades of it in turn,
+/// so that a chart of several backends and cells tells backends apart by hue.
+fn backend_shade(r: &RunReport, backend: &str, j: usize) -> RGBColor {
+    const STEPS: [f64; 7] = [0.0, -0.3, 0.3, -0.55, 0.55, -0.75, 0.75];
+    let RGBColor(red, green, blue) = backend_color(r, backend);
+    let t = STEPS[j % STEPS.len()];
+    let mix = |c: u8| {
+        let c = f64::from(c);
+        let v = if t < 0.0 { c * (1.0 + t) } else { c + (255.0 - c) * t };
+        v.round().clamp(0.0, 255.0) as u8
+    };
+    RGBColor(mix(red), mix(green), mix(blue))
+}
+
+/// The place of each item among the earlier items with the same key: for
+/// [`backend_shade`], the index of a series among its backend's series.
+fn rank_within<K: PartialEq>(keys: &[K]) -> Vec<usize> {
+    keys.iter().enumerate().map(|(i, k)| keys[..i].iter().filter(|x| *x == k).count()).collect()
+}
+
 /// A number with as many decimals as `step` needs (and no "-0").
 fn num(v: f64, step: f64) -> String {
     let d = if step >= 1.0 || step <= 0.0 { 0 } else { (-step.log10() - 1e-9).ceil().clamp(0.0, 6.0) as usize };
@@ -277,7 +298,8 @@ fn percentiles(r: &RunReport, phase: &str) -> Result<Panel, String> {
     let recs: Vec<_> = r.histograms.iter().filter(|h| h.phase == phase).collect();
     let many_cells = distinct(recs.iter().map(|h| h.cell.as_str())).len() > 1;
     let mut series = Vec::new();
-    for (i, h) in recs.iter().enumerate() {
+    let shades = rank_within(&recs.iter().map(|h| h.backend.as_str()).collect::<Vec<_>>());
+    for (h, j) in recs.iter().zip(shades) {
         let hist = hgrm::decode(&h.data)?;
         let mut points = Vec::new();
         if !hist.is_empty() {
@@ -295,7 +317,7 @@ fn percentiles(r: &RunReport, phase: &str) -> Result<Panel, String> {
         if h.measure != "response" {
             label = format!("{label} ({} time)", h.measure);
         }
-        series.push(Series { label, color: color(i), mark: Mark::Line, points });
+        series.push(Series { label, color: backend_shade(r, &h.backend, j), mark: Mark::Line, points });
     }
     let xmax = top(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), 2.0).ceil().min(7.0);
     for s in &mut series {
@@ -320,18 +342,18 @@ fn p99_by_param(r: &RunReport, param: &str, phase: &str) -> Panel {
     let xof = |v: &Value| if numeric { v.as_f64().unwrap_or(0.0) } else { values.iter().position(|w| w == v).unwrap_or(0) as f64 };
     let others: Vec<&String> = r.matrix_params.iter().filter(|p| p.as_str() != param).collect();
     let keys = distinct(rows.iter().map(|x| (x.backend.clone(), row_label(x, &others))));
+    let shades = rank_within(&keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>());
     let series: Vec<Series> = keys
         .iter()
-        .enumerate()
-        .map(|(i, (backend, label))| {
+        .zip(shades)
+        .map(|((backend, label), j)| {
             let mut points: Vec<(f64, f64)> = rows
                 .iter()
                 .filter(|x| &x.backend == backend && &row_label(x, &others) == label)
                 .filter_map(|x| x.cell.get(param).map(|v| (xof(v), x.latency.p99_ms)))
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let color = if others.is_empty() { backend_color(r, backend) } else { color(i) };
-            Series { label: label.clone(), color, mark: Mark::LinePoints, points }
+            Series { label: label.clone(), color: backend_shade(r, backend, j), mark: Mark::LinePoints, points }
         })
         .collect();
     let slas = p99_slas(r, phase, None);

@@ -113,11 +113,12 @@ pub fn section(r: &RunReport) -> String {
                 let share: f64 = mine.iter().skip(TOP).map(|l| l.share).sum();
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} others | {rest} | {} % |",
+                    "| {} | {} | {} | {} other{} | {rest} | {} % |",
                     esc(b),
                     esc(p),
                     esc(c),
                     mine.len() - TOP,
+                    if mine.len() - TOP == 1 { "" } else { "s" },
                     f2(share * 100.0)
                 );
             }
