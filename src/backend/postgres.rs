@@ -31,9 +31,11 @@ pub struct PgOp {
     function: Option<(String, tokio::sync::OnceCell<()>)>,
 }
 
-/// Whether `host` is this machine.
+/// Whether `host` is this machine: `localhost`, a loopback address, or a
+/// Unix socket directory. A name that merely starts with `127.` is not.
 pub fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.starts_with("127.") || host == "::1" || host == "[::1]" || host.starts_with('/')
+    let ip = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost") || ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) || host.starts_with('/')
 }
 
 fn ssl_mode(tls: Option<TlsMode>, host: &str) -> PgSslMode {
@@ -297,5 +299,24 @@ impl Backend for PostgresBackend {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: `127.evil.example` counted as this machine, so TLS was
+    /// only preferred, not verified, for a server elsewhere.
+    #[test]
+    fn only_this_machine_is_loopback() {
+        for host in ["localhost", "LOCALHOST", "127.0.0.1", "127.0.0.2", "::1", "[::1]", "/var/run/postgresql"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["127.evil.example", "db.example.com", "10.0.0.1", "::2", "localhost.example.com"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+        assert!(matches!(ssl_mode(None, "127.evil.example"), PgSslMode::VerifyFull));
+        assert!(matches!(ssl_mode(None, "127.0.0.1"), PgSslMode::Prefer));
     }
 }
