@@ -201,27 +201,74 @@ fn legend_colors(svg: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Hue (degrees) and lightness (0..1) of a `#RRGGBB` colour.
+fn hue_lightness(hex: &str) -> (f64, f64) {
+    let c: Vec<f64> = (0..3).map(|i| u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap() as f64 / 255.0).collect();
+    let (max, min) = (c.iter().cloned().fold(0.0, f64::max), c.iter().cloned().fold(1.0, f64::min));
+    let d = max - min;
+    let h = if d == 0.0 {
+        0.0
+    } else if max == c[0] {
+        60.0 * ((c[1] - c[2]) / d).rem_euclid(6.0)
+    } else if max == c[1] {
+        60.0 * ((c[2] - c[0]) / d + 2.0)
+    } else {
+        60.0 * ((c[0] - c[1]) / d + 4.0)
+    };
+    (h, (max + min) / 2.0)
+}
+
 /// Regression: with more series than colours per backend, series of
 /// different backends shared a colour in the percentile chart, so the
 /// legend did not tell `local hot=1.0` from `ddb hot=1.0`.
 #[test]
-fn a_backend_keeps_its_hue_across_its_cells() {
+fn a_backend_keeps_its_hue_and_its_cells_go_dark_to_light() {
     let r = report();
     let f = chart_files(&r);
     let of = |chart: &str, label: &str| {
         let (_, svg) = f.iter().find(|(n, _)| n == chart).unwrap();
         legend_colors(svg).into_iter().find(|(t, _)| t == label).map(|(_, c)| c).unwrap_or_else(|| panic!("{chart}: no {label:?}"))
     };
-    for chart in ["latency-serve.svg"] {
-        let colors: Vec<String> =
-            BACKENDS.iter().flat_map(|b| HOT.iter().map(move |h| format!("{b} hot={h:?}"))).map(|label| of(chart, &label)).collect();
-        let mut unique = colors.clone();
+    for chart in ["latency-serve.svg", "cost-by-p99.svg"] {
+        let mut all = Vec::new();
+        for b in BACKENDS {
+            // The backend's own colour: its one series in a chart of one row per backend.
+            let mut one = r.clone();
+            one.rows.retain(|x| x.cell.get("hot") == Some(&json!(1.0)));
+            let (_, own_svg) = chart_files(&one).into_iter().find(|(n, _)| n == "cost-by-p99.svg").unwrap();
+            let own = legend_colors(&own_svg).into_iter().find(|(t, _)| t == b).map(|(_, c)| c).unwrap();
+            let colors: Vec<String> = HOT.iter().map(|h| of(chart, &format!("{b} hot={h:?}"))).collect();
+            let (hue, _) = hue_lightness(&own);
+            let mut last = -1.0;
+            for c in &colors {
+                let (h, l) = hue_lightness(c);
+                assert!((h - hue).abs() < 4.0, "{chart}: {b}'s series {c} is not a shade of {own}: {colors:?}");
+                assert!(l > last, "{chart}: {b}'s cells do not go from dark to light in matrix order: {colors:?}");
+                last = l;
+            }
+            all.extend(colors);
+        }
+        let mut unique = all.clone();
         unique.sort();
         unique.dedup();
-        assert_eq!(unique.len(), colors.len(), "{chart}: two series share a colour: {colors:?}");
-        // The first cell of each backend has the backend's own colour, as in the cost chart.
-        for b in BACKENDS {
-            assert_eq!(of(chart, &format!("{b} hot=1.0")), of("cost-by-p99.svg", b), "{chart}: {b}");
-        }
+        assert_eq!(unique.len(), all.len(), "{chart}: two series share a colour: {all:?}");
     }
+    // An over-time chart is one backend's: its cells are shades of it too.
+    let (h0, _) = hue_lightness(&of("over-time-alpha-serve.svg", "alpha hot=1.0"));
+    let (h1, _) = hue_lightness(&of("over-time-alpha-serve.svg", "alpha hot=0.0"));
+    assert!((h0 - h1).abs() < 4.0);
+}
+
+#[test]
+fn an_sla_far_above_the_data_is_named_but_does_not_squash_it() {
+    let mut r = report();
+    for c in &mut r.checks {
+        c.check = "p99_ms < 120".into();
+    }
+    let f = chart_files(&r);
+    let (_, svg) = f.iter().find(|(n, _)| n == "p99-by-hot-serve.svg").unwrap();
+    let t = texts(svg);
+    assert!(t.iter().any(|x| x == "SLA p99_ms < 120 (above the plot)"), "{t:?}");
+    // The y axis ends near the data (p99 up to 7 ms), not at 120 ms.
+    assert!(t.iter().any(|x| x == "8") && !t.iter().any(|x| x == "120" || x == "100"), "{t:?}");
 }

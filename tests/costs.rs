@@ -68,7 +68,7 @@ fn cost_table_storage_and_projections_follow_the_measurements() {
     assert!((f(5) - (f(1) + f(2) + f(4))).abs() < 2e-6, "{c:?}");
 
     // At 50,000 req/s: as many servers as the measured throughput needs, each $2/h for 730 h.
-    let c = cells(&md, "### At 50000.00 req/s", "| local | serve | - |");
+    let c = cells(&md, "### At 50000 req/s", "| local | serve | - |");
     let rps = num(serve, &h, "throughput_rps");
     let servers = (50_000.0 / rps).ceil().max(1.0);
     assert_eq!(c[5].parse::<f64>().unwrap(), servers, "{c:?}");
@@ -77,16 +77,44 @@ fn cost_table_storage_and_projections_follow_the_measurements() {
     assert!((monthly - want).abs() < 0.01, "{monthly} vs {want}");
     assert!((c[7].parse::<f64>().unwrap() - monthly * 12.0).abs() < 0.1);
     assert!((c[8].parse::<f64>().unwrap() - monthly * 36.0).abs() < 0.3);
+    // Requests per USD at the target: a month's requests over the monthly cost.
     let per_usd: f64 = c[4].parse().unwrap();
-    // (cost_per_million_usd is printed with 6 decimals: compare relatively.)
-    let want = 1e6 / num(serve, &h, "cost_per_million_usd");
+    let want = 50_000.0 * 3600.0 * 730.0 / monthly;
     assert!((per_usd / want - 1.0).abs() < 1e-4, "{per_usd} vs {want}: {c:?}");
+    assert_eq!(c[3].parse::<f64>().unwrap(), num(serve, &h, "cost_per_million_usd"));
+
+    // SQLite reports no capacity units: "-", not zeros that read as measured.
+    let cap = cells(&md, "## Capacity and cost", "| local | serve | - |");
+    assert_eq!(&cap[4..10], ["-"; 6], "{cap:?}");
+    assert_eq!(cap[10].parse::<f64>().unwrap(), num(serve, &h, "cost_usd"));
+    // Create and drop write no rows: no rate in the Setup table.
+    assert!(
+        md.contains("| local | create | 0 | ") && md.lines().any(|l| l.starts_with("| local | create | 0 |") && l.ends_with("| - |")),
+        "{md}"
+    );
+
+    // costs.csv has the same figures, machine-readable, and summary.md names it.
+    let (ch, crows) = read_csv(&dir.join("costs.csv"));
+    assert_eq!(crows.len(), 1, "{crows:?}");
+    let cr = &crows[0];
+    assert_eq!((&cr[col(&ch, "backend")][..], &cr[col(&ch, "phase")][..]), ("local", "serve"));
+    assert_eq!(num(cr, &ch, "cost_target_rps"), 50_000.0);
+    assert_eq!(num(cr, &ch, "servers"), servers);
+    assert_eq!(num(cr, &ch, "monthly_usd"), monthly);
+    assert_eq!(num(cr, &ch, "one_year_usd"), c[7].parse::<f64>().unwrap());
+    assert_eq!(num(cr, &ch, "three_year_usd"), c[8].parse::<f64>().unwrap());
+    assert_eq!(num(cr, &ch, "requests_per_usd"), per_usd);
+    assert!((num(cr, &ch, "storage_month_usd") - mib / 1024.0 * 0.5).abs() < 1e-5);
+    assert_eq!(&cr[col(&ch, "storage_known")], "true");
+    assert!(md.contains("`costs.csv`"), "{md}");
 
     // run.json keeps what the section needs: `report` rebuilds the same bytes.
-    let before = std::fs::read(dir.join("summary.md")).unwrap();
-    std::fs::remove_file(dir.join("summary.md")).unwrap();
-    bin().arg("report").arg(&dir).assert().success();
-    assert_eq!(std::fs::read(dir.join("summary.md")).unwrap(), before);
+    for file in ["summary.md", "costs.csv"] {
+        let before = std::fs::read(dir.join(file)).unwrap();
+        std::fs::remove_file(dir.join(file)).unwrap();
+        bin().arg("report").arg(&dir).assert().success();
+        assert_eq!(std::fs::read(dir.join(file)).unwrap(), before, "{file}");
+    }
 }
 
 #[test]
@@ -123,7 +151,7 @@ fn a_preset_prices_its_server_and_inline_fields_override_it() {
         let storage: f64 = c[4].parse().unwrap();
         assert!((storage - mib / 1024.0 * 0.10).abs() < 1e-5, "the preset's $0.10 per GB-month: {c:?}");
         // At 20,000 req/s: servers x the hourly price x 730 h + storage.
-        let c = cells(&md, "### At 20000.00 req/s", &format!("| {name} | serve | - |"));
+        let c = cells(&md, "### At 20000 req/s", &format!("| {name} | serve | - |"));
         let servers = (20_000.0 / num(serve, &h, "throughput_rps")).ceil().max(1.0);
         assert_eq!(c[5].parse::<f64>().unwrap(), servers, "{c:?}");
         let monthly: f64 = c[6].parse().unwrap();

@@ -46,6 +46,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("unknown_pricing_preset", "11:5", "unknown pricing preset `cheap`"),
     ("unknown_price_field", "9:7", "unknown price field `per_read`"),
     ("pricing_billing_mismatch", "8:5", "pricing preset `dynamodb_on_demand` does not match `billing: provisioned`"),
+    ("pricing_empty", "11:5", "pricing: expected a preset name or at least one price"),
     ("price_not_a_number", "12:7", "pricing.instance_hour: expected a price (a number, USD), found string \"0.5\""),
     ("sql_preset_for_another_engine", "11:5", "pricing preset `aurora_mysql` is not for a backend of kind postgres"),
     ("unknown_preset_under_overrides", "12:7", "unknown pricing preset `aurora_postgress`"),

@@ -202,25 +202,28 @@ fn backend_color(r: &RunReport, backend: &str) -> RGBColor {
     color(i)
 }
 
-/// The `j`-th series of one backend (its cells, in matrix order): the
-/// backend's own colour first, then darker and lighter shades of it in turn,
-/// so that a chart of several backends and cells tells backends apart by hue.
-fn backend_shade(r: &RunReport, backend: &str, j: usize) -> RGBColor {
-    const STEPS: [f64; 7] = [0.0, -0.3, 0.3, -0.55, 0.55, -0.75, 0.75];
-    let RGBColor(red, green, blue) = backend_color(r, backend);
-    let t = STEPS[j % STEPS.len()];
-    let mix = |c: u8| {
-        let c = f64::from(c);
-        let v = if t < 0.0 { c * (1.0 + t) } else { c + (255.0 - c) * t };
-        v.round().clamp(0.0, 255.0) as u8
-    };
-    RGBColor(mix(red), mix(green), mix(blue))
-}
-
-/// The place of each item among the earlier items with the same key: for
-/// [`backend_shade`], the index of a series among its backend's series.
-fn rank_within<K: PartialEq>(keys: &[K]) -> Vec<usize> {
-    keys.iter().enumerate().map(|(i, k)| keys[..i].iter().filter(|x| *x == k).count()).collect()
+/// The colours of a chart's series, given the backend of each: a backend
+/// with one series has its own colour; one with several (its cells, in
+/// matrix order) has shades of it from dark to light, so that backends are
+/// told apart by hue and a backend's cells by lightness, in order.
+fn shades(r: &RunReport, backends: &[&str]) -> Vec<RGBColor> {
+    backends
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let j = backends[..i].iter().filter(|x| *x == b).count();
+            let n = backends.iter().filter(|x| *x == b).count();
+            let t = if n > 1 { -0.45 + 0.9 * j as f64 / (n - 1) as f64 } else { 0.0 };
+            let RGBColor(red, green, blue) = backend_color(r, b);
+            // Towards black (t < 0) or white (t > 0): the hue stays.
+            let mix = |c: u8| {
+                let c = f64::from(c);
+                let v = if t < 0.0 { c * (1.0 + t) } else { c + (255.0 - c) * t };
+                v.round().clamp(0.0, 255.0) as u8
+            };
+            RGBColor(mix(red), mix(green), mix(blue))
+        })
+        .collect()
 }
 
 /// A number with as many decimals as `step` needs (and no "-0").
@@ -273,6 +276,15 @@ fn p99_slas(r: &RunReport, phase: &str, backend: Option<&str>) -> Vec<(String, f
     )
 }
 
+/// SLA lines far above the data (more than 3 times its top) would squash
+/// the data onto the axis: they stay in the legend, marked, but are not drawn
+/// (y = NaN) and do not stretch the axis.
+fn fit_slas(slas: Vec<(String, f64)>, data_max: f64) -> Vec<(String, f64)> {
+    slas.into_iter()
+        .map(|(label, y)| if data_max > 0.0 && y > 3.0 * data_max { (format!("{label} (above the plot)"), f64::NAN) } else { (label, y) })
+        .collect()
+}
+
 /// A legend label for a row: its backend, and its cell when `others` (the
 /// matrix params the chart does not show on an axis) are set.
 fn row_label(row: &ResultRow, others: &[&String]) -> String {
@@ -298,8 +310,8 @@ fn percentiles(r: &RunReport, phase: &str) -> Result<Panel, String> {
     let recs: Vec<_> = r.histograms.iter().filter(|h| h.phase == phase).collect();
     let many_cells = distinct(recs.iter().map(|h| h.cell.as_str())).len() > 1;
     let mut series = Vec::new();
-    let shades = rank_within(&recs.iter().map(|h| h.backend.as_str()).collect::<Vec<_>>());
-    for (h, j) in recs.iter().zip(shades) {
+    let colors = shades(r, &recs.iter().map(|h| h.backend.as_str()).collect::<Vec<_>>());
+    for (h, color) in recs.iter().zip(colors) {
         let hist = hgrm::decode(&h.data)?;
         let mut points = Vec::new();
         if !hist.is_empty() {
@@ -317,7 +329,7 @@ fn percentiles(r: &RunReport, phase: &str) -> Result<Panel, String> {
         if h.measure != "response" {
             label = format!("{label} ({} time)", h.measure);
         }
-        series.push(Series { label, color: backend_shade(r, &h.backend, j), mark: Mark::Line, points });
+        series.push(Series { label, color, mark: Mark::Line, points });
     }
     let xmax = top(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), 2.0).ceil().min(7.0);
     for s in &mut series {
@@ -342,21 +354,21 @@ fn p99_by_param(r: &RunReport, param: &str, phase: &str) -> Panel {
     let xof = |v: &Value| if numeric { v.as_f64().unwrap_or(0.0) } else { values.iter().position(|w| w == v).unwrap_or(0) as f64 };
     let others: Vec<&String> = r.matrix_params.iter().filter(|p| p.as_str() != param).collect();
     let keys = distinct(rows.iter().map(|x| (x.backend.clone(), row_label(x, &others))));
-    let shades = rank_within(&keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>());
+    let colors = shades(r, &keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>());
     let series: Vec<Series> = keys
         .iter()
-        .zip(shades)
-        .map(|((backend, label), j)| {
+        .zip(colors)
+        .map(|((backend, label), color)| {
             let mut points: Vec<(f64, f64)> = rows
                 .iter()
                 .filter(|x| &x.backend == backend && &row_label(x, &others) == label)
                 .filter_map(|x| x.cell.get(param).map(|v| (xof(v), x.latency.p99_ms)))
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Series { label: label.clone(), color: backend_shade(r, backend, j), mark: Mark::LinePoints, points }
+            Series { label: label.clone(), color, mark: Mark::LinePoints, points }
         })
         .collect();
-    let slas = p99_slas(r, phase, None);
+    let slas = fit_slas(p99_slas(r, phase, None), top(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), 0.0));
     let mut ticks: Vec<(f64, String)> = values.iter().map(|v| (xof(v), scalar_text(v))).collect();
     ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (lo, hi) = (ticks.first().map_or(0.0, |t| t.0), ticks.last().map_or(1.0, |t| t.0));
@@ -375,7 +387,8 @@ fn over_time(r: &RunReport, backend: &str, phase: &str) -> Vec<Panel> {
     let ts: Vec<_> = r.timeseries.iter().filter(|t| t.backend == backend && t.phase == phase).collect();
     let cells = distinct(ts.iter().map(|t| t.cell.clone()));
     let label = |cell: &str| if cell == "-" { backend.to_string() } else { format!("{backend} {cell}") };
-    let single = |i: usize| if cells.len() == 1 { backend_color(r, backend) } else { color(i) };
+    let colors = shades(r, &vec![backend; cells.len()]);
+    let single = |i: usize| colors[i];
     let phase_secs =
         |cell: &str| r.rows.iter().find(|x| x.backend == backend && x.phase == phase && cell_label(&x.cell) == cell).map(|x| x.duration_s);
     let rps: Vec<Series> = cells
@@ -411,7 +424,7 @@ fn over_time(r: &RunReport, backend: &str, phase: &str) -> Vec<Panel> {
     let (lo, hi) = (seconds.clone().fold(f64::INFINITY, f64::min), top(seconds, 0.0));
     let lo = if lo.is_finite() { lo } else { 0.0 };
     let x = || ticked("time (s since the phase started)", lo, hi.max(lo + 1.0), 1.0);
-    let slas = p99_slas(r, phase, Some(backend));
+    let slas = fit_slas(p99_slas(r, phase, Some(backend)), top(p99.iter().flat_map(|s| s.points.iter().map(|p| p.1)), 0.0));
     let rmax = top(rps.iter().flat_map(|s| s.points.iter().map(|p| p.1)), 0.0);
     let pmax = top(p99.iter().flat_map(|s| s.points.iter().map(|p| p.1)).chain(slas.iter().map(|s| s.1)), 0.0);
     vec![
@@ -455,13 +468,29 @@ fn cache(r: &RunReport) -> Panel {
 
 fn cost(r: &RunReport) -> Panel {
     let rows: Vec<&ResultRow> = r.rows.iter().filter(|x| x.cost_per_million_usd.is_some() && measured(x)).collect();
-    let series: Vec<Series> = distinct(rows.iter().map(|x| x.backend.as_str()))
-        .into_iter()
-        .map(|b| Series {
-            label: b.to_string(),
-            color: backend_color(r, b),
+    // A point per row, named by its backend and, where there are several,
+    // its phase and cell, so that every dot can be read off the legend.
+    let many_phases = distinct(rows.iter().map(|x| x.phase.as_str())).len() > 1;
+    let many_cells = distinct(rows.iter().map(|x| &x.cell)).len() > 1;
+    let label = |x: &ResultRow| {
+        let mut l = x.backend.clone();
+        if many_phases {
+            l = format!("{l} {}", x.phase);
+        }
+        if many_cells {
+            l = format!("{l} {}", cell_label(&x.cell));
+        }
+        l
+    };
+    let colors = shades(r, &rows.iter().map(|x| x.backend.as_str()).collect::<Vec<_>>());
+    let series: Vec<Series> = rows
+        .iter()
+        .zip(colors)
+        .map(|(x, color)| Series {
+            label: label(x),
+            color,
             mark: Mark::Points(true),
-            points: rows.iter().filter(|x| x.backend == b).filter_map(|x| x.cost_per_million_usd.map(|c| (x.latency.p99_ms, c))).collect(),
+            points: x.cost_per_million_usd.map(|c| (x.latency.p99_ms, c)).into_iter().collect(),
         })
         .collect();
     let xmax = top(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)), 0.0);
@@ -626,7 +655,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, p: &Panel) -> Result<()
             }
         };
     }
-    for (_, y) in &p.slas {
+    for (_, y) in p.slas.iter().filter(|(_, y)| y.is_finite()) {
         chart.draw_series(DashedLineSeries::new(vec![(p.x.min, *y), (p.x.max, *y)], 8, 6, SLA_COLOR.stroke_width(2))).map_err(err)?;
     }
     Ok(())

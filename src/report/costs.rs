@@ -60,6 +60,32 @@ impl Projection {
     pub fn monthly(&self, rps: f64) -> f64 {
         self.per_request * rps * HOURS_PER_MONTH * 3600.0 + self.fixed_month * self.servers(rps) + self.storage_month
     }
+
+    /// The figures at a steady `rps`, as the report shows them.
+    pub fn at(&self, rps: f64) -> AtRate {
+        let monthly = self.monthly(rps);
+        let requests = rps * HOURS_PER_MONTH * 3600.0;
+        AtRate {
+            servers: self.per_server.then(|| self.servers(rps)),
+            monthly,
+            requests_per_usd: (monthly > 0.0).then(|| requests / monthly),
+            // Provisioned capacity (a fixed hourly price that is not a
+            // server's) that served less than the target: understated.
+            short: !self.per_server && self.fixed_month > 0.0 && rps > self.capacity_rps,
+        }
+    }
+}
+
+/// A row's projection at the target rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AtRate {
+    /// Servers needed, for the kinds priced per server.
+    pub servers: Option<f64>,
+    pub monthly: f64,
+    /// Requests a month at the rate / the monthly cost.
+    pub requests_per_usd: Option<f64>,
+    /// Provisioned capacity that served less than the rate in this run.
+    pub short: bool,
 }
 
 /// The steady rate at which two backends cost the same per month, if there
@@ -89,8 +115,77 @@ pub fn capacity(r: &RunReport, row: &ResultRow) -> f64 {
         .unwrap_or(row.throughput_rps)
 }
 
+/// A rate as the heading shows it: whole numbers without decimals.
+fn rate(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        f2(v)
+    }
+}
+
+/// costs.csv: each priced row's projection at `cost.target_rps` (the
+/// numbers of summary.md's "At N req/s" table); None without a target or
+/// priced rows.
+pub fn costs_csv(r: &RunReport) -> Option<Vec<u8>> {
+    let (target, projected) = projections(r)?;
+    if projected.is_empty() {
+        return None;
+    }
+    let mut header: Vec<String> = super::csv::LEAD.iter().map(|s| s.to_string()).collect();
+    header.extend(r.matrix_params.iter().cloned());
+    header.extend(
+        [
+            "cost_target_rps",
+            "cost_per_million_usd",
+            "requests_per_usd",
+            "servers",
+            "monthly_usd",
+            "one_year_usd",
+            "three_year_usd",
+            "storage_month_usd",
+            "storage_known",
+            "capacity_short",
+        ]
+        .map(String::from),
+    );
+    let rows = projected.iter().map(|(row, p)| {
+        let at = p.at(target);
+        let mut v = vec![r.run_id.clone(), r.scenario.clone(), row.backend.clone(), row.kind.clone(), row.phase.clone()];
+        v.extend(r.matrix_params.iter().map(|m| row.cell.get(m).map(crate::scenario::scalar_text).unwrap_or_default()));
+        v.extend([
+            f2(target),
+            super::fmt::opt(row.cost_per_million_usd, f6),
+            super::fmt::opt(at.requests_per_usd, |n| format!("{n:.0}")),
+            super::fmt::opt(at.servers, |n| format!("{n:.0}")),
+            f2(at.monthly),
+            f2(at.monthly * 12.0),
+            f2(at.monthly * 36.0),
+            if p.storage_known { f6(p.storage_month) } else { String::new() },
+            p.storage_known.to_string(),
+            at.short.to_string(),
+        ]);
+        v
+    });
+    Some(super::csv::write(header, rows))
+}
+
 fn target_rps(r: &RunReport) -> Option<f64> {
     r.resolved_scenario.get("cost")?.get("target_rps")?.as_f64().filter(|v| *v > 0.0)
+}
+
+/// `cost.target_rps` and every priced row's projection, in report order;
+/// None without a target.
+pub fn projections(r: &RunReport) -> Option<(f64, Vec<(&ResultRow, Projection)>)> {
+    let target = target_rps(r)?;
+    let mut projected = Vec::new();
+    for row in &r.rows {
+        let Some(b) = r.backends.iter().find(|b| b.name == row.backend) else { continue };
+        if let Some(p) = b.prices.as_ref().and_then(|p| Projection::of(row, p, b.data_bytes, capacity(r, row))) {
+            projected.push((row, p));
+        }
+    }
+    Some((target, projected))
 }
 
 /// The "## Cost" section, or nothing when no backend has prices.
@@ -110,9 +205,11 @@ pub fn section(r: &RunReport) -> String {
         let load: f64 = r.setup.iter().filter(|x| x.backend == b.name).filter_map(|x| x.cost_usd).sum();
         let queries: f64 = r.rows.iter().filter(|x| x.backend == b.name).filter_map(|x| x.cost_usd).sum();
         let storage = b.data_bytes.map(|d| d as f64 / GIB * p.storage_gb_month);
+        // A total without its storage is marked, as in the projections.
+        let star = if storage.is_none() && p.storage_gb_month > 0.0 { "*" } else { "" };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {}{star} |",
             esc(&b.name),
             f6(load),
             f6(queries),
@@ -122,40 +219,34 @@ pub fn section(r: &RunReport) -> String {
         );
     }
     s.push('\n');
+    if priced.iter().any(|b| b.data_bytes.is_none() && b.prices.is_some_and(|p| p.storage_gb_month > 0.0)) {
+        let _ = writeln!(s, "`*`: the data size is unknown (the service did not report it), so the total leaves storage out.\n");
+    }
 
-    let Some(target) = target_rps(r) else {
+    let Some((target, projected)) = projections(r) else {
         let _ = writeln!(
             s,
             "Set `cost: {{ target_rps: N }}` in the scenario for monthly cost, one- and three-year totals and break-even rates.\n"
         );
         return s;
     };
-    let mut projected: Vec<(&ResultRow, Projection)> = Vec::new();
-    for row in &r.rows {
-        let Some(b) = r.backends.iter().find(|b| b.name == row.backend) else { continue };
-        if let Some(p) = b.prices.as_ref().and_then(|p| Projection::of(row, p, b.data_bytes, capacity(r, row))) {
-            projected.push((row, p));
-        }
-    }
     if projected.is_empty() {
         return s;
     }
     let _ = writeln!(
         s,
-        "### At {} req/s\n\nEach row's measured cost per request, held at `cost.target_rps` around the clock ({HOURS_PER_MONTH} h a month): requests x the row's USD per request beyond the hourly price, plus the hourly price x {HOURS_PER_MONTH} h (for servers, as many as the target needs at the backend's best closed-loop throughput in that cell), plus storage (`*`: data size unknown, storage left out; `†`: provisioned capacity that served less than the target in this run, so the target needs more of it than is priced here). Requests per USD are the measured run's. 1 year = 12 months, 3 years = 36.\n",
-        f2(target)
+        "### At {} req/s\n\nEach row's measured cost per request, held at `cost.target_rps` around the clock ({HOURS_PER_MONTH} h a month): requests x the row's USD per request beyond the hourly price, plus the hourly price x {HOURS_PER_MONTH} h (for servers, as many as the target needs at the backend's best closed-loop throughput in that cell), plus storage (`*`: data size unknown, storage left out; `†`: provisioned capacity that served less than the target in this run, so the target needs more of it than is priced here). Requests per USD are a month's requests at the target over the monthly cost. USD / million req is the measured run's. 1 year = 12 months, 3 years = 36. The same figures are in costs.csv.\n",
+        rate(target)
     );
     let _ = writeln!(
         s,
         "| backend | phase | cell | USD / million req | requests per USD | servers | monthly | 1 year | 3 years |\n|---|---|---|---:|---:|---:|---:|---:|---:|"
     );
     for (row, p) in &projected {
-        let monthly = p.monthly(target);
-        // Provisioned capacity (a fixed hourly price that is not a server's)
-        // that served less than the target: the projection understates it.
-        let short = !p.per_server && p.fixed_month > 0.0 && target > p.capacity_rps;
-        let star = format!("{}{}", if p.storage_known { "" } else { "*" }, if short { "†" } else { "" });
-        let per_usd = row.cost_per_million_usd.filter(|c| *c > 0.0).map(|c| format!("{:.0}", 1e6 / c)).unwrap_or_else(|| "n/a".into());
+        let at = p.at(target);
+        let monthly = at.monthly;
+        let star = format!("{}{}", if p.storage_known { "" } else { "*" }, if at.short { "†" } else { "" });
+        let per_usd = at.requests_per_usd.map(|n| format!("{n:.0}")).unwrap_or_else(|| "n/a".into());
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {}{star} | {}{star} | {}{star} |",
@@ -164,7 +255,7 @@ pub fn section(r: &RunReport) -> String {
             esc(&cell_label(&row.cell)),
             row.cost_per_million_usd.map(f6).unwrap_or_else(|| "n/a".into()),
             per_usd,
-            if p.per_server { format!("{:.0}", p.servers(target)) } else { "-".into() },
+            at.servers.map(|n| format!("{n:.0}")).unwrap_or_else(|| "-".into()),
             f2(monthly),
             f2(monthly * 12.0),
             f2(monthly * 36.0)

@@ -116,7 +116,8 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
         row.late_requests.map(|n| n.to_string()).unwrap_or_default(),
         opt(row.target_rps, f2),
         row.workers.to_string(),
-        f2(row.rows_per_request),
+        // Rows are counted per phase, not per segment.
+        if segment { String::new() } else { f2(row.rows_per_request) },
         row.cache.as_ref().map(|c| c.samples.to_string()).unwrap_or_default(),
         opt(row.cache.as_ref().map(|c| c.hit_ratio), f4),
         opt(row.cache.as_ref().map(|c| c.blocks_per_request), f2),
@@ -126,7 +127,7 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
     v
 }
 
-fn write(header: Vec<String>, rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+pub fn write(header: Vec<String>, rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
     let _ = w.write_record(&header);
     for r in rows {

@@ -203,9 +203,11 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
         let _ = writeln!(s, "{head}\n{rule}");
         let per = |u: f64, n: u64| if n > 0 { f4(u / n as f64) } else { String::new() };
         let money = |x: Option<f64>| x.map(super::fmt::f6).unwrap_or_else(|| "n/a".into());
-        // The unit cells of one row: "-" where the row's kind has no such unit.
+        // The unit cells of one row: "-" where the row's kind has no such
+        // unit, and all of them for a kind that reports none (SQL servers).
+        let width = if has_cu || !has_ru { 4 } else { 0 } + if has_ru { 2 } else { 0 } + 2;
         let units = |c: &Option<crate::report::model::Capacity>, n: u64| {
-            let c = c.unwrap_or_default();
+            let Some(c) = *c else { return vec!["-"; width].join(" | ") };
             let mut cells: Vec<String> = Vec::new();
             if has_cu || !has_ru {
                 match c.request_units {
@@ -256,7 +258,9 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
         let _ = writeln!(s, "## Setup\n");
         let _ = writeln!(s, "| backend | step | rows | seconds | rows/s |\n|---|---|---:|---:|---:|");
         for st in &r.setup {
-            let _ = writeln!(s, "| {} | {} | {} | {} | {} |", esc(&st.backend), st.step, st.rows, f3(st.duration_s), f2(st.rows_per_s));
+            // Create, analyze and drop write no rows: no rate.
+            let rate = if st.rows > 0 { f2(st.rows_per_s) } else { "-".into() };
+            let _ = writeln!(s, "| {} | {} | {} | {} | {rate} |", esc(&st.backend), st.step, st.rows, f3(st.duration_s));
         }
         s.push('\n');
     }
@@ -320,7 +324,8 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
     }
     let _ = writeln!(
         s,
-        "\nFiles: `results.csv`, `breakdown.csv`, `timeseries.csv`, `latency/*.hgrm`, {}`run.json` (rebuild this page with `benchplan report <this folder>`).",
+        "\nFiles: `results.csv`, `breakdown.csv`, `timeseries.csv`, {}`latency/*.hgrm`, {}`run.json` (rebuild this page with `benchplan report <this folder>`).",
+        if super::costs::projections(r).is_some_and(|(_, p)| !p.is_empty()) { "`costs.csv`, " } else { "" },
         if charts.is_empty() { "" } else { "`charts/*.svg`, " }
     );
     s.into_bytes()

@@ -31,6 +31,9 @@ pub fn files(r: &RunReport) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
         (PathBuf::from("breakdown.csv"), csv::breakdown_csv(r)),
         (PathBuf::from("timeseries.csv"), csv::timeseries_csv(r)),
     ];
+    if let Some(c) = costs::costs_csv(r) {
+        out.push((PathBuf::from("costs.csv"), c));
+    }
     for h in &r.histograms {
         let hist = hgrm::decode(&h.data)?;
         out.push((Path::new("latency").join(&h.file), hgrm::hgrm(&hist)));

@@ -365,6 +365,11 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
         }
     }
     if let Some(pricing) = b.pricing() {
+        // `pricing: {}` would price the backend at nothing: a free database in every comparison.
+        if pricing.preset().is_none() && pricing.overrides().next().is_none() {
+            let known: Vec<&str> = crate::cost::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
+            d.at(format!("{p}.pricing"), format!("expected a preset name or at least one price ({}), found no prices", known.join(", ")));
+        }
         for (k, v) in pricing.overrides() {
             if !crate::cost::PRICE_FIELDS.iter().any(|(f, _)| f == k) {
                 let known: Vec<&str> = crate::cost::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
