@@ -108,17 +108,17 @@ pub struct RunArgs {
 /// When a change is a regression (`compare`, and `run --baseline`).
 #[derive(Debug, Args, Clone)]
 pub struct ThresholdArgs {
-    /// Throughput falling, or p50/p99 rising, by more than this (e.g. `10%`); the two options below override it.
-    #[arg(long, value_name = "PCT")]
-    pub max_regression: Option<String>,
-    /// Throughput falling by more than this many percent [default: 10].
-    #[arg(long, value_name = "PCT")]
+    /// Throughput falling, or p50/p99 rising, by more than this (e.g. `10%`, at most 100%); the two options below override it.
+    #[arg(long, value_name = "PCT", value_parser = percent, allow_hyphen_values = true)]
+    pub max_regression: Option<f64>,
+    /// Throughput falling by more than this many percent (`10` or `10%`, at most 100) [default: 10].
+    #[arg(long, value_name = "PCT", value_parser = percent, allow_hyphen_values = true)]
     pub throughput_drop: Option<f64>,
-    /// p50 or p99 rising by more than this many percent [default: 15].
-    #[arg(long, value_name = "PCT")]
+    /// p50 or p99 rising by more than this many percent (`15` or `15%`) [default: 15].
+    #[arg(long, value_name = "PCT", value_parser = percent, allow_hyphen_values = true)]
     pub latency_rise: Option<f64>,
-    /// The error rate rising by more than this many percentage points.
-    #[arg(long, value_name = "PP", default_value_t = 1.0)]
+    /// The error rate rising by more than this many percentage points (`1` or `1%`).
+    #[arg(long, value_name = "PP", default_value = "1", value_parser = percent, allow_hyphen_values = true)]
     pub error_rate_rise: f64,
     /// Significance level of the tests.
     #[arg(long, value_name = "P", default_value_t = 0.05)]
@@ -164,4 +164,15 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+/// A threshold in percent: `10`, `10%` or `12.5 %`; finite and >= 0.
+fn percent(text: &str) -> Result<f64, String> {
+    let v: f64 =
+        text.trim().trim_end_matches('%').trim().parse().map_err(|_| format!("expected a percentage such as 10%, found {text:?}"))?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("expected a percentage >= 0, found {text:?}"))
+    }
 }

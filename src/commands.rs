@@ -118,23 +118,18 @@ impl crate::cli::ThresholdArgs {
     /// As fractions, checked.
     pub fn thresholds(&self) -> Result<report::compare::Thresholds, Error> {
         let d = report::compare::Thresholds::default();
-        let max = match &self.max_regression {
-            None => None,
-            Some(t) => Some(
-                t.trim()
-                    .trim_end_matches('%')
-                    .trim()
-                    .parse::<f64>()
-                    .map_err(|_| Error::Usage(format!("--max-regression: expected a percentage such as 10%, found {t:?}")))?,
-            ),
-        };
-        let throughput_drop = self.throughput_drop.or(max).map_or(d.throughput_drop, |p| p / 100.0);
-        let latency_rise = self.latency_rise.or(max).map_or(d.latency_rise, |p| p / 100.0);
-        let error_rate_rise = self.error_rate_rise / 100.0;
-        let ok = |v: f64| v.is_finite() && v >= 0.0;
-        if !(ok(throughput_drop) && ok(latency_rise) && ok(error_rate_rise)) {
-            return Err(Error::Usage("thresholds must be percentages >= 0".into()));
+        // A throughput drop beyond 100 % cannot happen: such a gate is off.
+        if self.throughput_drop.is_some_and(|v| v > 100.0) {
+            return Err(Error::Usage(
+                "--throughput-drop: a throughput drop of more than 100% cannot happen, so this would never flag one: give at most 100%"
+                    .into(),
+            ));
         }
+        // --max-regression above 100 % is for latency; a throughput drop
+        // cannot pass 100 %, so that gate is then as good as off, and shown so.
+        let throughput_drop = self.throughput_drop.or(self.max_regression.map(|p| p.min(100.0))).map_or(d.throughput_drop, |p| p / 100.0);
+        let latency_rise = self.latency_rise.or(self.max_regression).map_or(d.latency_rise, |p| p / 100.0);
+        let error_rate_rise = self.error_rate_rise / 100.0;
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::Usage(format!("--alpha must be between 0 and 1, found {}", self.alpha)));
         }

@@ -149,4 +149,8 @@ phases:
     assert!(!r.operations.iter().any(|o| o.phase == "single"));
     let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(md.contains("## Per operation") && md.contains("| local | mixed | - | #3 write card (upsert, batch 3) | "), "{md}");
+    // The share is a percentage, as in the other breakdowns.
+    let line = md.lines().find(|l| l.starts_with("| local | mixed | - | #1 read card (serial) | ")).unwrap();
+    let shown = line.split(" | ").nth(5).unwrap();
+    assert_eq!(shown, format!("{:.2} %", share * 100.0), "{line}");
 }

@@ -109,7 +109,8 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     // The contract's one-for-all threshold.
     let (code, said) = compare(&base, &slow, &["--max-regression", "99999%"]);
     assert_eq!(code, Some(0), "{said}");
-    assert!(said.contains("throughput -99999 %, p50/p99 +99999 %"), "{said}");
+    // (A throughput drop cannot pass 100 %: that part is capped, and shown so.)
+    assert!(said.contains("throughput -100 %, p50/p99 +99999 %"), "{said}");
 
     // A new run that lacks a row of the base run fails, unless allowed.
     let (code, said, one_cell) = run(&sc, &out, "1ms", &["--set", "hot=1.0"]);
@@ -171,5 +172,23 @@ fn bad_compare_input_is_exit_2() {
     assert!(said.contains("--alpha"), "{said}");
     let (code, said) = compare(tmp.path(), tmp.path(), &["--max-regression", "lots"]);
     assert_eq!(code, Some(2), "{said}");
-    assert!(said.contains("--max-regression: expected a percentage"), "{said}");
+    assert!(said.contains("'--max-regression <PCT>': expected a percentage such as 10%"), "{said}");
+    // Every threshold takes `%`, names itself when wrong, and a throughput gate above 100 % is refused.
+    for (args, want) in [
+        (&["--max-regression", "-5%"][..], "'--max-regression <PCT>': expected a percentage >= 0"),
+        (&["--latency-rise", "abc"][..], "'--latency-rise <PCT>': expected a percentage such as 10%"),
+        (&["--throughput-drop", "120"][..], "--throughput-drop: a throughput drop of more than 100% cannot happen"),
+    ] {
+        let (code, said) = compare(tmp.path(), tmp.path(), args);
+        assert_eq!(code, Some(2), "{args:?}: {said}");
+        assert!(said.contains(want), "{args:?}: {said}");
+    }
+    // Accepted: `%` on the specific options; past the thresholds, the missing run.json is the error.
+    let (code, said) = compare(
+        tmp.path(),
+        tmp.path(),
+        &["--latency-rise", "40%", "--error-rate-rise", "0.5%", "--max-regression", "150%", "--throughput-drop", "10"],
+    );
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("run.json") && !said.contains("percentage"), "{said}");
 }

@@ -65,7 +65,7 @@ impl Verdict {
         match self {
             Verdict::Regression => "**REGRESSION**",
             Verdict::NotSignificant => "worse, not significant",
-            Verdict::Untested => "worse, UNTESTED (< 2 s of samples)",
+            Verdict::Untested => "worse, UNTESTED (< 2 per-second samples)",
             Verdict::Improvement => "better",
             Verdict::Ok => "ok",
             Verdict::Info => "-",
@@ -107,12 +107,15 @@ fn key(r: &ResultRow) -> (String, String, String) {
     (r.backend.clone(), r.phase.clone(), cell_label(&r.cell))
 }
 
-/// The row's per-second samples: (requests per whole second, p50s, p99s).
-/// The last second of a phase is partial, so it is left out of the rates.
-fn samples(ts: &[TsRow], (backend, phase, cell): &(String, String, String)) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    let mine: Vec<&TsRow> = ts.iter().filter(|t| t.backend == *backend && t.phase == *phase && t.cell == *cell).collect();
-    let last = mine.iter().map(|t| t.second).max();
-    let rates = mine.iter().filter(|t| mine.len() < 3 || Some(t.second) != last).map(|t| t.requests as f64).collect();
+/// The row's per-second samples: (requests per second, p50s, p99s). The
+/// phase's last second is partial: it counts, its rate over the part that
+/// ran, only when that part is at least half a second (a sliver's rate and
+/// percentiles are noise); so a phase under 2.5 s may have too few samples
+/// to test.
+fn samples(ts: &[TsRow], (backend, phase, cell): &(String, String, String), duration_s: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let span = |t: &TsRow| (duration_s - t.second as f64).min(1.0);
+    let mine: Vec<&TsRow> = ts.iter().filter(|t| t.backend == *backend && t.phase == *phase && t.cell == *cell && span(t) >= 0.5).collect();
+    let rates = mine.iter().map(|t| t.requests as f64 / span(t)).collect();
     let p50 = mine.iter().filter_map(|t| t.p50_ms).collect();
     let p99 = mine.iter().filter_map(|t| t.p99_ms).collect();
     (rates, p50, p99)
@@ -129,8 +132,8 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
             only_new.push(label(&k));
             continue;
         };
-        let (b_rate, b_p50, b_p99) = samples(&base.timeseries, &k);
-        let (n_rate, n_p50, n_p99) = samples(&new.timeseries, &k);
+        let (b_rate, b_p50, b_p99) = samples(&base.timeseries, &k, b.duration_s);
+        let (n_rate, n_p50, n_p99) = samples(&new.timeseries, &k, n.duration_s);
         let mut metrics = vec![
             latency("p50_ms", b.latency.p50_ms, n.latency.p50_ms, &b_p50, &n_p50, th),
             latency("p99_ms", b.latency.p99_ms, n.latency.p99_ms, &b_p99, &n_p99, th),
@@ -182,6 +185,15 @@ fn latency(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f64], th: 
         p_value: p_worse,
         samples: (b.len(), n.len()),
         verdict: verdict(rel(base, new), th.latency_rise, p_worse, p_better, th.alpha),
+    }
+}
+
+/// A p-value with 4 decimals, or "< 0.0001" below that (never "0.0000").
+pub fn p_text(p: f64) -> String {
+    if p < 1e-4 {
+        "< 0.0001".into()
+    } else {
+        f4(p)
     }
 }
 
@@ -402,7 +414,7 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
                 num(m.metric, m.base),
                 num(m.metric, m.new),
                 change_text(m.metric, m.base, m.new),
-                m.p_value.map(f4).unwrap_or_else(|| "n/a".into()),
+                m.p_value.map(p_text).unwrap_or_else(|| "n/a".into()),
                 m.verdict.text()
             );
         }
@@ -413,7 +425,7 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
     if untested > 0 {
         let _ = writeln!(
             s,
-            "{untested} change(s) beyond their threshold could not be tested: a phase needs at least 2 seconds of per-second samples on each side (give the phases `duration: 10s` or more to compare them).\n"
+            "{untested} change(s) beyond their threshold could not be tested: a phase needs at least 2 per-second samples on each side, about 2.5 s (give the phases `duration: 10s` or more to compare them).\n"
         );
     }
     if regs.is_empty() {
@@ -423,7 +435,7 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
         for (r, m) in regs {
             let _ = writeln!(
                 s,
-                "- {} {} [{}] {}: {} -> {} ({}, p = {})",
+                "- {} {} [{}] {}: {} -> {} ({}, p {})",
                 r.backend,
                 r.phase,
                 r.cell,
@@ -431,7 +443,7 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
                 num(m.metric, m.base),
                 num(m.metric, m.new),
                 change_text(m.metric, m.base, m.new),
-                m.p_value.map(f4).unwrap_or_default()
+                m.p_value.map(|p| if p < 1e-4 { p_text(p) } else { format!("= {}", p_text(p)) }).unwrap_or_default()
             );
         }
     }
@@ -492,7 +504,7 @@ mod tests {
             if let Some(a) = v["rows"].as_array_mut() {
                 a.push(serde_json::json!({
                     "backend": "b", "kind": "noop", "phase": "serve", "cell": { "hot": hot }, "workers": 1,
-                    "requests": 1000, "errors": 0, "error_rate": 0.0, "duration_s": 5.0, "throughput_rps": rps,
+                    "requests": 1000, "errors": 0, "error_rate": 0.0, "duration_s": 4.4, "throughput_rps": rps,
                     "count": 1000, "mean_ms": p50, "stddev_ms": 0.0, "cv": 0.0, "min_ms": p50, "p50_ms": p50, "p90_ms": p50,
                     "p95_ms": p50, "p99_ms": p50, "p999_ms": p50, "max_ms": p50,
                     "cost_usd": null, "cost_per_million_usd": null, "target_rps": null, "service_p50_ms": null,
@@ -533,6 +545,12 @@ mod tests {
         let tp = c.rows[0].metrics.iter().find(|m| m.metric == "throughput_rps").map(|m| m.samples);
         assert_eq!(tp, Some((4, 4)));
         // A row in one run only is listed, not compared.
+        // Regression: a sliver of a last second (0.1 s) was a throughput sample of
+        // its own, so a 1.1 s phase was "tested" on two samples.
+        let (rates, p50, _) = samples(&slow.timeseries, &("b".into(), "serve".into(), "hot=1.0".into()), 1.1);
+        assert_eq!((rates, p50.len()), (vec![700.0], 1));
+        let (rates, _, _) = samples(&slow.timeseries, &("b".into(), "serve".into(), "hot=1.0".into()), 4.5);
+        assert_eq!(rates, [700.0, 690.0, 710.0, 705.0, 200.0]);
         let other = report(&[("hot=0.5", 1.0, 1000.0)], &[(1000, 1.0, 2.0), (1000, 1.0, 2.0), (1000, 1.0, 2.0)]);
         let c = compare(&base, &other, &Thresholds::default());
         assert_eq!((c.rows.len(), c.only_base.len(), c.only_new.len()), (0, 1, 1));

@@ -31,10 +31,10 @@ pub fn operations(r: &RunReport) -> String {
     for o in &r.operations {
         let total: u64 =
             r.operations.iter().filter(|x| x.backend == o.backend && x.phase == o.phase && x.cell == o.cell).map(|x| x.requests).sum();
-        let share = if total > 0 { o.requests as f64 / total as f64 } else { 0.0 };
+        let share = if total > 0 { o.requests as f64 * 100.0 / total as f64 } else { 0.0 };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} % | {} | {} | {} | {} |",
             esc(&o.backend),
             esc(&o.phase),
             esc(&o.cell),
