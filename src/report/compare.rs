@@ -197,6 +197,15 @@ pub fn p_text(p: f64) -> String {
     }
 }
 
+/// "p = 0.0123" or "p < 0.0001", for a sentence.
+pub fn p_clause(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 1e-4 => format!("p {}", p_text(p)),
+        Some(p) => format!("p = {}", p_text(p)),
+        None => "p = n/a".into(),
+    }
+}
+
 /// Relative change new / base - 1; None when base is 0.
 fn rel(base: f64, new: f64) -> Option<f64> {
     (base != 0.0).then(|| new / base - 1.0)
@@ -435,7 +444,7 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
         for (r, m) in regs {
             let _ = writeln!(
                 s,
-                "- {} {} [{}] {}: {} -> {} ({}, p {})",
+                "- {} {} [{}] {}: {} -> {} ({}, {})",
                 r.backend,
                 r.phase,
                 r.cell,
@@ -443,7 +452,7 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
                 num(m.metric, m.base),
                 num(m.metric, m.new),
                 change_text(m.metric, m.base, m.new),
-                m.p_value.map(|p| if p < 1e-4 { p_text(p) } else { format!("= {}", p_text(p)) }).unwrap_or_default()
+                p_clause(m.p_value)
             );
         }
     }
@@ -565,5 +574,14 @@ mod tests {
         assert_eq!(verdict(Some(-0.30), 0.15, Some(0.99), Some(0.001), 0.05), Verdict::Improvement);
         assert!(two_proportions_greater(50, 1000, 10, 1000).is_some_and(|p| p < 1e-6));
         assert!(two_proportions_greater(10, 1000, 10, 1000).is_some_and(|p| (p - 0.5).abs() < 1e-6));
+    }
+
+    #[test]
+    fn tiny_p_values_are_not_printed_as_zero() {
+        assert_eq!(p_text(0.0), "< 0.0001");
+        assert_eq!(p_text(0.01234), "0.0123");
+        assert_eq!(p_clause(Some(1e-9)), "p < 0.0001");
+        assert_eq!(p_clause(Some(0.0165)), "p = 0.0165");
+        assert_eq!(p_clause(None), "p = n/a");
     }
 }

@@ -120,14 +120,11 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
                     format!("{} changed beyond its threshold, but fewer than 2 per-second samples on a side: not tested", m.metric)
                 }),
                 failure: (m.verdict == Verdict::Regression).then(|| {
-                    let p = m
-                        .p_value
-                        .map(|p| if p < 1e-4 { super::compare::p_text(p) } else { format!("= {p:.4}") })
-                        .unwrap_or_else(|| "= n/a".into());
+                    let p = super::compare::p_clause(m.p_value);
                     (
-                        format!("{} regressed: {} -> {} (p {p})", m.metric, value(m.base), value(m.new)),
+                        format!("{} regressed: {} -> {} ({p})", m.metric, value(m.base), value(m.new)),
                         format!(
-                            "backend {}, phase {}, cell {}: {} was {} in the base run and is {} now; one-sided p {p} over {} / {} samples",
+                            "backend {}, phase {}, cell {}: {} was {} in the base run and is {} now; one-sided {p} over {} / {} samples",
                             r.backend,
                             r.phase,
                             r.cell,
