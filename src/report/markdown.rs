@@ -124,7 +124,7 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
     if !r.breakdown.is_empty() {
         let _ = writeln!(s, "## Hot / cold breakdown\n");
         let _ =
-            writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none.\n");
+            writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none. A hot key is one of the `hot_keys` set for `hotspot`, and one of the top 1 % of ranks for the other distributions.\n");
         let _ = writeln!(s, "| backend | phase | cell | segment | requests | share | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|---:|");
         for b in &r.breakdown {
             let total: u64 =
