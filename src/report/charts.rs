@@ -388,7 +388,6 @@ fn over_time(r: &RunReport, backend: &str, phase: &str) -> Vec<Panel> {
     let cells = distinct(ts.iter().map(|t| t.cell.clone()));
     let label = |cell: &str| if cell == "-" { backend.to_string() } else { format!("{backend} {cell}") };
     let colors = shades(r, &vec![backend; cells.len()]);
-    let single = |i: usize| colors[i];
     let phase_secs =
         |cell: &str| r.rows.iter().find(|x| x.backend == backend && x.phase == phase && cell_label(&x.cell) == cell).map(|x| x.duration_s);
     let rps: Vec<Series> = cells
@@ -396,7 +395,7 @@ fn over_time(r: &RunReport, backend: &str, phase: &str) -> Vec<Panel> {
         .enumerate()
         .map(|(i, c)| Series {
             label: label(c),
-            color: single(i),
+            color: colors[i],
             mark: Mark::LinePoints,
             points: ts
                 .iter()
@@ -415,7 +414,7 @@ fn over_time(r: &RunReport, backend: &str, phase: &str) -> Vec<Panel> {
         .enumerate()
         .map(|(i, c)| Series {
             label: label(c),
-            color: single(i),
+            color: colors[i],
             mark: Mark::LinePoints,
             points: ts.iter().filter(|t| &t.cell == c).filter_map(|t| t.p99_ms.map(|p| (t.second as f64, p))).collect(),
         })
