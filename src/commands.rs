@@ -6,7 +6,7 @@ use crate::cli::{InitArgs, RunArgs};
 use crate::dataset::DataModel;
 use crate::error::{Error, Exit};
 use crate::exec::progress::Progress;
-use crate::exec::{max_workers, run_backend, BackendJob, BackendOutcome};
+use crate::exec::{max_workers, run_backend, BackendJob};
 use crate::plan;
 use crate::report::model::*;
 use crate::report::{self, checks};
@@ -22,15 +22,22 @@ use std::time::{Duration, SystemTime};
 
 /// Loads a scenario and renders every backend's templates: all problems at once.
 pub fn load(file: &Path, sets: &[String]) -> Result<Resolved, Error> {
-    let r = scenario::load_file(file, &LoadOptions { sets: sets.to_vec() }).map_err(Error::Scenario)?;
+    let opts = LoadOptions { sets: sets.to_vec(), kind_checks: Some(backend::registry::validate_config) };
+    let mut r = scenario::load_file(file, &opts).map_err(Error::Scenario)?;
+    // Secrets a kind's config holds (account keys), wherever they came from.
+    let held: Vec<String> = r.cells.iter().flat_map(|c| c.scenario.backends.values()).flat_map(backend::registry::secrets).collect();
+    for s in held {
+        if !s.is_empty() && !r.secrets.contains(&s) {
+            r.secrets.push(s);
+        }
+    }
     let model = DataModel::new(r.first().seed, &r.first().dataset);
     let templates = plan::templates_for(&r);
     let mut diags = Vec::new();
-    let locs = scenario::load::locate(&std::fs::read_to_string(file).unwrap_or_default());
     for name in r.first().backends.keys() {
         if let Err(problems) = plan::render_backend(&r, name, &templates, &model) {
             for p in problems {
-                let (line, col) = locs.find(&p.path);
+                let (line, col) = r.locations.find(&p.path);
                 let d = Diagnostic { file: r.file.clone(), line, col, path: p.path, message: p.message };
                 if !diags.contains(&d) {
                     diags.push(d);
@@ -164,23 +171,22 @@ pub fn report(dir: &Path, out: &mut dyn Write) -> Result<Exit, Error> {
     // The folder, or its run.json.
     let dir = if dir.file_name().is_some_and(|f| f == "run.json") { dir.parent().unwrap_or(Path::new(".")) } else { dir };
     let r = report::read_run(dir).map_err(Error::Usage)?;
-    let written = report::write_all(dir, &r).map_err(Error::Usage)?;
+    let written = report::write_all(dir, &r).map_err(Error::Report)?;
     let _ = writeln!(out, "rebuilt {} files in {}", written.len(), dir.display());
     Ok(Exit::Ok)
 }
 
 pub async fn backends(file: Option<&Path>, sets: &[String], out: &mut dyn Write) -> Result<Exit, Error> {
     let _ = writeln!(out, "{:<9} {:<10} {:<40} {:<45} bulk load", "kind", "available", "systems", "packed read");
-    for k in backend::kinds() {
-        let _ = writeln!(
-            out,
-            "{:<9} {:<10} {:<40} {:<45} {}",
-            k.kind.as_str(),
-            if k.available { "yes" } else { "not yet" },
-            k.systems,
-            k.packed,
-            k.load
-        );
+    for kind in crate::scenario::model::Kind::ALL {
+        let line = match backend::support(kind) {
+            Ok(s) => {
+                let k = s.info();
+                format!("{:<9} {:<10} {:<40} {:<45} {}", kind.as_str(), "yes", k.systems, k.packed, k.load)
+            }
+            Err(_) => format!("{:<9} {:<10} {:<40} {:<45} -", kind.as_str(), "not built", "-", "-"),
+        };
+        let _ = writeln!(out, "{line}");
     }
     let Some(file) = file else { return Ok(Exit::Ok) };
     let r = load(file, sets)?;
@@ -368,7 +374,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     let (dir, run_id) = new_run_dir(&args.out, &sc.name, &utc_stamp(started))?;
     progress.note(&format!("benchplan: running {} on {} backend(s); results in {}", sc.name, names.len(), dir.display()));
 
-    let mut outcomes: Vec<BackendOutcome> = Vec::new();
+    let mut outcomes = Vec::new();
     for name in &names {
         if interrupt.load(Ordering::Relaxed) {
             break;
@@ -420,26 +426,16 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         resolved_scenario: r.display.clone(),
     };
     for o in outcomes {
-        report.backends.extend(o.status);
-        report.setup.extend(o.setup);
-        report.rows.extend(o.rows);
-        report.breakdown.extend(o.breakdown);
-        report.timeseries.extend(o.timeseries);
-        report.errors.extend(o.errors);
-        report.histograms.extend(o.histograms);
-        report.legs.extend(o.legs);
-        report.entities.extend(o.entities);
-        report.operations.extend(o.operations);
-        report.warnings.extend(o.warnings);
+        report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
     report.checks = checks::evaluate(&sc.checks, &report.rows);
     // Nothing secret leaves the process.
-    let mut v = serde_json::to_value(&report).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut v = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
     redact.value(&mut v);
-    let report: RunReport = serde_json::from_value(v).map_err(|e| Error::Usage(e.to_string()))?;
-    report::write_all(&dir, &report).map_err(Error::Usage)?;
-
+    let report: RunReport = serde_json::from_value(v).map_err(|e| Error::Internal(e.to_string()))?;
+    // The result lines first: a report that cannot be written loses nothing the terminal saw.
     let _ = out.write_all(&headline(&report, &dir));
+    report::write_all(&dir, &report).map_err(Error::Report)?;
     let mut regressed = false;
     let mut junit = args.junit.as_ref().map(|_| report::junit::checks(&report));
     if let Some((base_dir, base)) = &baseline {

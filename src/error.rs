@@ -13,6 +13,8 @@ pub enum Exit {
     BadInput = 2,
     /// A backend failed (after writing what was measured).
     BackendFailed = 3,
+    /// The report could not be written (after printing the result lines).
+    ReportFailed = 4,
     /// Ctrl-C (after writing what was measured).
     Interrupted = 130,
 }
@@ -34,6 +36,9 @@ pub enum Error {
     /// A failure that is not the user's input.
     #[error("{0}")]
     Internal(String),
+    /// A report file could not be written.
+    #[error("{0}")]
+    Report(String),
 }
 
 impl Error {
@@ -41,6 +46,7 @@ impl Error {
         match self {
             Error::Scenario(_) | Error::Usage(_) => Exit::BadInput,
             Error::Internal(_) => Exit::BackendFailed,
+            Error::Report(_) => Exit::ReportFailed,
         }
     }
 }

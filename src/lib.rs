@@ -2,22 +2,40 @@
 //! feature serving. The data flows one way: file -> typed scenario ->
 //! validated plan -> rendered operations -> runner -> per-worker histograms
 //! -> report -> exporters -> files.
+//!
+//! Which module may use which (a test, `layering_tests`, enforces it):
+//!
+//! | module | may use |
+//! |---|---|
+//! | `clock`, `net`, `prices`, `secrets` | nothing: leaves anything may use |
+//! | `scenario` (model, load, validate, checks, schema) | leaves |
+//! | `dataset` | scenario |
+//! | `workload`, `template` | scenario, dataset |
+//! | `stats` (recorders, what was measured) | prices, clock |
+//! | `backend` (the trait, the registry, one folder per kind) | scenario, dataset, workload, template, stats, leaves |
+//! | `exec` (the runner) | backend and everything it uses |
+//! | `report` (rows, exporters, compare) | scenario, stats, prices, secrets: never backend or exec |
+//! | `plan`, `error`, `cli`, `commands` | the top: what they need |
 
 pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod commands;
-pub mod cost;
 pub mod dataset;
 pub mod error;
 pub mod exec;
+pub mod net;
 pub mod plan;
+pub mod prices;
 pub mod report;
 pub mod scenario;
 pub mod secrets;
 pub mod stats;
 pub mod template;
 pub mod workload;
+
+#[cfg(test)]
+mod layering_tests;
 
 use clap::Parser;
 use cli::{Cli, Command};

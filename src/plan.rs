@@ -1,15 +1,14 @@
 //! What a run will do, rendered without opening a connection: used by
 //! `plan`, and by `validate`/`run` to reject templates that do not render.
 
-use crate::backend::{cosmos, dynamodb, sql, Ctx};
+use crate::backend::{self, Ctx};
 use crate::dataset::DataModel;
 use crate::exec::max_workers;
+use crate::scenario::model::phase_name;
 use crate::scenario::model::{BackendConfig, Kind, Phase, Step};
-use crate::scenario::validate::phase_name;
 use crate::scenario::Resolved;
 use crate::template::Templates;
-use crate::workload::{OpKind, Workload};
-use std::collections::BTreeMap;
+use crate::workload::Workload;
 use std::fmt::Write;
 
 /// One rendered statement: (label, text).
@@ -38,31 +37,14 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
     let sc = r.first();
     let config: &BackendConfig = &sc.backends[name];
     let kind = config.kind();
+    let support = backend::support(kind).map_err(|e| vec![RenderProblem { path: format!("backends.{name}.kind"), message: e }])?;
     let ctx = Ctx { name, config, model, templates, max_workers: max_workers(r) };
     let mut problems = Vec::new();
-    let mut ddl = Vec::new();
+    let ddl = support.describe_ddl(&ctx).unwrap_or_else(|errs| {
+        problems.extend(errs.into_iter().map(|(path, e)| RenderProblem { path, message: format!("backend {name}: {e}") }));
+        Vec::new()
+    });
     let mut ops = Vec::new();
-    match config {
-        BackendConfig::Dynamodb(c) => ddl = dynamodb::describe_ddl(c, model),
-        BackendConfig::Cosmos(c) => ddl = cosmos::describe_ddl(c, model),
-        _ => {}
-    }
-    if kind.is_sql() {
-        let mut extra = BTreeMap::new();
-        if let BackendConfig::Postgres(p) = config {
-            extra.insert("unlogged", minijinja::Value::from(p.unlogged));
-        }
-        match sql::describe_ddl(kind, templates, model, &extra) {
-            Ok(d) => ddl = d,
-            Err(e) => problems.push(RenderProblem { path: "dataset".into(), message: format!("backend {name}: {e}") }),
-        }
-        // Write templates are rendered for the load too.
-        if let Some(t) = model.tables.first() {
-            if let Err(e) = templates.write(kind, model, t, crate::scenario::model::WriteMode::Insert, 2) {
-                problems.push(RenderProblem { path: "setup".into(), message: format!("backend {name}: {}", e.0) });
-            }
-        }
-    }
     for (ci, cell) in r.cells.iter().enumerate() {
         for (pi, ph) in cell.scenario.phases.iter().enumerate() {
             let Some(mix) = ph.spec().mix.as_ref() else { continue };
@@ -83,47 +65,15 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
             for op in &wl.ops {
                 let stmt = mix[op.mix_index].statement.as_ref();
                 let label = format!("{pname}: {}", op.label);
-                let at = || format!("phases[{pi}].{variant}.mix[{}]{}", op.mix_index, if stmt.is_some() { ".statement" } else { "" });
-                let described = match config {
-                    BackendConfig::Dynamodb(c) => {
-                        let names = dynamodb::Names::new(c, model);
-                        Some(
-                            dynamodb::prepare_op(&names, model, templates, op, stmt)
-                                .map(|p| dynamodb::describe_op(&names, model, &p, c.consistent_read.unwrap_or(false))),
-                        )
+                match support.describe_op(&ctx, op, stmt) {
+                    Ok(stmts) => ops.extend(stmts.into_iter().map(|(suffix, text)| {
+                        let l = if suffix.is_empty() { label.clone() } else { format!("{label} {suffix}") };
+                        (l, text)
+                    })),
+                    Err(e) => {
+                        let at = format!("phases[{pi}].{variant}.mix[{}]{}", op.mix_index, if stmt.is_some() { ".statement" } else { "" });
+                        problems.push(RenderProblem { path: at, message: format!("backend {name}: {e}") });
                     }
-                    BackendConfig::Cosmos(c) => {
-                        let names = cosmos::Names::new(c, model);
-                        Some(cosmos::prepare_op(&names, model, templates, op, stmt).map(|p| cosmos::describe_op(&names, model, &p)))
-                    }
-                    _ => None,
-                };
-                match described {
-                    Some(Ok(text)) => {
-                        ops.push((label, text));
-                        continue;
-                    }
-                    Some(Err(e)) => {
-                        problems.push(RenderProblem { path: at(), message: format!("backend {name}: {e}") });
-                        continue;
-                    }
-                    None => {}
-                }
-                if !kind.is_sql() {
-                    ops.push((label, describe_nonsql(kind, op, model)));
-                    continue;
-                }
-                match sql::prepare(kind, &ctx, op, stmt) {
-                    Ok(p) => {
-                        for s in &p.stmts {
-                            let l = match s.table {
-                                Some(t) => format!("{label} {}", model.tables[t].name),
-                                None => label.clone(),
-                            };
-                            ops.push((l, s.sql.to_string()));
-                        }
-                    }
-                    Err(e) => problems.push(RenderProblem { path: at(), message: format!("backend {name}: {e}") }),
                 }
             }
         }
@@ -132,19 +82,6 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
         Ok(BackendPlan { name: name.to_string(), kind, ddl, ops })
     } else {
         Err(problems)
-    }
-}
-
-fn describe_nonsql(kind: Kind, op: &crate::workload::OpSpec, model: &DataModel) -> String {
-    let tables = match &op.kind {
-        OpKind::Read { tables, .. } | OpKind::Write { tables, .. } => {
-            tables.iter().map(|t| model.tables[*t].name.as_str()).collect::<Vec<_>>().join(", ")
-        }
-        OpKind::Statement { name } => format!("statement {name}"),
-    };
-    match kind {
-        Kind::Noop => format!("(noop: no I/O) {} on {tables}", op.label),
-        other => format!("({other}: {} on {tables})", op.label),
     }
 }
 

@@ -152,7 +152,7 @@ fn the_same_report_draws_the_same_bytes() {
     let b = chart_files(&report());
     assert_eq!(a, b);
     // And through run.json, as `benchplan report` reads it.
-    let back: RunReport = serde_json::from_slice(&benchplan::report::run_json(&report())).unwrap();
+    let back: RunReport = serde_json::from_slice(&benchplan::report::run_json(&report()).unwrap()).unwrap();
     assert_eq!(a, chart_files(&back));
 }
 

@@ -137,7 +137,7 @@ phases:
 fn cosmos_config(sc: &Path) -> (CosmosConfig, DataModel) {
     // As benchplan's main does: no Azure VM metadata lookup from the SDK.
     std::env::set_var("COSMOS_DISABLE_IMDS", "1");
-    let r = load_file(sc, &LoadOptions { sets: vec![] }).unwrap();
+    let r = load_file(sc, &LoadOptions::default()).unwrap();
     let model = DataModel::new(r.first().seed, &r.first().dataset);
     match &r.first().backends["cos"] {
         BackendConfig::Cosmos(c) => (c.clone(), model),

@@ -78,7 +78,7 @@ phases:
 }
 
 fn ddb_config(sc: &Path) -> (DynamodbConfig, DataModel) {
-    let r = load_file(sc, &LoadOptions { sets: vec![] }).unwrap();
+    let r = load_file(sc, &LoadOptions::default()).unwrap();
     let model = DataModel::new(r.first().seed, &r.first().dataset);
     match &r.first().backends["ddb"] {
         BackendConfig::Dynamodb(c) => (c.clone(), model),

@@ -111,7 +111,7 @@ async fn check_backend(kind: &str, url: &str, prefix: &str) {
     assert!(summary.contains("| db | load | 12000 |"), "rows loaded = rows declared (3x3000 + 2x1500 = 12000): {summary}");
 
     // The data in the database is the data model's.
-    let r = load_file(&sc, &LoadOptions { sets: vec![format!("url={url}")] }).unwrap();
+    let r = load_file(&sc, &LoadOptions { sets: vec![format!("url={url}")], ..Default::default() }).unwrap();
     let model = DataModel::new(r.first().seed, &r.first().dataset);
     let db = Db::connect(kind, url).await;
     for t in &model.tables {

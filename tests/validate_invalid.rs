@@ -80,7 +80,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("dynamodb_statement_unknown_op", "19:11", "statement recent: unknown op `scan`"),
     ("cosmos_statement_unknown_op", "22:11", "statement recent: unknown op `scan` (known: read_item, query, upsert_item"),
     ("cosmos_statement_query_without_from", "22:11", "statement recent: expected a query with FROM"),
-    ("cosmos_bad_consistency", "12:5", "unknown consistency `strong` (expected one of eventual, session"),
+    ("cosmos_bad_consistency", "12:5", "unknown variant `strong`, expected one of `eventual`, `session`"),
     ("cosmos_plain_http_remote", "9:5", "expected https:// (plain http:// is only for a local emulator: localhost, 127.0.0.1, [::1])"),
     ("cosmos_pricing_mismatch", "13:5", "pricing preset `cosmos_provisioned` does not match `serverless: true`"),
     ("statement_pasted_value", "19:11", "key.card is pasted into the SQL text"),

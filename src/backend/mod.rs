@@ -1,25 +1,25 @@
-//! Backends: the trait the runner drives, and the factory.
+//! Backends: the trait the runner drives, and the registry of kinds.
 //!
 //! A backend prepares each operation once (rendering its templates), then
-//! executes it per request from the request's key indices. Adding a kind
-//! means a file here, its templates and a line in [`with_backend`].
+//! executes it per request from the request's key indices. A kind is one
+//! folder (`<kind>/`), its templates and one line in the `kinds!` list
+//! below; see docs/development.md.
 
-pub mod cosmos;
-pub mod dynamodb;
-pub mod mysql;
-pub mod noop;
-pub mod postgres;
+pub mod registry;
 pub mod service;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod sql;
-pub mod sqlite;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod sqlx_exec;
 
 use crate::dataset::DataModel;
 use crate::scenario::model::{BackendConfig, CreateStep, Kind, LoadStep, StatementOp};
+pub use crate::stats::Meter;
 use crate::stats::{Legs, OpError, Usage};
 use crate::template::Templates;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
+use registry::KindSupport;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Instant;
@@ -143,70 +143,11 @@ pub trait Backend: Send + Sync + 'static {
     fn server_info(&self) -> impl Future<Output = BTreeMap<String, String>> + Send;
 }
 
-/// The units a metered service charges in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Meter {
-    /// DynamoDB: read and write capacity units (`ConsumedCapacity`).
-    CapacityUnits,
-    /// Cosmos DB: request units (`x-ms-request-charge`), reads and writes alike.
-    RequestUnits,
-}
-
 /// Shared buffer blocks a request touched (from EXPLAIN).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Buffers {
     pub hit: u64,
     pub read: u64,
-}
-
-/// Kinds this build can run, with what they do.
-pub struct KindInfo {
-    pub kind: Kind,
-    pub available: bool,
-    pub systems: &'static str,
-    pub packed: &'static str,
-    pub load: &'static str,
-}
-
-pub fn kinds() -> Vec<KindInfo> {
-    vec![
-        KindInfo {
-            kind: Kind::Sqlite,
-            available: true,
-            systems: "embedded, default",
-            packed: "one UNION ALL statement",
-            load: "multi-row INSERT in transactions",
-        },
-        KindInfo {
-            kind: Kind::Postgres,
-            available: true,
-            systems: "Lakebase, Aurora PostgreSQL, any PG",
-            packed: "one UNION ALL statement, or a SQL function",
-            load: "COPY FROM STDIN, tables in parallel",
-        },
-        KindInfo {
-            kind: Kind::Mysql,
-            available: true,
-            systems: "Aurora MySQL, MySQL, MariaDB",
-            packed: "one UNION ALL statement",
-            load: "multi-row INSERT in transactions",
-        },
-        KindInfo {
-            kind: Kind::Dynamodb,
-            available: true,
-            systems: "AWS DynamoDB, compatible endpoints",
-            packed: "BatchGetItem; single_table: Query",
-            load: "BatchWriteItem, calls in parallel",
-        },
-        KindInfo {
-            kind: Kind::Cosmos,
-            available: true,
-            systems: "Azure Cosmos DB for NoSQL",
-            packed: "point reads at once; single_table: Query",
-            load: "upserts, workers in flight",
-        },
-        KindInfo { kind: Kind::Noop, available: true, systems: "nothing: the harness's own ceiling, and tests", packed: "-", load: "-" },
-    ]
 }
 
 /// Something that runs with a connected backend of any kind.
@@ -215,35 +156,43 @@ pub trait WithBackend {
     fn run<B: Backend>(self, backend: B) -> impl Future<Output = Self::Output> + Send;
 }
 
-/// Connects the backend `ctx` describes and hands it to `f`.
-pub async fn with_backend<F: WithBackend>(ctx: &Ctx<'_>, f: F) -> Result<F::Output, BackendError> {
-    match ctx.config {
-        BackendConfig::Noop(c) => Ok(f.run(noop::NoopBackend::new(c)).await),
-        BackendConfig::Sqlite(c) => {
-            let b = sqlite::SqliteBackend::connect(c, ctx).await?;
-            Ok(f.run(b).await)
+macro_rules! kinds {
+    ($( $(#[$cfg:meta])* $variant:ident => $module:ident, $support:ident, $backend:ident; )*) => {
+        $( $(#[$cfg])* pub mod $module; )*
+
+        /// The kind's support, or why this build has none.
+        pub fn support(kind: Kind) -> Result<&'static dyn KindSupport, String> {
+            match kind {
+                $( $(#[$cfg])* Kind::$variant => Ok(&$module::$support), )*
+                #[allow(unreachable_patterns)]
+                other => Err(registry::not_built(other)),
+            }
         }
-        BackendConfig::Postgres(c) => {
-            let b = postgres::PostgresBackend::connect(c, ctx).await?;
-            Ok(f.run(b).await)
+
+        /// Connects the backend `ctx` describes and hands it to `f`.
+        pub async fn with_backend<F: WithBackend>(ctx: &Ctx<'_>, f: F) -> Result<F::Output, BackendError> {
+            match ctx.config {
+                $( $(#[$cfg])* BackendConfig::$variant(c) => {
+                    let b = $module::$backend::connect(c, ctx).await?;
+                    Ok(f.run(b).await)
+                } )*
+                #[allow(unreachable_patterns)]
+                other => Err(BackendError(registry::not_built(other.kind()))),
+            }
         }
-        BackendConfig::Mysql(c) => {
-            let b = mysql::MysqlBackend::connect(c, ctx).await?;
-            Ok(f.run(b).await)
-        }
-        BackendConfig::Dynamodb(c) => {
-            let b = dynamodb::DynamoBackend::connect(c, ctx).await?;
-            Ok(f.run(b).await)
-        }
-        BackendConfig::Cosmos(c) => {
-            let b = cosmos::CosmosBackend::connect(c, ctx).await?;
-            Ok(f.run(b).await)
-        }
-    }
+    };
 }
 
-/// Rendered statements of one backend, for `plan` and for validation.
-pub struct Described {
-    pub ddl: Vec<(String, String)>,
-    pub ops: Vec<(String, String)>,
+kinds! {
+    #[cfg(feature = "sqlite")]
+    Sqlite => sqlite, SqliteKind, SqliteBackend;
+    #[cfg(feature = "postgres")]
+    Postgres => postgres, PostgresKind, PostgresBackend;
+    #[cfg(feature = "mysql")]
+    Mysql => mysql, MysqlKind, MysqlBackend;
+    #[cfg(feature = "dynamodb")]
+    Dynamodb => dynamodb, DynamodbKind, DynamoBackend;
+    #[cfg(feature = "cosmos")]
+    Cosmos => cosmos, CosmosKind, CosmosBackend;
+    Noop => noop, NoopKind, NoopBackend;
 }

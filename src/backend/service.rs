@@ -110,24 +110,6 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// The host of an endpoint URL, without brackets around an IPv6 address.
-pub fn endpoint_host(url: &str) -> &str {
-    let rest = url.split("://").nth(1).unwrap_or(url);
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = host.rsplit('@').next().unwrap_or(host);
-    if host.starts_with('[') {
-        host.split(']').next().unwrap_or("").trim_start_matches('[')
-    } else {
-        host.split(':').next().unwrap_or("")
-    }
-}
-
-/// Whether an endpoint URL points at this machine: `localhost` or a loopback address.
-pub fn loopback_endpoint(url: &str) -> bool {
-    let host = endpoint_host(url);
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 /// The tables of a read grouped by their entity, in first-seen order (one
 /// call per entity key where a service returns an entity's tables together).
 pub fn group_by_entity(model: &crate::dataset::DataModel, tables: &[usize]) -> Vec<(usize, Vec<usize>)> {
@@ -287,17 +269,6 @@ mod tests {
             assert!(r.delay(a) <= Duration::from_millis(50));
         }
         assert!(r.delay(1) <= Duration::from_millis(20));
-    }
-
-    #[test]
-    fn loopback_endpoints() {
-        assert!(loopback_endpoint("http://127.0.0.1:8000"));
-        assert!(loopback_endpoint("http://localhost:4567/"));
-        assert!(loopback_endpoint("http://[::1]:8000"));
-        assert!(!loopback_endpoint("https://dynamodb.us-east-1.amazonaws.com"));
-        assert!(!loopback_endpoint("http://127.evil.example:80/"));
-        assert!(loopback_endpoint("http://127.0.0.2:80/"));
-        assert_eq!(endpoint_host("https://acct.documents.azure.com:443/"), "acct.documents.azure.com");
     }
 
     #[test]

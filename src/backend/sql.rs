@@ -158,7 +158,7 @@ pub fn load_value(model: &DataModel, t: usize, idx: u64, col: Option<usize>) -> 
 }
 
 /// Every statement a SQL backend would run, rendered, for `plan`.
-pub fn describe_ddl(
+fn render_ddl(
     kind: Kind,
     templates: &Templates,
     model: &DataModel,
@@ -174,4 +174,37 @@ pub fn describe_ddl(
         out.push((format!("drop {}", t.name), d));
     }
     Ok(out)
+}
+
+/// The DDL a SQL kind's setup runs, with its write template checked too (a
+/// load renders it): for `plan` and the registry's `describe_ddl`.
+pub fn describe_ddl(
+    kind: Kind,
+    ctx: &Ctx<'_>,
+    extra: &std::collections::BTreeMap<&str, minijinja::Value>,
+) -> Result<Vec<super::registry::Statement>, super::registry::Problems> {
+    let mut problems = Vec::new();
+    let ddl = render_ddl(kind, ctx.templates, ctx.model, extra).map_err(|e| problems.push(("dataset".to_string(), e.0))).ok();
+    if let Some(t) = ctx.model.tables.first() {
+        if let Err(e) = ctx.templates.write(kind, ctx.model, t, crate::scenario::model::WriteMode::Insert, 2) {
+            problems.push(("setup".to_string(), e.0));
+        }
+    }
+    match ddl {
+        Some(d) if problems.is_empty() => Ok(d),
+        _ => Err(problems),
+    }
+}
+
+/// One mix entry's statements as a SQL kind sends them: (table or "", SQL).
+pub fn describe_op(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<Vec<(String, String)>, String> {
+    let p = prepare(kind, ctx, op, statement).map_err(|e| e.0)?;
+    Ok(p.stmts.iter().map(|s| (s.table.map(|t| ctx.model.tables[t].name.clone()).unwrap_or_default(), s.sql.to_string())).collect())
+}
+
+/// `pool: 0` is refused.
+pub fn check_pool(pool: Option<u32>, p: &str, d: &mut crate::scenario::diag::Diagnostics) {
+    if pool == Some(0) {
+        d.at(format!("{p}.pool"), "expected a pool of at least 1 connection, found 0");
+    }
 }

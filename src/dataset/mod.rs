@@ -3,8 +3,8 @@
 //! reproduces it. Nothing here holds a table in memory: rows are generated
 //! on demand, one batch at a time.
 
+use crate::scenario::model::expand_table_names;
 use crate::scenario::model::{Dataset, FeatureType, FeatureTypes, Features, KeyType};
-use crate::scenario::validate::expand_table_names;
 
 /// SplitMix64 finaliser: a fast, well-mixed 64-bit hash step.
 #[inline]

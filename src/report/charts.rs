@@ -1,4 +1,4 @@
-//! SVG charts of a run (issue 7): drawn from the report alone, so that
+//! SVG charts of a run: drawn from the report alone, so that
 //! `benchplan report` rebuilds them byte for byte.
 //!
 //! [`list`] says which charts a report has (cheap: summary.md links them),
@@ -6,9 +6,9 @@
 //! absent is not listed. Every series, and every SLA line, is named in a
 //! legend below the plot (SVG `<text>`).
 
+use super::assemble::file_safe;
 use super::hgrm;
 use super::model::{ResultRow, RunReport};
-use crate::exec::file_safe;
 use crate::scenario::check::{self, Op};
 use crate::scenario::{cell_label, scalar_text};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};

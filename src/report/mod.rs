@@ -1,6 +1,7 @@
 //! Exporters: pure functions from the report to bytes, and the one place
 //! that writes a run folder.
 
+pub mod assemble;
 pub mod charts;
 pub mod checks;
 pub mod compare;
@@ -17,10 +18,10 @@ use model::RunReport;
 use std::path::{Path, PathBuf};
 
 /// run.json: the report, pretty-printed, with a trailing newline.
-pub fn run_json(r: &RunReport) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(r).unwrap_or_default();
+pub fn run_json(r: &RunReport) -> Result<Vec<u8>, String> {
+    let mut v = serde_json::to_vec_pretty(r).map_err(|e| format!("cannot encode run.json: {e}"))?;
     v.push(b'\n');
-    v
+    Ok(v)
 }
 
 /// Every file of a run folder, as (relative path, bytes), in a fixed order.
@@ -36,12 +37,12 @@ pub fn files(r: &RunReport) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     }
     for h in &r.histograms {
         let hist = hgrm::decode(&h.data)?;
-        out.push((Path::new("latency").join(&h.file), hgrm::hgrm(&hist)));
+        out.push((Path::new("latency").join(assemble::histogram_file(h)), hgrm::hgrm(&hist)));
     }
     for c in charts::list(r) {
         out.push((Path::new("charts").join(&c.file), charts::render(r, &c)?));
     }
-    out.push((PathBuf::from("run.json"), run_json(r)));
+    out.push((PathBuf::from("run.json"), run_json(r)?));
     Ok(out)
 }
 

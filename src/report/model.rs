@@ -83,18 +83,7 @@ pub struct BackendStatus {
     pub prices: Option<PriceFacts>,
 }
 
-/// A backend's resolved prices (USD): what the cost projections use.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
-pub struct PriceFacts {
-    /// Per hour, whatever the load: a server, or provisioned capacity.
-    pub per_hour: f64,
-    pub per_read_unit: f64,
-    pub per_write_unit: f64,
-    pub per_request_unit: f64,
-    pub storage_gb_month: f64,
-    /// Whether more load needs more servers (the SQL kinds) rather than more units.
-    pub per_server: bool,
-}
+pub use crate::prices::PriceFacts;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetupRow {
@@ -127,8 +116,8 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    pub fn new(u: crate::stats::Usage, meter: crate::backend::Meter) -> Self {
-        let ru = meter == crate::backend::Meter::RequestUnits;
+    pub fn new(u: crate::stats::Usage, meter: crate::stats::Meter) -> Self {
+        let ru = meter == crate::stats::Meter::RequestUnits;
         Capacity {
             read_units: u.read_units,
             write_units: u.write_units,

@@ -37,6 +37,9 @@ pub struct Resolved {
     pub display: Value,
     /// Strings that came from the environment: never printed.
     pub secrets: Vec<String>,
+    /// Where each field path is in the file, for problems found later
+    /// (templates that do not render).
+    pub locations: diag::Locations,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +100,10 @@ impl std::error::Error for LoadError {}
 pub struct LoadOptions {
     /// `--set K=V`
     pub sets: Vec<String>,
+    /// The backend kinds' own checks of their configs (the registry's
+    /// `backend::registry::validate_config`); None checks only what the
+    /// scenario knows.
+    pub kind_checks: Option<validate::KindChecks>,
 }
 
 const TOP_FIELDS: &[&str] = &[
@@ -258,7 +265,7 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
             if let Some(sc) = scenario {
                 let mut sem = Diagnostics::new(file);
                 sem.locations = d.locations.clone();
-                validate::validate(&sc, &values, &mut sem);
+                validate::validate(&sc, &values, opts.kind_checks, &mut sem);
                 for item in sem.items {
                     if !failed.hides(&item.path, &item.message) {
                         d.items.push(item);
@@ -272,7 +279,7 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
         }
     }
     for cell in &cells {
-        validate::validate(&cell.scenario, &cell.values, &mut d);
+        validate::validate(&cell.scenario, &cell.values, opts.kind_checks, &mut d);
     }
     if let Some(first) = cells.first() {
         for cell in &cells[1..] {
@@ -281,17 +288,6 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
     }
     if !d.is_empty() || cells.is_empty() {
         return Err(LoadError(d.sorted()));
-    }
-
-    // Account keys are secrets wherever they came from.
-    for c in &cells {
-        for b in c.scenario.backends.values() {
-            if let BackendConfig::Cosmos(cc) = b {
-                if !cc.key.is_empty() && !secrets.contains(&cc.key) {
-                    secrets.push(cc.key.clone());
-                }
-            }
-        }
     }
 
     // The display form: first cell's params, env kept as written.
@@ -319,6 +315,7 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
         cells,
         display: Value::Object(display),
         secrets,
+        locations: d.locations,
     })
 }
 

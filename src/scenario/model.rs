@@ -306,9 +306,9 @@ pub struct CosmosConfig {
     /// Regions to route to, in order (e.g. `East US`); empty: the account's own order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preferred_regions: Vec<String>,
-    /// Read consistency: `eventual`, `session`, `latest_committed` or `global_strong`; default: the account's.
+    /// Read consistency; default: the account's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<String>,
+    pub consistency: Option<Consistency>,
     /// Attempts per call, the first included (default 3); 429s are retried after the server's retry-after; every retry is counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
@@ -320,6 +320,27 @@ pub struct CosmosConfig {
     pub max_backoff: Option<DurationSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
+}
+
+/// Cosmos DB read consistency levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Consistency {
+    Eventual,
+    Session,
+    LatestCommitted,
+    GlobalStrong,
+}
+
+impl Consistency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consistency::Eventual => "eventual",
+            Consistency::Session => "session",
+            Consistency::LatestCommitted => "latest_committed",
+            Consistency::GlobalStrong => "global_strong",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -422,6 +443,9 @@ impl<'de> Deserialize<'de> for DurationSpec {
                 f.write_str("a duration such as 500ms, 2s or 1m")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DurationSpec, E> {
+                if !duration_grammar(v) {
+                    return Err(E::custom(format!("expected a duration such as 500ms, 2s or 1m, got {v:?}")));
+                }
                 humantime::parse_duration(v.trim())
                     .map(DurationSpec)
                     .map_err(|e| E::custom(format!("expected a duration such as 500ms, 2s or 1m, got {v:?} ({e})")))
@@ -429,6 +453,47 @@ impl<'de> Deserialize<'de> for DurationSpec {
         }
         d.deserialize_str(V)
     }
+}
+
+/// Duration units, as humantime reads them.
+const DURATION_UNITS: &[&str] = &[
+    "nanos", "nsec", "ns", "usec", "us", "µs", "millis", "msec", "ms", "seconds", "second", "secs", "sec", "s", "minutes", "minute",
+    "mins", "min", "m", "hours", "hour", "hrs", "hr", "h", "days", "day", "d", "weeks", "week", "wks", "wk", "w", "months", "month", "M",
+    "years", "year", "yrs", "yr", "y",
+];
+
+/// The schema's pattern for a duration: what [`duration_grammar`] accepts.
+pub const DURATION_PATTERN: &str = r"^\s*([0-9]+(\.[0-9]+)?\s*(nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w|months|month|M|years|year|yrs|yr|y)\s*)+$";
+
+/// Whether `v` is one or more `<number><unit>` parts (a number may have a
+/// fraction; spaces anywhere between parts): the same language as
+/// [`DURATION_PATTERN`], so the schema and the parser agree.
+pub fn duration_grammar(v: &str) -> bool {
+    let mut rest = v.trim_start();
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        if let Some(frac) = rest.strip_prefix('.') {
+            let n = frac.len() - frac.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if n == 0 {
+                return false;
+            }
+            rest = &frac[n..];
+        }
+        rest = rest.trim_start();
+        let letters = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == 'µ').len();
+        if !DURATION_UNITS.contains(&&rest[..letters]) {
+            return false;
+        }
+        rest = rest[letters..].trim_start();
+    }
+    true
 }
 
 impl JsonSchema for DurationSpec {
@@ -439,7 +504,7 @@ impl JsonSchema for DurationSpec {
         schemars::json_schema!({
             "type": "string",
             "description": "A duration such as 500ms, 2s, 1m, 1h 30m.",
-            "pattern": r"^\s*[0-9]+\s*(ns|us|µs|ms|s|sec|m|min|h)(\s*[0-9]+\s*(ns|us|µs|ms|s|sec|m|min|h))*\s*$"
+            "pattern": DURATION_PATTERN
         })
     }
 }
@@ -857,4 +922,72 @@ pub struct CostConfig {
     /// Project the measured cost to this steady load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_rps: Option<f64>,
+}
+
+/// Expanded table names of one table spec: `card_f{i}` x count.
+pub fn expand_table_names(t: &TableSpec) -> Vec<String> {
+    let count = t.count.unwrap_or(1);
+    if count <= 1 && !t.name.contains("{i}") {
+        return vec![t.name.clone()];
+    }
+    (0..count.max(1)).map(|i| t.name.replace("{i}", &i.to_string())).collect()
+}
+
+/// The reported name of phase `i`: its `name`, or `run`, `run2`, ...; `warmup`, `warmup2`, ...
+pub fn phase_name(phases: &[Phase], i: usize) -> String {
+    let ph = &phases[i];
+    if let Some(n) = &ph.spec().name {
+        return n.clone();
+    }
+    let base = if ph.is_warmup() { "warmup" } else { "run" };
+    let nth = phases[..i].iter().filter(|q| q.is_warmup() == ph.is_warmup() && q.spec().name.is_none()).count();
+    if nth == 0 {
+        base.to_string()
+    } else {
+        format!("{base}{}", nth + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema's duration pattern and the parser accept the same strings.
+    #[test]
+    fn duration_schema_and_parser_agree() {
+        let schema = serde_json::json!({ "type": "string", "pattern": DURATION_PATTERN });
+        let Ok(v) = jsonschema::validator_for(&schema) else { panic!("the pattern compiles") };
+        let cases = [
+            "500ms",
+            "2s",
+            "1m",
+            "1h 30m",
+            "1h30m",
+            " 10s ",
+            "1.5s",
+            "1.5 s",
+            "2 days",
+            "3sec",
+            "0s",
+            "10µs",
+            "1M",
+            "",
+            "s",
+            "5",
+            "-1s",
+            "1.s",
+            ".5s",
+            "1 parsec",
+            "1s x",
+            "1ss",
+            "10 mins 3 secs",
+            "1m s",
+        ];
+        for c in cases {
+            let schema_ok = v.is_valid(&serde_json::json!(c));
+            let parser_ok = serde_json::from_value::<DurationSpec>(serde_json::json!(c)).is_ok();
+            assert_eq!(schema_ok, parser_ok, "{c:?}: schema {schema_ok}, parser {parser_ok}");
+        }
+        assert!(v.is_valid(&serde_json::json!("1h 30m")) && !v.is_valid(&serde_json::json!("5")));
+    }
 }

@@ -27,8 +27,12 @@ pub fn schema_value() -> Value {
         root.insert("$schema".into(), rest.get("$schema").cloned().unwrap_or(json!("https://json-schema.org/draft/2020-12/schema")));
         root.insert("$id".into(), json!("https://benchplan.dev/schemas/scenario.schema.json"));
         root.insert("title".into(), json!("benchplan scenario, format version 1"));
+        root.insert(
+            "description".into(),
+            json!("A benchplan scenario. Every field, command, exit code and report file is documented in docs/scenario-format.md of the benchplan repository."),
+        );
         for (k, val) in rest {
-            if k != "$schema" && k != "title" {
+            if k != "$schema" && k != "title" && k != "description" {
                 root.insert(k, val);
             }
         }

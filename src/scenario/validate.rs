@@ -9,25 +9,15 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use std::collections::HashSet;
 
-/// Built-in price presets (issue: cost model); names are checked now.
-pub const PRICING_PRESETS: &[&str] = &[
-    "lakebase",
-    "aurora_postgres",
-    "aurora_mysql",
-    "rds_postgres",
-    "dynamodb_on_demand",
-    "dynamodb_provisioned",
-    "cosmos_provisioned",
-    "cosmos_serverless",
-];
-
 const MAX_IDENT: usize = 63;
 
-fn safe_name(s: &str) -> bool {
+/// A safe SQL identifier: lower case letters, digits and _, at most 63 bytes.
+pub fn safe_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_IDENT && is_ident(s) && s.chars().all(|c| !c.is_ascii_uppercase())
 }
 
-fn fraction(d: &mut Diagnostics, path: &str, v: Option<f64>, lo_open: bool) {
+/// Checks an optional fraction: in (0, 1] (`lo_open`) or [0, 1].
+pub fn fraction(d: &mut Diagnostics, path: &str, v: Option<f64>, lo_open: bool) {
     if let Some(x) = v {
         let ok = if lo_open { x > 0.0 && x <= 1.0 } else { (0.0..=1.0).contains(&x) };
         if !ok || !x.is_finite() {
@@ -37,17 +27,13 @@ fn fraction(d: &mut Diagnostics, path: &str, v: Option<f64>, lo_open: bool) {
     }
 }
 
-/// Expanded table names of one table spec: `card_f{i}` x count.
-pub fn expand_table_names(t: &TableSpec) -> Vec<String> {
-    let count = t.count.unwrap_or(1);
-    if count <= 1 && !t.name.contains("{i}") {
-        return vec![t.name.clone()];
-    }
-    (0..count.max(1)).map(|i| t.name.replace("{i}", &i.to_string())).collect()
-}
+/// Checks one cell's scenario.
+/// The checks a backend kind makes of its own config (the registry's, in
+/// `backend`: the scenario does not know the kinds' rules).
+pub type KindChecks = fn(&BackendConfig, &str, &mut Diagnostics);
 
 /// Checks one cell's scenario.
-pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, d: &mut Diagnostics) {
+pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, kind_checks: Option<KindChecks>, d: &mut Diagnostics) {
     if s.version != 1 {
         d.at("version", format!("expected 1 (the only format version), found {}", s.version));
     }
@@ -70,7 +56,7 @@ pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, d: &mut Diagnostic
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || name.is_empty() {
             d.at(&p, format!("expected a backend name of [A-Za-z0-9_-], found {name:?}"));
         }
-        backend(b, &p, d);
+        backend(b, &p, kind_checks, d);
     }
 
     // Dataset.
@@ -309,21 +295,6 @@ fn names<'a>(it: impl Iterator<Item = &'a String>) -> String {
     }
 }
 
-/// The reported name of phase `i`: its `name`, or `run`, `run2`, ...; `warmup`, `warmup2`, ...
-pub fn phase_name(phases: &[Phase], i: usize) -> String {
-    let ph = &phases[i];
-    if let Some(n) = &ph.spec().name {
-        return n.clone();
-    }
-    let base = if ph.is_warmup() { "warmup" } else { "run" };
-    let nth = phases[..i].iter().filter(|q| q.is_warmup() == ph.is_warmup() && q.spec().name.is_none()).count();
-    if nth == 0 {
-        base.to_string()
-    } else {
-        format!("{base}{}", nth + 1)
-    }
-}
-
 /// `string "0.5"`, `null`, ...: a value as an error message shows it.
 fn describe(v: &Value) -> String {
     match v {
@@ -338,41 +309,34 @@ fn describe(v: &Value) -> String {
 
 /// Where a backend's preset name is written: `pricing`, or `pricing.preset`
 /// under inline overrides.
-fn preset_path(p: &str, pricing: Option<&Pricing>) -> String {
+pub fn preset_path(p: &str, pricing: Option<&Pricing>) -> String {
     match pricing {
         Some(Pricing::Inline(_)) => format!("{p}.pricing.preset"),
         _ => format!("{p}.pricing"),
     }
 }
 
-fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
+fn backend(b: &BackendConfig, p: &str, kind_checks: Option<KindChecks>, d: &mut Diagnostics) {
     if let Some(name) = b.pricing().and_then(Pricing::preset) {
         let at = preset_path(p, b.pricing());
-        if !PRICING_PRESETS.contains(&name) {
-            d.at(at, format!("unknown pricing preset `{name}` (known: {})", PRICING_PRESETS.join(", ")));
-        } else {
-            // A service's prices only fit that service (noop may borrow any, for tests).
-            // SQLite stands in for any SQL service.
-            let fits = match name.split('_').next() {
-                Some("dynamodb") => matches!(b.kind(), Kind::Dynamodb | Kind::Noop),
-                Some("cosmos") => matches!(b.kind(), Kind::Cosmos | Kind::Noop),
-                _ if name == "aurora_mysql" => matches!(b.kind(), Kind::Mysql | Kind::Sqlite | Kind::Noop),
-                _ => matches!(b.kind(), Kind::Postgres | Kind::Sqlite | Kind::Noop),
-            };
-            if !fits {
-                d.at(at, format!("pricing preset `{name}` is not for a backend of kind {}", b.kind()));
+        match crate::prices::preset(name) {
+            None => d.at(at, format!("unknown pricing preset `{name}` (known: {})", crate::prices::preset_names())),
+            // A service's prices only fit that service.
+            Some(preset) if !preset.fits(b.kind().as_str()) => {
+                d.at(at, format!("pricing preset `{name}` is not for a backend of kind {}", b.kind()))
             }
+            Some(_) => {}
         }
     }
     if let Some(pricing) = b.pricing() {
         // `pricing: {}` would price the backend at nothing: a free database in every comparison.
         if pricing.preset().is_none() && pricing.overrides().next().is_none() {
-            let known: Vec<&str> = crate::cost::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
+            let known: Vec<&str> = crate::prices::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
             d.at(format!("{p}.pricing"), format!("expected a preset name or at least one price ({}), found no prices", known.join(", ")));
         }
         for (k, v) in pricing.overrides() {
-            if !crate::cost::PRICE_FIELDS.iter().any(|(f, _)| f == k) {
-                let known: Vec<&str> = crate::cost::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
+            if !crate::prices::PRICE_FIELDS.iter().any(|(f, _)| f == k) {
+                let known: Vec<&str> = crate::prices::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
                 d.at(format!("{p}.pricing.{k}"), format!("unknown price field `{k}` (known: {})", known.join(", ")));
             } else {
                 match v.as_f64() {
@@ -383,156 +347,13 @@ fn backend(b: &BackendConfig, p: &str, d: &mut Diagnostics) {
             }
         }
     }
-    let pool = match b {
-        BackendConfig::Sqlite(c) => {
-            if c.path.trim().is_empty() {
-                d.at(format!("{p}.path"), "expected a file path or \":memory:\", found an empty string");
-            }
-            c.pool
-        }
-        BackendConfig::Postgres(c) => {
-            url(&c.url, &["postgres", "postgresql"], &format!("{p}.url"), d);
-            if let Some(sc) = &c.schema {
-                if !safe_name(sc) {
-                    d.at(format!("{p}.schema"), format!("expected a safe identifier, found {sc:?}"));
-                }
-            }
-            c.pool
-        }
-        BackendConfig::Mysql(c) => {
-            url(&c.url, &["mysql", "mariadb"], &format!("{p}.url"), d);
-            c.pool
-        }
-        BackendConfig::Dynamodb(c) => {
-            if let Some(Billing::Provisioned { provisioned }) = &c.billing {
-                if provisioned.rcu == 0 || provisioned.wcu == 0 {
-                    d.at(format!("{p}.billing"), "expected rcu and wcu of at least 1");
-                }
-            }
-            if c.max_attempts == Some(0) {
-                d.at(format!("{p}.max_attempts"), "expected at least 1 attempt, found 0");
-            }
-            let provisioned = matches!(c.billing, Some(Billing::Provisioned { .. }));
-            if let Some(name) = c.pricing.as_ref().and_then(Pricing::preset) {
-                let wrong = match name {
-                    "dynamodb_on_demand" => provisioned,
-                    "dynamodb_provisioned" => !provisioned,
-                    _ => false,
-                };
-                if wrong {
-                    let billing = if provisioned { "provisioned" } else { "on_demand" };
-                    d.at(preset_path(p, c.pricing.as_ref()), format!("pricing preset `{name}` does not match `billing: {billing}`"));
-                }
-            }
-            for (field, v) in [("table", &c.table), ("table_prefix", &c.table_prefix)] {
-                if let Some(v) = v {
-                    let ok = v.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'));
-                    if !ok || v.len() > 200 || (field == "table" && v.len() < 3) {
-                        d.at(
-                            format!("{p}.{field}"),
-                            format!("expected a DynamoDB table name (3 to 200 of a-z A-Z 0-9 _ - .), found {v:?}"),
-                        );
-                    }
-                }
-            }
-            if let (Some(a), Some(b)) = (c.backoff, c.max_backoff) {
-                if a.0 > b.0 {
-                    d.at(format!("{p}.max_backoff"), "expected max_backoff >= backoff");
-                }
-            }
-            None
-        }
-        BackendConfig::Cosmos(c) => {
-            let e = c.endpoint.trim();
-            if e.is_empty() {
-                d.at(format!("{p}.endpoint"), "expected an https:// endpoint, found an empty string");
-            } else if e.starts_with("http://") {
-                if !crate::backend::cosmos::emulator_host(e) {
-                    d.at(
-                        format!("{p}.endpoint"),
-                        format!(
-                            "expected https:// (plain http:// is only for a local emulator: {})",
-                            crate::backend::cosmos::EMULATOR_HOSTS.join(", ")
-                        ),
-                    );
-                }
-            } else if !e.starts_with("https://") {
-                d.at(format!("{p}.endpoint"), "expected an https:// endpoint (e.g. https://ACCOUNT.documents.azure.com:443/)");
-            }
-            if c.serverless == Some(true) && c.throughput.is_some() {
-                d.at(format!("{p}.throughput"), "serverless accounts have no provisioned throughput; remove one of the two");
-            }
-            if c.throughput.is_some_and(|t| t < 400) {
-                d.at(format!("{p}.throughput"), "expected at least 400 RU/s (Cosmos DB's minimum for shared database throughput)");
-            }
-            if let Some(level) = &c.consistency {
-                if !crate::backend::cosmos::CONSISTENCY.contains(&level.as_str()) {
-                    d.at(
-                        format!("{p}.consistency"),
-                        format!("unknown consistency `{level}` (expected one of {})", crate::backend::cosmos::CONSISTENCY.join(", ")),
-                    );
-                }
-            }
-            if c.max_attempts == Some(0) {
-                d.at(format!("{p}.max_attempts"), "expected at least 1 attempt, found 0");
-            }
-            if let (Some(a), Some(b)) = (c.backoff, c.max_backoff) {
-                if a.0 > b.0 {
-                    d.at(format!("{p}.max_backoff"), "expected max_backoff >= backoff");
-                }
-            }
-            if let Some(name) = c.pricing.as_ref().and_then(Pricing::preset) {
-                let serverless = c.serverless == Some(true);
-                let wrong = match name {
-                    "cosmos_serverless" => !serverless,
-                    "cosmos_provisioned" => serverless,
-                    _ => false,
-                };
-                if wrong {
-                    d.at(preset_path(p, c.pricing.as_ref()), format!("pricing preset `{name}` does not match `serverless: {serverless}`"));
-                }
-            }
-            for (field, v) in
-                [("database", Some(&c.database)), ("container", c.container.as_ref()), ("container_prefix", c.container_prefix.as_ref())]
-            {
-                if let Some(v) = v {
-                    let bad = v.chars().any(|ch| matches!(ch, '/' | '\\' | '?' | '#'))
-                        || v.len() > 255
-                        || (field != "container_prefix" && v.trim().is_empty());
-                    if bad {
-                        d.at(
-                            format!("{p}.{field}"),
-                            format!("expected a Cosmos DB resource name (1 to 255 characters, none of / \\ ? #), found {v:?}"),
-                        );
-                    }
-                }
-            }
-            None
-        }
-        BackendConfig::Noop(c) => {
-            if let Some(Latency::LogNormal(l)) = &c.latency {
-                if l.p99.0 < l.median.0 {
-                    d.at(format!("{p}.latency.p99"), "expected p99 >= median");
-                }
-                if l.median.0.is_zero() {
-                    d.at(format!("{p}.latency.median"), "expected a positive median");
-                }
-            }
-            fraction(d, &format!("{p}.fail"), c.fail, false);
-            if let Some(st) = &c.stall {
-                if st.for_.0.is_zero() {
-                    d.at(format!("{p}.stall.for"), "expected a positive duration");
-                }
-            }
-            None
-        }
-    };
-    if pool == Some(0) {
-        d.at(format!("{p}.pool"), "expected a pool of at least 1 connection, found 0");
+    if let Some(check) = kind_checks {
+        check(b, p, d);
     }
 }
 
-fn url(u: &str, schemes: &[&str], p: &str, d: &mut Diagnostics) {
+/// Checks a URL's scheme without echoing the URL (it may carry a password).
+pub fn url(u: &str, schemes: &[&str], p: &str, d: &mut Diagnostics) {
     let scheme = u.split_once("://").map(|(s, _)| s);
     match scheme {
         Some(s) if schemes.contains(&s) => {}

@@ -2,6 +2,7 @@
 //! counters, no locks, no allocation per request); recorders are merged when
 //! the phase ends, and per second through the [`timeseries`] aggregator.
 
+pub mod measured;
 pub mod timeseries;
 
 use hdrhistogram::Histogram;
@@ -136,7 +137,24 @@ pub struct Usage {
     pub throttled: u64,
 }
 
+/// The units a metered service charges in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meter {
+    /// DynamoDB: read and write capacity units (`ConsumedCapacity`).
+    CapacityUnits,
+    /// Cosmos DB: request units (`x-ms-request-charge`), reads and writes alike.
+    RequestUnits,
+}
+
 impl Usage {
+    /// What this consumption over `secs` seconds costs at `m`'s prices.
+    pub fn cost(&self, m: &crate::prices::CostModel, secs: f64) -> f64 {
+        self.read_units * m.per_read_unit
+            + self.write_units * m.per_write_unit
+            + self.request_units * m.per_request_unit
+            + m.per_hour * secs / 3600.0
+    }
+
     #[inline]
     pub fn add(&mut self, o: &Usage) {
         self.read_units += o.read_units;

@@ -1,6 +1,9 @@
 //! SQLite through sqlx: a file, or `:memory:` (one in-memory database
 //! shared by every connection of the pool).
 
+mod support;
+pub use support::SqliteKind;
+
 use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::DataModel;

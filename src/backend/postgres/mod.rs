@@ -2,6 +2,9 @@
 //! through sqlx: COPY FROM STDIN loads, prepared statements per connection,
 //! `packed: function` (a generated SQL function called once per request).
 
+mod support;
+pub use support::PostgresKind;
+
 use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue, RowBatches};
@@ -31,13 +34,6 @@ pub struct PgOp {
     function: Option<(String, tokio::sync::OnceCell<()>)>,
 }
 
-/// Whether `host` is this machine: `localhost`, a loopback address, or a
-/// Unix socket directory. A name that merely starts with `127.` is not.
-pub fn is_loopback(host: &str) -> bool {
-    let ip = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    host.eq_ignore_ascii_case("localhost") || ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) || host.starts_with('/')
-}
-
 fn ssl_mode(tls: Option<TlsMode>, host: &str) -> PgSslMode {
     match tls {
         Some(TlsMode::Disable) => PgSslMode::Disable,
@@ -46,7 +42,7 @@ fn ssl_mode(tls: Option<TlsMode>, host: &str) -> PgSslMode {
         Some(TlsMode::Require) => PgSslMode::VerifyCa,
         Some(TlsMode::VerifyFull) => PgSslMode::VerifyFull,
         // Unset: verify everything, except on this machine.
-        None if is_loopback(host) => PgSslMode::Prefer,
+        None if crate::net::is_loopback(host) => PgSslMode::Prefer,
         None => PgSslMode::VerifyFull,
     }
 }
@@ -311,10 +307,10 @@ mod tests {
     #[test]
     fn only_this_machine_is_loopback() {
         for host in ["localhost", "LOCALHOST", "127.0.0.1", "127.0.0.2", "::1", "[::1]", "/var/run/postgresql"] {
-            assert!(is_loopback(host), "{host}");
+            assert!(crate::net::is_loopback(host), "{host}");
         }
         for host in ["127.evil.example", "db.example.com", "10.0.0.1", "::2", "localhost.example.com"] {
-            assert!(!is_loopback(host), "{host}");
+            assert!(!crate::net::is_loopback(host), "{host}");
         }
         assert!(matches!(ssl_mode(None, "127.evil.example"), PgSslMode::VerifyFull));
         assert!(matches!(ssl_mode(None, "127.0.0.1"), PgSslMode::Prefer));

@@ -2,7 +2,10 @@
 //! multi-row INSERTs in transactions: sqlx does not implement the client side
 //! of `LOAD DATA LOCAL INFILE`.
 
-use super::postgres::is_loopback;
+mod support;
+pub use support::MysqlKind;
+
+use crate::net::is_loopback;
 use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::DataModel;

@@ -3,6 +3,9 @@
 //! while, measured from the start of each phase. It measures the harness's
 //! own ceiling and lets runner, CLI and report tests run without a database.
 
+mod support;
+pub use support::NoopKind;
+
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::clock::sleep_until_precise;
 use crate::dataset::mix64;
@@ -38,6 +41,11 @@ pub struct NoopBackend {
 const Z99: f64 = 2.326_347_874;
 
 impl NoopBackend {
+    /// Nothing to connect to.
+    pub async fn connect(c: &NoopConfig, _ctx: &Ctx<'_>) -> Result<Self, BackendError> {
+        Ok(Self::new(c))
+    }
+
     pub fn new(c: &NoopConfig) -> Self {
         let service = match &c.latency {
             None => Service::None,

@@ -11,8 +11,11 @@
 //! (throttling, 5xx, broken connections) with exponential backoff and full
 //! jitter, so that every retry is counted in the report.
 
+mod support;
+pub use support::DynamodbKind;
+
 use super::service::{
-    bind_keys, error_chain, finish, gather, gather_legs, group_by_entity, load_in_calls, loopback_endpoint, with_retries, Failure, Retry,
+    bind_keys, error_chain, finish, gather, gather_legs, group_by_entity, load_in_calls, with_retries, Failure, Retry,
 };
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue, TableModel};
@@ -640,7 +643,7 @@ pub async fn sdk_client(c: &DynamodbConfig) -> Result<(Client, String), String> 
     }
     if let Some(e) = endpoint {
         loader = loader.endpoint_url(e);
-        let local = loopback_endpoint(e);
+        let local = crate::net::loopback_endpoint(e);
         if local && c.region.is_none() && std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
             loader = loader.region(Region::new("us-east-1"));
         }

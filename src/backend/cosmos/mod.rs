@@ -14,10 +14,13 @@
 //! The SDK (1.0) has no read-many, so `fetch: packed` is point reads in
 //! parallel (in `single_table` layout, one partition query per entity key).
 
+mod support;
+pub use support::CosmosKind;
+
 use super::service::{bind_keys, error_chain, finish, gather, gather_legs, group_by_entity, load_in_calls, with_retries, Failure, Retry};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue};
-use crate::scenario::model::{CosmosConfig, CreateStep, FeatureType, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
+use crate::scenario::model::{Consistency, CosmosConfig, CreateStep, FeatureType, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
 use crate::stats::{ErrorKind, Legs, OpError, Usage};
 use crate::template::{Part, Templates};
 use crate::workload::{OpKind, OpSpec, Request};
@@ -52,8 +55,6 @@ const DEFAULT_LOAD_WORKERS: u32 = 16;
 const LOAD_ATTEMPTS_FACTOR: u32 = 10;
 /// The parameter that carries the partition key in every query.
 const PK_PARAM: &str = "@bp_pk";
-/// The consistency names `consistency:` accepts.
-pub const CONSISTENCY: &[&str] = &["eventual", "session", "latest_committed", "global_strong"];
 
 /// Container names, from the scenario alone (no connection).
 #[derive(Debug, Clone)]
@@ -620,9 +621,9 @@ pub async fn client(c: &CosmosConfig) -> Result<CosmosClient, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let endpoint_text = c.endpoint.trim();
     let endpoint = AccountEndpoint::from_str(endpoint_text).map_err(|e| format!("`endpoint` is not a URL: {e}"))?;
-    let local = emulator_host(endpoint_text);
+    let local = crate::net::emulator_host(endpoint_text);
     if endpoint_text.starts_with("http://") && !local {
-        return Err(format!("plain http:// is only for a local emulator ({}); use https://", EMULATOR_HOSTS.join(", ")));
+        return Err(format!("plain http:// is only for a local emulator ({}); use https://", crate::net::EMULATOR_HOSTS.join(", ")));
     }
     // Plain HTTP can only be a local emulator: treat it as one.
     let emulator = emulator_mode(c);
@@ -644,7 +645,7 @@ pub async fn client(c: &CosmosConfig) -> Result<CosmosClient, String> {
         // benchplan retries 429s itself, so that every one is counted.
         .with_throttling_retry_options(ThrottlingRetryOptionsBuilder::new().with_max_retry_count(0).build());
     if let Some(level) = &c.consistency {
-        ops = ops.with_read_consistency_strategy(consistency(level)?);
+        ops = ops.with_read_consistency_strategy(consistency(*level));
     }
     let mut builder = CosmosClient::builder().with_runtime(runtime).with_default_operation_options(ops.build());
     if emulator {
@@ -655,29 +656,18 @@ pub async fn client(c: &CosmosConfig) -> Result<CosmosClient, String> {
     builder.build(account, routing).await.map_err(|e| classify(&e).message)
 }
 
-/// The hosts the SDK takes for a local emulator: plain HTTP and, with
-/// `emulator: true`, an unverified certificate are allowed for these only.
-pub const EMULATOR_HOSTS: &[&str] = &["localhost", "127.0.0.1", "[::1]"];
-
-/// Whether `url`'s host is one of [`EMULATOR_HOSTS`].
-pub fn emulator_host(url: &str) -> bool {
-    let host = super::service::endpoint_host(url);
-    ["localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1"].iter().any(|h| host.eq_ignore_ascii_case(h))
-}
-
 /// `emulator: true`, or a plain-HTTP endpoint (only a local emulator speaks it).
 pub fn emulator_mode(c: &CosmosConfig) -> bool {
     c.emulator || c.endpoint.trim().starts_with("http://")
 }
 
-fn consistency(level: &str) -> Result<ReadConsistencyStrategy, String> {
-    Ok(match level {
-        "eventual" => ReadConsistencyStrategy::Eventual,
-        "session" => ReadConsistencyStrategy::Session,
-        "latest_committed" => ReadConsistencyStrategy::LatestCommitted,
-        "global_strong" => ReadConsistencyStrategy::GlobalStrong,
-        other => return Err(format!("unknown consistency `{other}` (known: {})", CONSISTENCY.join(", "))),
-    })
+fn consistency(level: Consistency) -> ReadConsistencyStrategy {
+    match level {
+        Consistency::Eventual => ReadConsistencyStrategy::Eventual,
+        Consistency::Session => ReadConsistencyStrategy::Session,
+        Consistency::LatestCommitted => ReadConsistencyStrategy::LatestCommitted,
+        Consistency::GlobalStrong => ReadConsistencyStrategy::GlobalStrong,
+    }
 }
 
 pub struct CosmosBackend {
@@ -1074,7 +1064,7 @@ impl Backend for CosmosBackend {
             _ => "not set by benchplan".to_string(),
         };
         out.insert("throughput".into(), throughput);
-        out.insert("read_consistency".into(), c.consistency.clone().unwrap_or_else(|| "the account's default".into()));
+        out.insert("read_consistency".into(), c.consistency.map_or_else(|| "the account's default".to_string(), |l| l.as_str().to_string()));
         if !c.preferred_regions.is_empty() {
             out.insert("preferred_regions".into(), c.preferred_regions.join(", "));
         }

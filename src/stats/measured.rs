@@ -1,0 +1,100 @@
+//! What the runner hands on: each phase's merged statistics with the
+//! identity of what was measured, each setup step, and how the backend
+//! ended. The report builds its rows and files from these (exec never
+//! builds report rows; the report never reaches back into exec).
+
+use super::timeseries::TsPoint;
+use super::{Meter, PhaseStats, Usage};
+use crate::prices::PriceFacts;
+use indexmap::IndexMap;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Which phase of which backend and matrix cell a measurement is of.
+#[derive(Debug, Clone)]
+pub struct PhaseId {
+    pub backend: String,
+    pub kind: String,
+    pub phase: String,
+    /// The cell's matrix values, in matrix order.
+    pub cell: IndexMap<String, Value>,
+    pub workers: u32,
+    /// The open-loop rate, where the phase has one.
+    pub target_rps: Option<f64>,
+}
+
+/// One phase as measured.
+pub struct MeasuredPhase {
+    pub id: PhaseId,
+    pub warmup: bool,
+    pub stats: PhaseStats,
+    /// The phase's measured window, in seconds.
+    pub duration_s: f64,
+    pub timeseries: Vec<TsPoint>,
+    /// Each mix op's label, in mix order (`#2 write card (upsert)`).
+    pub op_labels: Vec<String>,
+    /// What the phase cost at the backend's prices (None without prices).
+    pub cost_usd: Option<f64>,
+    /// The units the service charged in, where it reports them.
+    pub meter: Option<Meter>,
+    /// Whether the scenario asked for EXPLAIN samples in this phase.
+    pub explain_asked: bool,
+}
+
+/// One setup or teardown step as measured.
+pub struct MeasuredStep {
+    pub step: String,
+    pub rows: u64,
+    pub duration_s: f64,
+    pub cost_usd: Option<f64>,
+    /// What a load consumed, where the service reports it.
+    pub usage: Option<(Usage, Meter)>,
+}
+
+/// How a backend's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Ok,
+    Failed,
+    Interrupted,
+}
+
+/// Everything one backend produced.
+pub struct BackendRun {
+    pub name: String,
+    pub kind: String,
+    pub ending: Ending,
+    pub error: Option<String>,
+    pub server: BTreeMap<String, String>,
+    pub cost_basis: Option<String>,
+    pub prices: Option<PriceFacts>,
+    /// Bytes the tables took after the load.
+    pub data_bytes: Option<u64>,
+    pub setup: Vec<MeasuredStep>,
+    pub phases: Vec<MeasuredPhase>,
+    pub warnings: Vec<String>,
+    /// The dataset's table and entity names, by index (legs and entities are counted by index).
+    pub tables: Vec<String>,
+    pub entities: Vec<String>,
+}
+
+impl BackendRun {
+    /// A backend that failed before it measured anything (it did not connect).
+    pub fn failed(name: &str, kind: &str, error: String) -> Self {
+        BackendRun {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            ending: Ending::Failed,
+            error: Some(error),
+            server: BTreeMap::new(),
+            cost_basis: None,
+            prices: None,
+            data_bytes: None,
+            setup: Vec::new(),
+            phases: Vec::new(),
+            warnings: Vec::new(),
+            tables: Vec::new(),
+            entities: Vec::new(),
+        }
+    }
+}
