@@ -24,6 +24,9 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Instant;
 
+/// How long a connection attempt may take, on every kind.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A backend-level failure (connect, DDL, load): the run stops for this backend (exit 3).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]

@@ -2,6 +2,7 @@
 //! bind a prepared operation's values from the request and run it.
 
 use super::sql::{self, Bound, Shape, SqlOp, Stmt};
+use super::CONNECT_TIMEOUT;
 use crate::dataset::DataModel;
 use crate::stats::{ErrorKind, OpError};
 use crate::workload::Request;
@@ -35,6 +36,7 @@ where
     })
 }
 
+#[cfg(feature = "sqlite")]
 impl Dialect for sqlx::Sqlite {
     fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
         scalar(q, v)
@@ -44,6 +46,7 @@ impl Dialect for sqlx::Sqlite {
     }
 }
 
+#[cfg(feature = "mysql")]
 impl Dialect for sqlx::MySql {
     fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
         scalar(q, v)
@@ -53,6 +56,7 @@ impl Dialect for sqlx::MySql {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Dialect for sqlx::Postgres {
     fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
         match v {
@@ -304,9 +308,6 @@ where
     }
     Ok(())
 }
-
-/// How long connecting may take before a server counts as unreachable.
-pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Opens and closes one connection, so that a refused or failing server is
 /// reported at once, naming the server but never the URL.

@@ -4,9 +4,9 @@ use super::fmt::{f2, f3, f4, f6, opt};
 use super::model::{Capacity, ResultRow, RunReport, SetupRow};
 use crate::scenario::scalar_text;
 
-/// The contract's fixed columns, before the matrix params.
+/// The fixed columns of results.csv, before the matrix params (docs/reports.md).
 pub const LEAD: &[&str] = &["run_id", "scenario", "backend", "kind", "phase"];
-/// The contract's fixed columns, after the matrix params.
+/// The fixed columns, after the matrix params.
 pub const MEASURES: &[&str] = &[
     "requests",
     "errors",
@@ -26,7 +26,7 @@ pub const MEASURES: &[&str] = &[
     "cost_usd",
     "cost_per_million_usd",
 ];
-/// Extra columns, after the contract's.
+/// Columns added since format version 1's first release, after the fixed ones.
 pub const EXTRA: &[&str] = &[
     "service_p50_ms",
     "service_p99_ms",

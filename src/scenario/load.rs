@@ -94,7 +94,7 @@ const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 
 /// `${rows}` is not valid YAML in a flow mapping (`{ keys: ${rows} }`): the
-/// braces end the mapping. The contract's examples write it that way, so the
+/// braces end the mapping. The format's examples write it that way, so the
 /// braces of every `${...}` are swapped for private-use characters before
 /// parsing (one character for one, so lines and columns stay true) and
 /// swapped back in every parsed string.

@@ -265,7 +265,7 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
             if let Some(sc) = scenario {
                 let mut sem = Diagnostics::new(file);
                 sem.locations = d.locations.clone();
-                validate::validate(&sc, &values, opts.kind_checks, &mut sem);
+                validate::validate(&sc, opts.kind_checks, &mut sem);
                 for item in sem.items {
                     if !failed.hides(&item.path, &item.message) {
                         d.items.push(item);
@@ -279,7 +279,7 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
         }
     }
     for cell in &cells {
-        validate::validate(&cell.scenario, &cell.values, opts.kind_checks, &mut d);
+        validate::validate(&cell.scenario, opts.kind_checks, &mut d);
     }
     if let Some(first) = cells.first() {
         for cell in &cells[1..] {

@@ -97,7 +97,7 @@ impl BackendConfig {
     }
 }
 
-/// Backend kinds, in the order the contract lists them.
+/// Backend kinds, in the order docs/scenario-format.md lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {

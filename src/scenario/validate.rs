@@ -33,7 +33,7 @@ pub fn fraction(d: &mut Diagnostics, path: &str, v: Option<f64>, lo_open: bool) 
 pub type KindChecks = fn(&BackendConfig, &str, &mut Diagnostics);
 
 /// Checks one cell's scenario.
-pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, kind_checks: Option<KindChecks>, d: &mut Diagnostics) {
+pub fn validate(s: &Scenario, kind_checks: Option<KindChecks>, d: &mut Diagnostics) {
     if s.version != 1 {
         d.at("version", format!("expected 1 (the only format version), found {}", s.version));
     }
@@ -45,7 +45,6 @@ pub fn validate(s: &Scenario, cell: &IndexMap<String, Value>, kind_checks: Optio
             d.at(format!("params.{k}"), "expected a scalar; to sweep values put the list under `matrix`");
         }
     }
-    let _ = cell;
 
     // Backends.
     if s.backends.is_empty() {

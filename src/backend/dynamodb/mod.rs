@@ -636,7 +636,7 @@ pub async fn sdk_client(c: &DynamodbConfig) -> Result<(Client, String), String> 
         .retry_config(RetryConfig::disabled())
         // A stalled call fails (and is retried) instead of hanging a setup step.
         .timeout_config(
-            TimeoutConfig::builder().connect_timeout(super::sqlx_exec::CONNECT_TIMEOUT).operation_attempt_timeout(ATTEMPT_TIMEOUT).build(),
+            TimeoutConfig::builder().connect_timeout(super::CONNECT_TIMEOUT).operation_attempt_timeout(ATTEMPT_TIMEOUT).build(),
         );
     if let Some(r) = &c.region {
         loader = loader.region(Region::new(r.clone()));
