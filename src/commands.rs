@@ -392,39 +392,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     }
     let finished = SystemTime::now();
 
-    let mut report = RunReport {
-        format: REPORT_FORMAT,
-        run_id,
-        tool: format!("benchplan {}", env!("CARGO_PKG_VERSION")),
-        scenario: sc.name.clone(),
-        description: sc.description.clone(),
-        scenario_file: r.file.clone(),
-        scenario_sha256: r.sha256.clone(),
-        command: command.to_string(),
-        started_utc: utc_text(started),
-        finished_utc: utc_text(finished),
-        environment: Environment {
-            os: std::env::consts::OS.to_string(),
-            arch: std::env::consts::ARCH.to_string(),
-            cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-            tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        },
-        matrix_params: r.matrix_params.clone(),
-        backends: Vec::new(),
-        setup: Vec::new(),
-        rows: Vec::new(),
-        breakdown: Vec::new(),
-        timeseries: Vec::new(),
-        errors: Vec::new(),
-        checks: Vec::new(),
-        legs: Vec::new(),
-        entities: Vec::new(),
-        operations: Vec::new(),
-        histograms: Vec::new(),
-        warnings: Vec::new(),
-        interrupted: interrupt.load(Ordering::Relaxed),
-        resolved_scenario: r.display.clone(),
-    };
+    let mut report = new_report(&r, run_id, command, (started, finished), interrupt.load(Ordering::Relaxed));
     for o in outcomes {
         report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
@@ -461,6 +429,44 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     } else {
         Exit::Ok
     })
+}
+
+/// The report of a run before any backend's measurements are added.
+fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): (SystemTime, SystemTime), interrupted: bool) -> RunReport {
+    let sc = r.first();
+    RunReport {
+        format: REPORT_FORMAT,
+        run_id,
+        tool: format!("benchplan {}", env!("CARGO_PKG_VERSION")),
+        scenario: sc.name.clone(),
+        description: sc.description.clone(),
+        scenario_file: r.file.clone(),
+        scenario_sha256: r.sha256.clone(),
+        command: command.to_string(),
+        started_utc: utc_text(started),
+        finished_utc: utc_text(finished),
+        environment: Environment {
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+            cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        matrix_params: r.matrix_params.clone(),
+        backends: Vec::new(),
+        setup: Vec::new(),
+        rows: Vec::new(),
+        breakdown: Vec::new(),
+        timeseries: Vec::new(),
+        errors: Vec::new(),
+        checks: Vec::new(),
+        legs: Vec::new(),
+        entities: Vec::new(),
+        operations: Vec::new(),
+        histograms: Vec::new(),
+        warnings: Vec::new(),
+        interrupted,
+        resolved_scenario: r.display.clone(),
+    }
 }
 
 /// What `run` prints on stdout: one line per result row, the checks, the folder.

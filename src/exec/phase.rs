@@ -203,39 +203,7 @@ pub async fn run_phase<B: Backend>(
             rec,
         )));
     }
-    // Progress: read the shared counters a few times a second.
-    let ticker = {
-        let (bar, shared, live) = (bar.clone(), shared.clone(), agg.live.clone());
-        let (total, duration, every) = (cfg.requests, cfg.duration, cfg.status_every);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(250));
-            let mut next_line = every;
-            loop {
-                tick.tick().await;
-                let sent = shared.next.load(Ordering::Relaxed);
-                let elapsed = start.elapsed().as_secs_f64().max(1e-9);
-                match (total, duration) {
-                    (Some(n), _) => bar.set_position(sent.min(n)),
-                    (None, Some(d)) => bar.set_position((elapsed.min(d.as_secs_f64())) as u64),
-                    _ => {}
-                }
-                // Nothing to say before a quarter second has passed, nor of a
-                // P99 before the first whole second was measured.
-                let p99 = live.p99_ns.load(Ordering::Relaxed) as f64 / 1e6;
-                let rate = if elapsed >= 0.25 { format!("{:.0} req/s", sent as f64 / elapsed) } else { "starting".into() };
-                let p99 = if p99 > 0.0 { format!("p99 {p99:.2} ms") } else { "p99 -".into() };
-                if let Some(at) = next_line.filter(|at| start.elapsed() >= *at) {
-                    // Claimed slots run ahead by the requests in flight (and one per stopping worker).
-                    let sent = total.map_or(sent, |n| sent.min(n));
-                    let of = total.map(|n| format!("/{n}")).unwrap_or_default();
-                    let errors = shared.errors.load(Ordering::Relaxed);
-                    eprintln!("benchplan: {}: {:.1} s, {sent}{of} requests, {rate}, {p99}, {errors} errors", bar.prefix(), elapsed);
-                    next_line = every.map(|e| at + e);
-                }
-                bar.set_message(format!("{rate}, {p99}"));
-            }
-        })
-    };
+    let ticker = spawn_ticker(bar.clone(), shared.clone(), agg.live.clone(), start, cfg);
     let mut recorders = Vec::with_capacity(workers);
     let mut panicked = None;
     for h in handles {
@@ -251,19 +219,65 @@ pub async fn run_phase<B: Backend>(
         return Err(format!("a worker failed: {p}"));
     }
     let stats = PhaseStats::merge(&recorders);
+    let aborted = aborted(&stats, &shared, cfg.max_error_rate);
+    Ok(PhaseRun { stats, timeseries, duration: end.saturating_duration_since(start.min(end)), aborted })
+}
+
+/// Progress: reads the shared counters a few times a second, for the bar
+/// and (without a terminal) a status line every `status_every`.
+fn spawn_ticker(
+    bar: ProgressBar,
+    shared: Arc<Shared>,
+    live: Arc<crate::stats::timeseries::Live>,
+    start: Instant,
+    cfg: &PhaseConfig,
+) -> tokio::task::JoinHandle<()> {
+    let (total, duration, every) = (cfg.requests, cfg.duration, cfg.status_every);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut next_line = every;
+        loop {
+            tick.tick().await;
+            let sent = shared.next.load(Ordering::Relaxed);
+            let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+            match (total, duration) {
+                (Some(n), _) => bar.set_position(sent.min(n)),
+                (None, Some(d)) => bar.set_position((elapsed.min(d.as_secs_f64())) as u64),
+                _ => {}
+            }
+            // Nothing to say before a quarter second has passed, nor of a
+            // P99 before the first whole second was measured.
+            let p99 = live.p99_ns.load(Ordering::Relaxed) as f64 / 1e6;
+            let rate = if elapsed >= 0.25 { format!("{:.0} req/s", sent as f64 / elapsed) } else { "starting".into() };
+            let p99 = if p99 > 0.0 { format!("p99 {p99:.2} ms") } else { "p99 -".into() };
+            if let Some(at) = next_line.filter(|at| start.elapsed() >= *at) {
+                // Claimed slots run ahead by the requests in flight (and one per stopping worker).
+                let sent = total.map_or(sent, |n| sent.min(n));
+                let of = total.map(|n| format!("/{n}")).unwrap_or_default();
+                let errors = shared.errors.load(Ordering::Relaxed);
+                eprintln!("benchplan: {}: {:.1} s, {sent}{of} requests, {rate}, {p99}, {errors} errors", bar.prefix(), elapsed);
+                next_line = every.map(|e| at + e);
+            }
+            bar.set_message(format!("{rate}, {p99}"));
+        }
+    })
+}
+
+/// Why the phase stopped early, if it did: a fatal error, or more failures
+/// than `max_error_rate` allows.
+fn aborted(stats: &PhaseStats, shared: &Shared, max_error_rate: f64) -> Option<String> {
     let sent = stats.ok + stats.error_count();
     let rate = stats.error_count() as f64 / sent.max(1) as f64;
-    let aborted = if let Some(why) = shared.fatal.get() {
+    if let Some(why) = shared.fatal.get() {
         Some(why.clone())
-    } else if shared.tripped.load(Ordering::Relaxed) || (sent > 0 && rate > cfg.max_error_rate) {
+    } else if shared.tripped.load(Ordering::Relaxed) || (sent > 0 && rate > max_error_rate) {
         Some(format!(
             "{} of {sent} requests failed ({:.1} %), above max_error_rate {:.1} %",
             stats.error_count(),
             rate * 100.0,
-            cfg.max_error_rate * 100.0
+            max_error_rate * 100.0
         ))
     } else {
         None
-    };
-    Ok(PhaseRun { stats, timeseries, duration: end.saturating_duration_since(start.min(end)), aborted })
+    }
 }
