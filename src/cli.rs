@@ -7,7 +7,8 @@ use std::path::PathBuf;
 ///
 /// Exit status: 0 ok; 1 a check failed, or a regression (compare,
 /// run --baseline); 2 bad scenario or arguments; 3 a backend failed (after writing what was measured);
-/// 130 interrupted with Ctrl-C (after writing what was measured).
+/// 4 the report could not be written (after printing the result lines);
+/// 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (after writing what was measured; a second signal exits at once).
 #[derive(Debug, Parser)]
 #[command(name = "benchplan", version, about, propagate_version = true)]
 pub struct Cli {

@@ -15,8 +15,12 @@ pub enum Exit {
     BackendFailed = 3,
     /// The report could not be written (after printing the result lines).
     ReportFailed = 4,
+    /// SIGHUP (after writing what was measured).
+    HangUp = 129,
     /// Ctrl-C (after writing what was measured).
     Interrupted = 130,
+    /// SIGTERM (after writing what was measured).
+    Terminated = 143,
 }
 
 impl From<Exit> for ExitCode {

@@ -41,7 +41,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use error::{Error, Exit};
 use std::ffi::OsString;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// Parses `args`, runs the command and returns its exit status. The only
@@ -73,15 +73,16 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
         match &cli.command {
             Command::Run(args) => {
                 let interrupt = Arc::new(AtomicBool::new(false));
-                let flag = interrupt.clone();
-                tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        eprintln!("\nbenchplan: interrupted; writing what was measured so far");
-                        flag.store(true, Ordering::Relaxed);
-                    }
-                });
+                let signal = Arc::new(AtomicU8::new(0));
+                tokio::spawn(watch_signals(interrupt.clone(), signal.clone()));
                 let command = secrets::url_passwords(&commands::command_line());
-                commands::run(args, &command, &mut stdout, interrupt).await
+                let res = commands::run(args, &command, &mut stdout, interrupt).await;
+                // SIGTERM and SIGHUP end a run as Ctrl-C does, with their own exit codes.
+                match (res, signal.load(Ordering::Relaxed)) {
+                    (Ok(Exit::Interrupted), 15) => Ok(Exit::Terminated),
+                    (Ok(Exit::Interrupted), 1) => Ok(Exit::HangUp),
+                    (res, _) => res,
+                }
             }
             Command::Validate { files, sets } => commands::validate(files, &sets.set, &mut stdout),
             Command::Plan { file, backends, emit, sets } => commands::plan(file, backends, emit.as_deref(), &sets.set, &mut stdout),
@@ -99,6 +100,43 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
         Err(e) => {
             report_error(&e);
             e.exit()
+        }
+    }
+}
+
+/// Ctrl-C (SIGINT), SIGTERM (`timeout`, `docker stop`, CI cancelling a job)
+/// and SIGHUP stop the running phase: what was measured is written, then
+/// the run exits 130, 143 or 129. A second signal exits at once.
+async fn watch_signals(interrupt: Arc<AtomicBool>, which: Arc<AtomicU8>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut int), Ok(mut term), Ok(mut hup)) =
+            (signal(SignalKind::interrupt()), signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+        else {
+            eprintln!("benchplan: cannot watch for signals; Ctrl-C will end the run without a report");
+            return;
+        };
+        loop {
+            let (number, name) = tokio::select! {
+                _ = int.recv() => (2u8, "interrupted"),
+                _ = term.recv() => (15, "terminated (SIGTERM)"),
+                _ = hup.recv() => (1, "hung up (SIGHUP)"),
+            };
+            if interrupt.swap(true, Ordering::Relaxed) {
+                eprintln!("\nbenchplan: {name} again: exiting now, without the report");
+                std::process::exit(128 + i32::from(which.load(Ordering::Relaxed).max(1)));
+            }
+            which.store(number, Ordering::Relaxed);
+            eprintln!("\nbenchplan: {name}; writing what was measured so far (a second signal exits at once)");
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = which;
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nbenchplan: interrupted; writing what was measured so far");
+            interrupt.store(true, Ordering::Relaxed);
         }
     }
 }

@@ -39,8 +39,19 @@ impl Redactor {
     }
 }
 
-/// `scheme://user:password@host` -> `scheme://user:***@host`.
+/// Query parameter names whose values are secrets wherever a URL is printed
+/// or stored (`?password=...` authenticates with sqlx; tokens, keys and
+/// signatures do elsewhere). Matched as parts of the lower-cased name.
+const SECRET_PARAMS: &[&str] = &["pass", "pwd", "secret", "token", "key", "sig", "auth", "credential"];
+
+/// `scheme://user:password@host` -> `scheme://user:***@host`, and every
+/// secret-bearing query parameter's value (`?password=`, `&sslpassword=`,
+/// `&access_token=`, `&sig=`, ...) -> `***`.
 pub fn url_passwords(s: &str) -> String {
+    query_secrets(&userinfo_passwords(s))
+}
+
+fn userinfo_passwords(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find("://") {
@@ -62,6 +73,35 @@ pub fn url_passwords(s: &str) -> String {
     out
 }
 
+/// Masks the value of every `?name=value`, `&name=value` or `;name=value`
+/// whose name looks secret.
+fn query_secrets(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(['?', '&', ';']) {
+        let (head, tail) = rest.split_at(i + 1);
+        out.push_str(head);
+        let name_end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))).unwrap_or(tail.len());
+        let name = &tail[..name_end];
+        let after = &tail[name_end..];
+        let lower = name.to_ascii_lowercase();
+        if !name.is_empty() && after.starts_with('=') && SECRET_PARAMS.iter().any(|p| lower.contains(p)) {
+            out.push_str(name);
+            out.push('=');
+            let value = &after[1..];
+            let end = value.find(|c: char| c.is_whitespace() || matches!(c, '&' | ';' | '#' | '"' | '\'')).unwrap_or(value.len());
+            if end > 0 {
+                out.push_str(MASK);
+            }
+            rest = &value[end..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +113,19 @@ mod tests {
         assert_eq!(r.text("postgres://bob:hunter2@db:5432/x failed"), "postgres://bob:***@db:5432/x failed");
         assert_eq!(r.text("mysql://root@h/db"), "mysql://root@h/db");
         assert_eq!(url_passwords("a https://h/p?x=1 b"), "a https://h/p?x=1 b");
+    }
+
+    #[test]
+    fn masks_secrets_in_query_strings() {
+        let r = Redactor::new(vec![]);
+        assert_eq!(
+            r.text("postgres://u@db:5432/x?sslmode=require&password=hunter2 failed"),
+            "postgres://u@db:5432/x?sslmode=require&password=*** failed"
+        );
+        assert_eq!(r.text("--set url=mysql://h/db?sslpassword=a1b2;x=1"), "--set url=mysql://h/db?sslpassword=***;x=1");
+        assert_eq!(r.text("https://a.blob/c?sv=1&sig=abc%2Fdef&se=2"), "https://a.blob/c?sv=1&sig=***&se=2");
+        assert_eq!(r.text("\"https://h/?access_token=t0k\""), "\"https://h/?access_token=***\"");
+        // Harmless parameters stay readable.
+        assert_eq!(r.text("https://h/p?x=1&sslmode=disable"), "https://h/p?x=1&sslmode=disable");
     }
 }
