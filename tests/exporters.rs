@@ -42,6 +42,7 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
         service_p50_ms: open.then_some(1.0),
         service_p99_ms: open.then_some(4.0),
         late_requests: open.then_some(12),
+        missed_requests: None,
         rows_per_request: 30.0,
         cache: open.then_some(benchplan::stats::CacheSummary {
             samples: 10,

@@ -218,6 +218,8 @@ impl BackendJob<'_> {
                     explain_asked: cfg.explain_every.is_some(),
                     stats: run.stats,
                     duration_s: secs,
+                    drain_s: run.drain.as_secs_f64(),
+                    missed: run.missed,
                     timeseries: run.timeseries,
                     op_labels,
                 });

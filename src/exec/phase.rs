@@ -36,7 +36,15 @@ pub struct PhaseConfig {
 pub struct PhaseRun {
     pub stats: PhaseStats,
     pub timeseries: Vec<TsPoint>,
+    /// The phase's own window: its `duration` when it ran to it (requests
+    /// still in flight then are counted, their wait is `drain`), else from
+    /// start to the last reply.
     pub duration: Duration,
+    /// How long the phase waited after its window for requests in flight.
+    pub drain: Duration,
+    /// Open loop: requests due within the window that were never sent
+    /// (the backend, or the workers, could not keep up with the rate).
+    pub missed: Option<u64>,
     /// Set when the error policy stopped the phase.
     pub aborted: Option<String>,
 }
@@ -84,7 +92,9 @@ async fn worker<B: Backend>(
         let intended = match plan.interval_ns {
             Some(iv) => {
                 let due = plan.start + Duration::from_nanos((i as f64 * iv) as u64);
-                if plan.deadline.is_some_and(|d| due >= d) {
+                // Past the window, nothing more is sent: requests still due
+                // are counted as missed, never sent late forever.
+                if plan.deadline.is_some_and(|d| due >= d || Instant::now() >= d) {
                     break;
                 }
                 sleep_until_precise(due).await;
@@ -172,10 +182,12 @@ pub async fn run_phase<B: Backend>(
     let open = cfg.rate.is_some();
     // Open loop: a little head start so that spawning workers is not counted as lateness.
     let start = Instant::now() + if open { Duration::from_millis(5) } else { Duration::ZERO };
+    // An open-loop phase of N requests at rate R lasts N / R.
+    let window = cfg.duration.or_else(|| Some(Duration::from_secs_f64(cfg.requests? as f64 / cfg.rate?)));
     let plan = Arc::new(Plan {
         start,
         total: cfg.requests,
-        deadline: cfg.duration.map(|d| start + d),
+        deadline: window.map(|d| start + d),
         interval_ns: cfg.rate.map(|r| 1e9 / r),
         timeout: cfg.timeout,
         max_error_rate: cfg.max_error_rate,
@@ -220,7 +232,18 @@ pub async fn run_phase<B: Backend>(
     }
     let stats = PhaseStats::merge(&recorders);
     let aborted = aborted(&stats, &shared, cfg.max_error_rate);
-    Ok(PhaseRun { stats, timeseries, duration: end.saturating_duration_since(start.min(end)), aborted })
+    let ran = end.saturating_duration_since(start.min(end));
+    // A phase that reached its window's end is measured over the window.
+    let duration = match window {
+        Some(w) if ran > w && aborted.is_none() && !interrupt.load(Ordering::Relaxed) => w,
+        _ => ran,
+    };
+    let missed = cfg.rate.map(|r| {
+        let due = (duration.as_secs_f64() * r).ceil() as u64;
+        let due = cfg.requests.map_or(due, |n| due.min(n));
+        due.saturating_sub(stats.ok + stats.error_count() + stats.explain.len() as u64)
+    });
+    Ok(PhaseRun { stats, timeseries, duration, drain: ran.saturating_sub(duration), missed, aborted })
 }
 
 /// Progress: reads the shared counters a few times a second, for the bar

@@ -77,6 +77,7 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
     r.rows_per_request = if st.ok > 0 { st.rows as f64 / st.ok as f64 } else { 0.0 };
     r.cache = CacheSummary::of(&st.explain);
     r.capacity = m.meter.map(|meter| Capacity::new(st.usage, meter));
+    r.missed_requests = m.missed;
     r.cost_usd = m.cost_usd;
     r.cost_per_million_usd = m.cost_usd.and_then(|c| per_million(c, r.requests));
     if m.explain_asked && r.cache.is_none() {
@@ -89,6 +90,20 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
                 id.backend, id.phase, r.throughput_rps, st.late
             ));
         }
+    }
+    if let Some(missed) = m.missed.filter(|n| *n > 0) {
+        report.warnings.push(format!(
+            "{} {} [{label}]: {missed} requests were due within the phase but never sent (the backend or the workers could not keep up with {} req/s); they are counted in missed_requests, not in the latency figures",
+            id.backend,
+            id.phase,
+            id.target_rps.unwrap_or(0.0)
+        ));
+    }
+    if m.drain_s >= 0.5 {
+        report.warnings.push(format!(
+            "{} {} [{label}]: waited {:.1} s after the phase's {:.1} s for requests in flight; they are counted, and throughput is over the {:.1} s",
+            id.backend, id.phase, m.drain_s, m.duration_s, m.duration_s
+        ));
     }
     report.rows.push(r);
     add_legs(report, run, m, &label);
@@ -193,6 +208,7 @@ fn row(id: &PhaseId) -> ResultRow {
         service_p50_ms: None,
         service_p99_ms: None,
         late_requests: None,
+        missed_requests: None,
         rows_per_request: 0.0,
         cache: None,
         capacity: None,

@@ -46,9 +46,10 @@ pub const EXTRA: &[&str] = &[
     "throttled",
     "request_units",
     "request_units_per_request",
+    "missed_requests",
 ];
 
-/// The capacity columns (the last eight of [`EXTRA`]); empty for kinds that
+/// The capacity columns (eight of [`EXTRA`], before `missed_requests`); empty for kinds that
 /// report none. DynamoDB fills the read/write units, Cosmos DB the request units.
 fn capacity_cells(c: Option<&Capacity>, requests: u64) -> [String; 8] {
     match c {
@@ -124,6 +125,7 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
         opt(row.cache.as_ref().and_then(|c| c.latency_corr), f4),
     ]);
     v.extend(capacity_cells(row.capacity.as_ref(), row.requests));
+    v.push(row.missed_requests.map(|n| n.to_string()).unwrap_or_default());
     v
 }
 
@@ -147,8 +149,10 @@ fn setup_record(r: &RunReport, s: &SetupRow) -> Vec<String> {
     v.extend((0..MEASURES.len() - 7).map(|_| String::new()));
     v.extend([opt(s.cost_usd, f6), String::new()]);
     let caps = capacity_cells(s.capacity.as_ref(), s.rows);
-    v.extend((0..EXTRA.len() - caps.len()).map(|_| String::new()));
+    // The columns before the capacity ones, then those, then missed_requests.
+    v.extend((0..EXTRA.len() - caps.len() - 1).map(|_| String::new()));
     v.extend(caps);
+    v.push(String::new());
     v
 }
 

@@ -153,6 +153,9 @@ pub struct ResultRow {
     pub service_p50_ms: Option<f64>,
     pub service_p99_ms: Option<f64>,
     pub late_requests: Option<u64>,
+    /// Open loop: requests due within the phase that were never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_requests: Option<u64>,
     pub rows_per_request: f64,
     /// EXPLAIN sampling (`explain_every`), where the backend supports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -30,6 +30,10 @@ pub struct MeasuredPhase {
     pub stats: PhaseStats,
     /// The phase's measured window, in seconds.
     pub duration_s: f64,
+    /// Seconds it waited after the window for requests in flight.
+    pub drain_s: f64,
+    /// Open loop: requests due within the window that were never sent.
+    pub missed: Option<u64>,
     pub timeseries: Vec<TsPoint>,
     /// Each mix op's label, in mix order (`#2 write card (upsert)`).
     pub op_labels: Vec<String>,
