@@ -151,11 +151,28 @@ fn read_run_at(p: &Path) -> Result<report::model::RunReport, Error> {
 }
 
 fn write_junit(path: &Path, xml: &str) -> Result<(), Error> {
-    std::fs::write(path, xml).map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, xml).map_err(|e| Error::Report(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Refuses a `--junit` path that cannot be written, before anything runs:
+/// a folder, or a file in a folder that is missing or not writable.
+fn check_writable(path: &Path) -> Result<(), Error> {
+    let bad = |why: String| Error::Usage(format!("--junit {}: {why}", path.display()));
+    if path.is_dir() {
+        return Err(bad("is a folder".into()));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let probe = parent.join(format!(".benchplan-junit-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| bad(format!("cannot write in {}: {e}", parent.display())))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 pub fn compare(a: &crate::cli::CompareArgs, out: &mut dyn Write) -> Result<Exit, Error> {
     let th = a.thresholds.thresholds()?;
+    if let Some(p) = &a.junit {
+        check_writable(p)?;
+    }
     let base = read_run_at(&a.base)?;
     let new = read_run_at(&a.new)?;
     let c = report::compare::compare(&base, &new, &th);
@@ -354,6 +371,9 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     let mut r = load(&args.file, &args.sets.set)?;
     // Bad comparison arguments fail before anything runs.
     let thresholds = args.thresholds.thresholds()?;
+    if let Some(p) = &args.junit {
+        check_writable(p)?;
+    }
     let baseline = match &args.baseline {
         Some(p) => Some((p.clone(), read_run_at(p)?)),
         None => None,
