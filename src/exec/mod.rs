@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
+/// How long a teardown may take after Ctrl-C (or SIGTERM) before the run
+/// gives up on it and names what was left.
+pub const TEARDOWN_BOUND: Duration = Duration::from_secs(15);
 
 pub struct BackendJob<'a> {
     pub name: &'a str,
@@ -105,10 +108,16 @@ impl BackendJob<'_> {
                 Step::Drop(_) => b.drop_tables(&ctx, &bar).await.map(|_| backend::Loaded::default()),
             }
         };
-        // Ctrl-C stops a long load too, not only the phases; without a
-        // terminal, a long step prints status lines as phases do.
+        // Ctrl-C stops a long load too, not only the phases (a teardown after
+        // Ctrl-C runs within TEARDOWN_BOUND instead); without a terminal, a
+        // long step prints status lines as phases do.
         let every = self.progress.status_every();
+        let teardown_after_interrupt = matches!(st, Step::Drop(_)) && self.interrupt.load(Ordering::Relaxed);
         let interrupted = async {
+            if teardown_after_interrupt {
+                tokio::time::sleep(TEARDOWN_BOUND).await;
+                return;
+            }
             let mut next_line = every;
             while !self.interrupt.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -121,7 +130,11 @@ impl BackendJob<'_> {
         };
         let res = tokio::select! {
             r = work => r,
-            _ = interrupted => Err(backend::BackendError("interrupted".into())),
+            _ = interrupted => Err(backend::BackendError(if teardown_after_interrupt {
+                format!("not done within {} s", TEARDOWN_BOUND.as_secs())
+            } else {
+                "interrupted".into()
+            })),
         };
         bar.finish_and_clear();
         let secs = t0.elapsed().as_secs_f64();
@@ -257,10 +270,23 @@ impl WithBackend for BackendJob<'_> {
                 failure = Some(e);
             }
         }
-        // Teardown runs after a failed phase too, so tables do not linger.
-        if !self.interrupt.load(Ordering::Relaxed) {
-            for st in &sc.teardown {
-                if let Err(e) = self.step(b.as_ref(), st, &mut out).await {
+        // Teardown runs after a failed phase and after Ctrl-C too (then
+        // within TEARDOWN_BOUND), so tables do not linger; what it could
+        // not drop is named in the report.
+        for st in &sc.teardown {
+            if let Err(e) = self.step(b.as_ref(), st, &mut out).await {
+                let left: Vec<&str> = self.model.tables.iter().map(|t| t.name.as_str()).collect();
+                out.warnings.push(format!(
+                    "{}: teardown failed ({e}); these tables may be left behind: {}{}",
+                    self.name,
+                    left.join(", "),
+                    if sc.backends[self.name].kind() == crate::scenario::model::Kind::Postgres {
+                        " (and functions named benchplan_packed_*)"
+                    } else {
+                        ""
+                    }
+                ));
+                if !self.interrupt.load(Ordering::Relaxed) {
                     failure.get_or_insert(e);
                 }
             }

@@ -200,7 +200,16 @@ impl Backend for PostgresBackend {
     }
 
     async fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> Result<(), BackendError> {
-        sqlx_exec::drop_tables(&self.pool, Kind::Postgres, ctx, bar).await
+        sqlx_exec::drop_tables(&self.pool, Kind::Postgres, ctx, bar).await?;
+        // The functions of `packed: function` reads go with the tables.
+        let q = "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+                 WHERE p.proname LIKE 'benchplan\\_packed\\_%' AND n.nspname = ANY (current_schemas(false))";
+        let functions: Vec<String> =
+            sqlx::query_scalar(q).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("listing benchplan's functions: {e}")))?;
+        for f in functions {
+            sqlx_exec::ddl(&self.pool, Kind::Postgres, &format!("DROP FUNCTION IF EXISTS {f}")).await?;
+        }
+        Ok(())
     }
 
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Done, OpError> {
