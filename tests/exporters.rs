@@ -315,7 +315,6 @@ fn same_report_same_bytes() {
             "charts/p99-by-hot-serve.svg",
             "charts/latency-by-cache-hit-ratio.svg",
             "charts/cost-by-p99.svg",
-            "run.json"
         ]
     );
 }

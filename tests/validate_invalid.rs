@@ -307,10 +307,11 @@ fn bytes_that_are_not_a_scenario_are_rejected() {
     big.resize((4 << 20) + 100, b'#');
     big.push(b'\n');
     let cases: [(&str, Vec<u8>, &str, &str); 4] = [
-        ("binary.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10".to_vec(), "1:1", "found binary data (a NUL byte)"),
-        ("nul_in_text.yaml", b"version: 1\nname: a\x00b\n".to_vec(), "1:1", "found binary data (a NUL byte)"),
+        ("binary.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10".to_vec(), "3:1", "found a NUL byte (binary data"),
+        // The NUL byte itself is located, not the file's start.
+        ("nul_in_text.yaml", b"version: 1\nname: a\x00b\n".to_vec(), "2:8", "found a NUL byte"),
         ("invalid_utf8.yaml", b"# comment\nversion: 1\nname: caf\xe9\n".to_vec(), "3:10", "expected UTF-8 text"),
-        ("too_large.yaml", big, "1:1", "a scenario may have at most 4194304"),
+        ("too_large.yaml", big, "1:1", "file is larger than 4194304 bytes"),
     ];
     let mut failures = Vec::new();
     for (name, bytes, loc, needle) in cases {

@@ -16,14 +16,28 @@ const MAX_NODES: usize = 200_000;
 /// Nesting depth; deeper documents are refused.
 const MAX_DEPTH: usize = 64;
 
+/// Reads a scenario file or pipe, at most MAX_FILE_BYTES + 1 bytes (so that
+/// `/dev/zero` or a huge file is refused without reading it all).
+pub fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Parses `bytes` into a JSON tree; on failure fills `diags` and returns `None`.
 pub fn parse(bytes: &[u8], diags: &mut Diagnostics) -> Option<Value> {
     if bytes.len() > MAX_FILE_BYTES {
-        diags.at_pos(1, 1, "", format!("file is {} bytes; a scenario may have at most {MAX_FILE_BYTES}", bytes.len()));
+        diags.at_pos(1, 1, "", format!("file is larger than {MAX_FILE_BYTES} bytes, the most a scenario may have"));
         return None;
     }
-    if bytes.contains(&0) {
-        diags.at_pos(1, 1, "", "expected a YAML text file, found binary data (a NUL byte)");
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        diags.at_pos(1, 1, "", "expected UTF-8 text, found UTF-16 (a byte-order mark): save the file as UTF-8");
+        return None;
+    }
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        let (line, col) = line_col(bytes, at);
+        diags.at_pos(line, col, "", "expected UTF-8 text, found a NUL byte (binary data, or UTF-16 text: save the file as UTF-8)");
         return None;
     }
     let text = match std::str::from_utf8(bytes) {
@@ -51,6 +65,15 @@ pub fn parse(bytes: &[u8], diags: &mut Diagnostics) -> Option<Value> {
                 Some((p, m)) if !p.contains(' ') && !p.is_empty() => (p.to_string(), m.to_string()),
                 _ => (String::new(), msg),
             };
+            if msg.contains("recursion limit exceeded") && located.first_alias.is_none() {
+                diags.at_pos(
+                    line,
+                    col,
+                    path,
+                    format!("the document nests too deeply (a scenario has at most {MAX_DEPTH} levels of mappings and lists)"),
+                );
+                return None;
+            }
             if msg.contains("repetition limit exceeded") || msg.contains("recursion limit exceeded") {
                 let (l, c) = located.first_alias.unwrap_or((line, col));
                 diags.at_pos(

@@ -126,7 +126,7 @@ const TOP_FIELDS: &[&str] = &[
 /// Reads, substitutes, types and validates a scenario file.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Resolved, LoadError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = load::read_capped(path).map_err(|e| {
         LoadError(vec![Diagnostic {
             file: file.clone(),
             line: 1,

@@ -111,19 +111,48 @@ fn table_fn(state: &State, name: &str) -> Result<String, JError> {
     Ok(format!("{quote}{name}{quote}"))
 }
 
+/// Steps a template may take to render (minijinja's fuel): far above what
+/// the built-in templates need for thousands of tables, far below a loop
+/// that would run for minutes.
+pub const RENDER_FUEL: u64 = 20_000_000;
+
+/// The largest template override read, in bytes.
+const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
+
+/// Reads a template override, at most MAX_TEMPLATE_BYTES.
+fn read_override(p: &std::path::Path) -> Result<String, JError> {
+    use std::io::Read;
+    let fail = |e: String| JError::new(ErrorKind::InvalidOperation, format!("cannot read template {}: {e}", p.display()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(p).and_then(|f| f.take(MAX_TEMPLATE_BYTES + 1).read_to_end(&mut bytes)).map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > MAX_TEMPLATE_BYTES {
+        return Err(fail(format!("larger than {MAX_TEMPLATE_BYTES} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))
+}
+
 impl Templates {
     /// `overrides`: a folder with `<kind>/<file>` templates that replace the built-in ones.
     pub fn new(overrides: Option<PathBuf>) -> Self {
         let mut env = Environment::new();
         env.set_keep_trailing_newline(false);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // A template (an override, or a statement in the scenario) cannot run
+        // away: rendering stops after RENDER_FUEL steps, and nesting is bounded.
+        env.set_fuel(Some(RENDER_FUEL));
+        env.set_recursion_limit(64);
         env.set_loader(move |name| {
             if let Some(dir) = &overrides {
                 let p = dir.join(name);
                 if p.is_file() {
-                    return std::fs::read_to_string(&p)
-                        .map(Some)
-                        .map_err(|e| JError::new(ErrorKind::InvalidOperation, format!("cannot read template {}: {e}", p.display())));
+                    let text = read_override(&p)?;
+                    if text.trim().is_empty() {
+                        return Err(JError::new(
+                            ErrorKind::InvalidOperation,
+                            format!("template override {} is empty (delete it to use the built-in {name})", p.display()),
+                        ));
+                    }
+                    return Ok(Some(text));
                 }
             }
             Ok(BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, s)| s.to_string()))
@@ -225,6 +254,9 @@ impl Templates {
 }
 
 fn describe(e: &JError, name: &str) -> String {
+    if e.kind() == ErrorKind::OutOfFuel {
+        return format!("template {name}: stopped after {RENDER_FUEL} rendering steps (a loop that would run too long?)");
+    }
     let mut msg = format!("template {name}: {}", e.kind());
     if let Some(d) = e.detail() {
         msg.push_str(&format!(": {d}"));
