@@ -196,9 +196,42 @@ pub fn describe_ddl(
     }
 }
 
+/// Bound parameters one statement may have: SQLite's SQLITE_MAX_VARIABLE_NUMBER,
+/// the PostgreSQL and MySQL protocols' 16-bit parameter count.
+pub fn max_binds(kind: Kind) -> usize {
+    match kind {
+        Kind::Sqlite => 32_766,
+        _ => 65_535,
+    }
+}
+
+/// SQLite's SQLITE_MAX_COMPOUND_SELECT: terms of one UNION ALL.
+pub const SQLITE_MAX_COMPOUND: usize = 500;
+
+/// Refuses a statement the server would refuse on every request, naming the limit.
+pub fn check_limits(kind: Kind, op: &SqlOp) -> Result<(), String> {
+    for s in &op.stmts {
+        if s.binds.len() > max_binds(kind) {
+            return Err(format!(
+                "one statement would bind {} parameters; {kind} allows at most {} (use fewer keys, tables or a smaller batch)",
+                s.binds.len(),
+                max_binds(kind)
+            ));
+        }
+        let terms = s.sql.matches("UNION ALL").count() + 1;
+        if kind == Kind::Sqlite && terms > SQLITE_MAX_COMPOUND {
+            return Err(format!(
+                "one statement would have {terms} SELECTs in a UNION ALL; SQLite allows at most {SQLITE_MAX_COMPOUND} (use fetch: serial or parallel for this many tables)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One mix entry's statements as a SQL kind sends them: (table or "", SQL).
 pub fn describe_op(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<Vec<(String, String)>, String> {
     let p = prepare(kind, ctx, op, statement).map_err(|e| e.0)?;
+    check_limits(kind, &p)?;
     Ok(p.stmts.iter().map(|s| (s.table.map(|t| ctx.model.tables[t].name.clone()).unwrap_or_default(), s.sql.to_string())).collect())
 }
 

@@ -25,6 +25,12 @@ impl KindSupport for MysqlKind {
     fn validate(&self, config: &BackendConfig, p: &str, d: &mut Diagnostics) {
         let BackendConfig::Mysql(c) = config else { return };
         url(&c.url, &["mysql", "mariadb"], &format!("{p}.url"), d);
+        if c.url.contains("://") {
+            if let Err(e) = <sqlx::mysql::MySqlConnectOptions as std::str::FromStr>::from_str(&c.url) {
+                // The driver's words, with any secret in them masked.
+                d.at(format!("{p}.url"), format!("cannot parse the URL: {}", crate::secrets::url_passwords(&e.to_string())));
+            }
+        }
         sql::check_pool(c.pool, p, d);
     }
 

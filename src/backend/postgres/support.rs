@@ -25,6 +25,12 @@ impl KindSupport for PostgresKind {
     fn validate(&self, config: &BackendConfig, p: &str, d: &mut Diagnostics) {
         let BackendConfig::Postgres(c) = config else { return };
         url(&c.url, &["postgres", "postgresql"], &format!("{p}.url"), d);
+        if c.url.contains("://") {
+            if let Err(e) = <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(&c.url) {
+                // The driver's words, with any secret in them masked.
+                d.at(format!("{p}.url"), format!("cannot parse the URL: {}", crate::secrets::url_passwords(&e.to_string())));
+            }
+        }
         if let Some(sc) = &c.schema {
             if !safe_name(sc) {
                 d.at(format!("{p}.schema"), format!("expected a safe identifier, found {sc:?}"));
