@@ -36,6 +36,8 @@ pub mod workload;
 
 #[cfg(test)]
 mod layering_tests;
+#[cfg(test)]
+mod proptests;
 
 use clap::Parser;
 use cli::{Cli, Command};
