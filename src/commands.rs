@@ -58,6 +58,9 @@ pub fn validate(files: &[PathBuf], sets: &[String], out: &mut dyn Write) -> Resu
         match load(f, sets) {
             Ok(r) => {
                 let _ = writeln!(out, "{}: ok ({} cells, {} backends)", f.display(), r.cells.len(), r.first().backends.len());
+                for w in plan::long_phases(&r) {
+                    let _ = writeln!(out, "{}: warning: {w}", f.display());
+                }
             }
             Err(Error::Scenario(LoadError(d))) => all.extend(d),
             Err(e) => return Err(e),
@@ -393,6 +396,9 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     let started = SystemTime::now();
     let (dir, run_id) = new_run_dir(&args.out, &sc.name, &utc_stamp(started))?;
     progress.note(&format!("benchplan: running {} on {} backend(s); results in {}", sc.name, names.len(), dir.display()));
+    for w in plan::long_phases(&r) {
+        progress.note(&format!("benchplan: warning: {w}"));
+    }
 
     let mut outcomes = Vec::new();
     for name in &names {

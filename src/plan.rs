@@ -148,3 +148,36 @@ pub fn describe(r: &Resolved, plans: &[BackendPlan], model: &DataModel) -> Strin
     }
     s
 }
+
+/// The fastest a closed-loop worker is assumed to go when a phase's length
+/// is estimated before it runs (about the harness's own ceiling).
+pub const CEILING_PER_WORKER: f64 = 2_000_000.0;
+
+/// Phases expected to run longer than an hour, each with its estimate: a
+/// duration, `requests / rate` in open loop, or in closed loop a lower bound
+/// from `requests / (workers x CEILING_PER_WORKER)`.
+pub fn long_phases(r: &Resolved) -> Vec<String> {
+    let mut out = Vec::new();
+    for cell in &r.cells {
+        let label = cell.label();
+        for (pi, ph) in cell.scenario.phases.iter().enumerate() {
+            let spec = ph.spec();
+            let name = phase_name(&cell.scenario.phases, pi);
+            let (secs, how) = match (spec.duration, spec.requests, spec.rate) {
+                (Some(d), _, _) => (d.0.as_secs_f64(), "its duration".to_string()),
+                (None, Some(n), Some(rate)) => (n as f64 / rate, format!("{n} requests at {rate} req/s")),
+                (None, Some(n), None) => {
+                    let w = f64::from(spec.workers.unwrap_or(1).max(1));
+                    (n as f64 / (w * CEILING_PER_WORKER), format!("{n} requests, even at {CEILING_PER_WORKER} req/s per worker"))
+                }
+                _ => continue,
+            };
+            if secs > 3600.0 {
+                let cell = if label == "-" { String::new() } else { format!(" [{label}]") };
+                out.push(format!("phase {name}{cell} will run for at least {:.1} h ({how})", secs / 3600.0));
+            }
+        }
+    }
+    out.dedup();
+    out
+}

@@ -277,13 +277,31 @@ fn spawn_ticker(
                 // Claimed slots run ahead by the requests in flight (and one per stopping worker).
                 let sent = total.map_or(sent, |n| sent.min(n));
                 let of = total.map(|n| format!("/{n}")).unwrap_or_default();
+                // A phase of N requests says when it should end, at the rate so far.
+                let eta = match total {
+                    Some(n) if sent > 0 && elapsed >= 1.0 => {
+                        let left = n.saturating_sub(sent) as f64 / (sent as f64 / elapsed);
+                        format!(", about {} left", rough_duration(left))
+                    }
+                    _ => String::new(),
+                };
                 let errors = shared.errors.load(Ordering::Relaxed);
-                eprintln!("benchplan: {}: {:.1} s, {sent}{of} requests, {rate}, {p99}, {errors} errors", bar.prefix(), elapsed);
+                eprintln!("benchplan: {}: {:.1} s, {sent}{of} requests, {rate}, {p99}, {errors} errors{eta}", bar.prefix(), elapsed);
                 next_line = every.map(|e| at + e);
             }
             bar.set_message(format!("{rate}, {p99}"));
         }
     })
+}
+
+/// `45 s`, `12 min`, `3.5 h`, `40 days`: an estimate, said roughly.
+fn rough_duration(secs: f64) -> String {
+    match secs {
+        s if s < 120.0 => format!("{s:.0} s"),
+        s if s < 7200.0 => format!("{:.0} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.0} days", s / 86_400.0),
+    }
 }
 
 /// Why the phase stopped early, if it did: a fatal error, or more failures
