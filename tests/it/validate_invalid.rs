@@ -7,8 +7,6 @@
 //! be committed (binary, invalid UTF-8, a file over 4 MiB) are written into a
 //! temporary directory at test time.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use assert_cmd::Command;
 use std::path::Path;
 use std::time::{Duration, Instant};

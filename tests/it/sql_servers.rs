@@ -5,13 +5,9 @@
 //! Without them the tests say so and pass, unless BENCHPLAN_REQUIRE_SERVERS
 //! is set (as `scripts/test` does), in which case they fail.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common::*;
 use benchplan::dataset::{DataModel, FeatureValue, KeyValue};
 use benchplan::scenario::{load_file, LoadOptions};
-use common::*;
 use sqlx::Row;
 use std::time::{Duration, Instant};
 

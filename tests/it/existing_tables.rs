@@ -1,11 +1,7 @@
 //! Existing tables: keys sampled from the database once, saved next to the
 //! scenario, reused by later runs; no create, load or drop.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn scenario_text(backend: &str, table: &str, count: u64) -> String {
     format!(

@@ -1,8 +1,6 @@
 //! The SVG charts of a run folder (`charts/*.svg`): valid SVG, every series
 //! named, the SLA line drawn, and the same bytes from the same report.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use benchplan::report::model::RunReport;
 use benchplan::report::{charts, files, markdown};
 use benchplan::stats::new_hist;

@@ -1,5 +1,4 @@
 //! Helpers shared by the CLI and runner tests.
-#![allow(dead_code)]
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

@@ -7,16 +7,12 @@
 //! eventually consistent item read (1 when strongly consistent), 1 write
 //! unit per item written, and a Query by the size of all it read.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common::*;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, Select};
 use benchplan::backend::dynamodb::{sdk_client, Codec, Names};
 use benchplan::dataset::DataModel;
 use benchplan::scenario::model::{BackendConfig, DynamodbConfig};
 use benchplan::scenario::{load_file, LoadOptions};
-use common::*;
 use std::collections::HashMap;
 use std::path::Path;
 

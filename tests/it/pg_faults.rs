@@ -18,11 +18,7 @@
 //! request timeout, counted as `timeout`; in about one run in ten no request
 //! was in flight and the run showed only `timeout` errors.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,8 +2,6 @@
 //! in a report's bytes shows up here (and in every user's diff), so it must
 //! be deliberate: review with `cargo insta review` or INSTA_UPDATE=always.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use benchplan::report::model::*;
 use benchplan::report::{csv, files, markdown};
 use benchplan::stats::{new_hist, Latency};

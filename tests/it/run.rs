@@ -1,11 +1,7 @@
 //! End-to-end runs through the CLI: report files, numbers, exit codes,
 //! error policy, Ctrl-C, coordinated omission, secrets, determinism.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::time::{Duration, Instant};
 
 const CONTRACT_COLUMNS: &[&str] = &[
@@ -96,7 +92,7 @@ fn quickstart_writes_every_report_file_with_sane_numbers() {
         assert!(summary.contains(&format!("](charts/{c}.svg)")), "{summary}");
     }
     let p99 = std::fs::read_to_string(dir.join("charts/p99-by-hot-serve.svg")).unwrap();
-    // Named in the legend (as "above the plot" when the data is far below it: tests/charts.rs).
+    // Named in the legend (as "above the plot" when the data is far below it: tests/it/charts.rs).
     assert!(p99.contains(">\nSLA p99_ms &lt; 120"), "{p99}");
 }
 

@@ -2,11 +2,7 @@
 //! a server): data size measured after the load, storage, monthly
 //! projections at `cost.target_rps`, and the same bytes from `report`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const SCENARIO: &str = r#"version: 1
 name: costs

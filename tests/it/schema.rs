@@ -1,8 +1,6 @@
 //! The published schema: no drift from the types, and every example scenario
 //! satisfies it (raw, before substitution) and passes `benchplan validate`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use assert_cmd::Command;
 use benchplan::scenario::diag::Diagnostics;
 use benchplan::scenario::load;

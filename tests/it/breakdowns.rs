@@ -2,12 +2,8 @@
 //! real SQLite runs: every successful request is counted once per entity,
 //! and exactly one table is the slowest of each request.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common::*;
 use benchplan::report::model::RunReport;
-use common::*;
 
 const SCENARIO: &str = r#"version: 1
 name: legs

@@ -1,11 +1,7 @@
 //! `benchplan compare`, `run --baseline` and `--junit`, on real runs of the
 //! noop backend (a fixed simulated service time makes a slowdown certain).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 
 fn scenario_text() -> &'static str {

@@ -1,11 +1,7 @@
 //! Every operation kind against SQLite, checked by the rows it touched;
 //! template overrides; per-request timeouts.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const OPS: &str = r#"version: 1
 name: ops
