@@ -77,15 +77,9 @@ async fn sqlite_existing_table_keys_are_sampled_once_and_reused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs servers: scripts/test runs it"]
 async fn postgres_existing_table_keys_come_from_tablesample() {
-    let url = match std::env::var("BENCHPLAN_TEST_PG_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => {
-            assert!(std::env::var("BENCHPLAN_REQUIRE_SERVERS").is_err(), "BENCHPLAN_TEST_PG_URL is not set: run scripts/test");
-            eprintln!("SKIPPED: BENCHPLAN_TEST_PG_URL is not set");
-            return;
-        }
-    };
+    let url = server_env("BENCHPLAN_TEST_PG_URL");
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     sqlx::query("DROP TABLE IF EXISTS bpt_existing_cards").execute(&pool).await.unwrap();
     sqlx::query("CREATE TABLE bpt_existing_cards (card_id text PRIMARY KEY, amount double precision NOT NULL, risk bigint NOT NULL)")

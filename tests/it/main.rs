@@ -2,6 +2,24 @@
 //! module below was a binary of its own, each linking the whole crate; one
 //! binary links it once. Shared helpers are in `common`; insta snapshots are
 //! in `tests/it/snapshots/`, named `it__<module>__<test>.snap`.
+//!
+//! Tests that need a server are ignored: ignored means needs servers.
+//! PostgreSQL and MySQL/MariaDB (`sql_servers`, the PostgreSQL test of
+//! `existing_tables`), DynamoDB (`dynamodb`, against dynalite), Cosmos DB
+//! (`cosmos`, against @vercel/cosmosdb-server through
+//! tests/servers/cosmos-launch.js) and the throwaway PostgreSQL that
+//! `pg_faults` starts and restarts (initdb/pg_ctl) each carry
+//! `#[ignore = "needs servers: scripts/test runs it"]`. So plain
+//! `cargo test` / `cargo nextest run` reports them as ignored (skipped),
+//! never as passed. `bash scripts/test` starts the servers, exports
+//! BENCHPLAN_TEST_PG_URL, BENCHPLAN_TEST_MYSQL_URL,
+//! BENCHPLAN_TEST_DYNAMODB_ENDPOINT and BENCHPLAN_TEST_COSMOS_ENDPOINT
+//! (scripts/lib/servers.sh) and runs every test, ignored ones included
+//! (`cargo nextest run --run-ignored all`, or `cargo test -- --include-ignored`).
+//! An ignored test that is run without its server fails
+//! (`common::server_env` panics, naming the variable): it never passes
+//! without having run. A new test that needs a server must be ignored the
+//! same way and get its address from `common::server_env`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -5,8 +5,8 @@
 //! Each test starts its own throwaway PostgreSQL (initdb + pg_ctl on a free
 //! loopback port, in a temporary directory, as the user `postgres` when the
 //! tests run as root) and stops and starts it; the shared server at 5432 is
-//! never touched. Without initdb/pg_ctl/psql the tests skip, unless
-//! BENCHPLAN_REQUIRE_SERVERS is set (scripts/test sets it): then they fail.
+//! never touched. The tests are ignored unless asked for (scripts/test
+//! asks); without initdb/pg_ctl/psql they fail.
 //!
 //! Just before the stop, a psql session locks a table for a few hundred
 //! milliseconds, so that both workers have a query in flight when the server
@@ -188,18 +188,12 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A throwaway server, or `None` (skip) when the binaries are missing and
-/// BENCHPLAN_REQUIRE_SERVERS is not set.
-fn throwaway_pg(test: &str) -> Option<Pg> {
-    match Pg::start() {
-        Ok(pg) => Some(pg),
-        Err(why) => {
-            let required = std::env::var("BENCHPLAN_REQUIRE_SERVERS").is_ok_and(|v| !v.is_empty() && v != "0");
-            assert!(!required, "{test}: cannot start a throwaway PostgreSQL and BENCHPLAN_REQUIRE_SERVERS is set: {why}");
-            eprintln!("SKIPPED {test}: cannot start a throwaway PostgreSQL: {why} (install the Debian package postgresql)");
-            None
-        }
-    }
+/// A throwaway server; fails the test when it cannot start one (the binaries
+/// are missing): an ignored test that is run must not pass without its server.
+fn throwaway_pg(test: &str) -> Pg {
+    Pg::start().unwrap_or_else(|why| {
+        panic!("{test}: cannot start a throwaway PostgreSQL: {why} (install the Debian package postgresql; scripts/test runs this test)")
+    })
 }
 
 // ------------------------------------------------------------------- run
@@ -364,8 +358,9 @@ fn errors_json(dir: &Path) -> String {
 }
 
 #[test]
+#[ignore = "needs servers: scripts/test runs it"]
 fn a_server_restart_mid_run_is_counted_and_the_run_goes_on() {
-    let Some(pg) = throwaway_pg("a_server_restart_mid_run_is_counted_and_the_run_goes_on") else { return };
+    let pg = throwaway_pg("a_server_restart_mid_run_is_counted_and_the_run_goes_on");
     let tmp = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let sc = scenario(tmp.path(), "pgrestart", &faults_scenario("pgrestart", &pg.url(), "1.0"));
@@ -405,8 +400,9 @@ fn a_server_restart_mid_run_is_counted_and_the_run_goes_on() {
 }
 
 #[test]
+#[ignore = "needs servers: scripts/test runs it"]
 fn a_server_restart_mid_run_trips_the_error_policy_with_exit_3_and_a_partial_report() {
-    let Some(pg) = throwaway_pg("a_server_restart_mid_run_trips_the_error_policy_with_exit_3_and_a_partial_report") else { return };
+    let pg = throwaway_pg("a_server_restart_mid_run_trips_the_error_policy_with_exit_3_and_a_partial_report");
     let tmp = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     // The policy compares the phase's cumulative error rate: a closed loop
