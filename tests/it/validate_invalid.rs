@@ -6,9 +6,18 @@
 //! the offending key or item and says what was expected. Bytes that should not
 //! be committed (binary, invalid UTF-8, a file over 4 MiB) are written into a
 //! temporary directory at test time.
+//!
+//! The fixtures are validated in-process (`benchplan::commands::validate`,
+//! what the CLI calls, its diagnostics printed as the CLI prints them): ~80
+//! files without ~80 processes. A few tests run the binary, so that the CLI
+//! path, its exit status 2 and `--set` on either side of the file stay
+//! covered, and one checks that the CLI prints exactly what the in-process
+//! rendering says.
 
 use assert_cmd::Command;
+use benchplan::error::Error;
 use std::path::Path;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 const DIR: &str = "tests/fixtures/invalid";
@@ -115,6 +124,8 @@ fn fixture(name: &str) -> String {
 }
 
 struct Outcome {
+    /// The exit status (in-process: the one the CLI would exit with); None
+    /// when there was no answer within [`TIMEOUT`].
     code: Option<i32>,
     stderr: String,
     elapsed: Duration,
@@ -127,6 +138,56 @@ fn benchplan(args: &[&str]) -> Result<Outcome, String> {
     let start = Instant::now();
     let out = cmd.output().map_err(|e| format!("benchplan {args:?}: cannot run: {e}"))?;
     Ok(Outcome { code: out.status.code(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), elapsed: start.elapsed() })
+}
+
+/// What `benchplan` prints on stderr for a command's error (as its
+/// `report_error` does): every problem of a scenario on its own line, then
+/// their count; any other error on one line.
+fn cli_stderr(e: &Error) -> String {
+    match e {
+        Error::Scenario(problems) => {
+            let n = problems.0.len();
+            format!("{problems}\nbenchplan: {n} problem{} found\n", if n == 1 { "" } else { "s" })
+        }
+        other => format!("benchplan: {other}\n"),
+    }
+}
+
+/// `benchplan validate FILE`, in-process: the library call the CLI makes
+/// (`commands::validate`, from the crate root as `benchplan` runs here),
+/// with the stderr and exit status the CLI would give. On a thread, so that
+/// a hang is a failure after [`TIMEOUT`] (the thread is left behind) and a
+/// panic is reported as one.
+fn validate_in_process(file: &str) -> Result<Outcome, String> {
+    if std::env::var_os("BENCHPLAN_SURELY_UNSET").is_some() {
+        return Err("BENCHPLAN_SURELY_UNSET is set in the test's environment: the fixture missing_env_var needs it unset".into());
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let (tx, rx) = mpsc::channel();
+    let start = Instant::now();
+    let worker = std::thread::spawn(move || {
+        let res = benchplan::commands::validate(&[path], &[], &mut Vec::new());
+        let _ = tx.send(res);
+    });
+    match rx.recv_timeout(TIMEOUT) {
+        Ok(res) => {
+            let elapsed = start.elapsed();
+            let _ = worker.join();
+            let (code, stderr) = match res {
+                Ok(exit) => (exit as i32, String::new()),
+                Err(e) => (e.exit() as i32, cli_stderr(&e)),
+            };
+            Ok(Outcome { code: Some(code), stderr, elapsed })
+        }
+        Err(RecvTimeoutError::Timeout) => Ok(Outcome { code: None, stderr: String::new(), elapsed: start.elapsed() }),
+        Err(RecvTimeoutError::Disconnected) => {
+            let why = match worker.join() {
+                Err(p) => p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())),
+                Ok(()) => None,
+            };
+            Err(format!("{file}: validate panicked: {}", why.unwrap_or_default()))
+        }
+    }
 }
 
 /// The problem lines `validate` printed for `file`.
@@ -170,10 +231,16 @@ fn check_problems(what: &str, file: &str, o: &Outcome, expected: &[(&str, &str)]
     }
 }
 
+/// The diagnostics name the file as it was given: the crate root joined
+/// with the relative fixture path.
+fn shown(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(file).display().to_string()
+}
+
 fn check_case(name: &str, loc: &str, needle: &str) -> Result<(), String> {
     let file = fixture(name);
-    let o = benchplan(&["validate", &file])?;
-    check_problems(name, &file, &o, &[(loc, needle)])
+    let o = validate_in_process(&file)?;
+    check_problems(name, &shown(&file), &o, &[(loc, needle)])
 }
 
 fn report(failures: Vec<String>) {
@@ -226,7 +293,7 @@ fn every_fixture_is_listed_once_and_small() {
 fn alias_bombs_are_refused_quickly() {
     let mut failures = Vec::new();
     for name in ["alias_bomb", "alias_bomb_wide"] {
-        match benchplan(&["validate", &fixture(name)]) {
+        match validate_in_process(&fixture(name)) {
             Ok(o) => {
                 if let Err(e) = check_rejected(name, &o) {
                     failures.push(e);
@@ -276,7 +343,7 @@ fn three_mistakes_in_three_sections_are_all_reported() {
         ("17:24", "dataset.tables[1].entity: unknown entity `emial`"),
         ("23:53", "phases[0].run.keys.hot_traffic: expected a fraction in [0, 1], found 1.5"),
     ];
-    let result = benchplan(&["validate", &file]).and_then(|o| check_problems("three_mistakes", &file, &o, &expected));
+    let result = validate_in_process(&file).and_then(|o| check_problems("three_mistakes", &shown(&file), &o, &expected));
     report(result.err().into_iter().collect());
 }
 
@@ -291,7 +358,7 @@ fn every_mistake_in_one_phase_or_backend_is_reported() {
         ("20:7", "phases[0].run.wrkers: unknown field `wrkers`"),
         ("21:7", "phases[0].run.timeout: expected a duration such as 500ms"),
     ];
-    let result = benchplan(&["validate", &file]).and_then(|o| check_problems("mistakes_in_one_item", &file, &o, &expected));
+    let result = validate_in_process(&file).and_then(|o| check_problems("mistakes_in_one_item", &shown(&file), &o, &expected));
     report(result.err().into_iter().collect());
 }
 
@@ -319,13 +386,55 @@ fn bytes_that_are_not_a_scenario_are_rejected() {
             continue;
         }
         let file = path.display().to_string();
-        match benchplan(&["validate", &file]) {
+        match validate_in_process(&file) {
             Ok(o) => {
                 if let Err(e) = check_problems(name, &file, &o, &[(loc, needle)]) {
                     failures.push(e);
                 }
             }
             Err(e) => failures.push(e),
+        }
+    }
+    report(failures);
+}
+
+/// The CLI path: `benchplan validate` exits 2 and prints exactly what the
+/// in-process check above renders, for one problem and for several.
+#[test]
+fn the_cli_exits_2_and_prints_what_the_in_process_check_renders() {
+    let mut failures = Vec::new();
+    for (name, expected) in [
+        ("unknown_backend_kind", &[("9:5", "expected one of sqlite, postgres, mysql, dynamodb, cosmos, noop, found \"oracle\"")][..]),
+        (
+            "three_mistakes",
+            &[
+                ("10:5", "backends.local.paht: unknown field `paht`"),
+                ("17:24", "dataset.tables[1].entity: unknown entity `emial`"),
+                ("23:53", "phases[0].run.keys.hot_traffic: expected a fraction in [0, 1], found 1.5"),
+            ][..],
+        ),
+    ] {
+        let file = fixture(name);
+        // As a user types it: relative to the current directory.
+        match benchplan(&["validate", &file]) {
+            Ok(o) => {
+                if let Err(e) = check_problems(&format!("CLI {name}"), &file, &o, expected) {
+                    failures.push(e);
+                }
+            }
+            Err(e) => failures.push(e),
+        }
+        // The same file named the same way both times: the same bytes.
+        match (benchplan(&["validate", &shown(&file)]), validate_in_process(&file)) {
+            (Ok(cli), Ok(lib)) => {
+                if (cli.code, &cli.stderr) != (lib.code, &lib.stderr) {
+                    failures.push(format!(
+                        "{name}: the CLI exited {:?} with stderr\n{}\nthe in-process check says {:?} with\n{}",
+                        cli.code, cli.stderr, lib.code, lib.stderr
+                    ));
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => failures.push(e),
         }
     }
     report(failures);
