@@ -189,3 +189,14 @@ fn a_long_load_prints_status_lines_too() {
     assert!(!done.is_empty(), "{err}");
     assert!(done.windows(2).all(|w| w[0] <= w[1]) && done.iter().all(|n| *n <= 300_000), "{err}");
 }
+
+/// What `plan` prints for the example scenarios: a SQL kind (its
+/// statements) and DynamoDB (its API calls). A change here is a change in
+/// what users review before a run.
+#[test]
+fn plan_output_snapshots() {
+    for (scenario, name) in [("scenarios/quickstart.yaml", "plan_quickstart"), ("scenarios/dynamodb.yaml", "plan_dynamodb")] {
+        let a = bin().env_remove("DYNAMODB_ENDPOINT").args(["plan", scenario]).assert().success();
+        insta::assert_snapshot!(name, String::from_utf8(a.get_output().stdout.clone()).unwrap());
+    }
+}

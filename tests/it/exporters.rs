@@ -1,9 +1,16 @@
 //! Golden snapshots of the exporters: pure functions of a report. A change
 //! in a report's bytes shows up here (and in every user's diff), so it must
 //! be deliberate: review with `cargo insta review` or INSTA_UPDATE=always.
+//!
+//! Every file users read has one: summary.md, results.csv, breakdown.csv,
+//! timeseries.csv, the .hgrm histograms, costs.csv and the cost section
+//! (from a priced copy of the golden report), JUnit XML and `compare`'s
+//! Markdown (from a second, hand-made run of the golden scenario). `plan`
+//! output is snapshotted in cli.rs.
 
+use benchplan::report::compare::{self, Thresholds};
 use benchplan::report::model::*;
-use benchplan::report::{csv, files, markdown};
+use benchplan::report::{costs, csv, files, junit, markdown};
 use benchplan::stats::{new_hist, Latency};
 use indexmap::IndexMap;
 use serde_json::json;
@@ -315,4 +322,115 @@ fn same_report_same_bytes() {
             "charts/cost-by-p99.svg",
         ]
     );
+}
+
+/// The golden report with prices: SQLite priced as a server (per hour and
+/// per GiB-month, its data size known), DynamoDB on demand (data size
+/// unknown), Cosmos DB serverless; and a cost target of 5000 req/s.
+fn priced_report() -> RunReport {
+    let mut r = report();
+    r.resolved_scenario = json!({"name": "golden", "cost": {"target_rps": 5000}});
+    let server = PriceFacts { per_hour: 0.26, storage_gb_month: 0.10, per_server: true, ..Default::default() };
+    let on_demand = PriceFacts { per_read_unit: 0.125e-6, per_write_unit: 0.625e-6, storage_gb_month: 0.25, ..Default::default() };
+    let serverless = PriceFacts { per_request_unit: 0.25e-6, storage_gb_month: 0.25, ..Default::default() };
+    for (b, prices, data_bytes) in [(0, server, Some(3 << 30)), (1, on_demand, None), (2, serverless, Some(512 << 20))] {
+        r.backends[b].prices = Some(prices);
+        r.backends[b].data_bytes = data_bytes;
+    }
+    r.backends[0].cost_basis = Some("a server at $0.26/h for the phase's duration".into());
+    for row in r.rows.iter_mut().filter(|row| row.backend == "local") {
+        let cost = 0.26 * row.duration_s / 3600.0;
+        row.cost_usd = Some(cost);
+        row.cost_per_million_usd = Some(cost / row.requests as f64 * 1e6);
+    }
+    r
+}
+
+/// One second of a phase: (requests, p50 ms, p99 ms).
+fn seconds(backend: &str, cell: &str, phase: &str, samples: &[(u64, f64, f64)]) -> Vec<TsRow> {
+    samples
+        .iter()
+        .enumerate()
+        .map(|(s, &(requests, p50, p99))| TsRow {
+            backend: backend.into(),
+            cell: cell.into(),
+            phase: phase.into(),
+            second: s as u64,
+            requests,
+            errors: 0,
+            p50_ms: Some(p50),
+            p99_ms: Some(p99),
+        })
+        .collect()
+}
+
+/// Two runs of the golden scenario, base and new, with 4 per-second samples
+/// (the phases last 4.25 s) where a test needs them, so that every verdict
+/// shows: local serve hot=1.0 regresses (p50, p99, throughput, error rate);
+/// hot=0.5 is unchanged; the open-loop phase is worse with no samples
+/// (untested); ddb is better (significant); cos is worse but noisy (not
+/// significant). A row only in the base run, one only in the new run, and
+/// different scenario files.
+fn compared_runs() -> (RunReport, RunReport) {
+    let mut base = report();
+    base.rows.push(row("local", "warm", 1.0, 4.0, false));
+    base.timeseries = [
+        seconds("local", "hot=1.0", "serve", &[(2350, 1.20, 4.8), (2360, 1.30, 5.1), (2340, 1.25, 5.0), (2355, 1.25, 4.9)]),
+        seconds("ddb", "hot=0.5", "serve", &[(2350, 1.20, 19.0), (2340, 1.30, 21.0), (2360, 1.25, 20.5), (2350, 1.25, 19.5)]),
+        seconds("cos", "hot=0.5", "serve", &[(2350, 1.25, 7.5), (2345, 1.25, 8.5), (2352, 1.20, 8.0), (2353, 1.30, 8.0)]),
+    ]
+    .concat();
+
+    let mut new = report();
+    new.run_id = "20261123T090000Z".into();
+    new.started_utc = "2026-11-23T09:00:00Z".into();
+    new.finished_utc = "2026-11-23T09:01:00Z".into();
+    new.scenario_sha256 = "cd".repeat(32);
+    let slow = &mut new.rows[0];
+    assert_eq!((slow.backend.as_str(), slow.phase.as_str()), ("local", "serve"));
+    slow.requests = 7600;
+    slow.errors = 150;
+    slow.error_rate = 150.0 / 7600.0;
+    slow.throughput_rps = 7600.0 / 4.25;
+    slow.latency.p50_ms = 1.6;
+    slow.latency.p99_ms = 10.0;
+    new.rows[2] = row("local", "open", 0.5, 15.0, true);
+    new.rows[3].latency.p99_ms = 12.0;
+    new.rows[4].latency.p99_ms = 9.6;
+    new.rows.push(row("local", "cold", 1.0, 6.0, false));
+    new.timeseries = [
+        seconds("local", "hot=1.0", "serve", &[(1790, 1.55, 9.5), (1800, 1.65, 10.2), (1780, 1.60, 10.0), (1795, 1.60, 9.8)]),
+        seconds("ddb", "hot=0.5", "serve", &[(2350, 1.20, 11.5), (2345, 1.25, 12.5), (2355, 1.25, 12.0), (2350, 1.30, 12.0)]),
+        seconds("cos", "hot=0.5", "serve", &[(2350, 1.25, 6.0), (2345, 1.25, 14.0), (2352, 1.20, 7.0), (2353, 1.30, 11.4)]),
+    ]
+    .concat();
+    (base, new)
+}
+
+#[test]
+fn costs_csv_snapshot() {
+    let csv = costs::costs_csv(&priced_report()).expect("a priced report with a cost target has costs.csv");
+    insta::assert_snapshot!(String::from_utf8(csv).unwrap());
+}
+
+#[test]
+fn cost_section_md_snapshot() {
+    insta::assert_snapshot!(costs::section(&priced_report()));
+}
+
+#[test]
+fn compare_md_snapshot() {
+    let (base, new) = compared_runs();
+    let c = compare::compare(&base, &new, &Thresholds::default());
+    insta::assert_snapshot!(compare::markdown(&c, &base, &new, "results/golden/20261122T101500Z", "results/golden/20261123T090000Z"));
+}
+
+#[test]
+fn junit_xml_snapshot() {
+    let (base, new) = compared_runs();
+    let c = compare::compare(&base, &new, &Thresholds::default());
+    let xml = junit::checks_and_comparison(&new, &c);
+    // Well-formed XML, whatever the snapshot says.
+    roxmltree::Document::parse(&xml).unwrap();
+    insta::assert_snapshot!(xml);
 }
