@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
-/// How long a teardown may take after Ctrl-C (or SIGTERM) before the run
-/// gives up on it and names what was left.
+/// How long a teardown may take after Ctrl-C (or SIGTERM) or a failure
+/// before the run gives up on it and names what was left.
 pub const TEARDOWN_BOUND: Duration = Duration::from_secs(15);
 
 pub struct BackendJob<'a> {
@@ -91,7 +91,9 @@ impl BackendJob<'_> {
         }
     }
 
-    async fn step<B: Backend>(&self, b: &B, st: &Step, out: &mut BackendRun) -> Result<(), String> {
+    /// Runs one setup or teardown step. `bounded`: a teardown after Ctrl-C or
+    /// a failure, given TEARDOWN_BOUND and not stopped by Ctrl-C.
+    async fn step<B: Backend>(&self, b: &B, st: &Step, out: &mut BackendRun, bounded: bool) -> Result<(), String> {
         let ctx = self.ctx();
         let rows_total = self.model.total_rows();
         // A load counts rows; create and drop count tables.
@@ -112,9 +114,8 @@ impl BackendJob<'_> {
         // Ctrl-C runs within TEARDOWN_BOUND instead); without a terminal, a
         // long step prints status lines as phases do.
         let every = self.progress.status_every();
-        let teardown_after_interrupt = matches!(st, Step::Drop(_)) && self.interrupt.load(Ordering::Relaxed);
         let interrupted = async {
-            if teardown_after_interrupt {
+            if bounded {
                 tokio::time::sleep(TEARDOWN_BOUND).await;
                 return;
             }
@@ -130,7 +131,7 @@ impl BackendJob<'_> {
         };
         let res = tokio::select! {
             r = work => r,
-            _ = interrupted => Err(backend::BackendError(if teardown_after_interrupt {
+            _ = interrupted => Err(backend::BackendError(if bounded {
                 format!("not done within {} s", TEARDOWN_BOUND.as_secs())
             } else {
                 "interrupted".into()
@@ -260,7 +261,7 @@ impl WithBackend for BackendJob<'_> {
         }
         let mut failure: Option<String> = None;
         for st in &sc.setup {
-            if let Err(e) = self.step(b.as_ref(), st, &mut out).await {
+            if let Err(e) = self.step(b.as_ref(), st, &mut out, false).await {
                 failure = Some(e);
                 break;
             }
@@ -271,10 +272,11 @@ impl WithBackend for BackendJob<'_> {
             }
         }
         // Teardown runs after a failed phase and after Ctrl-C too (then
-        // within TEARDOWN_BOUND), so tables do not linger; what it could
-        // not drop is named in the report.
+        // within TEARDOWN_BOUND: the server may be gone), so tables do not
+        // linger; what it could not drop is named in the report.
+        let bounded = failure.is_some() || self.interrupt.load(Ordering::Relaxed);
         for st in &sc.teardown {
-            if let Err(e) = self.step(b.as_ref(), st, &mut out).await {
+            if let Err(e) = self.step(b.as_ref(), st, &mut out, bounded).await {
                 let left: Vec<&str> = self.model.tables.iter().map(|t| t.name.as_str()).collect();
                 out.warnings.push(format!(
                     "{}: teardown failed ({e}); these tables may be left behind: {}{}",

@@ -102,7 +102,7 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     // A threshold above the slowdown: not a regression, whatever the p-value.
     let (code, said) = compare(&base, &slow, &["--latency-rise", "5000", "--throughput-drop", "99"]);
     assert_eq!(code, Some(0), "{said}");
-    // The contract's one-for-all threshold.
+    // The one-for-all threshold.
     let (code, said) = compare(&base, &slow, &["--max-regression", "99999%"]);
     assert_eq!(code, Some(0), "{said}");
     // (A throughput drop cannot pass 100 %: that part is capped, and shown so.)
@@ -119,9 +119,14 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     assert_eq!(code, Some(0), "{said}");
 
     // The slower run as the base: the faster one is better, not a regression.
+    // (Its median is; a p99 of a 1 ms sleep on a loaded 2-core machine can
+    // pass the 3 ms run's, so only a p99 row may regress here.)
     let (code, said) = compare(&slow, &base, &[]);
-    assert_eq!(code, Some(0), "{said}");
-    assert!(said.contains("| better |"), "{said}");
+    let p50 = said.lines().find(|l| l.starts_with("| dry | serve | hot=1.0 | p50_ms |")).unwrap_or_else(|| panic!("{said}"));
+    assert!(p50.contains("| better |"), "{said}");
+    let regressed: Vec<&str> = said.lines().filter(|l| l.contains("**REGRESSION**")).collect();
+    assert!(regressed.iter().all(|l| l.contains("| p99_ms |")), "{said}");
+    assert_eq!(code, Some(if regressed.is_empty() { 0 } else { 1 }), "{said}");
 
     // `run --baseline`: the same comparison after the run; exit 1 on the regression.
     // Its JUnit has the checks and the comparison.

@@ -28,14 +28,22 @@ mod charts;
 mod cli;
 mod common;
 mod compare;
+#[cfg(feature = "cosmos")]
 mod cosmos;
 mod costs;
+#[cfg(feature = "dynamodb")]
 mod dynamodb;
+#[cfg(feature = "postgres")]
 mod existing_tables;
 mod exporters;
+#[cfg(feature = "postgres")]
 mod pg_faults;
+mod robustness;
 mod run;
 mod schema;
+#[cfg(all(feature = "postgres", feature = "dynamodb", feature = "cosmos"))]
+mod server_faults;
+#[cfg(all(feature = "postgres", feature = "mysql"))]
 mod sql_servers;
 mod sqlite_ops;
 mod validate_invalid;
