@@ -3,7 +3,7 @@
 use crate::scenario::LoadError;
 use std::process::ExitCode;
 
-/// Exit statuses, as documented in `benchplan --help` and the README.
+/// Exit statuses, as documented in `benchplan --help` and docs/scenario-format.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Ok = 0,
