@@ -42,7 +42,7 @@ fn quickstart_writes_every_report_file_with_sane_numbers() {
         assert!(dir.join(f).is_file(), "missing {f}");
     }
     let (header, mut rows) = read_csv(&dir.join("results.csv"));
-    // The contract's columns, in the contract's order, then extras.
+    // The fixed columns, in their documented order (docs/reports.md), then the extras.
     assert_eq!(&header[..CONTRACT_COLUMNS.len()], CONTRACT_COLUMNS);
     assert_eq!(&header[CONTRACT_COLUMNS.len()..CONTRACT_COLUMNS.len() + 3], ["service_p50_ms", "service_p99_ms", "late_requests"]);
     // The load first, as a setup row: rows written and rows per second.
