@@ -6,7 +6,7 @@
 
 use super::fmt::{f2, f6};
 use super::markdown::esc;
-use super::model::{PriceFacts, ResultRow, RunReport};
+use super::model::{BackendStatus, PriceFacts, ResultRow, RunReport};
 use crate::scenario::cell_label;
 use std::fmt::Write as _;
 
@@ -195,12 +195,33 @@ pub fn section(r: &RunReport) -> String {
         return String::new();
     }
     let mut s = String::from("## Cost\n\n");
+    totals(r, &priced, &mut s);
+    let Some((target, projected)) = projections(r) else {
+        let _ = writeln!(
+            s,
+            "Set `cost: {{ target_rps: N }}` in the scenario for monthly cost, one- and three-year totals and break-even rates.\n"
+        );
+        return s;
+    };
+    if projected.is_empty() {
+        return s;
+    }
+    at_target(target, &projected, &mut s);
+    let lines = break_evens(&projected);
+    if !lines.is_empty() {
+        let _ = writeln!(s, "Break-even:\n\n{}\n", lines.join("\n"));
+    }
+    s
+}
+
+/// What the run cost per priced backend: data loading, queries, storage.
+fn totals(r: &RunReport, priced: &[&BackendStatus], s: &mut String) {
     let _ = writeln!(
         s,
         "USD. Data loading is the load step's cost; queries add up every measured phase (warmups excluded); storage is one month of the data size measured after the load (tables and indexes) at the backend's `storage_gb_month` (GiB); total = data loading + queries + one month of storage.\n"
     );
     let _ = writeln!(s, "| backend | data loading | queries | data size MiB | storage / month | total |\n|---|---:|---:|---:|---:|---:|");
-    for b in &priced {
+    for b in priced {
         let p = b.prices.unwrap_or_default();
         let load: f64 = r.setup.iter().filter(|x| x.backend == b.name).filter_map(|x| x.cost_usd).sum();
         let queries: f64 = r.rows.iter().filter(|x| x.backend == b.name).filter_map(|x| x.cost_usd).sum();
@@ -222,17 +243,10 @@ pub fn section(r: &RunReport) -> String {
     if priced.iter().any(|b| b.data_bytes.is_none() && b.prices.is_some_and(|p| p.storage_gb_month > 0.0)) {
         let _ = writeln!(s, "`*`: the data size is unknown (the service did not report it), so the total leaves storage out.\n");
     }
+}
 
-    let Some((target, projected)) = projections(r) else {
-        let _ = writeln!(
-            s,
-            "Set `cost: {{ target_rps: N }}` in the scenario for monthly cost, one- and three-year totals and break-even rates.\n"
-        );
-        return s;
-    };
-    if projected.is_empty() {
-        return s;
-    }
+/// The "At N req/s" table: each priced row's cost held at the target rate.
+fn at_target(target: f64, projected: &[(&ResultRow, Projection)], s: &mut String) {
     let _ = writeln!(
         s,
         "### At {} req/s\n\nEach row's measured cost per request, held at `cost.target_rps` around the clock ({HOURS_PER_MONTH} h a month): requests x the row's USD per request beyond the hourly price, plus the hourly price x {HOURS_PER_MONTH} h (for servers, as many as the target needs at the backend's best closed-loop throughput in that cell), plus storage (`*`: data size unknown, storage left out; `†`: provisioned capacity that served less than the target in this run, so the target needs more of it than is priced here). Requests per USD are a month's requests at the target over the monthly cost. USD / million req is the measured run's. 1 year = 12 months, 3 years = 36. The same figures are in costs.csv.\n",
@@ -242,7 +256,7 @@ pub fn section(r: &RunReport) -> String {
         s,
         "| backend | phase | cell | USD / million req | requests per USD | servers | monthly | 1 year | 3 years |\n|---|---|---|---:|---:|---:|---:|---:|---:|"
     );
-    for (row, p) in &projected {
+    for (row, p) in projected {
         let at = p.at(target);
         let monthly = at.monthly;
         let star = format!("{}{}", if p.storage_known { "" } else { "*" }, if at.short { "†" } else { "" });
@@ -262,8 +276,10 @@ pub fn section(r: &RunReport) -> String {
         );
     }
     s.push('\n');
+}
 
-    // Break-even: pairs of backends measured in the same phase and cell.
+/// Break-even: pairs of backends measured in the same phase and cell.
+fn break_evens(projected: &[(&ResultRow, Projection)]) -> Vec<String> {
     let mut lines = Vec::new();
     for (i, (a, pa)) in projected.iter().enumerate() {
         for (b, pb) in projected.iter().skip(i + 1) {
@@ -284,10 +300,7 @@ pub fn section(r: &RunReport) -> String {
             ));
         }
     }
-    if !lines.is_empty() {
-        let _ = writeln!(s, "Break-even:\n\n{}\n", lines.join("\n"));
-    }
-    s
+    lines
 }
 
 #[cfg(test)]

@@ -1,0 +1,69 @@
+//! Where the latency comes from: hot and cold keys, and the EXPLAIN
+//! samples' cache hits.
+
+use super::esc;
+use crate::report::fmt::{f2, f3, f4};
+use crate::report::model::{ResultRow, RunReport};
+use std::fmt::Write;
+
+/// `## Hot / cold breakdown`: successful requests by how many of their keys were hot.
+pub(super) fn hot_cold(r: &RunReport, s: &mut String) {
+    if r.breakdown.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Hot / cold breakdown\n");
+    let _ = writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none. A hot key is one of the `hot_keys` set for `hotspot`, and one of the top 1 % of ranks for the other distributions.\n");
+    let _ = writeln!(
+        s,
+        "| backend | phase | cell | segment | requests | share | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|---:|"
+    );
+    for b in &r.breakdown {
+        let total: u64 =
+            r.breakdown.iter().filter(|x| x.backend == b.backend && x.phase == b.phase && x.cell == b.cell).map(|x| x.requests).sum();
+        let share = if total > 0 { b.requests as f64 * 100.0 / total as f64 } else { 0.0 };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} % | {} | {} | {} |",
+            esc(&b.backend),
+            esc(&b.phase),
+            esc(&crate::scenario::cell_label(&b.cell)),
+            b.segment.as_deref().unwrap_or(""),
+            b.requests,
+            f2(share),
+            f3(b.latency.p50_ms),
+            f3(b.latency.p99_ms),
+            f3(b.latency.max_ms)
+        );
+    }
+    s.push('\n');
+}
+
+/// `## Cache (EXPLAIN samples)`: hit ratio and its correlation with latency.
+pub(super) fn cache(r: &RunReport, s: &mut String) {
+    let cached: Vec<&ResultRow> = r.rows.iter().filter(|x| x.cache.is_some()).collect();
+    if cached.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Cache (EXPLAIN samples)\n");
+    let _ = writeln!(s, "One request in `explain_every` ran under `EXPLAIN (ANALYZE, BUFFERS)` and was left out of the latency figures. Hit ratio = shared blocks hit / (hit + read); the correlation is Pearson's, between a sample's latency and its own hit ratio (negative: cache misses are slower).\n");
+    let _ = writeln!(
+        s,
+        "| backend | phase | cell | samples | hit ratio | blocks / request | corr(latency, hit ratio) |\n|---|---|---|---:|---:|---:|---:|"
+    );
+    for row in cached {
+        if let Some(c) = &row.cache {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                esc(&row.backend),
+                esc(&row.phase),
+                esc(&crate::scenario::cell_label(&row.cell)),
+                c.samples,
+                f4(c.hit_ratio),
+                f2(c.blocks_per_request),
+                c.latency_corr.map(f4).unwrap_or_else(|| "n/a".into())
+            );
+        }
+    }
+    s.push('\n');
+}

@@ -1,0 +1,95 @@
+//! The headline table (with open-loop rows' service times) and the checks.
+
+use super::{cells, esc};
+use crate::report::fmt::{f2, f3, f4};
+use crate::report::model::RunReport;
+use std::fmt::Write;
+
+/// `## Results`: a row per backend, phase and cell.
+pub(super) fn results(r: &RunReport, s: &mut String) {
+    let _ = writeln!(s, "## Results\n");
+    if r.rows.is_empty() {
+        let _ = writeln!(s, "No phase completed.\n");
+        return;
+    }
+    let mut head = String::from("| backend | phase |");
+    let mut rule = String::from("|---|---|");
+    for p in &r.matrix_params {
+        let _ = write!(head, " {} |", esc(p));
+        rule.push_str("---:|");
+    }
+    head.push_str(" workers | requests | errors | req/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | cv |");
+    rule.push_str("---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "{head}\n{rule}");
+    for row in &r.rows {
+        let l = &row.latency;
+        let _ = writeln!(
+            s,
+            "| {} | {} |{} {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            esc(&row.backend),
+            esc(&row.phase),
+            cells(r, row),
+            row.workers,
+            row.requests,
+            row.errors,
+            f2(row.throughput_rps),
+            f3(l.p50_ms),
+            f3(l.p95_ms),
+            f3(l.p99_ms),
+            f3(l.p999_ms),
+            f3(l.max_ms),
+            f4(l.cv)
+        );
+    }
+    s.push('\n');
+    open_loop(r, s);
+}
+
+/// Rows with a target rate: service time and late starts beside the response time.
+fn open_loop(r: &RunReport, s: &mut String) {
+    if !r.rows.iter().any(|x| x.target_rps.is_some()) {
+        return;
+    }
+    let _ = writeln!(s, "Open-loop rows (a target rate was set): latency is response time from each request's intended start; service time and late starts:\n");
+    let _ = writeln!(s, "| backend | phase | cell | target req/s | achieved req/s | service p50 ms | service p99 ms | late requests |\n|---|---|---|---:|---:|---:|---:|---:|");
+    for row in r.rows.iter().filter(|x| x.target_rps.is_some()) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            esc(&row.backend),
+            esc(&row.phase),
+            esc(&crate::scenario::cell_label(&row.cell)),
+            f2(row.target_rps.unwrap_or(0.0)),
+            f2(row.throughput_rps),
+            f3(row.service_p50_ms.unwrap_or(0.0)),
+            f3(row.service_p99_ms.unwrap_or(0.0)),
+            row.late_requests.unwrap_or(0)
+        );
+    }
+    s.push('\n');
+}
+
+/// `## Checks`: each check's result per row it applied to.
+pub(super) fn checks(r: &RunReport, s: &mut String) {
+    let _ = writeln!(s, "## Checks\n");
+    if r.checks.is_empty() {
+        let _ = writeln!(s, "No checks in the scenario.\n");
+        return;
+    }
+    let failed = r.checks.iter().filter(|c| !c.passed).count();
+    let _ = writeln!(s, "{} of {} passed.\n", r.checks.len() - failed, r.checks.len());
+    let _ = writeln!(s, "| result | check | backend | phase | cell | measured |\n|---|---|---|---|---|---:|");
+    for c in &r.checks {
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | {} | {} | {} | {} |",
+            if c.passed { "pass" } else { "**FAIL**" },
+            esc(&c.check),
+            esc(&c.backend),
+            esc(&c.phase),
+            esc(&c.cell),
+            c.value.map(f3).unwrap_or_else(|| "n/a".into())
+        );
+    }
+    s.push('\n');
+}

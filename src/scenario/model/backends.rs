@@ -1,0 +1,376 @@
+//! `backends:` the target systems, one config struct per kind, and their prices.
+
+use super::DurationSpec;
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A target system. `kind` selects the variant.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum BackendConfig {
+    /// Embedded SQLite: needs no server.
+    Sqlite(SqliteConfig),
+    /// PostgreSQL >= 12: Lakebase, Aurora PostgreSQL, RDS.
+    Postgres(PostgresConfig),
+    /// MySQL 8, Aurora MySQL, MariaDB 10.6+.
+    Mysql(MysqlConfig),
+    /// AWS DynamoDB or a compatible endpoint.
+    Dynamodb(DynamodbConfig),
+    /// Azure Cosmos DB for NoSQL.
+    Cosmos(CosmosConfig),
+    /// No I/O: measures the harness itself; tests use it.
+    Noop(NoopConfig),
+}
+
+impl BackendConfig {
+    pub fn kind(&self) -> Kind {
+        match self {
+            BackendConfig::Sqlite(_) => Kind::Sqlite,
+            BackendConfig::Postgres(_) => Kind::Postgres,
+            BackendConfig::Mysql(_) => Kind::Mysql,
+            BackendConfig::Dynamodb(_) => Kind::Dynamodb,
+            BackendConfig::Cosmos(_) => Kind::Cosmos,
+            BackendConfig::Noop(_) => Kind::Noop,
+        }
+    }
+
+    pub fn pricing(&self) -> Option<&Pricing> {
+        match self {
+            BackendConfig::Sqlite(c) => c.pricing.as_ref(),
+            BackendConfig::Postgres(c) => c.pricing.as_ref(),
+            BackendConfig::Mysql(c) => c.pricing.as_ref(),
+            BackendConfig::Dynamodb(c) => c.pricing.as_ref(),
+            BackendConfig::Cosmos(c) => c.pricing.as_ref(),
+            BackendConfig::Noop(c) => c.pricing.as_ref(),
+        }
+    }
+}
+
+/// Backend kinds, in the order docs/scenario-format.md lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+    Mysql,
+    Dynamodb,
+    Cosmos,
+    Noop,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [Kind::Sqlite, Kind::Postgres, Kind::Mysql, Kind::Dynamodb, Kind::Cosmos, Kind::Noop];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "sqlite",
+            Kind::Postgres => "postgres",
+            Kind::Mysql => "mysql",
+            Kind::Dynamodb => "dynamodb",
+            Kind::Cosmos => "cosmos",
+            Kind::Noop => "noop",
+        }
+    }
+
+    pub fn is_sql(self) -> bool {
+        matches!(self, Kind::Sqlite | Kind::Postgres | Kind::Mysql)
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SqliteConfig {
+    /// A database file, or `:memory:` (one in-memory database shared by the pool).
+    #[serde(default = "default_sqlite_path")]
+    pub path: String,
+    /// Connections in the pool; default: the most workers any phase uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+}
+
+fn default_sqlite_path() -> String {
+    ":memory:".to_string()
+}
+
+/// TLS use for SQL servers.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    Disable,
+    Prefer,
+    Require,
+    VerifyFull,
+}
+
+/// How `fetch: packed` reads on PostgreSQL.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PackedMode {
+    /// One `UNION ALL` statement.
+    #[default]
+    Union,
+    /// A generated SQL function, called once per request.
+    Function,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// `postgres://user:password@host:port/db`; usually `${env:NAME}`.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<u32>,
+    /// UNLOGGED tables for faster loads.
+    #[serde(default)]
+    pub unlogged: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// A schema for the tables, created if missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packed: Option<PackedMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MysqlConfig {
+    /// `mysql://user:password@host:port/db`; usually `${env:NAME}`.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+}
+
+/// DynamoDB capacity mode.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Billing {
+    /// `on_demand`
+    Mode(BillingMode),
+    /// `{ provisioned: { rcu, wcu } }`
+    Provisioned { provisioned: Provisioned },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingMode {
+    OnDemand,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Provisioned {
+    pub rcu: u64,
+    pub wcu: u64,
+}
+
+/// Where DynamoDB / Cosmos items live.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// One table (container) per feature table.
+    #[default]
+    TablePerTable,
+    /// One table: pk = entity key, sk = table name.
+    SingleTable,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DynamodbConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Empty: AWS's own endpoint resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<Billing>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
+    /// The table's name in `single_table` layout (default `features`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Prepended to every table name (e.g. `bench_`), to share an account safely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_prefix: Option<String>,
+    /// Strongly consistent reads (twice the read units); default false: eventually consistent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistent_read: Option<bool>,
+    /// Attempts per call, the first included (default 3); every retry is counted in the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// First retry delay; doubles each retry, with full jitter (default 25ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<DurationSpec>,
+    /// Longest retry delay (default 1s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff: Option<DurationSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CosmosConfig {
+    pub endpoint: String,
+    /// The account key; use `${env:NAME}`.
+    pub key: String,
+    pub database: String,
+    /// RU/s provisioned on the database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serverless: Option<bool>,
+    /// A local emulator: certificate checks relaxed for loopback only, HTTP/2 and binary encoding off.
+    #[serde(default)]
+    pub emulator: bool,
+    /// `table_per_table`: one container per feature table (`id` = the key);
+    /// `single_table`: one container, `id` = the feature table's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
+    /// The container's name in `single_table` layout (default `features`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Prepended to every container name (e.g. `bench_`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_prefix: Option<String>,
+    /// Regions to route to, in order (e.g. `East US`); empty: the account's own order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferred_regions: Vec<String>,
+    /// Read consistency; default: the account's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<Consistency>,
+    /// Attempts per call, the first included (default 3); 429s are retried after the server's retry-after; every retry is counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// First retry delay when the server gives no retry-after; doubles each retry, with full jitter (default 25ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<DurationSpec>,
+    /// Longest such retry delay (default 1s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff: Option<DurationSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+}
+
+/// Cosmos DB read consistency levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Consistency {
+    Eventual,
+    Session,
+    LatestCommitted,
+    GlobalStrong,
+}
+
+impl Consistency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consistency::Eventual => "eventual",
+            Consistency::Session => "session",
+            Consistency::LatestCommitted => "latest_committed",
+            Consistency::GlobalStrong => "global_strong",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoopConfig {
+    /// Simulated service time: `2ms`, or `{ median: 2ms, p99: 10ms }` (log-normal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+    /// The backend stops answering for a while, measured from the start of each phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall: Option<Stall>,
+    /// This fraction of requests fails (chosen per request index, so runs repeat): tests of the error policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Latency {
+    Fixed(DurationSpec),
+    LogNormal(LogNormal),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogNormal {
+    pub median: DurationSpec,
+    pub p99: DurationSpec,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stall {
+    pub at: DurationSpec,
+    #[serde(rename = "for")]
+    pub for_: DurationSpec,
+}
+
+/// A built-in price preset by name, or inline prices (USD), optionally on
+/// top of a preset: `{ preset: aurora_postgres, instance_hour: 0.519 }`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Pricing {
+    Preset(String),
+    Inline(PriceTable),
+}
+
+/// Inline prices; with `preset`, the preset's prices with these fields
+/// overriding them one by one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct PriceTable {
+    /// Start from this built-in preset's prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// Price fields (see the README's Cost section), each overriding the
+    /// preset's. Kept as written, so that validation can say which one is
+    /// not a number.
+    #[serde(flatten)]
+    #[schemars(with = "IndexMap<String, f64>")]
+    pub prices: IndexMap<String, Value>,
+}
+
+impl Pricing {
+    /// The preset these prices start from, if any.
+    pub fn preset(&self) -> Option<&str> {
+        match self {
+            Pricing::Preset(name) => Some(name),
+            Pricing::Inline(t) => t.preset.as_deref(),
+        }
+    }
+
+    /// The fields given inline (none for a bare preset name).
+    pub fn overrides(&self) -> impl Iterator<Item = (&String, &Value)> {
+        let map = match self {
+            Pricing::Preset(_) => None,
+            Pricing::Inline(t) => Some(&t.prices),
+        };
+        map.into_iter().flatten()
+    }
+}

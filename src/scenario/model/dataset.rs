@@ -1,0 +1,142 @@
+//! `dataset:` the entities (key spaces) and the feature tables.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dataset {
+    /// Key spaces; a request picks one key per entity.
+    pub entities: IndexMap<String, Entity>,
+    /// Feature groups; `count` expands `{i}` in the name.
+    pub tables: Vec<TableSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    /// How many distinct keys (generated: see the README); or give `sample`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<u64>,
+    #[serde(default)]
+    pub key: KeyType,
+    /// Keys sampled from an existing table instead (saved to a keys file and reused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<KeySample>,
+}
+
+impl Entity {
+    /// The size of the key space: `keys`, or the number of keys to sample.
+    pub fn count(&self) -> u64 {
+        self.keys.or(self.sample.as_ref().map(|s| s.count)).unwrap_or(0)
+    }
+}
+
+/// Keys of an existing table: sampled once (TABLESAMPLE SYSTEM on PostgreSQL,
+/// random order elsewhere), written to `file`, reused by later runs.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeySample {
+    /// The table to sample (an existing table of the database).
+    pub table: String,
+    /// Its key column (default `pk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// How many keys (default 10000).
+    #[serde(default = "default_sample_count")]
+    pub count: u64,
+    /// The keys file, relative to the scenario (default `<scenario>.<entity>.keys`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+fn default_sample_count() -> u64 {
+    10_000
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    #[default]
+    Int,
+    String,
+    Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// A safe identifier; `{i}` is replaced by 0..count-1.
+    pub name: String,
+    pub entity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// A number of features (`f0`..`fN-1`), or a list of `{name, type}`.
+    pub features: Features,
+    /// Types of numbered features: `float` (default), `mixed`, `int`, `string`, `bool`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub types: Option<FeatureTypes>,
+    /// Rows in this table (the first `rows` keys of the entity); default: all keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    /// The key column (default `pk`), e.g. for an existing table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_column: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Features {
+    Count(u32),
+    List(Vec<FeatureDef>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureDef {
+    pub name: String,
+    #[serde(rename = "type", default)]
+    pub ty: FeatureType,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureType {
+    #[default]
+    Float,
+    Int,
+    String,
+    Bool,
+}
+
+impl FeatureType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeatureType::Float => "float",
+            FeatureType::Int => "int",
+            FeatureType::String => "string",
+            FeatureType::Bool => "bool",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureTypes {
+    Float,
+    Int,
+    String,
+    Bool,
+    /// Cycles float, int, string, bool.
+    Mixed,
+}
+
+/// Expanded table names of one table spec: `card_f{i}` x count.
+pub fn expand_table_names(t: &TableSpec) -> Vec<String> {
+    let count = t.count.unwrap_or(1);
+    if count <= 1 && !t.name.contains("{i}") {
+        return vec![t.name.clone()];
+    }
+    (0..count.max(1)).map(|i| t.name.replace("{i}", &i.to_string())).collect()
+}

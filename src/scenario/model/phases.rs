@@ -1,0 +1,281 @@
+//! `setup:`, `phases:` and `teardown:`: the steps, the phases, their key
+//! distributions and the request mix.
+
+use super::{DurationSpec, Kind};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A setup or teardown step.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Step {
+    /// Create the tables (DDL from `templates/<kind>/create_table.sql`).
+    Create(CreateStep),
+    /// Bulk-load the deterministic data.
+    Load(LoadStep),
+    /// Drop the tables.
+    Drop(DropStep),
+}
+
+impl Step {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::Create(_) => "create",
+            Step::Load(_) => "load",
+            Step::Drop(_) => "drop",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStep {
+    /// Drop a table of the same name first (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LoadStep {
+    /// Rows per batch (statement, COPY chunk or transaction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u32>,
+    /// Tables loaded in parallel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DropStep {}
+
+/// A phase: `warmup` (run, not reported) or `run` (measured).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Phase {
+    Warmup(PhaseSpec),
+    Run(PhaseSpec),
+}
+
+impl Phase {
+    pub fn spec(&self) -> &PhaseSpec {
+        match self {
+            Phase::Warmup(s) | Phase::Run(s) => s,
+        }
+    }
+    pub fn is_warmup(&self) -> bool {
+        matches!(self, Phase::Warmup(_))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSpec {
+    /// Names the phase in reports; default `run`, `run2`, ... (`warmup` for warmups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Stop after this many requests ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// ... or after this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<DurationSpec>,
+    /// Concurrent workers (closed loop: each waits for its reply). Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
+    /// Open loop at this many requests per second; latency from each request's intended start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Per-request timeout (default 30s); a timed-out request is an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationSpec>,
+    /// Key distribution; default uniform. A warmup without `keys` and `mix` uses the next run phase's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<KeySpec>,
+    /// PostgreSQL: EXPLAIN (ANALYZE, BUFFERS) one request in N.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain_every: Option<u32>,
+    /// Stop the phase (exit 3) when more than this fraction of requests failed (default 0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_error_rate: Option<f64>,
+    /// The request mix: weighted operations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix: Option<Vec<MixEntry>>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Distribution {
+    #[default]
+    Uniform,
+    Zipfian,
+    Hotspot,
+    Sequential,
+    Latest,
+}
+
+/// How keys are drawn; each entity draws independently.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct KeySpec {
+    #[serde(default)]
+    pub distribution: Distribution,
+    /// zipfian, latest: skew in (0, 1); default 0.99.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theta: Option<f64>,
+    /// hotspot: the fraction of keys that are hot, in (0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot_keys: Option<f64>,
+    /// hotspot: the fraction of requests that go to hot keys, in [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot_traffic: Option<f64>,
+}
+
+/// One weighted operation of the mix: exactly one of `read_features`, `write_features`, `statement`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MixEntry {
+    /// Relative weight (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_features: Option<ReadOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_features: Option<WriteOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatementOp>,
+    /// Run this entry only on these backends (by name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backends: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Fetch {
+    /// One call per table, one after another.
+    Serial,
+    /// One call per table, concurrently.
+    Parallel,
+    /// The fewest round trips the backend allows.
+    #[default]
+    Packed,
+}
+
+impl Fetch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fetch::Serial => "serial",
+            Fetch::Parallel => "parallel",
+            Fetch::Packed => "packed",
+        }
+    }
+}
+
+/// A feature-vector request: one key per entity, every table of those entities.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadOp {
+    pub entities: Vec<String>,
+    #[serde(default)]
+    pub fetch: Fetch,
+    /// Only these tables (expanded names); default all tables of the entities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<Vec<String>>,
+    /// Keys per table in one request (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_per_table: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteMode {
+    /// New keys beyond the loaded key space.
+    Insert,
+    #[default]
+    Upsert,
+    /// Existing keys.
+    Update,
+}
+
+impl WriteMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteMode::Insert => "insert",
+            WriteMode::Upsert => "upsert",
+            WriteMode::Update => "update",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteOp {
+    pub entities: Vec<String>,
+    #[serde(default)]
+    pub mode: WriteMode,
+    /// Rows written per table in one request (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<Vec<String>>,
+}
+
+/// A custom operation: one template per backend kind; values always bound.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatementOp {
+    pub name: String,
+    /// SQL for every SQL kind (sqlite, postgres, mysql), unless overridden below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqlite: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamodb: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cosmos: Option<Value>,
+}
+
+impl StatementOp {
+    /// The SQL template for a SQL kind, if there is one.
+    pub fn sql_for(&self, kind: Kind) -> Option<&str> {
+        let own = match kind {
+            Kind::Sqlite => self.sqlite.as_deref(),
+            Kind::Postgres => self.postgres.as_deref(),
+            Kind::Mysql => self.mysql.as_deref(),
+            _ => return None,
+        };
+        own.or(self.sql.as_deref())
+    }
+
+    /// Whether this statement can run on a backend of `kind`.
+    pub fn has_template_for(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::Sqlite | Kind::Postgres | Kind::Mysql => self.sql_for(kind).is_some(),
+            Kind::Dynamodb => self.dynamodb.is_some(),
+            Kind::Cosmos => self.cosmos.is_some(),
+            Kind::Noop => true,
+        }
+    }
+}
+
+/// The reported name of phase `i`: its `name`, or `run`, `run2`, ...; `warmup`, `warmup2`, ...
+pub fn phase_name(phases: &[Phase], i: usize) -> String {
+    let ph = &phases[i];
+    if let Some(n) = &ph.spec().name {
+        return n.clone();
+    }
+    let base = if ph.is_warmup() { "warmup" } else { "run" };
+    let nth = phases[..i].iter().filter(|q| q.is_warmup() == ph.is_warmup() && q.spec().name.is_none()).count();
+    if nth == 0 {
+        base.to_string()
+    } else {
+        format!("{base}{}", nth + 1)
+    }
+}

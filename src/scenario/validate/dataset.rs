@@ -1,0 +1,120 @@
+//! `dataset:` entities (key spaces) and feature tables.
+
+use super::{names, safe_name, MAX_IDENT};
+use crate::scenario::diag::Diagnostics;
+use crate::scenario::model::*;
+use std::collections::HashSet;
+
+/// Checks the entities and tables; returns every expanded table name with
+/// its entity, for the mix's `tables:` to refer to.
+pub(super) fn dataset(ds: &Dataset, d: &mut Diagnostics) -> Vec<(String, String)> {
+    if ds.entities.is_empty() {
+        d.at("dataset.entities", "expected at least one entity");
+    }
+    for (name, e) in &ds.entities {
+        entity(name, e, d);
+    }
+    if ds.tables.is_empty() {
+        d.at("dataset.tables", "expected at least one table");
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    for (i, t) in ds.tables.iter().enumerate() {
+        table(ds, &format!("dataset.tables[{i}]"), t, &mut seen, d);
+    }
+    ds.tables.iter().flat_map(|t| expand_table_names(t).into_iter().map(move |n| (n, t.entity.clone()))).collect()
+}
+
+fn entity(name: &str, e: &Entity, d: &mut Diagnostics) {
+    let p = format!("dataset.entities.{name}");
+    if !safe_name(name) {
+        d.at(&p, format!("expected a lowercase identifier ([a-z_][a-z0-9_]*), found {name:?}"));
+    }
+    match (&e.keys, &e.sample) {
+        (Some(_), Some(_)) => d.at(format!("{p}.sample"), "give `keys` (generated keys) or `sample` (keys of an existing table), not both"),
+        (None, None) => d.at(&p, "expected `keys` (how many keys) or `sample` (keys of an existing table)"),
+        (Some(0), _) => d.at(format!("{p}.keys"), "expected at least 1 key, found 0"),
+        (Some(k), _) if *k > 1u64 << 48 => d.at(format!("{p}.keys"), format!("expected at most 2^48 keys, found {k}")),
+        _ => {}
+    }
+    if let Some(sm) = &e.sample {
+        if !safe_name(&sm.table) {
+            d.at(format!("{p}.sample.table"), format!("expected a safe identifier, found {:?}", sm.table));
+        }
+        if let Some(c) = &sm.column {
+            if !safe_name(c) {
+                d.at(format!("{p}.sample.column"), format!("expected a safe identifier, found {c:?}"));
+            }
+        }
+        if sm.count == 0 || sm.count > 10_000_000 {
+            d.at(format!("{p}.sample.count"), format!("expected 1 to 10000000 keys, found {}", sm.count));
+        }
+    }
+}
+
+/// One table spec at `p`; `seen` holds the table names of the specs before it.
+fn table(ds: &Dataset, p: &str, t: &TableSpec, seen: &mut HashSet<String>, d: &mut Diagnostics) {
+    let count = t.count.unwrap_or(1);
+    if t.count == Some(0) {
+        d.at(format!("{p}.count"), "expected a count of at least 1, found 0");
+    }
+    if count > 1 && !t.name.contains("{i}") {
+        // Expanding the name would only add duplicates.
+        d.at(format!("{p}.name"), format!("count is {count}: the name must contain {{i}} to number the tables, found {:?}", t.name));
+    } else if count > 10_000 {
+        d.at(format!("{p}.count"), format!("expected at most 10000 tables, found {count}"));
+    } else {
+        for n in expand_table_names(t) {
+            if !safe_name(&n) {
+                d.at(
+                    format!("{p}.name"),
+                    format!("expected a safe SQL identifier ([a-z_][a-z0-9_]*, at most {MAX_IDENT} characters), found {n:?}"),
+                );
+                break;
+            }
+            if !seen.insert(n.clone()) {
+                d.at(format!("{p}.name"), format!("duplicate table `{n}`"));
+            }
+        }
+    }
+    match ds.entities.get(&t.entity) {
+        None => d.at(format!("{p}.entity"), format!("unknown entity `{}` (known: {})", t.entity, names(ds.entities.keys()))),
+        Some(e) => {
+            if let Some(rows) = t.rows {
+                if rows > e.count() {
+                    d.at(format!("{p}.rows"), format!("expected at most the entity's {} keys, found {rows} rows", e.count()));
+                }
+            }
+        }
+    }
+    if let Some(kc) = &t.key_column {
+        if !safe_name(kc) {
+            d.at(format!("{p}.key_column"), format!("expected a safe identifier, found {kc:?}"));
+        }
+    }
+    features(p, t, d);
+}
+
+fn features(p: &str, t: &TableSpec, d: &mut Diagnostics) {
+    match &t.features {
+        Features::Count(0) => d.at(format!("{p}.features"), "expected at least 1 feature, found 0"),
+        Features::Count(n) if *n > 1000 => d.at(format!("{p}.features"), format!("expected at most 1000 features, found {n}")),
+        Features::Count(_) => {}
+        Features::List(list) => {
+            if list.is_empty() {
+                d.at(format!("{p}.features"), "expected at least 1 feature, found an empty list");
+            }
+            if t.types.is_some() {
+                d.at(format!("{p}.types"), "`types` applies to numbered features; give each listed feature its own `type`");
+            }
+            let mut fseen = HashSet::new();
+            for (j, f) in list.iter().enumerate() {
+                if !safe_name(&f.name) || f.name == "pk" || f.name == "sk" {
+                    d.at(format!("{p}.features[{j}].name"), format!("expected a safe identifier other than pk and sk, found {:?}", f.name));
+                }
+                if !fseen.insert(&f.name) {
+                    d.at(format!("{p}.features[{j}].name"), format!("duplicate feature `{}`", f.name));
+                }
+            }
+        }
+    }
+}

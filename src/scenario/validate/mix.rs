@@ -1,0 +1,128 @@
+//! A phase's `mix:` the weighted operations and what they refer to.
+
+use super::{names, safe_name};
+use crate::scenario::diag::Diagnostics;
+use crate::scenario::model::*;
+
+/// The mix at `p`; `tables`: every table name with its entity.
+pub(super) fn entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String, String)], d: &mut Diagnostics) {
+    if mix.is_empty() {
+        d.at(p, "expected at least one operation");
+        return;
+    }
+    let mut total = 0.0;
+    for (i, m) in mix.iter().enumerate() {
+        let mp = format!("{p}[{i}]");
+        let w = m.weight.unwrap_or(1.0);
+        if !(w >= 0.0 && w.is_finite()) {
+            d.at(format!("{mp}.weight"), format!("expected a weight >= 0, found {w}"));
+        } else {
+            total += w;
+        }
+        entry(s, m, &mp, tables, d);
+    }
+    if total <= 0.0 {
+        d.at(p, "the weights add up to 0; at least one operation needs a positive weight");
+    }
+}
+
+/// One entry at `mp`, less its weight.
+fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &mut Diagnostics) {
+    let n = [m.read_features.is_some(), m.write_features.is_some(), m.statement.is_some()].iter().filter(|x| **x).count();
+    if n != 1 {
+        d.at(mp, format!("expected exactly one of read_features, write_features, statement; found {n}"));
+    }
+    if let Some(bs) = &m.backends {
+        for (j, b) in bs.iter().enumerate() {
+            if !s.backends.contains_key(b) {
+                d.at(format!("{mp}.backends[{j}]"), format!("unknown backend `{b}` (known: {})", names(s.backends.keys())));
+            }
+        }
+    }
+    if let Some(r) = &m.read_features {
+        entities(s, tables, &format!("{mp}.read_features"), &r.entities, &r.tables, d);
+        if r.keys_per_table == Some(0) {
+            d.at(format!("{mp}.read_features.keys_per_table"), "expected at least 1, found 0");
+        }
+        if r.keys_per_table.unwrap_or(1) > 1000 {
+            d.at(format!("{mp}.read_features.keys_per_table"), "expected at most 1000");
+        }
+    }
+    if let Some(w) = &m.write_features {
+        entities(s, tables, &format!("{mp}.write_features"), &w.entities, &w.tables, d);
+        write(s, w, mp, d);
+    }
+    if let Some(st) = &m.statement {
+        statement(s, m, st, mp, d);
+    }
+}
+
+/// An operation's `entities` and `tables`; `at`: the operation's path.
+fn entities(s: &Scenario, tables: &[(String, String)], at: &str, ents: &[String], sel: &Option<Vec<String>>, d: &mut Diagnostics) {
+    if ents.is_empty() {
+        d.at(format!("{at}.entities"), "expected at least one entity");
+    }
+    for (j, e) in ents.iter().enumerate() {
+        if !s.dataset.entities.contains_key(e) {
+            d.at(format!("{at}.entities[{j}]"), format!("unknown entity `{e}` (known: {})", names(s.dataset.entities.keys())));
+        }
+    }
+    if let Some(ts) = sel {
+        for (j, t) in ts.iter().enumerate() {
+            match tables.iter().find(|(n, _)| n == t) {
+                None => d.at(format!("{at}.tables[{j}]"), format!("unknown table `{t}`")),
+                Some((_, e)) if !ents.contains(e) => {
+                    d.at(format!("{at}.tables[{j}]"), format!("table `{t}` belongs to entity `{e}`, which is not in entities"))
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A write's batch: at least 1, at most 10000, and (but for inserts) at
+/// most the keys there are.
+fn write(s: &Scenario, w: &WriteOp, mp: &str, d: &mut Diagnostics) {
+    if w.batch == Some(0) {
+        d.at(format!("{mp}.write_features.batch"), "expected a batch of at least 1, found 0");
+    }
+    if w.batch.unwrap_or(1) > 10_000 {
+        d.at(format!("{mp}.write_features.batch"), "expected a batch of at most 10000");
+    }
+    let fewest = w.entities.iter().filter_map(|e| s.dataset.entities.get(e)).map(|e| e.count()).min();
+    if let Some(n) = fewest {
+        if n > 0 && w.mode != WriteMode::Insert && u64::from(w.batch.unwrap_or(1)) > n {
+            d.at(
+                format!("{mp}.write_features.batch"),
+                format!("a batch writes distinct existing keys: expected at most {n}, the entity's keys"),
+            );
+        }
+    }
+}
+
+/// A statement's name, and a template for every backend the entry runs on.
+fn statement(s: &Scenario, m: &MixEntry, st: &StatementOp, mp: &str, d: &mut Diagnostics) {
+    if !safe_name(&st.name) {
+        d.at(format!("{mp}.statement.name"), format!("expected a lowercase identifier, found {:?}", st.name));
+    }
+    for (bname, b) in &s.backends {
+        let runs_here = m.backends.as_ref().is_none_or(|bs| bs.contains(bname));
+        if runs_here && !st.has_template_for(b.kind()) {
+            d.at(
+                format!("{mp}.statement"),
+                format!(
+                    "no `{}` template for backend `{bname}` (kind {}); add one, or limit this entry with `backends: [...]`",
+                    template_field(b.kind()),
+                    b.kind()
+                ),
+            );
+        }
+    }
+}
+
+fn template_field(k: Kind) -> &'static str {
+    match k {
+        Kind::Sqlite | Kind::Postgres | Kind::Mysql => "sql",
+        other => other.as_str(),
+    }
+}

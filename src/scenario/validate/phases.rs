@@ -1,0 +1,111 @@
+//! `setup:` and `teardown:` steps, and `phases:` (their mix is in `mix`).
+
+use super::{fraction, mix, safe_name};
+use crate::scenario::diag::Diagnostics;
+use crate::scenario::model::*;
+use std::collections::HashSet;
+
+/// The load steps of setup and teardown.
+pub(super) fn steps(s: &Scenario, d: &mut Diagnostics) {
+    for (which, steps) in [("setup", &s.setup), ("teardown", &s.teardown)] {
+        for (i, st) in steps.iter().enumerate() {
+            if let Step::Load(l) = st {
+                let p = format!("{which}[{i}].load");
+                if l.batch == Some(0) {
+                    d.at(format!("{p}.batch"), "expected a batch of at least 1 row, found 0");
+                }
+                if l.workers == Some(0) {
+                    d.at(format!("{p}.workers"), "expected at least 1 worker, found 0");
+                }
+            }
+        }
+    }
+}
+
+/// Every phase; returns the names of the run phases, for checks to refer to.
+/// `tables`: every table name with its entity.
+pub(super) fn phases(s: &Scenario, tables: &[(String, String)], d: &mut Diagnostics) -> HashSet<String> {
+    if s.phases.is_empty() {
+        d.at("phases", "expected at least one phase");
+    }
+    if !s.phases.iter().any(|p| !p.is_warmup()) {
+        d.at("phases", "expected at least one `run` phase (warmups are not reported)");
+    }
+    let mut phase_names = HashSet::new();
+    for (i, ph) in s.phases.iter().enumerate() {
+        let variant = if ph.is_warmup() { "warmup" } else { "run" };
+        let p = format!("phases[{i}].{variant}");
+        if !ph.is_warmup() {
+            let name = phase_name(&s.phases, i);
+            if !safe_name(&name.replace('-', "_")) {
+                d.at(format!("{p}.name"), format!("expected a name of [a-z0-9_-], found {name:?}"));
+            }
+            if !phase_names.insert(name.clone()) {
+                d.at(format!("{p}.name"), format!("duplicate phase name `{name}`"));
+            }
+        }
+        spec(ph.spec(), &p, d);
+        match &ph.spec().mix {
+            None if !ph.is_warmup() => d.at(&p, "expected a `mix` of operations"),
+            None => {
+                if !s.phases[i..].iter().any(|q| !q.is_warmup()) {
+                    d.at(&p, "a warmup without `mix` uses the next run phase's, but none follows");
+                }
+            }
+            Some(m) => mix::entries(s, m, &format!("{p}.mix"), tables, d),
+        }
+    }
+    phase_names
+}
+
+/// A phase's own settings at `p`: its length, workers, rate, timeout, sampling and keys.
+fn spec(sp: &PhaseSpec, p: &str, d: &mut Diagnostics) {
+    match (sp.requests, sp.duration) {
+        (Some(_), Some(_)) => d.at(format!("{p}.duration"), "requests and duration are both set; give one of them"),
+        (None, None) => d.at(p, "expected `requests` or `duration`"),
+        (Some(0), _) => d.at(format!("{p}.requests"), "expected at least 1 request, found 0"),
+        (_, Some(dur)) if dur.0.is_zero() => d.at(format!("{p}.duration"), "expected a positive duration, found 0"),
+        _ => {}
+    }
+    if sp.workers == Some(0) {
+        d.at(format!("{p}.workers"), "expected at least 1 worker, found 0");
+    }
+    if let Some(w) = sp.workers {
+        if w > 10_000 {
+            d.at(format!("{p}.workers"), format!("expected at most 10000 workers, found {w}"));
+        }
+    }
+    if let Some(r) = sp.rate {
+        if !(r > 0.0 && r.is_finite()) {
+            d.at(format!("{p}.rate"), format!("expected a positive rate in requests per second, found {r}"));
+        }
+    }
+    if let Some(t) = sp.timeout {
+        if t.0.is_zero() {
+            d.at(format!("{p}.timeout"), "expected a positive timeout, found 0");
+        }
+    }
+    if sp.explain_every == Some(0) {
+        d.at(format!("{p}.explain_every"), "expected N >= 1 (one request in N), found 0");
+    }
+    fraction(d, &format!("{p}.max_error_rate"), sp.max_error_rate, false);
+    if let Some(k) = &sp.keys {
+        keys(k, &format!("{p}.keys"), d);
+    }
+}
+
+fn keys(k: &KeySpec, p: &str, d: &mut Diagnostics) {
+    if let Some(t) = k.theta {
+        if !(t > 0.0 && t < 1.0) {
+            d.at(format!("{p}.theta"), format!("expected theta in (0, 1), found {t}"));
+        }
+        if !matches!(k.distribution, Distribution::Zipfian | Distribution::Latest) {
+            d.at(format!("{p}.theta"), "theta applies to zipfian and latest only");
+        }
+    }
+    fraction(d, &format!("{p}.hot_keys"), k.hot_keys, true);
+    fraction(d, &format!("{p}.hot_traffic"), k.hot_traffic, false);
+    if (k.hot_keys.is_some() || k.hot_traffic.is_some()) && k.distribution != Distribution::Hotspot {
+        d.at(p, "hot_keys and hot_traffic apply to the hotspot distribution only");
+    }
+}
