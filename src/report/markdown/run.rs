@@ -61,7 +61,7 @@ pub(super) fn method(r: &RunReport, s: &mut String) {
         let _ = writeln!(s, "- Cost of `{}`: {}.", esc(&b.name), esc(b.cost_basis.as_deref().unwrap_or("")));
     }
     if priced.len() < r.backends.len() {
-        let _ = writeln!(s, "- Cost columns are empty for backends without `pricing` (see the README).");
+        let _ = writeln!(s, "- Cost columns are empty for backends without `pricing` (see docs/cost.md).");
     }
     s.push('\n');
 }

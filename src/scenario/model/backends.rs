@@ -348,7 +348,7 @@ pub struct PriceTable {
     /// Start from this built-in preset's prices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
-    /// Price fields (see the README's Cost section), each overriding the
+    /// Price fields (see docs/cost.md), each overriding the
     /// preset's. Kept as written, so that validation can say which one is
     /// not a number.
     #[serde(flatten)]

@@ -16,7 +16,7 @@ pub struct Dataset {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entity {
-    /// How many distinct keys (generated: see the README); or give `sample`.
+    /// How many distinct keys (generated: see docs/scenario-format.md); or give `sample`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<u64>,
     #[serde(default)]
