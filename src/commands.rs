@@ -198,7 +198,7 @@ pub fn report(dir: &Path, out: &mut dyn Write) -> Result<Exit, Error> {
 
 pub async fn backends(file: Option<&Path>, sets: &[String], out: &mut dyn Write) -> Result<Exit, Error> {
     let _ = writeln!(out, "{:<9} {:<10} {:<40} {:<45} bulk load", "kind", "available", "systems", "packed read");
-    for kind in crate::scenario::model::Kind::ALL {
+    for &kind in crate::scenario::model::Kind::ALL {
         let line = match backend::support(kind) {
             Ok(s) => {
                 let k = s.info();

@@ -238,16 +238,20 @@ fn backend(v: &Value, path: &str, d: &mut Diagnostics) -> Option<BackendConfig> 
     let mut rest = m.clone();
     rest.remove("kind");
     let rest = Value::Object(rest);
-    Some(match kind.as_str() {
-        "sqlite" => BackendConfig::Sqlite(de(&rest, path, d)?),
-        "postgres" => BackendConfig::Postgres(de(&rest, path, d)?),
-        "mysql" => BackendConfig::Mysql(de(&rest, path, d)?),
-        "dynamodb" => BackendConfig::Dynamodb(de(&rest, path, d)?),
-        "cosmos" => BackendConfig::Cosmos(de(&rest, path, d)?),
-        "noop" => BackendConfig::Noop(de(&rest, path, d)?),
-        other => {
-            d.at(join(path, "kind"), format!("expected one of {kinds}, found {other:?}"));
-            return None;
+    struct Located<'a> {
+        path: &'a str,
+        d: &'a mut Diagnostics,
+    }
+    impl TypeWith for Located<'_> {
+        fn config<T: serde::de::DeserializeOwned>(&mut self, fields: &Value) -> Option<T> {
+            de(fields, self.path, self.d)
         }
-    })
+    }
+    match BackendConfig::typed(&kind, &rest, &mut Located { path, d }) {
+        Some(config) => config,
+        None => {
+            d.at(join(path, "kind"), format!("expected one of {kinds}, found {kind:?}"));
+            None
+        }
+    }
 }

@@ -6,74 +6,84 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A target system. `kind` selects the variant.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum BackendConfig {
+/// The model's list of backend kinds: one line per kind (its variant, its
+/// config struct, its `kind:` name) makes `BackendConfig`, `Kind`,
+/// `Kind::ALL`, `as_str`, `BackendConfig::kind`, `pricing` and the typing of
+/// a backend mapping (`BackendConfig::typed`). A kind's code is in
+/// `src/backend/<kind>/` (docs/development.md).
+macro_rules! backend_kinds {
+    ($( $(#[$doc:meta])* $variant:ident($config:ident) = $name:literal; )*) => {
+        /// A target system. `kind` selects the variant.
+        #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+        #[serde(tag = "kind", rename_all = "lowercase")]
+        pub enum BackendConfig {
+            $( $(#[$doc])* $variant($config), )*
+        }
+
+        impl BackendConfig {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $( BackendConfig::$variant(_) => Kind::$variant, )*
+                }
+            }
+
+            pub fn pricing(&self) -> Option<&Pricing> {
+                match self {
+                    $( BackendConfig::$variant(c) => c.pricing.as_ref(), )*
+                }
+            }
+
+            /// Types `fields` (a backend mapping without `kind`) as the config
+            /// of kind `name` with `de`; None: no such kind; Some(None): `de`
+            /// said why not.
+            pub(crate) fn typed<W: TypeWith>(name: &str, fields: &Value, de: &mut W) -> Option<Option<BackendConfig>> {
+                match name {
+                    $( $name => Some(de.config::<$config>(fields).map(BackendConfig::$variant)), )*
+                    _ => None,
+                }
+            }
+        }
+
+        /// Backend kinds, in the order docs/scenario-format.md lists them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Kind {
+            $( $variant, )*
+        }
+
+        impl Kind {
+            pub const ALL: &'static [Kind] = &[$( Kind::$variant, )*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( Kind::$variant => $name, )*
+                }
+            }
+        }
+    };
+}
+
+/// Types one backend config (the loader's serde step, with located errors).
+pub(crate) trait TypeWith {
+    fn config<T: serde::de::DeserializeOwned>(&mut self, fields: &Value) -> Option<T>;
+}
+
+backend_kinds! {
     /// Embedded SQLite: needs no server.
-    Sqlite(SqliteConfig),
+    Sqlite(SqliteConfig) = "sqlite";
     /// PostgreSQL >= 12: Lakebase, Aurora PostgreSQL, RDS.
-    Postgres(PostgresConfig),
+    Postgres(PostgresConfig) = "postgres";
     /// MySQL 8, Aurora MySQL, MariaDB 10.6+.
-    Mysql(MysqlConfig),
+    Mysql(MysqlConfig) = "mysql";
     /// AWS DynamoDB or a compatible endpoint.
-    Dynamodb(DynamodbConfig),
+    Dynamodb(DynamodbConfig) = "dynamodb";
     /// Azure Cosmos DB for NoSQL.
-    Cosmos(CosmosConfig),
+    Cosmos(CosmosConfig) = "cosmos";
     /// No I/O: measures the harness itself; tests use it.
-    Noop(NoopConfig),
-}
-
-impl BackendConfig {
-    pub fn kind(&self) -> Kind {
-        match self {
-            BackendConfig::Sqlite(_) => Kind::Sqlite,
-            BackendConfig::Postgres(_) => Kind::Postgres,
-            BackendConfig::Mysql(_) => Kind::Mysql,
-            BackendConfig::Dynamodb(_) => Kind::Dynamodb,
-            BackendConfig::Cosmos(_) => Kind::Cosmos,
-            BackendConfig::Noop(_) => Kind::Noop,
-        }
-    }
-
-    pub fn pricing(&self) -> Option<&Pricing> {
-        match self {
-            BackendConfig::Sqlite(c) => c.pricing.as_ref(),
-            BackendConfig::Postgres(c) => c.pricing.as_ref(),
-            BackendConfig::Mysql(c) => c.pricing.as_ref(),
-            BackendConfig::Dynamodb(c) => c.pricing.as_ref(),
-            BackendConfig::Cosmos(c) => c.pricing.as_ref(),
-            BackendConfig::Noop(c) => c.pricing.as_ref(),
-        }
-    }
-}
-
-/// Backend kinds, in the order docs/scenario-format.md lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-    Mysql,
-    Dynamodb,
-    Cosmos,
-    Noop,
+    Noop(NoopConfig) = "noop";
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Sqlite, Kind::Postgres, Kind::Mysql, Kind::Dynamodb, Kind::Cosmos, Kind::Noop];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Sqlite => "sqlite",
-            Kind::Postgres => "postgres",
-            Kind::Mysql => "mysql",
-            Kind::Dynamodb => "dynamodb",
-            Kind::Cosmos => "cosmos",
-            Kind::Noop => "noop",
-        }
-    }
-
     pub fn is_sql(self) -> bool {
         matches!(self, Kind::Sqlite | Kind::Postgres | Kind::Mysql)
     }
