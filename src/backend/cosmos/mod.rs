@@ -17,12 +17,15 @@
 mod support;
 pub use support::CosmosKind;
 
-use super::service::{bind_keys, error_chain, finish, gather, gather_legs, group_by_entity, load_in_calls, with_retries, Failure, Retry};
+use super::service::{
+    self, bind_keys, error_chain, finish, gather, gather_legs, group_by_entity, load_in_calls, render_entries, with_retries, Failure,
+    KeyEncoding, Leaf, Retry,
+};
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue};
 use crate::scenario::model::{Consistency, CosmosConfig, CreateStep, FeatureType, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
 use crate::stats::{ErrorKind, Legs, OpError, Usage};
-use crate::template::{Part, Templates};
+use crate::template::Templates;
 use crate::workload::{OpKind, OpSpec, Request};
 use azure_data_cosmos::clients::{ContainerClient, DatabaseClient};
 use azure_data_cosmos::diagnostics::DiagnosticsContext;
@@ -197,44 +200,44 @@ fn pk_of(v: &Value) -> Result<PartitionKey, String> {
     }
 }
 
-/// A value of a statement template.
-#[derive(Debug, Clone)]
-enum Tv {
-    /// Text with key references (a string, or the key's own type when it is one reference).
-    Parts(Vec<Part>),
-    Lit(Value),
-    List(Vec<Tv>),
-    Map(Vec<(String, Tv)>),
-}
+/// A value of a statement template, rendered as JSON.
+type Tv = service::Tv<Value>;
 
-impl Tv {
-    fn render(&self, model: &DataModel, req: &Request) -> Value {
-        match self {
-            Tv::Parts(p) => match p.as_slice() {
-                [Part::Key { entity, j }] => key_json(model.entities[*entity].key(req.key(*entity, *j))),
-                parts => {
-                    let mut s = String::new();
-                    for p in parts {
-                        match p {
-                            Part::Text(t) => s.push_str(t),
-                            Part::Key { entity, j } => s.push_str(&model.entities[*entity].key(req.key(*entity, *j)).to_string()),
-                        }
-                    }
-                    Value::String(s)
-                }
-            },
-            Tv::Lit(v) => v.clone(),
-            Tv::List(l) => Value::Array(l.iter().map(|v| v.render(model, req)).collect()),
-            Tv::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.render(model, req))).collect()),
-        }
+impl Leaf for Value {
+    fn text(s: String) -> Self {
+        Value::String(s)
     }
 
-    /// An `id`: always text.
-    fn render_id(&self, model: &DataModel, req: &Request) -> String {
-        match self.render(model, req) {
-            Value::String(s) => s,
-            other => other.to_string(),
-        }
+    fn list(items: impl Iterator<Item = Self>) -> Self {
+        Value::Array(items.collect())
+    }
+
+    fn map(entries: impl Iterator<Item = (String, Self)>) -> Self {
+        Value::Object(entries.collect())
+    }
+
+    fn literal(v: &Value) -> Self {
+        v.clone()
+    }
+}
+
+impl KeyEncoding for Codec<'_> {
+    type Leaf = Value;
+
+    fn model(&self) -> &DataModel {
+        self.model
+    }
+
+    fn key(&self, entity: usize, idx: u64) -> Value {
+        self.pk_json(entity, idx)
+    }
+}
+
+/// An `id`: always text.
+fn render_id(id: &Tv, codec: &Codec<'_>, req: &Request) -> String {
+    match id.render(codec, req) {
+        Value::String(s) => s,
+        other => other.to_string(),
     }
 }
 
@@ -316,12 +319,7 @@ pub fn prepare_op(
 }
 
 fn tv(templates: &Templates, model: &DataModel, name: &str, v: &Value) -> Result<Tv, String> {
-    Ok(match v {
-        Value::String(s) => Tv::Parts(templates.render_parts(Kind::Cosmos, name, s, model).map_err(|e| e.0)?),
-        Value::Array(a) => Tv::List(a.iter().map(|x| tv(templates, model, name, x)).collect::<Result<_, _>>()?),
-        Value::Object(m) => Tv::Map(m.iter().map(|(k, x)| Ok((k.clone(), tv(templates, model, name, x)?))).collect::<Result<_, String>>()?),
-        other => Tv::Lit(other.clone()),
-    })
+    Tv::from_json(templates, Kind::Cosmos, model, name, v)
 }
 
 fn prepare_statement(model: &DataModel, templates: &Templates, name: &str, tpl: &Value) -> Result<Statement, String> {
@@ -363,8 +361,8 @@ fn prepare_statement(model: &DataModel, templates: &Templates, name: &str, tpl: 
             let src =
                 map.get("query").and_then(Value::as_str).ok_or_else(|| format!("statement {name}: query needs `query`, the SQL text"))?;
             // Keys written in the text are bound as parameters, never pasted into it.
-            let (text, keys) = bind_keys(templates.render_parts(Kind::Cosmos, name, src, model).map_err(|e| e.0)?, '@');
-            let mut params: Vec<(String, Tv)> = keys.into_iter().map(|(ph, key)| (ph, Tv::Parts(vec![key]))).collect();
+            let mut params: Vec<(String, Tv)> = Vec::new();
+            let text = bind_keys(templates.render_parts(Kind::Cosmos, name, src, model).map_err(|e| e.0)?, '@', &mut params);
             match map.get("parameters") {
                 None => {}
                 Some(Value::Object(m)) => {
@@ -820,19 +818,17 @@ impl CosmosBackend {
     }
 
     async fn run_statement(&self, usage: &mut Usage, s: &Statement, req: &Request) -> Result<u32, OpError> {
-        let model = &*self.model;
-        let pk_json = s.partition_key.render(model, req);
+        let codec = self.codec();
+        let pk_json = s.partition_key.render(&codec, req);
         let pk = pk_of(&pk_json).map_err(|e| OpError::new(ErrorKind::Query, e))?;
         match &s.call {
-            Call::ReadItem { id } => self.read_item(usage, s.table, pk, &id.render_id(model, req)).await,
+            Call::ReadItem { id } => self.read_item(usage, s.table, pk, &render_id(id, &codec, req)).await,
             Call::Write { id, item, mode } => {
-                let id = id.render_id(model, req);
+                let id = render_id(id, &codec, req);
                 let mut m = Map::with_capacity(item.len() + 2);
                 m.insert("id".into(), Value::String(id.clone()));
                 m.insert("pk".into(), pk_json);
-                for (k, v) in item {
-                    m.insert(k.clone(), v.render(model, req));
-                }
+                m.extend(render_entries(item, &codec, req));
                 self.write_item(usage, s.table, (pk, &id), &Value::Object(m), *mode, self.retry.max_attempts).await
             }
             Call::Query { text, params } => {
@@ -840,7 +836,7 @@ impl CosmosBackend {
                     .with_parameter(PK_PARAM, &pk_json)
                     .map_err(|e| OpError::new(ErrorKind::Query, e.to_string()))?;
                 for (k, v) in params {
-                    q = q.with_parameter(k.as_str(), v.render(model, req)).map_err(|e| OpError::new(ErrorKind::Query, e.to_string()))?;
+                    q = q.with_parameter(k.as_str(), v.render(&codec, req)).map_err(|e| OpError::new(ErrorKind::Query, e.to_string()))?;
                 }
                 Ok(self.query(usage, s.table, pk, q).await?.len() as u32)
             }

@@ -15,13 +15,14 @@ mod support;
 pub use support::DynamodbKind;
 
 use super::service::{
-    bind_keys, error_chain, finish, gather, gather_legs, group_by_entity, load_in_calls, with_retries, Failure, Retry,
+    self, bind_keys, error_chain, finish, gather, gather_legs, group_by_entity, load_in_calls, render_entries, with_retries, Failure,
+    KeyEncoding, Leaf, Retry,
 };
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::{DataModel, FeatureValue, KeyValue, TableModel};
 use crate::scenario::model::{Billing, CreateStep, DynamodbConfig, Fetch, Kind, Layout, LoadStep, StatementOp, WriteMode};
 use crate::stats::{ErrorKind, Legs, OpError, Usage};
-use crate::template::{Part, Templates};
+use crate::template::Templates;
 use crate::workload::{OpKind, OpSpec, Request};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -172,45 +173,47 @@ pub fn decode_value(ty: crate::scenario::model::FeatureType, v: &AttributeValue)
     }
 }
 
-/// A value of a statement template.
-#[derive(Debug, Clone)]
-enum Tv {
-    /// Text with key references (a String, or the key's own type when it is one reference).
-    Parts(Vec<Part>),
-    Lit(AttributeValue),
-    List(Vec<Tv>),
-    Map(Vec<(String, Tv)>),
-}
+/// A value of a statement template, rendered as an AttributeValue.
+type Tv = service::Tv<AttributeValue>;
+type TMap = service::TMap<AttributeValue>;
 
-impl Tv {
-    fn render(&self, codec: &Codec<'_>, req: &Request) -> AttributeValue {
-        match self {
-            Tv::Parts(p) => match p.as_slice() {
-                [Part::Key { entity, j }] => codec.key_value(*entity, req.key(*entity, *j)),
-                parts => AttributeValue::S(render_text(parts, codec.model, req)),
-            },
-            Tv::Lit(v) => v.clone(),
-            Tv::List(l) => AttributeValue::L(l.iter().map(|v| v.render(codec, req)).collect()),
-            Tv::Map(m) => AttributeValue::M(m.iter().map(|(k, v)| (k.clone(), v.render(codec, req))).collect()),
+impl Leaf for AttributeValue {
+    fn text(s: String) -> Self {
+        AttributeValue::S(s)
+    }
+
+    fn list(items: impl Iterator<Item = Self>) -> Self {
+        AttributeValue::L(items.collect())
+    }
+
+    fn map(entries: impl Iterator<Item = (String, Self)>) -> Self {
+        AttributeValue::M(entries.collect())
+    }
+
+    fn literal(v: &Value) -> Self {
+        match v {
+            Value::Number(n) => AttributeValue::N(n.to_string()),
+            Value::Bool(b) => AttributeValue::Bool(*b),
+            // Null (strings, lists and mappings are never literals).
+            _ => AttributeValue::Null(true),
         }
     }
 }
 
-fn render_text(parts: &[Part], model: &DataModel, req: &Request) -> String {
-    let mut s = String::new();
-    for p in parts {
-        match p {
-            Part::Text(t) => s.push_str(t),
-            Part::Key { entity, j } => s.push_str(&model.entities[*entity].key(req.key(*entity, *j)).to_string()),
-        }
-    }
-    s
-}
+impl KeyEncoding for Codec<'_> {
+    type Leaf = AttributeValue;
 
-type TMap = Vec<(String, Tv)>;
+    fn model(&self) -> &DataModel {
+        self.model
+    }
+
+    fn key(&self, entity: usize, idx: u64) -> AttributeValue {
+        self.key_value(entity, idx)
+    }
+}
 
 fn render_map(m: &TMap, codec: &Codec<'_>, req: &Request) -> Item {
-    m.iter().map(|(k, v)| (k.clone(), v.render(codec, req))).collect()
+    render_entries(m, codec, req).collect()
 }
 
 /// A custom statement's call.
@@ -319,14 +322,7 @@ fn prepare_statement(names: &Names, model: &DataModel, templates: &Templates, na
             None => Ok(None),
             Some(Value::String(s)) => {
                 let parts = templates.render_parts(Kind::Dynamodb, name, s, model).map_err(|e| e.0)?;
-                let (out, keys) = bind_keys(parts, ':');
-                let mut b = bound.borrow_mut();
-                for (ph, key) in keys {
-                    if !b.iter().any(|(k, _)| *k == ph) {
-                        b.push((ph, Tv::Parts(vec![key])));
-                    }
-                }
-                Ok(Some(out))
+                Ok(Some(bind_keys(parts, ':', &mut bound.borrow_mut())))
             }
             Some(other) => Err(format!("statement {name}: `{field}` must be a string, found {other}")),
         }
@@ -408,14 +404,7 @@ fn prepare_statement(names: &Names, model: &DataModel, templates: &Templates, na
 }
 
 fn tv(templates: &Templates, model: &DataModel, name: &str, v: &Value) -> Result<Tv, String> {
-    Ok(match v {
-        Value::String(s) => Tv::Parts(templates.render_parts(Kind::Dynamodb, name, s, model).map_err(|e| e.0)?),
-        Value::Number(n) => Tv::Lit(AttributeValue::N(n.to_string())),
-        Value::Bool(b) => Tv::Lit(AttributeValue::Bool(*b)),
-        Value::Null => Tv::Lit(AttributeValue::Null(true)),
-        Value::Array(a) => Tv::List(a.iter().map(|x| tv(templates, model, name, x)).collect::<Result<_, _>>()?),
-        Value::Object(m) => Tv::Map(m.iter().map(|(k, x)| Ok((k.clone(), tv(templates, model, name, x)?))).collect::<Result<_, String>>()?),
-    })
+    Tv::from_json(templates, Kind::Dynamodb, model, name, v)
 }
 
 /// What `plan` prints for an operation.

@@ -2,8 +2,9 @@
 //!
 //! - `retry.rs`: retries with counted attempts ([`with_retries`], [`Retry`])
 //!   and how a failed call is treated ([`Failure`], [`error_chain`]);
-//! - `values.rs`: statement templates' values, keys bound as named
-//!   placeholders ([`bind_keys`]);
+//! - `values.rs`: statement templates' values, one tree for both services
+//!   ([`Tv`], over a service's value type, [`Leaf`], and its keys,
+//!   [`KeyEncoding`]), and keys bound as named placeholders ([`bind_keys`]);
 //! - `gather.rs`: one request's calls: a read's tables grouped by entity
 //!   ([`group_by_entity`]), concurrent calls summed ([`gather`],
 //!   [`gather_legs`]) and the request's outcome ([`finish`]);
@@ -18,4 +19,4 @@ mod values;
 pub use gather::{finish, gather, gather_legs, group_by_entity, TimedLeg};
 pub use load::load_in_calls;
 pub use retry::{error_chain, with_retries, Failure, Retry};
-pub use values::bind_keys;
+pub use values::{bind_keys, render_entries, KeyEncoding, Leaf, TMap, Tv};
