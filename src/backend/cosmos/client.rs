@@ -19,12 +19,8 @@ use azure_data_cosmos::{AccountEndpoint, AccountReference, CosmosClient, CosmosE
 use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::OnceCell;
 
-const DEFAULT_MAX_ATTEMPTS: u32 = 3;
-const DEFAULT_BACKOFF: Duration = Duration::from_millis(25);
-const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The client a scenario configures: rustls with ring, HTTP/1 and text
 /// JSON for emulators, the SDK's 429 retries off.
@@ -109,11 +105,7 @@ impl CosmosBackend {
             db,
             names,
             model: Arc::new(ctx.model.clone()),
-            retry: Retry {
-                max_attempts: c.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1),
-                base: c.backoff.map(|d| d.0).unwrap_or(DEFAULT_BACKOFF),
-                max: c.max_backoff.map(|d| d.0).unwrap_or(DEFAULT_MAX_BACKOFF),
-            },
+            retry: Retry::configured(c.max_attempts, c.backoff, c.max_backoff),
             config: c.clone(),
             containers,
         })

@@ -16,9 +16,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-const DEFAULT_MAX_ATTEMPTS: u32 = 3;
-const DEFAULT_BACKOFF: Duration = Duration::from_millis(25);
-const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// One attempt of one call gives up after this (phases also have their own `timeout`).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -85,11 +82,7 @@ impl DynamoBackend {
             names: Names::new(c, ctx.model),
             model: Arc::new(ctx.model.clone()),
             consistent: c.consistent_read.unwrap_or(false),
-            retry: Retry {
-                max_attempts: c.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1),
-                base: c.backoff.map(|d| d.0).unwrap_or(DEFAULT_BACKOFF),
-                max: c.max_backoff.map(|d| d.0).unwrap_or(DEFAULT_MAX_BACKOFF),
-            },
+            retry: Retry::configured(c.max_attempts, c.backoff, c.max_backoff),
             billing: c.billing.clone(),
             endpoint,
             region,

@@ -2,12 +2,17 @@
 //! ([`Failure`]: its class, whether a retry may help, what it cost).
 
 use crate::dataset::mix64;
+use crate::scenario::model::DurationSpec;
 use crate::stats::{ErrorKind, OpError, Usage};
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 /// The longest retry-after a service may ask for before benchplan waits less.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The scenario's defaults for `max_attempts`, `backoff` and `max_backoff`.
+const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+const DEFAULT_BACKOFF: Duration = Duration::from_millis(25);
+const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// How retries are made.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +23,15 @@ pub struct Retry {
 }
 
 impl Retry {
+    /// A service's `max_attempts` (at least 1), `backoff` and `max_backoff`, or their defaults.
+    pub fn configured(max_attempts: Option<u32>, backoff: Option<DurationSpec>, max_backoff: Option<DurationSpec>) -> Self {
+        Retry {
+            max_attempts: max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1),
+            base: backoff.map(|d| d.0).unwrap_or(DEFAULT_BACKOFF),
+            max: max_backoff.map(|d| d.0).unwrap_or(DEFAULT_MAX_BACKOFF),
+        }
+    }
+
     /// Full jitter: a random delay up to base x 2^attempt, capped.
     pub fn delay(&self, attempt: u32) -> Duration {
         let cap = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.max);
