@@ -21,7 +21,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
-
 /// The client a scenario configures: rustls with ring, HTTP/1 and text
 /// JSON for emulators, the SDK's 429 retries off.
 pub async fn client(c: &CosmosConfig) -> Result<CosmosClient, String> {
@@ -91,7 +90,6 @@ pub struct CosmosBackend {
     /// resolved within one run.
     pub(super) containers: Vec<OnceCell<ContainerClient>>,
 }
-
 
 impl CosmosBackend {
     pub async fn connect(c: &CosmosConfig, ctx: &Ctx<'_>) -> Result<Self, BackendError> {

@@ -139,7 +139,6 @@ impl KeyEncoding for Codec<'_> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,7 +72,6 @@ pub enum CosmosOp {
 const STATEMENT_FIELDS: &[&str] = &["op", "container", "id", "partition_key", "query", "parameters", "item"];
 const STATEMENT_OPS: &str = "read_item, query, upsert_item, create_item, replace_item";
 
-
 /// Prepares one mix entry (no connection: `validate` and `plan` use it too).
 pub fn prepare_op(
     names: &Names,

@@ -9,7 +9,6 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, KeysAndAttribute
 use futures_util::future::join_all;
 use std::collections::{BTreeMap, HashMap};
 
-
 /// BatchGetItem takes at most 100 keys a call, BatchWriteItem 25 items.
 pub const BATCH_GET_MAX: usize = 100;
 pub const BATCH_WRITE_MAX: usize = 25;
@@ -38,7 +37,6 @@ fn add_all(u: &mut Usage, ccs: &[ConsumedCapacity], write: bool) {
         add_capacity(u, cc, write);
     }
 }
-
 
 /// The optional parts of a single-item call.
 #[derive(Debug, Clone, Default)]

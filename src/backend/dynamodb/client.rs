@@ -30,7 +30,6 @@ pub struct DynamoBackend {
     pub(super) region: String,
 }
 
-
 /// An SDK client as the scenario configures it: region, endpoint, rustls
 /// with ring, connect timeout, SDK retries off. Returns it with its region.
 pub async fn sdk_client(c: &DynamodbConfig) -> Result<(Client, String), String> {

@@ -12,7 +12,6 @@ use std::collections::HashMap;
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
-
 /// Items and keys of the data model as DynamoDB attribute values.
 pub struct Codec<'a> {
     pub model: &'a DataModel,
