@@ -15,13 +15,14 @@ charge, and the wall and CPU seconds of the request loop alone (the client is
 made, imports done and the containers' properties read before it starts),
 plus the process's CPU seconds so far.
 
-The item layout is benchplan's (src/backend/cosmos.rs, table_per_table): one
-container per feature table, named as the table, partition key path `/pk`,
-item `id` = the key as text ("17") and `pk` = the key itself (a JSON number
-for int keys), one property per feature (f0, f1, ...). benchplan's int keys
-are 0..keys-1 (src/dataset/mod.rs, EntityModel::key), so keys drawn here
-exist. A request draws one key per entity, uniformly, and reads it from every
-container of that entity with `read_item(item=id, partition_key=pk)`:
+The item layout is benchplan's (src/backend/cosmos/names.rs and codec.rs,
+table_per_table): one container per feature table, named as the table,
+partition key path `/pk`, item `id` = the key as text ("17") and `pk` = the
+key itself (a JSON number for int keys), one property per feature (f0, f1,
+...). benchplan's int keys are 0..keys-1 (src/dataset/mod.rs,
+EntityModel::key), so keys drawn here exist. A request draws one key per
+entity, uniformly, and reads it from every container of that entity with
+`read_item(item=id, partition_key=pk)`:
   serial:   one read after another, on the worker's thread;
   parallel: all of the request's reads submitted at once to a thread pool
             shared by the workers (workers x containers threads), the worker
