@@ -254,6 +254,11 @@ fn postgres_packed_function_and_unlogged_tables() {
     let run_json = std::fs::read_to_string(dir.join("run.json")).unwrap();
     assert!(run_json.contains("\"shared_buffers\""), "server settings are recorded");
     assert!(run_json.contains("PostgreSQL"), "server version is recorded");
+    // The teardown's drop took the generated function with the tables.
+    let q = "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace \
+             where n.nspname = 'bpt_schema' and p.proname like 'benchplan\\_packed\\_%'";
+    let left = std::process::Command::new("psql").arg(&url).args(["-tAc", q]).output().expect("psql");
+    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0", "{}", String::from_utf8_lossy(&left.stderr));
 }
 
 #[test]
