@@ -68,6 +68,9 @@ pub fn describe_ddl(c: &CosmosConfig, model: &DataModel) -> Vec<(String, String)
             format!("create container {name}: partition key /pk, id = {}", if names.single() { "the table name" } else { "the key" }),
         ));
     }
+    for name in &names.physical {
+        out.push((format!("drop {name}"), format!("delete container {name}")));
+    }
     out
 }
 

@@ -88,5 +88,6 @@ pub fn describe_ddl(c: &DynamodbConfig, model: &DataModel) -> Vec<(String, Strin
             };
             (format!("create {name}"), format!("CreateTable {name}: {schema}, {billing}; wait until ACTIVE"))
         })
+        .chain(names.physical().into_iter().map(|name| (format!("drop {name}"), format!("DeleteTable {name}"))))
         .collect()
 }
