@@ -178,7 +178,8 @@ pub fn compare(a: &crate::cli::CompareArgs, out: &mut dyn Write) -> Result<Exit,
     }
     let base = read_run_at(&a.base)?;
     let new = read_run_at(&a.new)?;
-    let c = report::compare::compare(&base, &new, &th);
+    let mut c = report::compare::compare(&base, &new, &th);
+    c.allow_missing = a.thresholds.allow_missing;
     let _ = write!(out, "{}", report::compare::markdown(&c, &base, &new, &a.base.display().to_string(), &a.new.display().to_string()));
     if let Some(j) = &a.junit {
         write_junit(j, &report::junit::comparison(&c, &new.scenario))?;
@@ -433,7 +434,8 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     let mut regressed = false;
     let mut junit = args.junit.as_ref().map(|_| report::junit::checks(&report));
     if let Some((base_dir, base)) = &baseline {
-        let c = report::compare::compare(base, &report, &thresholds);
+        let mut c = report::compare::compare(base, &report, &thresholds);
+        c.allow_missing = args.thresholds.allow_missing;
         let _ =
             write!(out, "\n{}", report::compare::markdown(&c, base, &report, &base_dir.display().to_string(), &dir.display().to_string()));
         regressed = !c.regressions().is_empty() || (c.incomplete() && !args.thresholds.allow_missing);

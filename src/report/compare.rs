@@ -85,9 +85,11 @@ pub struct RowDelta {
 pub struct Comparison {
     pub thresholds: Thresholds,
     pub rows: Vec<RowDelta>,
-    /// Rows of one run with no match in the other: "backend phase [cell]".
+    /// Rows of one run with no match in the other: `backend phase [cell]`.
     pub only_base: Vec<String>,
     pub only_new: Vec<String>,
+    /// `--allow-missing`: base rows missing from the new run are not failures.
+    pub allow_missing: bool,
 }
 
 impl Comparison {
@@ -171,7 +173,7 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
         rows.push(RowDelta { backend: k.0, phase: k.1, cell: k.2, metrics });
     }
     let only_base = base.rows.iter().map(key).filter(|k| !new.rows.iter().any(|n| key(n) == *k)).map(|k| label(&k)).collect();
-    Comparison { thresholds: *th, rows, only_base, only_new }
+    Comparison { thresholds: *th, rows, only_base, only_new, allow_missing: false }
 }
 
 /// A latency metric: higher is worse.

@@ -140,11 +140,13 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
         }
     }
     for missing in &c.only_base {
+        let why = format!("{missing} is in the base run but not in the new one");
         cases.push(Case {
             class: format!("benchplan.{scenario}"),
             name: format!("{missing} present"),
-            skipped: None,
-            failure: Some((format!("{missing} is in the base run but not in the new one"), format!("{missing}: no row to compare"))),
+            // With --allow-missing a missing row is allowed: skipped, not failed.
+            skipped: c.allow_missing.then(|| format!("{why} (--allow-missing)")),
+            failure: (!c.allow_missing).then(|| (why.clone(), format!("{missing}: no row to compare"))),
         });
     }
     (format!("{scenario} comparison"), cases)
@@ -168,12 +170,17 @@ mod tests {
             }],
             only_base: vec!["b warm [-]".into()],
             only_new: vec![],
+            allow_missing: false,
         };
         let xml = comparison(&c, "s");
         assert!(xml.contains("<testsuites name=\"benchplan\" tests=\"4\" failures=\"2\""), "{xml}");
         assert!(xml.contains("tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\">"), "{xml}");
         assert!(xml.contains("<skipped message=\"p50_ms changed beyond its threshold"), "{xml}");
         assert!(xml.contains("b warm [-] is in the base run but not in the new one"), "{xml}");
+        // --allow-missing: the missing row is skipped, not failed.
+        let xml = comparison(&Comparison { allow_missing: true, ..c }, "s");
+        assert!(xml.contains("tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"2\">"), "{xml}");
+        assert!(xml.contains("not in the new one (--allow-missing)"), "{xml}");
     }
 
     #[test]

@@ -213,7 +213,7 @@ pub struct LegRow {
     pub share: f64,
 }
 
-/// One op of a mixed phase (YCSB's [READ] / [UPDATE] lines): its share of
+/// One op of a mixed phase (YCSB's `[READ]` / `[UPDATE]` lines): its share of
 /// the requests and its response time, over its successful requests.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OpRow {

@@ -234,7 +234,7 @@ pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
     Some(sxy / (sxx * syy).sqrt())
 }
 
-/// One mix entry's requests in a mixed phase (YCSB's [READ] / [UPDATE]).
+/// One mix entry's requests in a mixed phase (YCSB's `[READ]` / `[UPDATE]`).
 #[derive(Debug, Clone, Default)]
 pub struct OpAcc {
     /// Response time of its successful requests.

@@ -7,7 +7,7 @@
 //! legend below the plot (SVG `<text>`).
 //!
 //! By file: one per kind of chart (`percentiles`, `p99_by_param`,
-//! `over_time`, `cache`, `cost`), each turning the report into [`Panel`]s of
+//! `over_time`, `cache`, `cost`), each turning the report into `Panel`s of
 //! series; `panel` (the panel, its axes and SLA lines), `colors`, and `draw`
 //! (panels -> SVG, with the legend).
 
