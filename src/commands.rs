@@ -423,7 +423,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     for o in outcomes {
         report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
-    report.checks = checks::evaluate(&sc.checks, &report.rows);
+    report.checks = checks::evaluate(&sc.checks, &report, &checks::slots(&r, &names));
     // Nothing secret leaves the process.
     let mut v = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
     redact.value(&mut v);

@@ -63,15 +63,20 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
                 continue;
             }
             for op in &wl.ops {
-                let stmt = mix[op.mix_index].statement.as_ref();
-                let label = format!("{pname}: {}", op.label);
+                let stmt = op.statement.as_ref();
+                let step = op.step.map(|j| format!(".steps[{j}]")).unwrap_or_default();
+                let label = match op.step {
+                    Some(j) => format!("{pname}: {} step {}", op.label, j + 1),
+                    None => format!("{pname}: {}", op.label),
+                };
                 match support.describe_op(&ctx, op, stmt) {
                     Ok(stmts) => ops.extend(stmts.into_iter().map(|(suffix, text)| {
                         let l = if suffix.is_empty() { label.clone() } else { format!("{label} {suffix}") };
                         (l, text)
                     })),
                     Err(e) => {
-                        let at = format!("phases[{pi}].{variant}.mix[{}]{}", op.mix_index, if stmt.is_some() { ".statement" } else { "" });
+                        let at =
+                            format!("phases[{pi}].{variant}.mix[{}]{step}{}", op.mix_index, if stmt.is_some() { ".statement" } else { "" });
                         problems.push(RenderProblem { path: at, message: format!("backend {name}: {e}") });
                     }
                 }

@@ -5,14 +5,15 @@
 
 pub mod phase;
 pub mod progress;
+mod request;
 
 use crate::backend::{self, Backend, Ctx, WithBackend};
 use crate::dataset::{hash_str, mix64, DataModel};
 use crate::prices::CostModel;
 use crate::scenario::model::phase_name;
-use crate::scenario::model::{Phase, Scenario, Step};
+use crate::scenario::model::{Fetch, Operation, Phase, Scenario, Step};
 use crate::scenario::Resolved;
-use crate::stats::measured::{BackendRun, Ending, MeasuredPhase, MeasuredStep, PhaseId};
+use crate::stats::measured::{BackendRun, Ending, MeasuredPhase, MeasuredStep, PhaseId, StepLabel};
 use crate::template::Templates;
 use crate::workload::Workload;
 use phase::{run_phase, PhaseConfig};
@@ -58,12 +59,23 @@ pub fn max_workers(r: &Resolved) -> u32 {
             let spec = p.spec();
             let mix =
                 spec.mix.as_ref().or_else(|| c.scenario.phases[i..].iter().find(|q| !q.is_warmup()).and_then(|q| q.spec().mix.as_ref()));
+            // A parallel read takes a connection per table; steps issued
+            // together each take their own.
+            let op_width = |op: Option<Operation<'_>>| match op {
+                Some(Operation::Read(r)) if r.fetch == Fetch::Parallel => tables_of(&r.entities, &r.tables).max(1),
+                _ => 1,
+            };
             let width = mix
                 .map(|m| {
                     m.iter()
-                        .filter_map(|e| e.read_features.as_ref())
-                        .filter(|r| r.fetch == crate::scenario::model::Fetch::Parallel)
-                        .map(|r| tables_of(&r.entities, &r.tables))
+                        .map(|e| {
+                            let widths = e.operations().into_iter().map(|s| op_width(s.op));
+                            if e.is_concurrent() {
+                                widths.sum::<u32>()
+                            } else {
+                                widths.max().unwrap_or(1)
+                            }
+                        })
                         .max()
                         .unwrap_or(1)
                 })
@@ -188,11 +200,18 @@ impl BackendJob<'_> {
                     m.backends.as_ref().is_none_or(|bs| bs.iter().any(|x| x == self.name))
                 })
                 .map_err(|e| format!("{} phase {name}: {e}", self.name))?;
-                let op_labels: Vec<String> = workload.ops.iter().map(|op| op_label(&mix[op.mix_index], op.mix_index)).collect();
+                let op_labels: Vec<String> = workload.requests.iter().map(|r| op_label(&mix[r.mix_index], r.mix_index)).collect();
+                let op_names: Vec<Option<String>> = workload.requests.iter().map(|r| r.name.clone()).collect();
+                let mut step_labels = vec![StepLabel::default(); workload.ops.len()];
+                for (ri, r) in workload.requests.iter().enumerate() {
+                    for (j, &o) in r.steps.iter().enumerate() {
+                        let what = mix[r.mix_index].operations().get(j).and_then(|s| s.op).map(describe_operation).unwrap_or_default();
+                        step_labels[o] = StepLabel { op: ri, name: r.step_names.get(j).cloned().unwrap_or_default(), what };
+                    }
+                }
                 let mut ops = Vec::with_capacity(workload.ops.len());
                 for op in &workload.ops {
-                    let stmt = mix[op.mix_index].statement.as_ref();
-                    ops.push(b.prepare(&ctx, op, stmt).map_err(|e| format!("{} phase {name}: {e}", self.name))?);
+                    ops.push(b.prepare(&ctx, op, op.statement.as_ref()).map_err(|e| format!("{} phase {name}: {e}", self.name))?);
                 }
                 let cfg = PhaseConfig {
                     workers: spec.workers.unwrap_or(1).max(1),
@@ -217,6 +236,12 @@ impl BackendJob<'_> {
                 let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
                 let secs = run.duration.as_secs_f64();
                 let aborted = run.aborted.clone();
+                if run.stats.steps.is_empty() {
+                    step_labels.clear();
+                }
+                let stopped_early = aborted
+                    .clone()
+                    .or_else(|| self.interrupt.load(Ordering::Relaxed).then(|| "interrupted (Ctrl-C or a signal)".to_string()));
                 out.phases.push(MeasuredPhase {
                     id: PhaseId {
                         backend: self.name.to_string(),
@@ -236,6 +261,9 @@ impl BackendJob<'_> {
                     missed: run.missed,
                     timeseries: run.timeseries,
                     op_labels,
+                    op_names,
+                    step_labels,
+                    stopped_early,
                 });
                 if let Some(why) = aborted {
                     return Err(format!("{} phase {name} [{label}] stopped: {why}", self.name));
@@ -319,18 +347,33 @@ pub async fn run_backend(job: BackendJob<'_>) -> BackendRun {
     }
 }
 
-/// `#2 write card (upsert)`: a mix entry, as the per-op table names it.
+/// `#2 write card (upsert)`: a mix entry, as the per-op table names it
+/// (`#1 lookup: read card (packed)` when it has a name).
 fn op_label(m: &crate::scenario::model::MixEntry, index: usize) -> String {
     let n = index + 1;
-    if let Some(r) = &m.read_features {
-        let keys = r.keys_per_table.filter(|k| *k > 1).map(|k| format!(", {k} keys per table")).unwrap_or_default();
-        format!("#{n} read {} ({}{keys})", r.entities.join("+"), r.fetch.as_str())
-    } else if let Some(w) = &m.write_features {
-        let batch = w.batch.filter(|b| *b > 1).map(|b| format!(", batch {b}")).unwrap_or_default();
-        format!("#{n} write {} ({}{batch})", w.entities.join("+"), w.mode.as_str())
-    } else if let Some(st) = &m.statement {
-        format!("#{n} statement {}", st.name)
-    } else {
-        format!("#{n}")
+    let prefix = m.name.as_ref().map(|name| format!("{name}: ")).unwrap_or_default();
+    if let Some(steps) = &m.steps {
+        let how = if m.is_concurrent() { "issued together" } else { "one after another" };
+        return format!("#{n} {} ({} steps, {how})", m.name.as_deref().unwrap_or("request"), steps.len());
+    }
+    match m.operations().first().and_then(|s| s.op) {
+        Some(op) => format!("#{n} {prefix}{}", describe_operation(op)),
+        None => format!("#{n}"),
+    }
+}
+
+/// `read card (packed, 10 keys per table)`, `write card (upsert, batch 5)`, `statement top_items`.
+fn describe_operation(op: crate::scenario::model::Operation<'_>) -> String {
+    use crate::scenario::model::Operation;
+    match op {
+        Operation::Read(r) => {
+            let keys = r.keys_per_table.filter(|k| *k > 1).map(|k| format!(", {k} keys per table")).unwrap_or_default();
+            format!("read {} ({}{keys})", r.entities.join("+"), r.fetch.as_str())
+        }
+        Operation::Write(w) => {
+            let batch = w.batch.filter(|b| *b > 1).map(|b| format!(", batch {b}")).unwrap_or_default();
+            format!("write {} ({}{batch})", w.entities.join("+"), w.mode.as_str())
+        }
+        Operation::Statement(st) => format!("statement {}", st.name),
     }
 }

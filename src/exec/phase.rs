@@ -1,11 +1,12 @@
 //! One phase: N workers in one loop, paced closed (each waits for its reply)
 //! or open (request i is due at start + i/rate, latency measured from then).
 
+use super::request;
 use crate::backend::Backend;
 use crate::clock::sleep_until_precise;
 use crate::dataset::DataModel;
 use crate::stats::timeseries::{Aggregator, TsPoint};
-use crate::stats::{ErrorKind, ExplainSample, OpError, PhaseStats, Recorder};
+use crate::stats::{ErrorKind, ExplainSample, OpAcc, OpError, PhaseStats, Recorder};
 use crate::workload::Workload;
 use indicatif::ProgressBar;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -80,7 +81,9 @@ async fn worker<B: Backend>(
     mut rec: Recorder,
 ) -> Recorder {
     let mut req = workload.request();
-    let mut session = backend.session();
+    let mut sessions: Vec<B::Session> = (0..workload.sessions_per_worker()).map(|_| backend.session()).collect();
+    let most_steps = workload.requests.iter().map(|r| r.steps.len()).max().unwrap_or(1);
+    let mut step_ns = vec![0u64; most_steps];
     loop {
         if shared.stop.load(Ordering::Relaxed) || interrupt.load(Ordering::Relaxed) {
             break;
@@ -103,28 +106,35 @@ async fn worker<B: Backend>(
             None => None,
         };
         workload.fill(&mut req, i, &model);
+        let spec = &workload.requests[req.op];
         let t0 = Instant::now();
         if intended.is_none() && plan.deadline.is_some_and(|d| t0 >= d) {
             break;
         }
         let timeout = || OpError::new(ErrorKind::Timeout, format!("no reply within {}", humantime::format_duration(plan.timeout)));
-        let err = if plan.explain_every.is_some_and(|n| i % u64::from(n.max(1)) == 0) {
+        let (err, step) = if plan.explain_every.is_some_and(|n| i % u64::from(n.max(1)) == 0) {
             // A sampled request runs under EXPLAIN ANALYZE: its buffers are
             // recorded, its latency stays out of the histograms.
-            let res = tokio::time::timeout(plan.timeout, backend.explain(&mut session, &ops[req.op], &req)).await;
+            let res = tokio::time::timeout(plan.timeout, request::explain(&*backend, &mut sessions[0], &ops, spec, &req)).await;
             let t1 = Instant::now();
             match res {
                 Ok(Ok(b)) => {
                     rec.explain.push(ExplainSample { latency_ns: (t1 - t0).as_nanos() as u64, hit: b.hit, read: b.read });
                     continue;
                 }
-                Ok(Err(e)) => (e, t1),
-                Err(_) => (timeout(), t1),
+                Ok(Err(e)) => ((e, t1), None),
+                Err(_) => ((timeout(), t1), None),
             }
         } else {
-            let res = tokio::time::timeout(plan.timeout, backend.execute(&mut session, &ops[req.op], &req)).await;
+            let res = tokio::time::timeout(plan.timeout, request::execute(&*backend, &mut sessions, &ops, spec, &req, &mut step_ns)).await;
             let t1 = Instant::now();
             let second = t1.saturating_duration_since(plan.start).as_secs();
+            let many = spec.steps.len() > 1;
+            if many {
+                for (j, &ns) in step_ns[..spec.steps.len()].iter().enumerate().filter(|(_, ns)| **ns > 0) {
+                    rec.step_ok(spec.steps[j], ns);
+                }
+            }
             match res {
                 Ok(Ok(done)) => {
                     rec.usage.add(&done.usage);
@@ -140,18 +150,27 @@ async fn worker<B: Backend>(
                     };
                     rec.ok(req.class(), response, service, done.rows, second);
                     rec.op_ok(req.op, response);
+                    rec.keys(req.keys_drawn, req.keys_hot);
                     rec.legs(&done.legs);
+                    if !many && !spec.step_names.is_empty() {
+                        rec.step_ok(spec.steps[0], service);
+                    }
                     continue;
                 }
-                Ok(Err(e)) => (e, t1),
-                Err(_) => (timeout(), t1),
+                Ok(Err(f)) => ((f.error, t1), Some(spec.steps[f.step])),
+                // The steps still running when the timeout struck are its cause.
+                Err(_) if many => ((timeout(), t1), spec.steps.iter().zip(&step_ns).find(|(_, ns)| **ns == 0).map(|(o, _)| *o)),
+                Err(_) => ((timeout(), t1), Some(spec.steps[0])),
             }
         };
         let (err, t1) = err;
-        // The connection may be broken or mid-statement: start over with a new one.
-        session = backend.session();
+        // The connections may be broken or mid-statement: start over with new ones.
+        sessions.iter_mut().for_each(|s| *s = backend.session());
         rec.error(&err, t1.saturating_duration_since(plan.start).as_secs());
         rec.op_error(req.op);
+        if let Some(o) = step {
+            rec.step_error(o);
+        }
         if err.fatal {
             let _ = shared.fatal.set(err.message.clone());
             shared.stop.store(true, Ordering::Relaxed);
@@ -201,9 +220,17 @@ pub async fn run_phase<B: Backend>(
         fatal: std::sync::OnceLock::new(),
     });
     backend.phase_started(start);
+    // Per-op figures for a mix of several requests, or of named ones (checks may name them).
+    let per_op = workload.requests.len() > 1 || workload.requests.iter().any(|r| r.name.is_some()) || workload.has_steps();
     let mut handles = Vec::with_capacity(workers);
     for w in 0..workers {
-        let rec = Recorder::new(open, Some(agg.sender(w))).with_ops(ops.len());
+        let mut rec = Recorder::new(open, Some(agg.sender(w)));
+        if per_op {
+            rec.ops = vec![OpAcc::default(); workload.requests.len()];
+        }
+        if workload.has_steps() {
+            rec = rec.with_steps(workload.ops.len());
+        }
         handles.push(tokio::spawn(worker(
             backend.clone(),
             ops.clone(),

@@ -6,7 +6,7 @@ use super::model::*;
 use crate::prices::per_million;
 use crate::scenario::cell_label;
 use crate::stats::measured::{BackendRun, Ending, MeasuredPhase, PhaseId};
-use crate::stats::{CacheSummary, ErrorKind, Latency, SEGMENTS};
+use crate::stats::{CacheSummary, ErrorKind, Latency, OpAcc, SEGMENTS};
 use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2Serializer};
 use hdrhistogram::Histogram;
@@ -78,6 +78,8 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
     r.cache = CacheSummary::of(&st.explain);
     r.capacity = m.meter.map(|meter| Capacity::new(st.usage, meter));
     r.missed_requests = m.missed;
+    r.partial = m.stopped_early.clone();
+    r.hot_key_share = (st.keys_drawn > 0).then(|| st.keys_hot as f64 / st.keys_drawn as f64);
     r.cost_usd = m.cost_usd;
     r.cost_per_million_usd = m.cost_usd.and_then(|c| per_million(c, r.requests));
     if m.explain_asked && r.cache.is_none() {
@@ -172,19 +174,38 @@ fn add_legs(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase, label: 
         }
     }
     for (o, a) in st.ops.iter().enumerate() {
-        let h = a.latency.as_ref().filter(|h| !h.is_empty());
-        let q = |p: f64| h.map(|h| h.value_at_quantile(p) as f64 / 1e6);
-        report.operations.push(OpRow {
-            backend: id.backend.clone(),
-            cell: label.to_string(),
-            phase: id.phase.clone(),
-            op: m.op_labels.get(o).cloned().unwrap_or_default(),
-            requests: h.map_or(0, |h| h.len()) + a.errors,
-            errors: a.errors,
-            p50_ms: q(0.5),
-            p99_ms: q(0.99),
-            max_ms: h.map(|h| h.max() as f64 / 1e6),
-        });
+        let op = m.op_labels.get(o).cloned().unwrap_or_default();
+        let name = m.op_names.get(o).cloned().flatten();
+        report.operations.push(op_row(id, label, op.clone(), name.clone(), None, a, m.duration_s));
+        for (step, acc) in st.steps.iter().enumerate() {
+            let Some(sl) = m.step_labels.get(step).filter(|sl| sl.op == o) else { continue };
+            let mut r = op_row(id, label, op.clone(), name.clone(), Some(sl.name.clone()), acc, m.duration_s);
+            r.step_does = Some(sl.what.clone());
+            report.operations.push(r);
+        }
+    }
+}
+
+/// A row of the per-operation table: a mix entry's requests, or one of its steps.
+fn op_row(id: &PhaseId, cell: &str, op: String, name: Option<String>, step: Option<String>, a: &OpAcc, secs: f64) -> OpRow {
+    let h = a.latency.as_ref().filter(|h| !h.is_empty());
+    let q = |p: f64| h.map(|h| h.value_at_quantile(p) as f64 / 1e6);
+    let requests = h.map_or(0, |h| h.len()) + a.errors;
+    OpRow {
+        backend: id.backend.clone(),
+        cell: cell.to_string(),
+        phase: id.phase.clone(),
+        op,
+        name,
+        step,
+        step_does: None,
+        requests,
+        errors: a.errors,
+        p50_ms: q(0.5),
+        p99_ms: q(0.99),
+        max_ms: h.map(|h| h.max() as f64 / 1e6),
+        latency: h.map(Latency::of),
+        throughput_rps: if secs > 0.0 { requests as f64 / secs } else { 0.0 },
     }
 }
 
@@ -212,6 +233,8 @@ fn row(id: &PhaseId) -> ResultRow {
         rows_per_request: 0.0,
         cache: None,
         capacity: None,
+        partial: None,
+        hot_key_share: None,
     }
 }
 

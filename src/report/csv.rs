@@ -47,9 +47,10 @@ pub const EXTRA: &[&str] = &[
     "request_units",
     "request_units_per_request",
     "missed_requests",
+    "partial",
 ];
 
-/// The capacity columns (eight of [`EXTRA`], before `missed_requests`); empty for kinds that
+/// The capacity columns (eight of [`EXTRA`], before `missed_requests` and `partial`); empty for kinds that
 /// report none. DynamoDB fills the read/write units, Cosmos DB the request units.
 fn capacity_cells(c: Option<&Capacity>, requests: u64) -> [String; 8] {
     match c {
@@ -126,6 +127,8 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
     ]);
     v.extend(capacity_cells(row.capacity.as_ref(), row.requests));
     v.push(row.missed_requests.map(|n| n.to_string()).unwrap_or_default());
+    // The phase stopped before its end: its figures are partial.
+    v.push(if segment { String::new() } else { row.partial.is_some().to_string() });
     v
 }
 
@@ -149,10 +152,10 @@ fn setup_record(r: &RunReport, s: &SetupRow) -> Vec<String> {
     v.extend((0..MEASURES.len() - 7).map(|_| String::new()));
     v.extend([opt(s.cost_usd, f6), String::new()]);
     let caps = capacity_cells(s.capacity.as_ref(), s.rows);
-    // The columns before the capacity ones, then those, then missed_requests.
-    v.extend((0..EXTRA.len() - caps.len() - 1).map(|_| String::new()));
+    // The columns before the capacity ones, then those, then missed_requests and partial.
+    v.extend((0..EXTRA.len() - caps.len() - 2).map(|_| String::new()));
     v.extend(caps);
-    v.push(String::new());
+    v.extend([String::new(), String::new()]);
     v
 }
 
@@ -175,6 +178,63 @@ pub fn results_csv(r: &RunReport) -> Vec<u8> {
 /// The same columns plus `segment` (cold, mixed, hot): successful requests only.
 pub fn breakdown_csv(r: &RunReport) -> Vec<u8> {
     write(header(r, true), r.breakdown.iter().map(|row| record(r, row, true)))
+}
+
+/// operations.csv: a row per mix op of a phase with several (or named) ops,
+/// and per step of a request with `steps` (docs/reports.md).
+pub fn operations_csv(r: &RunReport) -> Vec<u8> {
+    let mut header: Vec<String> = ["run_id", "scenario", "backend", "phase"].iter().map(|s| s.to_string()).collect();
+    header.extend(r.matrix_params.iter().cloned());
+    header.extend(
+        [
+            "op",
+            "name",
+            "step",
+            "step_does",
+            "requests",
+            "errors",
+            "error_rate",
+            "throughput_rps",
+            "mean_ms",
+            "p50_ms",
+            "p90_ms",
+            "p95_ms",
+            "p99_ms",
+            "p999_ms",
+            "max_ms",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let rows = r.operations.iter().map(|o| {
+        let mut v = vec![r.run_id.clone(), r.scenario.clone(), o.backend.clone(), o.phase.clone()];
+        // The op row's cell is its label; the matrix values come from the phase's row.
+        let cell = r.rows.iter().find(|x| x.backend == o.backend && x.phase == o.phase && crate::scenario::cell_label(&x.cell) == o.cell);
+        for p in &r.matrix_params {
+            v.push(cell.and_then(|c| c.cell.get(p)).map(scalar_text).unwrap_or_default());
+        }
+        let l = o.latency.as_ref();
+        let ms = |f: fn(&crate::stats::Latency) -> f64| l.map(|l| f3(f(l))).unwrap_or_default();
+        v.extend([
+            o.op.clone(),
+            o.name.clone().unwrap_or_default(),
+            o.step.clone().unwrap_or_default(),
+            o.step_does.clone().unwrap_or_default(),
+            o.requests.to_string(),
+            o.errors.to_string(),
+            f6(if o.requests > 0 { o.errors as f64 / o.requests as f64 } else { 0.0 }),
+            f2(o.throughput_rps),
+            ms(|l| l.mean_ms),
+            ms(|l| l.p50_ms),
+            ms(|l| l.p90_ms),
+            ms(|l| l.p95_ms),
+            ms(|l| l.p99_ms),
+            ms(|l| l.p999_ms),
+            ms(|l| l.max_ms),
+        ]);
+        v
+    });
+    write(header, rows)
 }
 
 pub fn timeseries_csv(r: &RunReport) -> Vec<u8> {

@@ -94,9 +94,14 @@ fn check_suite(r: &RunReport) -> (String, Vec<Case>) {
             let measured = c.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into());
             Case {
                 class: format!("benchplan.{}.{}", r.scenario, c.backend),
-                name: format!("{} [{} {}]", c.check, c.phase, c.cell),
-                skipped: None,
-                failure: (!c.passed).then(|| {
+                name: match (&c.op, &c.step) {
+                    (Some(op), Some(step)) => format!("{} on {op}.{step} [{} {}]", c.check, c.phase, c.cell),
+                    (Some(op), None) => format!("{} on {op} [{} {}]", c.check, c.phase, c.cell),
+                    _ => format!("{} [{} {}]", c.check, c.phase, c.cell),
+                },
+                // Not evaluated: neither passed nor failed.
+                skipped: c.not_evaluated.as_ref().map(|why| format!("not evaluated: {why}")),
+                failure: (!c.passed && c.not_evaluated.is_none()).then(|| {
                     (
                         format!("{} failed: measured {measured}", c.check),
                         format!("backend {}, phase {}, cell {}: {} measured {measured}", c.backend, c.phase, c.cell, c.check),

@@ -22,25 +22,31 @@ pub fn operations(r: &RunReport) -> String {
     );
     let _ = writeln!(
         s,
-        "Phases whose mix has more than one op: each op's requests (successful and failed), its share of the phase's requests, and the response time of its successful requests (measured as the phase's own figures are).\n"
+        "Phases whose mix has more than one op, or named ops or ops with `steps`: each op's requests (successful and failed), its share of the phase's requests, and the response time of its successful requests (measured as the phase's own figures are). Rows marked `step` are one step of the request above them: how often it ran and failed, and its own time (from its start to its reply; steps issued together overlap).\n"
     );
     let _ = writeln!(
         s,
         "| backend | phase | cell | op | requests | share | errors | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|"
     );
     for o in &r.operations {
-        let total: u64 =
-            r.operations.iter().filter(|x| x.backend == o.backend && x.phase == o.phase && x.cell == o.cell).map(|x| x.requests).sum();
+        let total: u64 = r
+            .operations
+            .iter()
+            .filter(|x| x.backend == o.backend && x.phase == o.phase && x.cell == o.cell && x.step.is_none())
+            .map(|x| x.requests)
+            .sum();
         let share = if total > 0 { o.requests as f64 * 100.0 / total as f64 } else { 0.0 };
+        let (op, share) = match &o.step {
+            Some(step) => (format!("&nbsp;&nbsp;step `{}`: {}", esc(step), esc(o.step_does.as_deref().unwrap_or(""))), "-".to_string()),
+            None => (esc(&o.op), format!("{} %", f2(share))),
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} % | {} | {} | {} | {} |",
+            "| {} | {} | {} | {op} | {} | {share} | {} | {} | {} | {} |",
             esc(&o.backend),
             esc(&o.phase),
             esc(&o.cell),
-            esc(&o.op),
             o.requests,
-            f2(share),
             o.errors,
             o.p50_ms.map_or("-".into(), f3),
             o.p99_ms.map_or("-".into(), f3),

@@ -32,6 +32,9 @@ pub fn files(r: &RunReport) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
         (PathBuf::from("breakdown.csv"), csv::breakdown_csv(r)),
         (PathBuf::from("timeseries.csv"), csv::timeseries_csv(r)),
     ];
+    if !r.operations.is_empty() {
+        out.push((PathBuf::from("operations.csv"), csv::operations_csv(r)));
+    }
     if let Some(c) = costs::costs_csv(r) {
         out.push((PathBuf::from("costs.csv"), c));
     }

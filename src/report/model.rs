@@ -163,6 +163,14 @@ pub struct ResultRow {
     /// Consumed capacity, where the backend kind reports it (DynamoDB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,
+    /// Why the phase stopped before its end (error policy, a failure,
+    /// Ctrl-C): the row's figures are partial, and checks are not evaluated on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
+    /// Of the keys the successful requests drew, the share that was hot (the
+    /// per-key view of the hot/cold split); None for inserts only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot_key_share: Option<f64>,
 }
 
 impl ResultRow {
@@ -213,8 +221,9 @@ pub struct LegRow {
     pub share: f64,
 }
 
-/// One op of a mixed phase (YCSB's `[READ]` / `[UPDATE]` lines): its share of
-/// the requests and its response time, over its successful requests.
+/// One op of a mixed phase (YCSB's `[READ]` / `[UPDATE]` lines), or one
+/// step of a request with `steps`: its share of the requests and its time,
+/// over its successful requests (a step's own time; a request's response time).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OpRow {
     pub backend: String,
@@ -222,12 +231,26 @@ pub struct OpRow {
     pub phase: String,
     /// `#<n in the mix> <what it does>`, e.g. `#2 write card (upsert)`.
     pub op: String,
+    /// The mix entry's `name`, where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// In a step's row: the step's name, and what it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_does: Option<String>,
     pub requests: u64,
     pub errors: u64,
     /// None when none of its requests succeeded.
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_ms: Option<f64>,
+    /// Every latency figure (as results.csv has them); None when none succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+    /// Its requests (or the step's executions) per second over the phase.
+    #[serde(default)]
+    pub throughput_rps: f64,
 }
 
 /// One entity's part of serial and parallel reads: the time of its legs
@@ -260,9 +283,18 @@ pub struct CheckResult {
     pub backend: String,
     pub phase: String,
     pub cell: String,
+    /// The mix entry (`op:`) and step (`step:`) the check was scoped to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     /// None when the metric has no value (e.g. cost without pricing).
     pub value: Option<f64>,
     pub passed: bool,
+    /// Why the check could not be evaluated (the phase never ran, or stopped
+    /// early): it then counts as not passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_evaluated: Option<String>,
 }
 
 /// An HDR histogram (V2 serialisation, base64) and the file it is written to.

@@ -37,12 +37,30 @@ pub struct MeasuredPhase {
     pub timeseries: Vec<TsPoint>,
     /// Each mix op's label, in mix order (`#2 write card (upsert)`).
     pub op_labels: Vec<String>,
+    /// Each mix op's `name`, where it has one (checks scoped with `op:` use it).
+    pub op_names: Vec<Option<String>>,
+    /// Per step (operation index, as in `stats.steps`), when some request has steps.
+    pub step_labels: Vec<StepLabel>,
+    /// Why the phase stopped before its end (the error policy, a failure,
+    /// Ctrl-C): its figures are partial.
+    pub stopped_early: Option<String>,
     /// What the phase cost at the backend's prices (None without prices).
     pub cost_usd: Option<f64>,
     /// The units the service charged in, where it reports them.
     pub meter: Option<Meter>,
     /// Whether the scenario asked for EXPLAIN samples in this phase.
     pub explain_asked: bool,
+}
+
+/// One step of a request with `steps`.
+#[derive(Debug, Clone, Default)]
+pub struct StepLabel {
+    /// The request's index among the phase's mix ops.
+    pub op: usize,
+    /// The step's name (`name`, or `step1`, ...).
+    pub name: String,
+    /// What it does: `read user (serial)`.
+    pub what: String,
 }
 
 /// One setup or teardown step as measured.

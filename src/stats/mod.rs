@@ -121,6 +121,30 @@ impl Legs {
     }
 }
 
+impl Legs {
+    /// Adds the legs of another step of the same request: the slowest leg
+    /// of both; per entity, the sum of the two (steps one after another) or
+    /// the longer (steps issued together).
+    #[inline]
+    pub fn absorb(&mut self, other: &Legs, concurrent: bool) {
+        if !other.timed {
+            return;
+        }
+        if !self.timed || other.slowest_ns >= self.slowest_ns {
+            self.slowest_ns = other.slowest_ns;
+            self.slowest = other.slowest;
+        }
+        self.timed = true;
+        for e in 0..LEG_ENTITIES {
+            if other.entities & (1 << e) != 0 {
+                let (a, b) = (self.entity_ns[e], other.entity_ns[e]);
+                self.entity_ns[e] = if concurrent { a.max(b) } else { a + b };
+            }
+        }
+        self.entities |= other.entities;
+    }
+}
+
 /// Capacity the service reported as consumed, and the retries it took.
 /// Zero for kinds that report none (the SQL servers).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -267,6 +291,11 @@ pub struct Recorder {
     pub entity: Vec<Option<Histogram<u64>>>,
     /// Per op of the phase's mix, when it has more than one (else empty).
     pub ops: Vec<OpAcc>,
+    /// Per step (operation) of the requests with `steps`: its own time (else empty).
+    pub steps: Vec<OpAcc>,
+    /// Keys drawn by successful requests, and how many of them were hot.
+    pub keys_drawn: u64,
+    pub keys_hot: u64,
     second: timeseries::SecondAcc,
     tx: Option<SecondSender>,
 }
@@ -287,6 +316,9 @@ impl Recorder {
             slowest: Vec::new(),
             entity: Vec::new(),
             ops: Vec::new(),
+            steps: Vec::new(),
+            keys_drawn: 0,
+            keys_hot: 0,
             second: timeseries::SecondAcc::new(),
             tx,
         }
@@ -299,6 +331,36 @@ impl Recorder {
             self.ops = vec![OpAcc::default(); ops];
         }
         self
+    }
+
+    /// Keeps each step's time for a phase of `steps` operations (call only
+    /// when some request has steps).
+    pub fn with_steps(mut self, steps: usize) -> Self {
+        self.steps = vec![OpAcc::default(); steps];
+        self
+    }
+
+    /// A step (operation index) that completed in `ns`.
+    #[inline]
+    pub fn step_ok(&mut self, step: usize, ns: u64) {
+        if let Some(a) = self.steps.get_mut(step) {
+            a.latency.get_or_insert_with(new_hist).saturating_record(ns.clamp(1, MAX_NS));
+        }
+    }
+
+    /// A step (operation index) that failed.
+    #[inline]
+    pub fn step_error(&mut self, step: usize) {
+        if let Some(a) = self.steps.get_mut(step) {
+            a.errors += 1;
+        }
+    }
+
+    /// The keys a successful request drew (the per-key hot/cold view).
+    #[inline]
+    pub fn keys(&mut self, drawn: u32, hot: u32) {
+        self.keys_drawn += u64::from(drawn);
+        self.keys_hot += u64::from(hot);
     }
 
     /// A successful request of mix op `op` (no-op for a single-op mix).
@@ -404,12 +466,26 @@ pub struct PhaseStats {
     pub entity: Vec<Option<Histogram<u64>>>,
     /// Per mix op, when the mix has more than one.
     pub ops: Vec<OpAcc>,
+    /// Per step (operation index), when some request has steps.
+    pub steps: Vec<OpAcc>,
+    pub keys_drawn: u64,
+    pub keys_hot: u64,
 }
 
 fn merge_into(dst: &mut Option<Histogram<u64>>, src: &Option<Histogram<u64>>) {
     if let Some(s) = src {
         // Both have the same bounds, so adding cannot fail.
         let _ = dst.get_or_insert_with(new_hist).add(s);
+    }
+}
+
+fn merge_accs(dst: &mut Vec<OpAcc>, src: &[OpAcc]) {
+    if dst.len() < src.len() {
+        dst.resize(src.len(), OpAcc::default());
+    }
+    for (o, a) in src.iter().enumerate() {
+        merge_into(&mut dst[o].latency, &a.latency);
+        dst[o].errors += a.errors;
     }
 }
 
@@ -429,15 +505,15 @@ impl PhaseStats {
             slowest: Vec::new(),
             entity: Vec::new(),
             ops: Vec::new(),
+            steps: Vec::new(),
+            keys_drawn: 0,
+            keys_hot: 0,
         };
         for r in recorders {
-            if out.ops.len() < r.ops.len() {
-                out.ops.resize(r.ops.len(), OpAcc::default());
-            }
-            for (o, a) in r.ops.iter().enumerate() {
-                merge_into(&mut out.ops[o].latency, &a.latency);
-                out.ops[o].errors += a.errors;
-            }
+            merge_accs(&mut out.ops, &r.ops);
+            merge_accs(&mut out.steps, &r.steps);
+            out.keys_drawn += r.keys_drawn;
+            out.keys_hot += r.keys_hot;
             out.explain.extend_from_slice(&r.explain);
             if out.slowest.len() < r.slowest.len() {
                 out.slowest.resize(r.slowest.len(), 0);

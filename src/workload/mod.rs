@@ -4,10 +4,10 @@
 pub mod dist;
 
 use crate::dataset::{mix64, DataModel};
-use crate::scenario::model::{KeySpec, MixEntry, WriteMode};
+use crate::scenario::model::{default_step_name, KeySpec, MixEntry, Operation, StatementOp, WriteMode};
 use dist::{KeyChooser, Rng};
 
-/// What one mix entry does, with table and entity names resolved to indices.
+/// What one operation does, with table and entity names resolved to indices.
 #[derive(Debug, Clone)]
 pub enum OpKind {
     Read {
@@ -18,12 +18,14 @@ pub enum OpKind {
         mode: WriteMode,
         tables: Vec<usize>,
     },
-    /// A custom statement (index into the phase's statements).
+    /// A custom statement.
     Statement {
         name: String,
     },
 }
 
+/// One operation a backend prepares: a single-operation mix entry, or one
+/// step of a request with `steps`.
 #[derive(Debug, Clone)]
 pub struct OpSpec {
     /// A label for reports: `read_features/packed`, `write_features/upsert`, `statement/name`.
@@ -31,16 +33,51 @@ pub struct OpSpec {
     pub kind: OpKind,
     /// Entity indices whose keys the op uses.
     pub entities: Vec<usize>,
-    /// Keys drawn per entity: keys_per_table for reads, batch for writes.
+    /// Keys the op uses per entity: keys_per_table for reads, batch for writes.
     pub keys_per_entity: usize,
     /// Index of the mix entry in the scenario.
     pub mix_index: usize,
+    /// Index of the step within the entry's `steps`, if it is one.
+    pub step: Option<usize>,
+    /// The statement's templates (statement ops).
+    pub statement: Option<StatementOp>,
+}
+
+/// One request of the mix (a mix entry): the operations it runs.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    /// The entry's `name`, if it has one.
+    pub name: Option<String>,
+    /// Index of the mix entry in the scenario.
+    pub mix_index: usize,
+    /// Indices into [`Workload::ops`], in step order.
+    pub steps: Vec<usize>,
+    /// The step names (`name`, or `step1`, ...); empty for a single-operation entry.
+    pub step_names: Vec<String>,
+    /// Steps issued together rather than one after another.
+    pub concurrent: bool,
+    /// Per entity the request uses: (entity, keys drawn, written, inserted).
+    draws: Vec<EntityDraw>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct EntityDraw {
+    entity: usize,
+    /// The most keys any step uses of this entity.
+    keys: usize,
+    /// A step writes it: its keys are distinct and sorted.
+    write: bool,
+    /// A step inserts it: its keys are new, beyond the loaded key space.
+    insert: bool,
 }
 
 /// The compiled mix of one phase for one backend.
 #[derive(Debug, Clone)]
 pub struct Workload {
+    /// Every operation a backend prepares, in mix and step order.
     pub ops: Vec<OpSpec>,
+    /// The requests of the mix, each running one or more of `ops`.
+    pub requests: Vec<RequestSpec>,
     cumulative: Vec<f64>,
     total: f64,
     choosers: Vec<KeyChooser>,
@@ -56,14 +93,18 @@ pub struct Workload {
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub index: u64,
+    /// Index into [`Workload::requests`].
     pub op: usize,
     /// keys[entity * stride + j]: key index of the j-th key of that entity.
     pub keys: Vec<u64>,
     pub stride: usize,
-    /// How many of the op's entities drew only hot keys.
+    /// How many of the request's entities drew only hot keys.
     pub hot: u8,
-    /// How many entities the op uses.
+    /// How many entities the request uses.
     pub entities: u8,
+    /// Keys drawn for the request, and how many of them were hot (the per-key view).
+    pub keys_drawn: u32,
+    pub keys_hot: u32,
     /// Version of written values (distinct per request).
     pub version: u64,
 }
@@ -74,7 +115,8 @@ impl Request {
         self.keys[entity * self.stride + j]
     }
 
-    /// 0 = fully cold, 1 = mixed, 2 = fully hot.
+    /// 0 = fully cold, 1 = mixed, 2 = fully hot. An entity counts as hot only
+    /// when every key it drew for the request is hot.
     #[inline]
     pub fn class(&self) -> usize {
         if self.entities > 0 && self.hot == self.entities {
@@ -85,6 +127,56 @@ impl Request {
             0
         }
     }
+}
+
+/// The operation `op` compiles to, or why it cannot.
+fn compile_op(model: &DataModel, op: Operation<'_>, mix_index: usize, step: Option<usize>) -> Result<OpSpec, String> {
+    let ents = |names: &[String]| -> Result<Vec<usize>, String> {
+        names.iter().map(|n| model.entity_index(n).ok_or_else(|| format!("unknown entity `{n}`"))).collect()
+    };
+    let tables_of = |ents: &[usize], sel: &Option<Vec<String>>| -> Result<Vec<usize>, String> {
+        match sel {
+            Some(names) => names.iter().map(|n| model.table_index(n).ok_or_else(|| format!("unknown table `{n}`"))).collect(),
+            None => Ok((0..model.tables.len()).filter(|t| ents.contains(&model.tables[*t].entity)).collect()),
+        }
+    };
+    Ok(match op {
+        Operation::Read(r) => {
+            let e = ents(&r.entities)?;
+            let tables = tables_of(&e, &r.tables)?;
+            OpSpec {
+                label: format!("read_features/{}", r.fetch.as_str()),
+                kind: OpKind::Read { fetch: r.fetch, tables },
+                entities: e,
+                keys_per_entity: r.keys_per_table.unwrap_or(1) as usize,
+                mix_index,
+                step,
+                statement: None,
+            }
+        }
+        Operation::Write(wr) => {
+            let e = ents(&wr.entities)?;
+            let tables = tables_of(&e, &wr.tables)?;
+            OpSpec {
+                label: format!("write_features/{}", wr.mode.as_str()),
+                kind: OpKind::Write { mode: wr.mode, tables },
+                entities: e,
+                keys_per_entity: wr.batch.unwrap_or(1) as usize,
+                mix_index,
+                step,
+                statement: None,
+            }
+        }
+        Operation::Statement(st) => OpSpec {
+            label: format!("statement/{}", st.name),
+            kind: OpKind::Statement { name: st.name.clone() },
+            entities: (0..model.entities.len()).collect(),
+            keys_per_entity: 1,
+            mix_index,
+            step,
+            statement: Some(st.clone()),
+        },
+    })
 }
 
 impl Workload {
@@ -98,7 +190,8 @@ impl Workload {
         insert_base: u64,
         include: impl Fn(&MixEntry) -> bool,
     ) -> Result<Self, String> {
-        let mut ops = Vec::new();
+        let mut ops: Vec<OpSpec> = Vec::new();
+        let mut requests = Vec::new();
         let mut cumulative = Vec::new();
         let mut total = 0.0;
         for (i, m) in mix.iter().enumerate() {
@@ -109,57 +202,58 @@ impl Workload {
             if w <= 0.0 {
                 continue;
             }
-            let ents = |names: &[String]| -> Result<Vec<usize>, String> {
-                names.iter().map(|n| model.entity_index(n).ok_or_else(|| format!("unknown entity `{n}`"))).collect()
-            };
-            let tables_of = |ents: &[usize], sel: &Option<Vec<String>>| -> Result<Vec<usize>, String> {
-                match sel {
-                    Some(names) => names.iter().map(|n| model.table_index(n).ok_or_else(|| format!("unknown table `{n}`"))).collect(),
-                    None => Ok((0..model.tables.len()).filter(|t| ents.contains(&model.tables[*t].entity)).collect()),
+            let first = ops.len();
+            let mut step_names = Vec::new();
+            for s in m.operations() {
+                let what = match s.step {
+                    Some(j) => format!("mix entry {i}, step {j}"),
+                    None => format!("mix entry {i}"),
+                };
+                let op = s.op.ok_or_else(|| format!("{what} has no operation"))?;
+                ops.push(compile_op(model, op, i, s.step).map_err(|e| format!("{what}: {e}"))?);
+                if let Some(j) = s.step {
+                    step_names.push(s.name.map_or_else(|| default_step_name(j), str::to_string));
                 }
-            };
-            let op = if let Some(r) = &m.read_features {
-                let e = ents(&r.entities)?;
-                let tables = tables_of(&e, &r.tables)?;
-                OpSpec {
-                    label: format!("read_features/{}", r.fetch.as_str()),
-                    kind: OpKind::Read { fetch: r.fetch, tables },
-                    entities: e,
-                    keys_per_entity: r.keys_per_table.unwrap_or(1) as usize,
-                    mix_index: i,
+            }
+            if ops.len() == first {
+                return Err(format!("mix entry {i} has no steps"));
+            }
+            let mut draws: Vec<EntityDraw> = Vec::new();
+            for op in &ops[first..] {
+                let write = matches!(op.kind, OpKind::Write { .. });
+                let insert = matches!(op.kind, OpKind::Write { mode: WriteMode::Insert, .. });
+                for &e in &op.entities {
+                    match draws.iter_mut().find(|d| d.entity == e) {
+                        Some(d) => {
+                            d.keys = d.keys.max(op.keys_per_entity);
+                            d.write |= write;
+                            d.insert |= insert;
+                        }
+                        None => draws.push(EntityDraw { entity: e, keys: op.keys_per_entity, write, insert }),
+                    }
                 }
-            } else if let Some(wr) = &m.write_features {
-                let e = ents(&wr.entities)?;
-                let tables = tables_of(&e, &wr.tables)?;
-                OpSpec {
-                    label: format!("write_features/{}", wr.mode.as_str()),
-                    kind: OpKind::Write { mode: wr.mode, tables },
-                    entities: e,
-                    keys_per_entity: wr.batch.unwrap_or(1) as usize,
-                    mix_index: i,
-                }
-            } else if let Some(st) = &m.statement {
-                OpSpec {
-                    label: format!("statement/{}", st.name),
-                    kind: OpKind::Statement { name: st.name.clone() },
-                    entities: (0..model.entities.len()).collect(),
-                    keys_per_entity: 1,
-                    mix_index: i,
-                }
-            } else {
-                return Err(format!("mix entry {i} has no operation"));
-            };
+            }
+            requests.push(RequestSpec {
+                name: m.name.clone(),
+                mix_index: i,
+                steps: (first..ops.len()).collect(),
+                step_names,
+                concurrent: m.is_concurrent(),
+                draws,
+            });
             total += w;
             cumulative.push(total);
-            ops.push(op);
         }
-        if ops.is_empty() {
+        if requests.is_empty() {
             return Err("no operation of the mix runs on this backend".into());
         }
-        let stride = ops.iter().map(|o| o.keys_per_entity).max().unwrap_or(1);
-        let choosers =
-            model.entities.iter().map(|e| KeyChooser::new(keys, e.keys, mix64(model.seed ^ crate::dataset::hash_str(&e.name)))).collect();
-        Ok(Workload { ops, cumulative, total, choosers, salt, insert_base, stride, n_entities: model.entities.len() })
+        let stride = ops.iter().map(|o| o.keys_per_entity).max().unwrap_or(1).max(1);
+        let choosers = model
+            .entities
+            .iter()
+            .map(|e| KeyChooser::new(keys.for_entity(&e.name), e.keys, mix64(model.seed ^ crate::dataset::hash_str(&e.name))))
+            .collect();
+        Ok(Workload { ops, requests, cumulative, total, choosers, salt, insert_base, stride, n_entities: model.entities.len() })
     }
 
     /// A request buffer sized for this workload.
@@ -167,49 +261,62 @@ impl Workload {
         Request { keys: vec![0; self.n_entities * self.stride], stride: self.stride, ..Default::default() }
     }
 
+    /// The most steps any request issues together (1 when none is concurrent):
+    /// the sessions a worker keeps.
+    pub fn sessions_per_worker(&self) -> usize {
+        self.requests.iter().filter(|r| r.concurrent).map(|r| r.steps.len()).max().unwrap_or(1).max(1)
+    }
+
+    /// Whether some request has more than one step (its steps are then timed one by one).
+    pub fn has_steps(&self) -> bool {
+        self.requests.iter().any(|r| r.steps.len() > 1 || !r.step_names.is_empty())
+    }
+
     /// Fills `req` with request number `i`. No allocation.
     #[inline]
     pub fn fill(&self, req: &mut Request, i: u64, model: &DataModel) {
         let mut rng = Rng::new(mix64(self.salt ^ mix64(i)));
-        let op = if self.ops.len() == 1 {
+        let op = if self.requests.len() == 1 {
             0
         } else {
             let x = rng.next_f64() * self.total;
-            self.cumulative.iter().position(|&c| x < c).unwrap_or(self.ops.len() - 1)
+            self.cumulative.iter().position(|&c| x < c).unwrap_or(self.requests.len() - 1)
         };
-        let spec = &self.ops[op];
+        let spec = &self.requests[op];
         req.index = i;
         req.op = op;
         req.version = i + 1;
         req.hot = 0;
-        req.entities = spec.entities.len().min(255) as u8;
-        let k = spec.keys_per_entity;
-        let insert = matches!(spec.kind, OpKind::Write { mode: WriteMode::Insert, .. });
-        let write = matches!(spec.kind, OpKind::Write { .. });
-        for &e in &spec.entities {
+        req.keys_drawn = 0;
+        req.keys_hot = 0;
+        req.entities = spec.draws.len().min(255) as u8;
+        for d in &spec.draws {
+            let (e, k) = (d.entity, d.keys);
             let mut all_hot = true;
             for j in 0..k {
                 let slot = e * self.stride + j;
-                if insert {
+                if d.insert {
                     req.keys[slot] = model.entities[e].keys + self.insert_base + i * k as u64 + j as u64;
                     all_hot = false;
                 } else {
-                    let mut d = self.choosers[e].draw(&mut rng, i * k as u64 + j as u64);
+                    let mut draw = self.choosers[e].draw(&mut rng, i * k as u64 + j as u64);
                     // A batch writes distinct rows: one statement cannot upsert a row twice.
                     let mut tries = 0;
-                    while write && req.keys[e * self.stride..slot].contains(&d.idx) {
+                    while d.write && req.keys[e * self.stride..slot].contains(&draw.idx) {
                         tries += 1;
-                        d = if tries < 16 {
+                        draw = if tries < 16 {
                             self.choosers[e].draw(&mut rng, i * k as u64 + j as u64 + tries)
                         } else {
-                            dist::Draw { idx: (d.idx + 1) % model.entities[e].keys.max(1), ..d }
+                            dist::Draw { idx: (draw.idx + 1) % model.entities[e].keys.max(1), ..draw }
                         };
                     }
-                    req.keys[slot] = d.idx;
-                    all_hot &= d.hot;
+                    req.keys[slot] = draw.idx;
+                    all_hot &= draw.hot;
+                    req.keys_hot += u32::from(draw.hot);
                 }
             }
-            if write && k > 1 {
+            req.keys_drawn += k as u32;
+            if d.write && k > 1 {
                 // The same lock order in every transaction: concurrent batches do not deadlock.
                 req.keys[e * self.stride..e * self.stride + k].sort_unstable();
             }
@@ -251,16 +358,12 @@ mod tests {
                 tables: None,
                 keys_per_table: None,
             }),
-            write_features: None,
-            statement: None,
-            backends: None,
+            ..Default::default()
         };
         let write = MixEntry {
             weight: Some(1.0),
-            read_features: None,
             write_features: Some(WriteOp { entities: vec!["card".into()], mode: WriteMode::Insert, batch: Some(2), tables: None }),
-            statement: None,
-            backends: None,
+            ..Default::default()
         };
         vec![read, write]
     }
@@ -299,5 +402,81 @@ mod tests {
             ra.keys != rc.keys
         });
         assert!(differs);
+    }
+
+    fn read(entities: &[&str], fetch: Fetch, keys: u32) -> ReadOp {
+        ReadOp { entities: entities.iter().map(|e| e.to_string()).collect(), fetch, tables: None, keys_per_table: Some(keys) }
+    }
+
+    #[test]
+    fn a_request_of_steps_draws_each_entity_once_for_all_its_steps() {
+        let m = model();
+        let entry = MixEntry {
+            name: Some("recommend".into()),
+            steps: Some(vec![
+                RequestStep { name: Some("user".into()), read_features: Some(read(&["email"], Fetch::Serial, 1)), ..Default::default() },
+                RequestStep { read_features: Some(read(&["card"], Fetch::Packed, 10)), ..Default::default() },
+                RequestStep { read_features: Some(read(&["card", "email"], Fetch::Packed, 1)), ..Default::default() },
+            ]),
+            ..Default::default()
+        };
+        let w = Workload::new(&m, &[entry], &KeySpec::default(), 3, 0, |_| true).unwrap();
+        assert_eq!(w.ops.len(), 3);
+        assert_eq!(w.requests.len(), 1);
+        assert_eq!(w.requests[0].steps, vec![0, 1, 2]);
+        assert_eq!(w.requests[0].step_names, vec!["user", "step2"]);
+        assert_eq!(w.ops[1].keys_per_entity, 10);
+        assert_eq!(w.stride, 10);
+        assert!(w.has_steps());
+        let mut r = w.request();
+        w.fill(&mut r, 7, &m);
+        // email: 1 key, card: 10 keys; the third step reads the first card key the second read.
+        assert_eq!(r.entities, 2);
+        assert_eq!(r.keys_drawn, 11);
+        assert!(r.key(1, 0) < 500);
+        assert!((0..10).all(|j| r.key(0, j) < 1000));
+    }
+
+    #[test]
+    fn entities_draw_from_their_own_distribution() {
+        let m = model();
+        let mut keys = KeySpec::default();
+        keys.entities.insert(
+            "card".into(),
+            KeySpec { distribution: Distribution::Hotspot, hot_keys: Some(0.01), hot_traffic: Some(1.0), ..Default::default() },
+        );
+        let entry = MixEntry { read_features: Some(read(&["card", "email"], Fetch::Packed, 1)), ..Default::default() };
+        let w = Workload::new(&m, &[entry], &keys, 3, 0, |_| true).unwrap();
+        let mut r = w.request();
+        let (mut card_max, mut email_max) = (0, 0);
+        for i in 0..5000 {
+            w.fill(&mut r, i, &m);
+            card_max = card_max.max(r.key(0, 0));
+            email_max = email_max.max(r.key(1, 0));
+        }
+        // Every card draw goes to the 10 hot keys; emails stay uniform over 500.
+        assert!(card_max < 10, "card keys should be hot only: max {card_max}");
+        assert!(email_max > 400, "email keys should be uniform: max {email_max}");
+    }
+
+    #[test]
+    fn a_read_of_several_keys_is_hot_only_when_every_key_is() {
+        let m = model();
+        let keys = KeySpec { distribution: Distribution::Hotspot, hot_keys: Some(0.2), hot_traffic: Some(0.8), ..Default::default() };
+        let entry = MixEntry { read_features: Some(read(&["card"], Fetch::Packed, 10)), ..Default::default() };
+        let w = Workload::new(&m, &[entry], &keys, 3, 0, |_| true).unwrap();
+        let mut r = w.request();
+        let (mut hot_requests, mut hot_keys, mut drawn) = (0u64, 0u64, 0u64);
+        for i in 0..10_000 {
+            w.fill(&mut r, i, &m);
+            hot_requests += u64::from(r.class() == 2);
+            hot_keys += u64::from(r.keys_hot);
+            drawn += u64::from(r.keys_drawn);
+        }
+        let key_share = hot_keys as f64 / drawn as f64;
+        let request_share = hot_requests as f64 / 10_000.0;
+        assert!((key_share - 0.8).abs() < 0.02, "per key: {key_share}");
+        // 0.8^10 = 0.107 of the requests have all ten keys hot.
+        assert!((request_share - 0.107).abs() < 0.02, "per request: {request_share}");
     }
 }

@@ -12,7 +12,7 @@ pub(super) fn hot_cold(r: &RunReport, s: &mut String) {
         return;
     }
     let _ = writeln!(s, "## Hot / cold breakdown\n");
-    let _ = writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none. A hot key is one of the `hot_keys` set for `hotspot`, and one of the top 1 % of ranks for the other distributions.\n");
+    let _ = writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none. A hot key is one of the `hot_keys` set for `hotspot`, and one of the top 1 % of ranks for the other distributions. An entity that draws several keys for a request (`keys_per_table`, a batch, or several steps) counts as hot only when every one of its keys is hot; the per-key view below the table gives the share of all keys drawn that were hot.\n");
     let _ = writeln!(
         s,
         "| backend | phase | cell | segment | requests | share | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|---:|"
@@ -36,6 +36,17 @@ pub(super) fn hot_cold(r: &RunReport, s: &mut String) {
         );
     }
     s.push('\n');
+    let per_key: Vec<String> = r
+        .rows
+        .iter()
+        .filter_map(|x| {
+            let share = x.hot_key_share?;
+            Some(format!("{} {} [{}] {} %", esc(&x.backend), esc(&x.phase), esc(&crate::scenario::cell_label(&x.cell)), f2(share * 100.0)))
+        })
+        .collect();
+    if !per_key.is_empty() {
+        let _ = writeln!(s, "Per key, the share of the keys drawn by successful requests that were hot: {}.\n", per_key.join("; "));
+    }
 }
 
 /// `## Cache (EXPLAIN samples)`: hit ratio and its correlation with latency.

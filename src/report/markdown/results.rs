@@ -23,11 +23,12 @@ pub(super) fn results(r: &RunReport, s: &mut String) {
     let _ = writeln!(s, "{head}\n{rule}");
     for row in &r.rows {
         let l = &row.latency;
+        let phase = if row.partial.is_some() { format!("{} (partial)", esc(&row.phase)) } else { esc(&row.phase) };
         let _ = writeln!(
             s,
             "| {} | {} |{} {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             esc(&row.backend),
-            esc(&row.phase),
+            phase,
             cells(r, row),
             row.workers,
             row.requests,
@@ -42,6 +43,16 @@ pub(super) fn results(r: &RunReport, s: &mut String) {
         );
     }
     s.push('\n');
+    for row in r.rows.iter().filter(|x| x.partial.is_some()) {
+        let _ = writeln!(
+            s,
+            "Partial: {} {} [{}] stopped before its end ({}); its figures cover what was measured until then, and no check is evaluated on it.\n",
+            esc(&row.backend),
+            esc(&row.phase),
+            esc(&crate::scenario::cell_label(&row.cell)),
+            esc(row.partial.as_deref().unwrap_or(""))
+        );
+    }
     open_loop(r, s);
 }
 
@@ -69,26 +80,44 @@ fn open_loop(r: &RunReport, s: &mut String) {
     s.push('\n');
 }
 
-/// `## Checks`: each check's result per row it applied to.
+/// `## Checks`: each check's result per phase it applied to; a check whose
+/// phase never ran or stopped early is "not evaluated", never passed.
 pub(super) fn checks(r: &RunReport, s: &mut String) {
     let _ = writeln!(s, "## Checks\n");
     if r.checks.is_empty() {
         let _ = writeln!(s, "No checks in the scenario.\n");
         return;
     }
-    let failed = r.checks.iter().filter(|c| !c.passed).count();
-    let _ = writeln!(s, "{} of {} passed.\n", r.checks.len() - failed, r.checks.len());
+    let passed = r.checks.iter().filter(|c| c.passed).count();
+    let unevaluated = r.checks.iter().filter(|c| c.not_evaluated.is_some()).count();
+    let failed = r.checks.len() - passed - unevaluated;
+    let _ = write!(s, "{passed} of {} passed", r.checks.len());
+    if failed > 0 {
+        let _ = write!(s, ", {failed} failed");
+    }
+    if unevaluated > 0 {
+        let _ = write!(s, ", {unevaluated} not evaluated (their phase did not run to its end)");
+    }
+    let _ = writeln!(s, ".\n");
     let _ = writeln!(s, "| result | check | backend | phase | cell | measured |\n|---|---|---|---|---|---:|");
     for c in &r.checks {
+        let scope = match (&c.op, &c.step) {
+            (Some(op), Some(step)) => format!(" on step `{}` of `{}`", esc(step), esc(op)),
+            (Some(op), None) => format!(" on `{}`", esc(op)),
+            _ => String::new(),
+        };
+        let (result, measured) = match &c.not_evaluated {
+            Some(why) => ("**NOT EVALUATED**", esc(why)),
+            None if c.passed => ("pass", c.value.map(f3).unwrap_or_else(|| "n/a".into())),
+            None => ("**FAIL**", c.value.map(f3).unwrap_or_else(|| "n/a".into())),
+        };
         let _ = writeln!(
             s,
-            "| {} | `{}` | {} | {} | {} | {} |",
-            if c.passed { "pass" } else { "**FAIL**" },
+            "| {result} | `{}`{scope} | {} | {} | {} | {measured} |",
             esc(&c.check),
             esc(&c.backend),
             esc(&c.phase),
-            esc(&c.cell),
-            c.value.map(f3).unwrap_or_else(|| "n/a".into())
+            esc(&c.cell)
         );
     }
     s.push('\n');

@@ -20,6 +20,13 @@ pub struct ScopedCheck {
     pub backend: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// A mix entry, by its `name`: the check holds for that request's own
+    /// figures (all its steps together), not the phase's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+    /// A step of `op`, by its name: the check holds for that step's own time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     /// Any matrix param, e.g. `hot: 0.8`.
     #[serde(flatten)]
     pub params: IndexMap<String, Value>,

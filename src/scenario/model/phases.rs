@@ -2,6 +2,7 @@
 //! distributions and the request mix.
 
 use super::{DurationSpec, Kind};
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -116,7 +117,8 @@ pub enum Distribution {
     Latest,
 }
 
-/// How keys are drawn; each entity draws independently.
+/// How keys are drawn; each entity draws independently, from its own
+/// distribution when `entities` names it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct KeySpec {
@@ -131,12 +133,28 @@ pub struct KeySpec {
     /// hotspot: the fraction of requests that go to hot keys, in [0, 1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hot_traffic: Option<f64>,
+    /// Per entity: its own distribution and parameters (e.g. users uniform,
+    /// items zipfian), instead of the ones above. Entries do not nest.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub entities: IndexMap<String, KeySpec>,
 }
 
-/// One weighted operation of the mix: exactly one of `read_features`, `write_features`, `statement`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+impl KeySpec {
+    /// The distribution entity `name` draws its keys from.
+    pub fn for_entity(&self, name: &str) -> &KeySpec {
+        self.entities.get(name).unwrap_or(self)
+    }
+}
+
+/// One weighted request of the mix: exactly one of `read_features`,
+/// `write_features`, `statement` (a request of one operation) or `steps`
+/// (a request of several operations, timed as one).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct MixEntry {
+    /// Names the request in reports and in checks (`op: NAME`); a lowercase identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Relative weight (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
@@ -146,9 +164,104 @@ pub struct MixEntry {
     pub write_features: Option<WriteOp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statement: Option<StatementOp>,
+    /// A request made of several operations, run one after another (or
+    /// together with `concurrent: true`); its latency runs from its start to
+    /// the end of its last step. Every entity draws its keys once per request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<RequestStep>>,
+    /// Issue the steps together, each on its own connection (default false: one after another).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrent: Option<bool>,
     /// Run this entry only on these backends (by name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backends: Option<Vec<String>>,
+}
+
+/// One operation of a request with `steps`: exactly one of `read_features`,
+/// `write_features`, `statement`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RequestStep {
+    /// Names the step in reports and in checks (`step: NAME`); default `step1`, `step2`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_features: Option<ReadOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_features: Option<WriteOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatementOp>,
+}
+
+/// One operation, whichever field it was written in.
+#[derive(Debug, Clone, Copy)]
+pub enum Operation<'a> {
+    Read(&'a ReadOp),
+    Write(&'a WriteOp),
+    Statement(&'a StatementOp),
+}
+
+/// One operation of a mix entry, with where it was written.
+#[derive(Debug, Clone, Copy)]
+pub struct StepRef<'a> {
+    /// The step's index within `steps`; None for a single-operation entry.
+    pub step: Option<usize>,
+    /// The step's name (`name`, or `step1`, `step2`, ...); None for a single-operation entry.
+    pub name: Option<&'a str>,
+    /// None when the entry (or step) names no operation, or more than one.
+    pub op: Option<Operation<'a>>,
+}
+
+fn one_operation<'a>(r: &'a Option<ReadOp>, w: &'a Option<WriteOp>, s: &'a Option<StatementOp>) -> Option<Operation<'a>> {
+    match (r, w, s) {
+        (Some(r), None, None) => Some(Operation::Read(r)),
+        (None, Some(w), None) => Some(Operation::Write(w)),
+        (None, None, Some(s)) => Some(Operation::Statement(s)),
+        _ => None,
+    }
+}
+
+/// The default name of step `i` (0-based).
+pub fn default_step_name(i: usize) -> String {
+    format!("step{}", i + 1)
+}
+
+impl MixEntry {
+    /// How many of `read_features`, `write_features`, `statement`, `steps` the entry has.
+    pub fn forms(&self) -> usize {
+        [self.read_features.is_some(), self.write_features.is_some(), self.statement.is_some(), self.steps.is_some()]
+            .iter()
+            .filter(|x| **x)
+            .count()
+    }
+
+    /// The entry's operations in order: its steps, or itself.
+    pub fn operations(&self) -> Vec<StepRef<'_>> {
+        match &self.steps {
+            Some(steps) if self.forms() == 1 => steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StepRef {
+                    step: Some(i),
+                    name: s.name.as_deref(),
+                    op: one_operation(&s.read_features, &s.write_features, &s.statement),
+                })
+                .collect(),
+            _ => vec![StepRef { step: None, name: None, op: one_operation(&self.read_features, &self.write_features, &self.statement) }],
+        }
+    }
+
+    /// Whether the steps are issued together.
+    pub fn is_concurrent(&self) -> bool {
+        self.steps.is_some() && self.concurrent.unwrap_or(false)
+    }
+}
+
+impl RequestStep {
+    /// How many of `read_features`, `write_features`, `statement` the step has.
+    pub fn forms(&self) -> usize {
+        [self.read_features.is_some(), self.write_features.is_some(), self.statement.is_some()].iter().filter(|x| **x).count()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]

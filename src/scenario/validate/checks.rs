@@ -40,7 +40,55 @@ fn scoped(s: &Scenario, sc: &ScopedCheck, p: &str, phase_names: &HashSet<String>
     }
     for k in sc.params.keys() {
         if !s.matrix.contains_key(k) && !s.params.contains_key(k) {
-            d.at(format!("{p}.{k}"), format!("unknown field `{k}`: expected expr, backend, phase or a matrix param"));
+            d.at(format!("{p}.{k}"), format!("unknown field `{k}`: expected expr, backend, phase, op, step or a matrix param"));
+        }
+    }
+    operation_scope(s, sc, p, d);
+}
+
+/// `op:` names a mix entry (by its `name`) of a run phase in scope, and
+/// `step:` one of its steps.
+fn operation_scope(s: &Scenario, sc: &ScopedCheck, p: &str, d: &mut Diagnostics) {
+    if sc.step.is_some() && sc.op.is_none() {
+        d.at(format!("{p}.step"), "`step` needs `op`: the request whose step it is");
+    }
+    let Some(op) = &sc.op else { return };
+    if let Ok(c) = check::parse(&sc.expr) {
+        if c.metric == "cost_per_million_usd" {
+            d.at(
+                format!("{p}.expr"),
+                "cost_per_million_usd is a figure of the whole phase, not of one operation; drop `op` or check another metric",
+            );
+        }
+    }
+    let in_scope = |i: usize| -> bool { sc.phase.as_ref().is_none_or(|ph| phase_name(&s.phases, i) == *ph) };
+    let mut known: Vec<&str> = Vec::new();
+    let mut entry = None;
+    for (i, ph) in s.phases.iter().enumerate().filter(|(i, ph)| !ph.is_warmup() && in_scope(*i)) {
+        for m in ph.spec().mix.iter().flatten() {
+            if let Some(n) = &m.name {
+                if !known.contains(&n.as_str()) {
+                    known.push(n);
+                }
+                if n == op && entry.is_none() {
+                    entry = Some((i, m));
+                }
+            }
+        }
+    }
+    let Some((_, m)) = entry else {
+        let known = if known.is_empty() { "none: give a mix entry a `name`".to_string() } else { known.join(", ") };
+        d.at(format!("{p}.op"), format!("unknown op `{op}` (named mix entries of the run phases in scope: {known})"));
+        return;
+    };
+    if let Some(step) = &sc.step {
+        let steps: Vec<String> = match &m.steps {
+            Some(st) => st.iter().enumerate().map(|(j, x)| x.name.clone().unwrap_or_else(|| default_step_name(j))).collect(),
+            None => Vec::new(),
+        };
+        if !steps.contains(step) {
+            let known = if steps.is_empty() { format!("none: `{op}` has no `steps`") } else { steps.join(", ") };
+            d.at(format!("{p}.step"), format!("unknown step `{step}` of `{op}` (its steps: {known})"));
         }
     }
 }

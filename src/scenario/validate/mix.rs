@@ -11,8 +11,14 @@ pub(super) fn entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String
         return;
     }
     let mut total = 0.0;
+    let mut named = std::collections::HashSet::new();
     for (i, m) in mix.iter().enumerate() {
         let mp = format!("{p}[{i}]");
+        if let Some(n) = &m.name {
+            if !named.insert(n) {
+                d.at(format!("{mp}.name"), format!("duplicate name `{n}` in this mix"));
+            }
+        }
         let w = m.weight.unwrap_or(1.0);
         if !(w >= 0.0 && w.is_finite()) {
             d.at(format!("{mp}.weight"), format!("expected a weight >= 0, found {w}"));
@@ -28,9 +34,17 @@ pub(super) fn entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String
 
 /// One entry at `mp`, less its weight.
 fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &mut Diagnostics) {
-    let n = [m.read_features.is_some(), m.write_features.is_some(), m.statement.is_some()].iter().filter(|x| **x).count();
+    let n = m.forms();
     if n != 1 {
-        d.at(mp, format!("expected exactly one of read_features, write_features, statement; found {n}"));
+        d.at(mp, format!("expected exactly one of read_features, write_features, statement, steps; found {n}"));
+    }
+    if let Some(name) = &m.name {
+        if !safe_name(name) {
+            d.at(format!("{mp}.name"), format!("expected a lowercase identifier, found {name:?}"));
+        }
+    }
+    if m.concurrent.is_some() && m.steps.is_none() {
+        d.at(format!("{mp}.concurrent"), "`concurrent` applies to a request with `steps` only");
     }
     if let Some(bs) = &m.backends {
         for (j, b) in bs.iter().enumerate() {
@@ -39,7 +53,48 @@ fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &
             }
         }
     }
-    if let Some(r) = &m.read_features {
+    match &m.steps {
+        Some(steps) if n == 1 => {
+            if steps.is_empty() {
+                d.at(format!("{mp}.steps"), "expected at least one step");
+            }
+            if steps.len() > 64 {
+                d.at(format!("{mp}.steps"), format!("expected at most 64 steps, found {}", steps.len()));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for (j, st) in steps.iter().enumerate() {
+                let sp = format!("{mp}.steps[{j}]");
+                let k = st.forms();
+                if k != 1 {
+                    d.at(&sp, format!("expected exactly one of read_features, write_features, statement; found {k}"));
+                }
+                let name = st.name.clone().unwrap_or_else(|| default_step_name(j));
+                if st.name.is_some() && !safe_name(&name) {
+                    d.at(format!("{sp}.name"), format!("expected a lowercase identifier, found {name:?}"));
+                }
+                if !seen.insert(name.clone()) {
+                    d.at(format!("{sp}.name"), format!("duplicate step name `{name}`"));
+                }
+                operation(s, m, &st.read_features, &st.write_features, &st.statement, &sp, tables, d);
+            }
+        }
+        _ => operation(s, m, &m.read_features, &m.write_features, &m.statement, mp, tables, d),
+    }
+}
+
+/// The operation fields of an entry or a step at `mp`.
+#[allow(clippy::too_many_arguments)]
+fn operation(
+    s: &Scenario,
+    m: &MixEntry,
+    read: &Option<ReadOp>,
+    write_op: &Option<WriteOp>,
+    stmt: &Option<StatementOp>,
+    mp: &str,
+    tables: &[(String, String)],
+    d: &mut Diagnostics,
+) {
+    if let Some(r) = read {
         entities(s, tables, &format!("{mp}.read_features"), &r.entities, &r.tables, d);
         if r.keys_per_table == Some(0) {
             d.at(format!("{mp}.read_features.keys_per_table"), "expected at least 1, found 0");
@@ -48,11 +103,11 @@ fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &
             d.at(format!("{mp}.read_features.keys_per_table"), "expected at most 1000");
         }
     }
-    if let Some(w) = &m.write_features {
+    if let Some(w) = write_op {
         entities(s, tables, &format!("{mp}.write_features"), &w.entities, &w.tables, d);
         write(s, w, mp, d);
     }
-    if let Some(st) = &m.statement {
+    if let Some(st) = stmt {
         statement(s, m, st, mp, d);
     }
 }

@@ -45,6 +45,9 @@ pub(super) fn phases(s: &Scenario, tables: &[(String, String)], d: &mut Diagnost
             }
         }
         spec(ph.spec(), &p, d);
+        if let Some(k) = &ph.spec().keys {
+            entity_keys(s, k, &format!("{p}.keys"), d);
+        }
         match &ph.spec().mix {
             None if !ph.is_warmup() => d.at(&p, "expected a `mix` of operations"),
             None => {
@@ -107,5 +110,19 @@ fn keys(k: &KeySpec, p: &str, d: &mut Diagnostics) {
     fraction(d, &format!("{p}.hot_traffic"), k.hot_traffic, false);
     if (k.hot_keys.is_some() || k.hot_traffic.is_some()) && k.distribution != Distribution::Hotspot {
         d.at(p, "hot_keys and hot_traffic apply to the hotspot distribution only");
+    }
+}
+
+/// `keys.entities`: known entities, each a distribution of its own (no nesting).
+fn entity_keys(s: &Scenario, k: &KeySpec, p: &str, d: &mut Diagnostics) {
+    for (name, ek) in &k.entities {
+        let at = format!("{p}.entities.{name}");
+        if !s.dataset.entities.contains_key(name) {
+            d.at(&at, format!("unknown entity `{name}` (known: {})", super::names(s.dataset.entities.keys())));
+        }
+        if !ek.entities.is_empty() {
+            d.at(format!("{at}.entities"), "per-entity keys do not nest: give this entity's distribution and parameters only");
+        }
+        keys(ek, &at, d);
     }
 }
