@@ -167,7 +167,7 @@ proptest! {
     fn hotspot_follows_its_law(n in 10u64..1_000_000_000, hot_keys in 0.001f64..0.9, traffic in 0.0f64..1.0, seed in any::<u64>()) {
         use crate::scenario::model::{Distribution, KeySpec};
         use crate::workload::dist::{KeyChooser, Rng};
-        let spec = KeySpec { distribution: Distribution::Hotspot, hot_keys: Some(hot_keys), hot_traffic: Some(traffic), theta: None };
+        let spec = KeySpec { distribution: Distribution::Hotspot, hot_keys: Some(hot_keys), hot_traffic: Some(traffic), theta: None, ..Default::default() };
         let c = KeyChooser::new(&spec, n, seed);
         let mut rng = Rng::new(seed ^ 1);
         let draws = 20_000u64;

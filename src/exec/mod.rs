@@ -241,7 +241,7 @@ impl BackendJob<'_> {
                 }
                 let stopped_early = aborted
                     .clone()
-                    .or_else(|| self.interrupt.load(Ordering::Relaxed).then(|| "interrupted (Ctrl-C or a signal)".to_string()));
+                    .or_else(|| self.interrupt.load(Ordering::Relaxed).then(|| "interrupted by Ctrl-C or a signal".to_string()));
                 out.phases.push(MeasuredPhase {
                     id: PhaseId {
                         backend: self.name.to_string(),

@@ -56,6 +56,8 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
             latency_corr: Some(-0.5),
         }),
         capacity: None,
+        partial: None,
+        hot_key_share: None,
     }
 }
 
@@ -159,7 +161,12 @@ fn report() -> RunReport {
         rows: vec![
             row("local", "serve", 1.0, 5.0, false),
             row("local", "serve", 0.5, 9.5, false),
-            row("local", "open", 0.5, 12.0, true),
+            {
+                let mut open = row("local", "open", 0.5, 12.0, true);
+                open.partial = Some("interrupted by Ctrl-C or a signal".into());
+                open.hot_key_share = Some(0.4125);
+                open
+            },
             metered_row(),
             request_unit_row(),
         ],
@@ -188,16 +195,33 @@ fn report() -> RunReport {
                 backend: "local".into(),
                 phase: "serve".into(),
                 cell: "hot=1.0".into(),
+                op: None,
+                step: None,
                 value: Some(5.0),
                 passed: true,
+                not_evaluated: None,
             },
             CheckResult {
                 check: "p99_ms < 10".into(),
                 backend: "local".into(),
                 phase: "open".into(),
                 cell: "hot=0.5".into(),
+                op: None,
+                step: None,
                 value: Some(12.0),
                 passed: false,
+                not_evaluated: None,
+            },
+            CheckResult {
+                check: "p99_ms < 50".into(),
+                backend: "ddb".into(),
+                phase: "serve".into(),
+                cell: "hot=0.5".into(),
+                op: Some("lookup".into()),
+                step: Some("user".into()),
+                value: None,
+                passed: false,
+                not_evaluated: Some("the phase did not run (its backend failed, or the run stopped, before it)".into()),
             },
         ],
         legs: vec![
@@ -239,6 +263,27 @@ fn report() -> RunReport {
                 p50_ms: Some(0.9),
                 p99_ms: Some(3.0),
                 max_ms: Some(18.0),
+                name: None,
+                step: None,
+                step_does: None,
+                latency: None,
+                throughput_rps: 0.0,
+            },
+            OpRow {
+                backend: "local".into(),
+                cell: "hot=1.0".into(),
+                phase: "serve".into(),
+                op: "#1 read card (packed)".into(),
+                name: Some("lookup".into()),
+                step: Some("user".into()),
+                step_does: Some("read card (packed)".into()),
+                requests: 9000,
+                errors: 0,
+                p50_ms: Some(0.4),
+                p99_ms: Some(1.5),
+                max_ms: Some(9.0),
+                latency: None,
+                throughput_rps: 2117.6,
             },
             OpRow {
                 backend: "local".into(),
@@ -250,6 +295,11 @@ fn report() -> RunReport {
                 p50_ms: Some(1.5),
                 p99_ms: Some(6.0),
                 max_ms: Some(20.0),
+                name: None,
+                step: None,
+                step_does: None,
+                latency: None,
+                throughput_rps: 0.0,
             },
             OpRow {
                 backend: "local".into(),
@@ -261,6 +311,11 @@ fn report() -> RunReport {
                 p50_ms: None,
                 p99_ms: None,
                 max_ms: None,
+                name: None,
+                step: None,
+                step_does: None,
+                latency: None,
+                throughput_rps: 0.0,
             },
         ],
         histograms: vec![HistogramRecord {
@@ -291,6 +346,11 @@ fn breakdown_and_timeseries_csv_snapshot() {
 }
 
 #[test]
+fn operations_csv_snapshot() {
+    insta::assert_snapshot!(String::from_utf8(csv::operations_csv(&report())).unwrap());
+}
+
+#[test]
 fn summary_md_snapshot() {
     insta::assert_snapshot!(String::from_utf8(markdown::summary_md(&report())).unwrap());
 }
@@ -315,6 +375,7 @@ fn same_report_same_bytes() {
             "results.csv",
             "breakdown.csv",
             "timeseries.csv",
+            "operations.csv",
             "latency/local_serve_hot-1.0.hgrm",
             "charts/latency-serve.svg",
             "charts/p99-by-hot-serve.svg",
