@@ -38,6 +38,10 @@ pub struct SqlOp {
     pub stmts: Vec<Stmt>,
     /// For writes: rows per table (batch); an `update` runs its one-row statement this often.
     pub repeat: usize,
+    /// For writes: the rows one request writes (tables x batch), counted as
+    /// written whatever the server says it affected (MySQL counts an upsert
+    /// that updates as 2 rows, one that changes nothing as 0).
+    pub writes: u32,
 }
 
 /// Renders one operation for a SQL kind.
@@ -51,7 +55,7 @@ pub fn prepare(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&Statem
             match fetch {
                 Fetch::Packed => {
                     let r = t.read_packed(kind, m, tables, k).map_err(err)?;
-                    Ok(SqlOp { shape: Shape::Serial, stmts: vec![(r, None).into()], repeat: 1 })
+                    Ok(SqlOp { shape: Shape::Serial, stmts: vec![(r, None).into()], repeat: 1, writes: 0 })
                 }
                 Fetch::Serial | Fetch::Parallel => {
                     let stmts = tables
@@ -60,7 +64,7 @@ pub fn prepare(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&Statem
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(err)?;
                     let shape = if *fetch == Fetch::Serial { Shape::Serial } else { Shape::Parallel };
-                    Ok(SqlOp { shape, stmts, repeat: 1 })
+                    Ok(SqlOp { shape, stmts, repeat: 1, writes: 0 })
                 }
             }
         }
@@ -72,13 +76,14 @@ pub fn prepare(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&Statem
                 .map(|&ti| t.write(kind, m, &m.tables[ti], *mode, rows).map(|r| Stmt::from((r, Some(ti)))))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(err)?;
-            Ok(SqlOp { shape: Shape::Transaction, stmts, repeat })
+            let writes = (tables.len() * batch) as u32;
+            Ok(SqlOp { shape: Shape::Transaction, stmts, repeat, writes })
         }
         OpKind::Statement { name } => {
             let st = statement.ok_or_else(|| BackendError(format!("statement {name} not found")))?;
             let src = st.sql_for(kind).ok_or_else(|| BackendError(format!("statement {name} has no {kind} template")))?;
             let r = t.render_statement(kind, name, src, m).map_err(err)?;
-            Ok(SqlOp { shape: Shape::Serial, stmts: vec![(r, None).into()], repeat: 1 })
+            Ok(SqlOp { shape: Shape::Serial, stmts: vec![(r, None).into()], repeat: 1, writes: 0 })
         }
     }
 }

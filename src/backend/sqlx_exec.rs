@@ -14,7 +14,6 @@ pub type Query<DB> = sqlx::query::Query<'static, DB, <DB as Database>::Arguments
 pub trait Dialect: Database {
     /// Binds one value; arrays only where the driver has them.
     fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String>;
-    fn rows_affected(r: &Self::QueryResult) -> u64;
 }
 
 fn scalar<DB>(q: Query<DB>, v: Bound<'_>) -> Result<Query<DB>, String>
@@ -41,18 +40,12 @@ impl Dialect for sqlx::Sqlite {
     fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
         scalar(q, v)
     }
-    fn rows_affected(r: &Self::QueryResult) -> u64 {
-        r.rows_affected()
-    }
 }
 
 #[cfg(feature = "mysql")]
 impl Dialect for sqlx::MySql {
     fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
         scalar(q, v)
-    }
-    fn rows_affected(r: &Self::QueryResult) -> u64 {
-        r.rows_affected()
     }
 }
 
@@ -64,9 +57,6 @@ impl Dialect for sqlx::Postgres {
             Bound::StrArray(a) => Ok(q.bind(a)),
             other => scalar(q, other),
         }
-    }
-    fn rows_affected(r: &Self::QueryResult) -> u64 {
-        r.rows_affected()
     }
 }
 
@@ -175,11 +165,11 @@ where
             let mut tx = sqlx::Connection::begin(&mut **conn).await.map_err(op_error)?;
             for s in &op.stmts {
                 for rep in 0..op.repeat {
-                    let res = query::<DB>(s, req, model, rep)?.execute(&mut *tx).await.map_err(op_error)?;
-                    rows += DB::rows_affected(&res) as u32;
+                    query::<DB>(s, req, model, rep)?.execute(&mut *tx).await.map_err(op_error)?;
                 }
             }
             tx.commit().await.map_err(op_error)?;
+            rows = op.writes;
         }
     }
     done.rows = rows;

@@ -234,7 +234,13 @@ mod tests {
 
     #[test]
     fn hotspot_sends_hot_traffic_to_hot_keys_spread_over_the_space() {
-        let s = KeySpec { distribution: Distribution::Hotspot, hot_keys: Some(0.01), hot_traffic: Some(0.8), theta: None, ..Default::default() };
+        let s = KeySpec {
+            distribution: Distribution::Hotspot,
+            hot_keys: Some(0.01),
+            hot_traffic: Some(0.8),
+            theta: None,
+            ..Default::default()
+        };
         let c = KeyChooser::new(&s, 100_000, 42);
         assert_eq!(c.hot_keys(), 1000);
         let mut hot = 0u64;

@@ -158,7 +158,7 @@ fn packed_function(op: &SqlOp, model: &DataModel) -> Result<(SqlOp, String), Bac
         binds: stmt.binds.clone(),
         table: None,
     };
-    Ok((SqlOp { shape: op.shape, stmts: vec![call], repeat: 1 }, ddl))
+    Ok((SqlOp { shape: op.shape, stmts: vec![call], repeat: 1, writes: 0 }, ddl))
 }
 
 impl Backend for PostgresBackend {
