@@ -522,8 +522,20 @@ fn headline(r: &RunReport, dir: &Path) -> Vec<u8> {
         let failed: Vec<_> = r.checks.iter().filter(|c| !c.passed).collect();
         let _ = writeln!(s, "checks: {} of {} passed", r.checks.len() - failed.len(), r.checks.len());
         for c in failed {
-            let v = c.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into());
-            let _ = writeln!(s, "  FAIL {} on {} {} [{}]: measured {v}", c.check, c.backend, c.phase, c.cell);
+            let scope = match (&c.op, &c.step) {
+                (Some(op), Some(step)) => format!(" (op {op}, step {step})"),
+                (Some(op), None) => format!(" (op {op})"),
+                _ => String::new(),
+            };
+            match &c.not_evaluated {
+                Some(why) => {
+                    let _ = writeln!(s, "  NOT EVALUATED {}{scope} on {} {} [{}]: {why}", c.check, c.backend, c.phase, c.cell);
+                }
+                None => {
+                    let v = c.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into());
+                    let _ = writeln!(s, "  FAIL {}{scope} on {} {} [{}]: measured {v}", c.check, c.backend, c.phase, c.cell);
+                }
+            }
         }
     }
     for w in &r.warnings {
