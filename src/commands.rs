@@ -78,7 +78,8 @@ fn select_backends(r: &Resolved, wanted: &[String]) -> Result<Vec<String>, Error
     for w in wanted {
         if !sc.backends.contains_key(w) {
             let known: Vec<&str> = sc.backends.keys().map(String::as_str).collect();
-            return Err(Error::Usage(format!("--backend {w}: no such backend in {} (known: {})", r.file, known.join(", "))));
+            let hint = scenario::suggest::did_you_mean(w, known.iter().copied());
+            return Err(Error::Usage(format!("--backend {w}: no such backend in {} (known: {}){hint}", r.file, known.join(", "))));
         }
     }
     Ok(sc.backends.keys().filter(|k| wanted.is_empty() || wanted.contains(k)).cloned().collect())

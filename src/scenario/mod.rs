@@ -16,6 +16,7 @@ pub mod model;
 mod resolve;
 pub mod schema;
 pub mod substitute;
+pub mod suggest;
 mod typed;
 pub mod validate;
 

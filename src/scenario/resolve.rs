@@ -6,6 +6,7 @@ use super::diag::Diagnostics;
 use super::load::{join, kind_of};
 use super::model::Scenario;
 use super::substitute::{EnvMode, Substituter};
+use super::suggest::{did_you_mean, name_list};
 use super::typed::{typed, Failed};
 use super::{is_ident, validate, Cell, LoadError, LoadOptions};
 use indexmap::IndexMap;
@@ -49,7 +50,8 @@ impl Loader<'_> {
     pub fn top_fields(&mut self, top: &Map<String, Value>) {
         for key in top.keys() {
             if !TOP_FIELDS.contains(&key.as_str()) {
-                self.d.at(key.clone(), format!("unknown field `{key}`, expected one of {}", TOP_FIELDS.join(", ")));
+                let hint = did_you_mean(key, TOP_FIELDS.iter().copied());
+                self.d.at(key.clone(), format!("unknown field `{key}`, expected one of {}{hint}", TOP_FIELDS.join(", ")));
             }
         }
     }
@@ -121,8 +123,10 @@ impl Loader<'_> {
             } else if params.contains_key(k) {
                 params.insert(k.to_string(), value);
             } else {
-                let known: Vec<&String> = params.keys().chain(matrix.keys()).collect();
-                self.d.at_pos(1, 1, "", format!("--set {k}=...: unknown param `{k}` (known: {})", join_names(&known)));
+                // A matrix param may be under `params` too: each name once.
+                let known = || params.keys().chain(matrix.keys()).map(String::as_str);
+                let hint = did_you_mean(k, known());
+                self.d.at_pos(1, 1, "", format!("--set {k}=...: unknown param `{k}` (known: {}){hint}", name_list(known())));
             }
         }
     }
@@ -263,14 +267,6 @@ fn cell_values(matrix: &IndexMap<String, Vec<Value>>) -> Vec<IndexMap<String, Va
         cells_values = next;
     }
     cells_values
-}
-
-fn join_names(names: &[&String]) -> String {
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-    }
 }
 
 /// A `--set` value typed as YAML would type it: `0.5` is a number, `abc` a string.

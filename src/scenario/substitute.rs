@@ -133,7 +133,8 @@ impl<'a> Substituter<'a> {
     fn unknown_param(&mut self, name: &str, path: &str) {
         let known: Vec<&str> = self.params.keys().map(String::as_str).collect();
         let list = if known.is_empty() { "none are defined".to_string() } else { format!("known: {}", known.join(", ")) };
-        self.errors.push((path.to_string(), format!("unknown param `{name}` in ${{{name}}} ({list})")));
+        let hint = super::suggest::did_you_mean(name, known.iter().copied());
+        self.errors.push((path.to_string(), format!("unknown param `{name}` in ${{{name}}} ({list}){hint}")));
     }
 }
 

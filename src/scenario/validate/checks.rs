@@ -3,6 +3,7 @@
 use super::names;
 use crate::scenario::check;
 use crate::scenario::diag::Diagnostics;
+use crate::scenario::suggest::did_you_mean;
 use crate::scenario::model::*;
 use std::collections::HashSet;
 
@@ -28,19 +29,22 @@ pub(super) fn checks(s: &Scenario, phase_names: &HashSet<String>, d: &mut Diagno
 fn scoped(s: &Scenario, sc: &ScopedCheck, p: &str, phase_names: &HashSet<String>, d: &mut Diagnostics) {
     if let Some(b) = &sc.backend {
         if !s.backends.contains_key(b) {
-            d.at(format!("{p}.backend"), format!("unknown backend `{b}` (known: {})", names(s.backends.keys())));
+            let hint = did_you_mean(b, s.backends.keys().map(String::as_str));
+            d.at(format!("{p}.backend"), format!("unknown backend `{b}` (known: {}){hint}", names(s.backends.keys())));
         }
     }
     if let Some(ph) = &sc.phase {
         if !phase_names.contains(ph) {
             let mut known: Vec<&String> = phase_names.iter().collect();
             known.sort();
-            d.at(format!("{p}.phase"), format!("unknown phase `{ph}` (known run phases: {})", names(known.into_iter())));
+            let hint = did_you_mean(ph, known.iter().map(|n| n.as_str()));
+            d.at(format!("{p}.phase"), format!("unknown phase `{ph}` (known run phases: {}){hint}", names(known.into_iter())));
         }
     }
     for k in sc.params.keys() {
         if !s.matrix.contains_key(k) && !s.params.contains_key(k) {
-            d.at(format!("{p}.{k}"), format!("unknown field `{k}`: expected expr, backend, phase or a matrix param"));
+            let known = ["expr", "backend", "phase"].into_iter().chain(s.matrix.keys().map(String::as_str));
+            d.at(format!("{p}.{k}"), format!("unknown field `{k}`: expected expr, backend, phase or a matrix param{}", did_you_mean(k, known)));
         }
     }
 }
