@@ -27,11 +27,14 @@ pub struct Substituter<'a> {
     pub secrets: Vec<String>,
     /// (path, message) problems.
     pub errors: Vec<(String, String)>,
+    /// Fields whose whole value is a param's: (path, param name). A problem
+    /// with such a value is the param's, reported where the value is written.
+    pub used: Vec<(String, String)>,
 }
 
 impl<'a> Substituter<'a> {
     pub fn new(params: &'a IndexMap<String, Value>, env: &'a dyn Fn(&str) -> Option<String>, mode: EnvMode) -> Self {
-        Substituter { params, env, mode, secrets: Vec::new(), errors: Vec::new() }
+        Substituter { params, env, mode, secrets: Vec::new(), errors: Vec::new(), used: Vec::new() }
     }
 
     /// Substitutes every string in `v`.
@@ -52,7 +55,10 @@ impl<'a> Substituter<'a> {
         if let Some(inner) = trimmed.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
             if !inner.contains('}') && !inner.starts_with("env:") {
                 return match self.params.get(inner.trim()) {
-                    Some(v) => v.clone(),
+                    Some(v) => {
+                        self.used.push((path.to_string(), inner.trim().to_string()));
+                        v.clone()
+                    }
                     None => {
                         self.unknown_param(inner.trim(), path);
                         Value::String(s.to_string())
@@ -158,6 +164,8 @@ mod tests {
         assert_eq!(s.value(&json!("t_${rows}_${n}"), "a"), json!("t_100_x"));
         assert_eq!(s.value(&json!("$${rows}"), "a"), json!("${rows}"));
         assert!(s.errors.is_empty());
+        // Only whole values are the param's own.
+        assert_eq!(s.used, vec![("a".to_string(), "rows".to_string())]);
     }
 
     #[test]
