@@ -319,8 +319,8 @@ pub async fn run_backend(job: BackendJob<'_>) -> BackendRun {
     }
 }
 
-/// `#2 write card (upsert)`: a mix entry, as the per-op table names it.
-fn op_label(m: &crate::scenario::model::MixEntry, index: usize) -> String {
+/// `#2 write card (upsert)`: a mix entry, as the per-op table (and `plan`) names it.
+pub fn op_label(m: &crate::scenario::model::MixEntry, index: usize) -> String {
     let n = index + 1;
     if let Some(r) = &m.read_features {
         let keys = r.keys_per_table.filter(|k| *k > 1).map(|k| format!(", {k} keys per table")).unwrap_or_default();

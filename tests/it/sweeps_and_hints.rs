@@ -51,6 +51,26 @@ fn a_matrix_over_distributions_gives_each_cell_its_own_parameters() {
             (Distribution::Latest, Some(0.5), None, None),
         ]
     );
+    // `plan` shows each cell's distribution with what it draws with.
+    let dir = tempfile::tempdir().unwrap();
+    let path = crate::common::scenario(dir.path(), "s.yaml", &text);
+    let mut out = Vec::new();
+    benchplan::commands::plan(&path, &[], None, &[], &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    let keys: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with("keys:")).map(str::trim).collect();
+    assert_eq!(
+        keys,
+        // Two backends, five cells.
+        [
+            "keys: uniform",
+            "keys: zipfian (theta 0.9)",
+            "keys: zipfian (theta 0.5)",
+            "keys: hotspot (hot_keys 0.01, hot_traffic 0.8)",
+            "keys: latest (theta 0.5)"
+        ]
+        .repeat(2),
+        "{out}"
+    );
     // --set a distribution with its parameters.
     let r = load(&text, &["dist=latest:0.3"]).unwrap_or_else(|e| panic!("{e:#?}"));
     assert_eq!(keys_of(&r).iter().map(|k| (k.distribution, k.theta)).collect::<Vec<_>>(), [(Distribution::Latest, Some(0.3))]);

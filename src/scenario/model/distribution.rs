@@ -35,6 +35,14 @@ impl Distribution {
     }
 }
 
+/// `theta` when a zipfian or latest distribution gives none (the workload's
+/// default, `workload::dist`; `plan` shows it).
+pub const DEFAULT_THETA: f64 = 0.99;
+/// `hot_keys` when a hotspot distribution gives none (YCSB's).
+pub const DEFAULT_HOT_KEYS: f64 = 0.2;
+/// `hot_traffic` when a hotspot distribution gives none (YCSB's).
+pub const DEFAULT_HOT_TRAFFIC: f64 = 0.8;
+
 /// Every key-spec field that is a distribution's parameter.
 pub const DISTRIBUTION_PARAMETERS: [&str; 3] = ["theta", "hot_keys", "hot_traffic"];
 
