@@ -19,6 +19,7 @@ pub mod model;
 mod origins;
 mod resolve;
 pub mod schema;
+pub mod starter;
 pub mod substitute;
 pub mod suggest;
 mod typed;
