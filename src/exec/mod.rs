@@ -3,6 +3,7 @@
 //! (`stats::measured`), also when a backend fails or the user presses
 //! Ctrl-C. The report builds its rows from that.
 
+mod failing;
 pub mod phase;
 pub mod progress;
 
@@ -212,11 +213,14 @@ impl BackendJob<'_> {
                     _ => (0, "req"),
                 };
                 let bar = self.progress.bar(&title, len, unit);
-                let run = run_phase(b, Arc::new(ops), Arc::new(workload), self.model.clone(), &cfg, &self.interrupt, &bar).await;
+                let workload = Arc::new(workload);
+                let run = run_phase(b, Arc::new(ops), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
                 bar.finish_and_clear();
                 let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
                 let secs = run.duration.as_secs_f64();
-                let aborted = run.aborted.clone();
+                let aborted = run.aborted.as_ref().map(|why| {
+                    format!("{why}{}", failing::context(self.resolved, &sc.phases, pi, why, &run.stats, &workload, mix))
+                });
                 out.phases.push(MeasuredPhase {
                     id: PhaseId {
                         backend: self.name.to_string(),

@@ -86,6 +86,12 @@ impl Resolved {
     pub fn first(&self) -> &Scenario {
         &self.cells[0].scenario
     }
+
+    /// `file:line:column` of a field path (or of its nearest ancestor in the file).
+    pub fn location(&self, path: &str) -> String {
+        let (line, col) = self.locations.find(path);
+        format!("{}:{line}:{col}", self.file)
+    }
 }
 
 /// Errors from loading: every diagnostic in the file, sorted by position.

@@ -53,7 +53,7 @@ fn a_matrix_over_distributions_gives_each_cell_its_own_parameters() {
     );
     // `plan` shows each cell's distribution with what it draws with.
     let dir = tempfile::tempdir().unwrap();
-    let path = crate::common::scenario(dir.path(), "s.yaml", &text);
+    let path = crate::common::scenario(dir.path(), "s", &text);
     let mut out = Vec::new();
     benchplan::commands::plan(&path, &[], None, &[], &mut out).unwrap();
     let out = String::from_utf8(out).unwrap();
@@ -147,7 +147,7 @@ fn unknown_tables_in_statements_get_the_nearest_known_one() {
         "        - read_features: { entities: [card, email] }\n",
         "        - statement: { name: s, sql: \"SELECT * FROM {{ table('crad_f') }} WHERE pk = {{ bind(key.card) }}\" }\n",
     );
-    let path = crate::common::scenario(dir.path(), "s.yaml", &text);
+    let path = crate::common::scenario(dir.path(), "s", &text);
     let err = benchplan::commands::validate(&[path], &[], &mut Vec::new()).err().expect("an unknown table is refused");
     let text = err.to_string();
     assert!(text.contains("table('crad_f'): no such table in the dataset; did you mean `card_f`?"), "{text}");
