@@ -313,7 +313,10 @@ mod tests {
         for (d, filled) in [
             (Distribution::Zipfian, KeySpec { theta: Some(DEFAULT_THETA), ..Default::default() }),
             (Distribution::Latest, KeySpec { theta: Some(DEFAULT_THETA), ..Default::default() }),
-            (Distribution::Hotspot, KeySpec { hot_keys: Some(DEFAULT_HOT_KEYS), hot_traffic: Some(DEFAULT_HOT_TRAFFIC), ..Default::default() }),
+            (
+                Distribution::Hotspot,
+                KeySpec { hot_keys: Some(DEFAULT_HOT_KEYS), hot_traffic: Some(DEFAULT_HOT_TRAFFIC), ..Default::default() },
+            ),
         ] {
             let bare = KeySpec { distribution: d, ..Default::default() };
             let filled = KeySpec { distribution: d, ..filled };
@@ -326,7 +329,10 @@ mod tests {
             assert_eq!(keys_text(&bare), keys_text(&filled));
         }
         assert_eq!(keys_text(&KeySpec::default()), "uniform");
-        assert_eq!(keys_text(&KeySpec { distribution: Distribution::Hotspot, hot_keys: Some(0.01), ..Default::default() }), "hotspot (hot_keys 0.01, hot_traffic 0.8)");
+        assert_eq!(
+            keys_text(&KeySpec { distribution: Distribution::Hotspot, hot_keys: Some(0.01), ..Default::default() }),
+            "hotspot (hot_keys 0.01, hot_traffic 0.8)"
+        );
     }
 
     #[test]
@@ -341,7 +347,10 @@ mod tests {
         assert_eq!(mix_text(&mix, "local"), "33.3 % #1 read card (packed), 66.7 % #2 read card (packed)");
         assert_eq!(mix_text(&mix, "other"), "10 % #1 read card (packed), 20 % #2 read card (packed), 70 % #3 read card (packed)");
         assert_eq!(mix_text(&mix[2..], "local"), "nothing on this backend");
-        assert_eq!(mix_text(&[entry(None, None), entry(Some(0.0), None)], "local"), "100 % #1 read card (packed), 0 % #2 read card (packed)");
+        assert_eq!(
+            mix_text(&[entry(None, None), entry(Some(0.0), None)], "local"),
+            "100 % #1 read card (packed), 0 % #2 read card (packed)"
+        );
     }
 
     #[test]

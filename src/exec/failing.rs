@@ -12,7 +12,15 @@ use crate::workload::Workload;
 /// `; first error: ...; failing statement `recent` at x.yaml:20:11
 /// (phases[1].run.mix[1].statement)`, or nothing to add. `pi`: the phase,
 /// whose mix is its own or (a warmup without one) the next run phase's.
-pub(super) fn context(r: &Resolved, phases: &[Phase], pi: usize, why: &str, stats: &PhaseStats, workload: &Workload, mix: &[MixEntry]) -> String {
+pub(super) fn context(
+    r: &Resolved,
+    phases: &[Phase],
+    pi: usize,
+    why: &str,
+    stats: &PhaseStats,
+    workload: &Workload,
+    mix: &[MixEntry],
+) -> String {
     let mut out = String::new();
     if let Some((_, first)) = stats.examples.first() {
         // A fatal error is the reason already.

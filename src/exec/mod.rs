@@ -218,9 +218,10 @@ impl BackendJob<'_> {
                 bar.finish_and_clear();
                 let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
                 let secs = run.duration.as_secs_f64();
-                let aborted = run.aborted.as_ref().map(|why| {
-                    format!("{why}{}", failing::context(self.resolved, &sc.phases, pi, why, &run.stats, &workload, mix))
-                });
+                let aborted = run
+                    .aborted
+                    .as_ref()
+                    .map(|why| format!("{why}{}", failing::context(self.resolved, &sc.phases, pi, why, &run.stats, &workload, mix)));
                 out.phases.push(MeasuredPhase {
                     id: PhaseId {
                         backend: self.name.to_string(),

@@ -59,10 +59,9 @@ fn one(m: &mut Map<String, Value>, path: &str, used: &[(String, String)], d: &mu
                     match m.get(field) {
                         // A `${param}` value's own parameters win over the mapping's,
                         // which are the default for the values that give none.
-                        Some(given) if !given.is_null() && !chosen_by_param => d.at(
-                            &at,
-                            format!("{field} is given twice, in {text:?} and as `{field}: {given}`; give it once"),
-                        ),
+                        Some(given) if !given.is_null() && !chosen_by_param => {
+                            d.at(&at, format!("{field} is given twice, in {text:?} and as `{field}: {given}`; give it once"))
+                        }
                         _ => {
                             m.insert(field.to_string(), Value::from(x));
                         }
@@ -155,7 +154,10 @@ mod tests {
         ] {
             let (_, problems) = spread_keys(json!({ "distribution": text }), false);
             assert_eq!(problems.len(), 1, "{text}: {problems:?}");
-            assert!(problems[0].starts_with("phases[0].run.keys.distribution: ") && problems[0].ends_with(expected), "{text}: {problems:?}");
+            assert!(
+                problems[0].starts_with("phases[0].run.keys.distribution: ") && problems[0].ends_with(expected),
+                "{text}: {problems:?}"
+            );
         }
         // An unknown name is left to typing (which suggests the nearest), without its parameters.
         assert_eq!(spread_keys(json!({"distribution": "zipfain:0.9"}), false), (json!({"distribution": "zipfain"}), vec![]));
@@ -164,7 +166,10 @@ mod tests {
     #[test]
     fn a_parameter_given_twice_is_refused_unless_a_param_chose_the_distribution() {
         let (_, problems) = spread_keys(json!({"distribution": "zipfian:0.9", "theta": 0.5}), false);
-        assert_eq!(problems, ["phases[0].run.keys.distribution: theta is given twice, in \"zipfian:0.9\" and as `theta: 0.5`; give it once"]);
+        assert_eq!(
+            problems,
+            ["phases[0].run.keys.distribution: theta is given twice, in \"zipfian:0.9\" and as `theta: 0.5`; give it once"]
+        );
         // Chosen by a param: the value's own theta wins over the mapping's default.
         assert_eq!(
             spread_keys(json!({"distribution": "zipfian:0.9", "theta": 0.5}), true),
@@ -184,7 +189,8 @@ mod tests {
 
     #[test]
     fn mappings_inside_keys_that_name_a_distribution_are_spread_too() {
-        let (keys, problems) = spread_keys(json!({"distribution": "uniform", "entities": {"item": {"distribution": "zipfian:0.8"}}}), false);
+        let (keys, problems) =
+            spread_keys(json!({"distribution": "uniform", "entities": {"item": {"distribution": "zipfian:0.8"}}}), false);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(keys["entities"]["item"], json!({"distribution": "zipfian", "theta": 0.8}));
     }

@@ -6,7 +6,7 @@ use super::diag::{Diagnostic, Diagnostics};
 use super::load::{join, kind_of};
 use super::model::Scenario;
 use super::origins::Origins;
-use super::substitute::{EnvMode, Substituter};
+use super::substitute::{EnvMode, Substituter, Used};
 use super::suggest::{did_you_mean, name_list};
 use super::typed::{typed, Failed};
 use super::{is_ident, keys, validate, Cell, LoadError, LoadOptions};
@@ -175,7 +175,13 @@ impl Loader<'_> {
 
     /// Problems of one cell, each where the value it is about was written
     /// (`used`: the cell's whole-value substitutions).
-    fn add(&mut self, items: Vec<Diagnostic>, used: &[(String, String)], cell: &IndexMap<String, Value>, matrix: &IndexMap<String, Vec<Value>>) {
+    fn add(
+        &mut self,
+        items: Vec<Diagnostic>,
+        used: &[(String, String)],
+        cell: &IndexMap<String, Value>,
+        matrix: &IndexMap<String, Vec<Value>>,
+    ) {
         for item in items {
             self.origins.add(&mut self.d, item, used, cell, matrix);
         }
@@ -190,7 +196,7 @@ impl Loader<'_> {
         params: &IndexMap<String, Value>,
         matrix: &IndexMap<String, Vec<Value>>,
         values: &IndexMap<String, Value>,
-    ) -> Result<Option<(Scenario, Vec<(String, String)>)>, LoadError> {
+    ) -> Result<Option<(Scenario, Used)>, LoadError> {
         let mut cell_params = params.clone();
         for (k, v) in values {
             cell_params.insert(k.clone(), v.clone());

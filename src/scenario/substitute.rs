@@ -19,6 +19,9 @@ pub enum EnvMode {
     Keep,
 }
 
+/// Fields whose whole value is a param's: (path, param name).
+pub type Used = Vec<(String, String)>;
+
 pub struct Substituter<'a> {
     pub params: &'a IndexMap<String, Value>,
     pub env: &'a dyn Fn(&str) -> Option<String>,
@@ -27,9 +30,9 @@ pub struct Substituter<'a> {
     pub secrets: Vec<String>,
     /// (path, message) problems.
     pub errors: Vec<(String, String)>,
-    /// Fields whose whole value is a param's: (path, param name). A problem
-    /// with such a value is the param's, reported where the value is written.
-    pub used: Vec<(String, String)>,
+    /// A problem with a value that is a param's is the param's, reported
+    /// where the value is written.
+    pub used: Used,
 }
 
 impl<'a> Substituter<'a> {

@@ -106,7 +106,8 @@ fn table_fn(state: &State, name: &str) -> Result<String, JError> {
     let quote = state.lookup("_quote").and_then(|q| q.as_str().map(str::to_string)).unwrap_or_else(|| "\"".into());
     let ok = known.as_ref().and_then(|k| k.get_item(&JValue::from(name)).ok()).is_some_and(|v| !v.is_undefined() && !v.is_none());
     if !ok {
-        let names: Vec<String> = known.and_then(|k| k.try_iter().ok()).map(|it| it.filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let names: Vec<String> =
+            known.and_then(|k| k.try_iter().ok()).map(|it| it.filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
         let hint = crate::scenario::suggest::did_you_mean(name, names.iter().map(String::as_str));
         return Err(JError::new(ErrorKind::InvalidOperation, format!("table('{name}'): no such table in the dataset{hint}")));
     }

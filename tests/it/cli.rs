@@ -128,7 +128,8 @@ fn init_writes_yaml_that_strict_parsers_and_editors_accept() {
     let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(docs[0]["phases"][0]["warmup"]["workers"].as_str(), Some("${workers}"));
     // And the schema it points at accepts it.
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("schemas/scenario.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/scenario.schema.json")).unwrap()).unwrap();
     let as_json: serde_json::Value = serde_yaml::from_str(&text).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(&as_json).map(|e| format!("{e} at {}", e.instance_path)).collect();

@@ -36,8 +36,8 @@ fn a_matrix_over_distributions_gives_each_cell_its_own_parameters() {
         "{ distribution: \"${dist}\", theta: 0.5, hot_keys: 0.2 }",
     );
     let r = load(&text, &[]).unwrap_or_else(|e| panic!("{e:#?}"));
-    let got: Vec<(Distribution, Option<f64>, Option<f64>, Option<f64>)> =
-        keys_of(&r).into_iter().map(|k| (k.distribution, k.theta, k.hot_keys, k.hot_traffic)).collect();
+    type Drawn = (Distribution, Option<f64>, Option<f64>, Option<f64>);
+    let got: Vec<Drawn> = keys_of(&r).into_iter().map(|k| (k.distribution, k.theta, k.hot_keys, k.hot_traffic)).collect();
     assert_eq!(
         got,
         [
@@ -95,7 +95,10 @@ fn a_mistake_in_a_params_value_is_reported_where_the_value_is_written() {
     // Under params.
     let errs = load(&scenario("", keys).replace("dist: uniform", "dist: unifrom"), &[]).unwrap_err();
     assert_eq!(errs.len(), 1, "{errs:#?}");
-    assert!(errs[0].starts_with("s.yaml:4:3: params.dist: unknown variant `unifrom`") && errs[0].contains("did you mean `uniform`?"), "{errs:#?}");
+    assert!(
+        errs[0].starts_with("s.yaml:4:3: params.dist: unknown variant `unifrom`") && errs[0].contains("did you mean `uniform`?"),
+        "{errs:#?}"
+    );
     // From --set: the argument is named.
     let errs = load(&scenario("matrix:\n  dist: [uniform, zipfian]", keys), &["dist=hotspot:2"]).unwrap_err();
     assert_eq!(
@@ -148,7 +151,7 @@ fn unknown_tables_in_statements_get_the_nearest_known_one() {
         "        - statement: { name: s, sql: \"SELECT * FROM {{ table('crad_f') }} WHERE pk = {{ bind(key.card) }}\" }\n",
     );
     let path = crate::common::scenario(dir.path(), "s", &text);
-    let err = benchplan::commands::validate(&[path], &[], &mut Vec::new()).err().expect("an unknown table is refused");
+    let err = benchplan::commands::validate(&[path], &[], &mut Vec::new()).expect_err("an unknown table is refused");
     let text = err.to_string();
     assert!(text.contains("table('crad_f'): no such table in the dataset; did you mean `card_f`?"), "{text}");
 }

@@ -2,8 +2,8 @@
 
 use super::KindChecks;
 use crate::scenario::diag::Diagnostics;
-use crate::scenario::suggest::did_you_mean;
 use crate::scenario::model::*;
+use crate::scenario::suggest::did_you_mean;
 use serde_json::Value;
 
 /// Every backend: at least one, a usable name, and its config.

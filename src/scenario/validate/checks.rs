@@ -3,8 +3,8 @@
 use super::names;
 use crate::scenario::check;
 use crate::scenario::diag::Diagnostics;
-use crate::scenario::suggest::did_you_mean;
 use crate::scenario::model::*;
+use crate::scenario::suggest::did_you_mean;
 use std::collections::HashSet;
 
 /// Every check: an expression that parses, scoped to backends, run phases
@@ -44,7 +44,10 @@ fn scoped(s: &Scenario, sc: &ScopedCheck, p: &str, phase_names: &HashSet<String>
     for k in sc.params.keys() {
         if !s.matrix.contains_key(k) && !s.params.contains_key(k) {
             let known = ["expr", "backend", "phase"].into_iter().chain(s.matrix.keys().map(String::as_str));
-            d.at(format!("{p}.{k}"), format!("unknown field `{k}`: expected expr, backend, phase or a matrix param{}", did_you_mean(k, known)));
+            d.at(
+                format!("{p}.{k}"),
+                format!("unknown field `{k}`: expected expr, backend, phase or a matrix param{}", did_you_mean(k, known)),
+            );
         }
     }
 }

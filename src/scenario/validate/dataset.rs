@@ -2,8 +2,8 @@
 
 use super::{names, safe_name, MAX_IDENT};
 use crate::scenario::diag::Diagnostics;
-use crate::scenario::suggest::did_you_mean;
 use crate::scenario::model::*;
+use crate::scenario::suggest::did_you_mean;
 use std::collections::HashSet;
 
 /// Checks the entities and tables; returns every expanded table name with

@@ -2,8 +2,8 @@
 
 use super::{names, safe_name};
 use crate::scenario::diag::Diagnostics;
-use crate::scenario::suggest::did_you_mean;
 use crate::scenario::model::*;
+use crate::scenario::suggest::did_you_mean;
 
 /// The mix at `p`; `tables`: every table name with its entity.
 pub(super) fn entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String, String)], d: &mut Diagnostics) {
@@ -73,7 +73,10 @@ fn entities(s: &Scenario, tables: &[(String, String)], at: &str, ents: &[String]
     if let Some(ts) = sel {
         for (j, t) in ts.iter().enumerate() {
             match tables.iter().find(|(n, _)| n == t) {
-                None => d.at(format!("{at}.tables[{j}]"), format!("unknown table `{t}`{}", did_you_mean(t, tables.iter().map(|(n, _)| n.as_str())))),
+                None => d.at(
+                    format!("{at}.tables[{j}]"),
+                    format!("unknown table `{t}`{}", did_you_mean(t, tables.iter().map(|(n, _)| n.as_str()))),
+                ),
                 Some((_, e)) if !ents.contains(e) => {
                     d.at(format!("{at}.tables[{j}]"), format!("table `{t}` belongs to entity `{e}`, which is not in entities"))
                 }
