@@ -42,8 +42,8 @@ fn one(m: &mut Map<String, Value>, path: &str, used: &[(String, String)], d: &mu
     let Some(Value::String(text)) = m.get("distribution").cloned() else { return };
     let chosen_by_param = used.iter().any(|(p, _)| *p == at);
     let (name, args) = match text.split_once(':') {
-        Some((n, a)) => (n.trim(), Some(a)),
-        None => (text.trim(), None),
+        Some((n, a)) => (n, Some(a)),
+        None => (text.as_str(), None),
     };
     let Some(dist) = Distribution::from_name(name) else {
         // Typing names the unknown distribution (and the nearest known one).
@@ -89,7 +89,8 @@ fn parameters(dist: Distribution, args: &str) -> Result<Vec<(&'static str, f64)>
         }
         Distribution::Uniform | Distribution::Sequential => format!("`{name}` without parameters"),
     };
-    let parts: Vec<&str> = args.split(':').map(str::trim).collect();
+    // As the schema has it: no spaces.
+    let parts: Vec<&str> = args.split(':').collect();
     let fields = dist.parameters();
     if parts.len() > fields.len() {
         return Err(expected);
@@ -151,6 +152,7 @@ mod tests {
             ("zipfian:0.5:0.5", "expected `zipfian:THETA` with THETA in (0, 1), found \"zipfian:0.5:0.5\""),
             ("uniform:0.5", "expected `uniform` without parameters, found \"uniform:0.5\""),
             ("hotspot:0:0.5", "with HOT_KEYS in (0, 1] and HOT_TRAFFIC in [0, 1], found \"hotspot:0:0.5\""),
+            ("zipfian: 0.9", "expected `zipfian:THETA` with THETA in (0, 1), found \"zipfian: 0.9\""),
         ] {
             let (_, problems) = spread_keys(json!({ "distribution": text }), false);
             assert_eq!(problems.len(), 1, "{text}: {problems:?}");
