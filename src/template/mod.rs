@@ -264,8 +264,10 @@ fn describe(e: &JError, name: &str) -> String {
     if let Some(d) = e.detail() {
         msg.push_str(&format!(": {d}"));
     }
+    // The template's own line, not the scenario file's (the scenario's
+    // place is the diagnostic's `file:line:column`).
     if let Some(line) = e.line() {
-        msg.push_str(&format!(" (line {line})"));
+        msg.push_str(&format!(" (line {line} of the template)"));
     }
     msg
 }
@@ -412,6 +414,8 @@ mod tests {
         assert!(e.0.contains("pasted"), "{e}");
         let e = t.render_statement(Kind::Sqlite, "s", "SELECT * FROM {{ table('nope') }}", &m).unwrap_err();
         assert!(e.0.contains("no such table"), "{e}");
+        let e = t.render_statement(Kind::Sqlite, "s", "SELECT 1\nFROM {{ table( }}", &m).unwrap_err();
+        assert!(e.0.starts_with("template statement s: syntax error") && e.0.ends_with(" (line 2 of the template)"), "{e}");
     }
 
     #[test]
