@@ -28,7 +28,7 @@ pub enum Command {
         #[command(flatten)]
         sets: SetArgs,
     },
-    /// Print the matrix cells, steps and every rendered statement.
+    /// Print the tables, matrix cells, steps, each phase's keys and mix, and every rendered statement.
     Plan {
         file: PathBuf,
         /// Only these backends (by name; repeatable).

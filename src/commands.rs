@@ -12,6 +12,7 @@ use crate::report::model::*;
 use crate::report::{self, checks};
 use crate::scenario::diag::Diagnostic;
 use crate::scenario::model::Scenario;
+use crate::scenario::starter::Starter;
 use crate::scenario::{self, LoadError, LoadOptions, Resolved};
 use crate::secrets::Redactor;
 use std::io::Write;
@@ -78,7 +79,8 @@ fn select_backends(r: &Resolved, wanted: &[String]) -> Result<Vec<String>, Error
     for w in wanted {
         if !sc.backends.contains_key(w) {
             let known: Vec<&str> = sc.backends.keys().map(String::as_str).collect();
-            return Err(Error::Usage(format!("--backend {w}: no such backend in {} (known: {})", r.file, known.join(", "))));
+            let hint = scenario::suggest::did_you_mean(w, known.iter().copied());
+            return Err(Error::Usage(format!("--backend {w}: no such backend in {} (known: {}){hint}", r.file, known.join(", "))));
         }
     }
     Ok(sc.backends.keys().filter(|k| wanted.is_empty() || wanted.contains(k)).cloned().collect())
@@ -552,7 +554,9 @@ pub fn init(a: &InitArgs, out: &mut dyn Write) -> Result<Exit, Error> {
     if a.name.is_empty() || !a.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
         return Err(Error::Usage(format!("init: --name must match [a-z0-9_-]+, got {:?}", a.name)));
     }
-    let text = starter(a);
+    let dir = if a.output.as_os_str() == "-" { Path::new(".") } else { a.output.parent().unwrap_or(Path::new("")) };
+    let starter = Starter { name: &a.name, entities: a.entities, tables: a.tables, features: a.features, rows: a.rows };
+    let text = scenario::starter::text(&starter, &scenario::starter::schema_path(dir));
     if a.output.as_os_str() == "-" {
         let _ = out.write_all(text.as_bytes());
         return Ok(Exit::Ok);
@@ -563,34 +567,4 @@ pub fn init(a: &InitArgs, out: &mut dyn Write) -> Result<Exit, Error> {
     std::fs::write(&a.output, text).map_err(|e| Error::Usage(format!("init: cannot write {}: {e}", a.output.display())))?;
     let _ = writeln!(out, "wrote {}; try: benchplan run {}", a.output.display(), a.output.display());
     Ok(Exit::Ok)
-}
-
-const ENTITY_NAMES: &[&str] = &["card", "email", "name", "device", "ip", "merchant", "account", "phone"];
-
-fn starter(a: &InitArgs) -> String {
-    let ents: Vec<String> =
-        (0..a.entities as usize).map(|i| ENTITY_NAMES.get(i).map(|s| s.to_string()).unwrap_or_else(|| format!("entity{i}"))).collect();
-    let mut s = String::new();
-    s.push_str("# A benchplan scenario. Check it with `benchplan validate FILE`; the schema is `benchplan schema`.\n");
-    s.push_str(&format!(
-        "version: 1\nname: {}\ndescription: {} entities, {} tables x {} features each, on the embedded SQLite backend\nseed: 42\n\n",
-        a.name, a.entities, a.tables, a.features
-    ));
-    s.push_str(&format!("params:\n  rows: {}\n  workers: 4\n  hot: 0.8\n\n", a.rows));
-    s.push_str("matrix:\n  hot: [1.0, 0.8, 0.0]\n\n");
-    s.push_str("backends:\n  local:\n    kind: sqlite\n    path: \":memory:\"\n\n");
-    s.push_str("dataset:\n  entities:\n");
-    for e in &ents {
-        s.push_str(&format!("    {e}: {{ keys: ${{rows}}, key: string }}\n"));
-    }
-    s.push_str("  tables:\n");
-    for e in &ents {
-        s.push_str(&format!("    - {{ name: \"{e}_f{{i}}\", entity: {e}, count: {}, features: {} }}\n", a.tables, a.features));
-    }
-    s.push_str("\nsetup:\n  - create: {}\n  - load: { batch: 5000 }\n\n");
-    s.push_str("phases:\n  - warmup: { requests: 200, workers: ${workers} }\n  - run:\n      name: serve\n      requests: 2000\n      workers: ${workers}\n      timeout: 2s\n      keys: { distribution: hotspot, hot_keys: 0.01, hot_traffic: ${hot} }\n      mix:\n        - weight: 95\n");
-    s.push_str(&format!("          read_features: {{ entities: [{}], fetch: packed }}\n", ents.join(", ")));
-    s.push_str(&format!("        - weight: 5\n          write_features: {{ entities: [{}], mode: upsert }}\n", ents[0]));
-    s.push_str("\nteardown:\n  - drop: {}\n\nchecks:\n  - p99_ms < 120\n  - error_rate == 0\n");
-    s
 }

@@ -82,7 +82,39 @@ pub fn op_error(e: sqlx::Error) -> OpError {
         sqlx::Error::RowNotFound => ErrorKind::NotFound,
         _ => ErrorKind::Other,
     };
-    OpError::new(kind, e.to_string())
+    OpError::new(kind, error_text(&e))
+}
+
+/// A driver error as text: a database's own message said as the database's
+/// ([`database_said`]), anything else as the driver says it.
+pub fn error_text(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => database_said(d.message(), d.code().as_deref()),
+        other => other.to_string(),
+    }
+}
+
+/// `the database said (code 42601): syntax error at or near "SELEC"`. A
+/// line number in the message (MySQL's `... at line 1`, psql's `LINE 1:`)
+/// counts lines of the SQL that was sent, not of the scenario file, and
+/// the text says so.
+pub fn database_said(message: &str, code: Option<&str>) -> String {
+    let code = code.map(|c| format!(" (code {c})")).unwrap_or_default();
+    let mut s = format!("the database said{code}: {}", message.trim_end());
+    if let Some(n) = sql_line(message) {
+        s.push_str(&format!(" [line {n} of the SQL as sent, not of the scenario file]"));
+    }
+    s
+}
+
+/// The line number a database's message names, if it names one.
+fn sql_line(message: &str) -> Option<u64> {
+    ["at line ", "LINE "].iter().find_map(|pat| {
+        message.match_indices(pat).find_map(|(i, _)| {
+            let digits: String = message[i + pat.len()..].chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+    })
 }
 
 /// The query for one statement of a request.
@@ -201,7 +233,7 @@ where
     let full_sql: std::sync::Arc<str> = std::sync::Arc::from(full.sql.as_str());
     let mut total = 0;
     for range in crate::dataset::RowBatches::new(model, ti, batch) {
-        let mut tx = pool.begin().await.map_err(|e| fail(e.to_string()))?;
+        let mut tx = pool.begin().await.map_err(|e| fail(error_text(&e)))?;
         let mut start = range.start;
         while start < range.end {
             let n = ((range.end - start) as usize).min(per_stmt);
@@ -220,10 +252,10 @@ where
                 };
                 q = DB::bind(q, v).map_err(fail)?;
             }
-            q.execute(&mut *tx).await.map_err(|e| fail(e.to_string()))?;
+            q.execute(&mut *tx).await.map_err(|e| fail(error_text(&e)))?;
             start += n as u64;
         }
-        tx.commit().await.map_err(|e| fail(e.to_string()))?;
+        tx.commit().await.map_err(|e| fail(error_text(&e)))?;
         total += range.end - range.start;
         bar.inc(range.end - range.start);
     }
@@ -253,7 +285,7 @@ where
     sqlx::raw_sql(AssertSqlSafe(text.to_string()))
         .execute(pool)
         .await
-        .map_err(|e| super::BackendError(format!("{kind}: {e}\n  in: {text}")))?;
+        .map_err(|e| super::BackendError(format!("{kind}: {}\n  in: {text}", error_text(&e))))?;
     Ok(())
 }
 
@@ -315,5 +347,28 @@ pub async fn first_connection<C: sqlx::Connection>(
             let _ = conn.close().await;
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_said;
+
+    #[test]
+    fn a_databases_words_are_its_own_and_its_line_numbers_the_sqls() {
+        assert_eq!(
+            database_said("syntax error at or near \"SELEC\"", Some("42601")),
+            "the database said (code 42601): syntax error at or near \"SELEC\""
+        );
+        assert_eq!(
+            database_said("You have an error in your SQL syntax; check the manual ... near 'SELEC * FROM t' at line 1", Some("42000")),
+            "the database said (code 42000): You have an error in your SQL syntax; check the manual ... near 'SELEC * FROM t' at line 1 [line 1 of the SQL as sent, not of the scenario file]"
+        );
+        assert_eq!(
+            database_said("syntax error at or near \"FRM\"\nLINE 3: FRM t\n        ^\n", None),
+            "the database said: syntax error at or near \"FRM\"\nLINE 3: FRM t\n        ^ [line 3 of the SQL as sent, not of the scenario file]"
+        );
+        // "line" without a number is not a line number.
+        assert_eq!(database_said("at line end", None), "the database said: at line end");
     }
 }

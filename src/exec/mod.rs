@@ -3,6 +3,7 @@
 //! (`stats::measured`), also when a backend fails or the user presses
 //! Ctrl-C. The report builds its rows from that.
 
+mod failing;
 pub mod phase;
 pub mod progress;
 mod request;
@@ -231,11 +232,15 @@ impl BackendJob<'_> {
                     _ => (0, "req"),
                 };
                 let bar = self.progress.bar(&title, len, unit);
-                let run = run_phase(b, Arc::new(ops), Arc::new(workload), self.model.clone(), &cfg, &self.interrupt, &bar).await;
+                let workload = Arc::new(workload);
+                let run = run_phase(b, Arc::new(ops), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
                 bar.finish_and_clear();
                 let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
                 let secs = run.duration.as_secs_f64();
-                let aborted = run.aborted.clone();
+                let aborted = run
+                    .aborted
+                    .as_ref()
+                    .map(|why| format!("{why}{}", failing::context(self.resolved, &sc.phases, pi, why, &run.stats, &workload, mix)));
                 if run.stats.steps.is_empty() {
                     step_labels.clear();
                 }
@@ -347,9 +352,9 @@ pub async fn run_backend(job: BackendJob<'_>) -> BackendRun {
     }
 }
 
-/// `#2 write card (upsert)`: a mix entry, as the per-op table names it
-/// (`#1 lookup: read card (packed)` when it has a name).
-fn op_label(m: &crate::scenario::model::MixEntry, index: usize) -> String {
+/// `#2 write card (upsert)`: a mix entry, as the per-op table (and `plan`)
+/// names it (`#1 lookup: read card (packed)` when it has a name).
+pub fn op_label(m: &crate::scenario::model::MixEntry, index: usize) -> String {
     let n = index + 1;
     let prefix = m.name.as_ref().map(|name| format!("{name}: ")).unwrap_or_default();
     if let Some(steps) = &m.steps {
@@ -363,7 +368,7 @@ fn op_label(m: &crate::scenario::model::MixEntry, index: usize) -> String {
 }
 
 /// `read card (packed, 10 keys per table)`, `write card (upsert, batch 5)`, `statement top_items`.
-fn describe_operation(op: crate::scenario::model::Operation<'_>) -> String {
+pub fn describe_operation(op: crate::scenario::model::Operation<'_>) -> String {
     use crate::scenario::model::Operation;
     match op {
         Operation::Read(r) => {

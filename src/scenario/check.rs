@@ -92,7 +92,11 @@ pub fn parse(expr: &str) -> Result<CheckExpr, String> {
         other => return Err(format!("expected `METRIC OP NUMBER` with OP one of < <= > >= == !=, found operator `{other}` in {expr:?}")),
     };
     if !METRICS.contains(&metric) {
-        return Err(format!("unknown metric `{metric}`, expected one of {}", METRICS.join(", ")));
+        return Err(format!(
+            "unknown metric `{metric}`, expected one of {}{}",
+            METRICS.join(", "),
+            super::suggest::did_you_mean(metric, METRICS.iter().copied())
+        ));
     }
     let value: f64 = number.parse().map_err(|_| format!("expected a number after `{op_text}`, found {number:?}"))?;
     if !value.is_finite() {

@@ -105,7 +105,7 @@ fn humanize(msg: &str) -> String {
     if msg.starts_with("data did not match any variant of untagged enum") {
         return format!("expected one of the accepted forms ({})", untagged_hint(msg));
     }
-    msg.to_string()
+    super::suggest::serde_message(msg)
 }
 
 /// `u64` -> `a whole number >= 0` and the like: say it as a user would.

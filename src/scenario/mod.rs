@@ -5,17 +5,23 @@
 //!
 //! The steps, by file: `load` (bytes -> tree and source locations),
 //! `resolve` (params, matrix, `--set`, cells, the display form; it runs the
-//! others), `substitute` (`${...}`), `typed` and `de` (tree -> [`model`]
-//! types, with located errors), `validate` (meaning).
+//! others), `substitute` (`${...}`), `keys` (distributions with their
+//! parameters), `typed` and `de` (tree -> [`model`] types, with located
+//! errors), `validate` (meaning); `origins` moves a problem with a param's
+//! value to where the value was written; `suggest` says "did you mean".
 
 pub mod check;
 mod de;
 pub mod diag;
+mod keys;
 pub mod load;
 pub mod model;
+mod origins;
 mod resolve;
 pub mod schema;
+pub mod starter;
 pub mod substitute;
+pub mod suggest;
 mod typed;
 pub mod validate;
 
@@ -80,6 +86,12 @@ impl Resolved {
     pub fn first(&self) -> &Scenario {
         &self.cells[0].scenario
     }
+
+    /// `file:line:column` of a field path (or of its nearest ancestor in the file).
+    pub fn location(&self, path: &str) -> String {
+        let (line, col) = self.locations.find(path);
+        format!("{}:{line}:{col}", self.file)
+    }
 }
 
 /// Errors from loading: every diagnostic in the file, sorted by position.
@@ -135,7 +147,7 @@ pub fn load_bytes(file: &str, bytes: &[u8], opts: &LoadOptions, env: &dyn Fn(&st
     let Value::Object(top) = &raw else {
         return Err(LoadError(d.sorted()));
     };
-    let mut l = resolve::Loader { file, opts, env, d, secrets: Vec::new() };
+    let mut l = resolve::Loader { file, opts, env, d, secrets: Vec::new(), origins: Default::default() };
     l.top_fields(top);
     let mut params = l.params(top);
     let mut matrix = l.matrix(top);

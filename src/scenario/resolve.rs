@@ -2,12 +2,14 @@
 //! fields, `params`, `matrix`, `--set`, one typed and validated scenario per
 //! matrix cell, and the display form.
 
-use super::diag::Diagnostics;
+use super::diag::{Diagnostic, Diagnostics};
 use super::load::{join, kind_of};
 use super::model::Scenario;
-use super::substitute::{EnvMode, Substituter};
+use super::origins::Origins;
+use super::substitute::{EnvMode, Substituter, Used};
+use super::suggest::{did_you_mean, name_list};
 use super::typed::{typed, Failed};
-use super::{is_ident, validate, Cell, LoadError, LoadOptions};
+use super::{is_ident, keys, validate, Cell, LoadError, LoadOptions};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
@@ -37,6 +39,8 @@ pub(super) struct Loader<'a> {
     pub d: Diagnostics,
     /// Strings that came from the environment, in the order first read.
     pub secrets: Vec<String>,
+    /// Where each param's value was written.
+    pub origins: Origins,
 }
 
 impl Loader<'_> {
@@ -49,7 +53,8 @@ impl Loader<'_> {
     pub fn top_fields(&mut self, top: &Map<String, Value>) {
         for key in top.keys() {
             if !TOP_FIELDS.contains(&key.as_str()) {
-                self.d.at(key.clone(), format!("unknown field `{key}`, expected one of {}", TOP_FIELDS.join(", ")));
+                let hint = did_you_mean(key, TOP_FIELDS.iter().copied());
+                self.d.at(key.clone(), format!("unknown field `{key}`, expected one of {}{hint}", TOP_FIELDS.join(", ")));
             }
         }
     }
@@ -71,6 +76,7 @@ impl Loader<'_> {
                         self.d.at(&p, format!("expected a scalar or a list, found {}", kind_of(v)));
                     }
                     params.insert(k.clone(), s.value(v, &p));
+                    self.origins.param(k);
                 }
                 self.report_subst(&mut s);
             }
@@ -95,6 +101,7 @@ impl Loader<'_> {
                         }
                         Value::Array(items) => {
                             let vals: Vec<Value> = items.iter().enumerate().map(|(i, x)| s.value(x, &format!("{p}[{i}]"))).collect();
+                            self.origins.matrix(k, vals.len());
                             matrix.insert(k.clone(), vals);
                         }
                         other => self.d.at(&p, format!("expected a list of values to sweep, found {}", kind_of(other))),
@@ -118,11 +125,15 @@ impl Loader<'_> {
             let value = set_value(v);
             if let Some(m) = matrix.get_mut(k) {
                 *m = vec![value];
+                self.origins.set(k, set, true);
             } else if params.contains_key(k) {
                 params.insert(k.to_string(), value);
+                self.origins.set(k, set, false);
             } else {
-                let known: Vec<&String> = params.keys().chain(matrix.keys()).collect();
-                self.d.at_pos(1, 1, "", format!("--set {k}=...: unknown param `{k}` (known: {})", join_names(&known)));
+                // A matrix param may be under `params` too: each name once.
+                let known = || params.keys().chain(matrix.keys()).map(String::as_str);
+                let hint = did_you_mean(k, known());
+                self.d.at_pos(1, 1, "", format!("--set {k}=...: unknown param `{k}` (known: {}){hint}", name_list(known())));
             }
         }
     }
@@ -137,13 +148,19 @@ impl Loader<'_> {
     ) -> Result<Vec<Cell>, LoadError> {
         let all = cell_values(matrix);
         let mut cells = Vec::with_capacity(all.len());
+        let mut uses = Vec::with_capacity(all.len());
         for values in all {
-            if let Some(scenario) = self.typed_cell(top, params, matrix, &values)? {
+            if let Some((scenario, used)) = self.typed_cell(top, params, matrix, &values)? {
                 cells.push(Cell { values, scenario });
+                uses.push(used);
             }
         }
-        for cell in &cells {
-            validate::validate(&cell.scenario, self.opts.kind_checks, &mut self.d);
+        for (cell, used) in cells.iter().zip(&uses) {
+            let mut cd = Diagnostics::new(self.file);
+            cd.locations = std::mem::take(&mut self.d.locations);
+            validate::validate(&cell.scenario, self.opts.kind_checks, &mut cd);
+            self.d.locations = cd.locations;
+            self.add(cd.items, used, &cell.values, matrix);
         }
         if let Some(first) = cells.first() {
             for cell in &cells[1..] {
@@ -156,15 +173,30 @@ impl Loader<'_> {
         Ok(cells)
     }
 
+    /// Problems of one cell, each where the value it is about was written
+    /// (`used`: the cell's whole-value substitutions).
+    fn add(
+        &mut self,
+        items: Vec<Diagnostic>,
+        used: &[(String, String)],
+        cell: &IndexMap<String, Value>,
+        matrix: &IndexMap<String, Vec<Value>>,
+    ) {
+        for item in items {
+            self.origins.add(&mut self.d, item, used, cell, matrix);
+        }
+    }
+
     /// The scenario of one cell: its params substituted, then typed section
-    /// by section. After any problem so far, the error.
+    /// by section, with the fields its params were used in. After any
+    /// problem so far, the error.
     fn typed_cell(
         &mut self,
         top: &Map<String, Value>,
         params: &IndexMap<String, Value>,
         matrix: &IndexMap<String, Vec<Value>>,
         values: &IndexMap<String, Value>,
-    ) -> Result<Option<Scenario>, LoadError> {
+    ) -> Result<Option<(Scenario, Used)>, LoadError> {
         let mut cell_params = params.clone();
         for (k, v) in values {
             cell_params.insert(k.clone(), v.clone());
@@ -177,42 +209,47 @@ impl Loader<'_> {
             }
         }
         let subst_failed: Vec<String> = s.errors.iter().map(|(p, _)| p.clone()).collect();
+        let used = std::mem::take(&mut s.used);
         self.report_subst(&mut s);
         let before = self.d.items.len();
         let mut td = Diagnostics::new(self.file);
-        td.locations = self.d.locations.clone();
+        td.locations = std::mem::take(&mut self.d.locations);
+        keys::spread(&mut subst, &used, &mut td);
         let (scenario, mut failed) = typed(&subst, params, matrix, &mut td);
+        self.d.locations = std::mem::take(&mut td.locations);
         // A value whose substitution failed is wrong already; do not also say why it does not parse.
         let under = |path: &str, p: &str| path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}["));
-        for item in td.items {
-            if !subst_failed.iter().any(|p| under(&item.path, p)) {
-                self.d.items.push(item);
-            }
-        }
+        let items: Vec<Diagnostic> = td.items.into_iter().filter(|item| !subst_failed.iter().any(|p| under(&item.path, p))).collect();
+        self.add(items, &used, values, matrix);
         failed.prefixes.extend(subst_failed);
         if self.d.items.len() > before || !self.d.is_empty() {
             // Check the meaning of what did parse, without echoing the
             // consequences of what did not; then stop: the same mistakes
             // would repeat in every cell.
             if let Some(sc) = scenario {
-                self.validate_parsed(&sc, &failed);
+                self.validate_parsed(&sc, &failed, &used, values, matrix);
             }
             return Err(self.fail());
         }
-        Ok(scenario)
+        Ok(scenario.map(|sc| (sc, used)))
     }
 
     /// Meaning checks of a scenario that did not wholly parse, less those
     /// that would only repeat a parse error.
-    fn validate_parsed(&mut self, sc: &Scenario, failed: &Failed) {
+    fn validate_parsed(
+        &mut self,
+        sc: &Scenario,
+        failed: &Failed,
+        used: &[(String, String)],
+        cell: &IndexMap<String, Value>,
+        matrix: &IndexMap<String, Vec<Value>>,
+    ) {
         let mut sem = Diagnostics::new(self.file);
-        sem.locations = self.d.locations.clone();
+        sem.locations = std::mem::take(&mut self.d.locations);
         validate::validate(sc, self.opts.kind_checks, &mut sem);
-        for item in sem.items {
-            if !failed.hides(&item.path, &item.message) {
-                self.d.items.push(item);
-            }
-        }
+        self.d.locations = std::mem::take(&mut sem.locations);
+        let items: Vec<Diagnostic> = sem.items.into_iter().filter(|item| !failed.hides(&item.path, &item.message)).collect();
+        self.add(items, used, cell, matrix);
     }
 
     /// The display form: first cell's params, env kept as written.
@@ -263,14 +300,6 @@ fn cell_values(matrix: &IndexMap<String, Vec<Value>>) -> Vec<IndexMap<String, Va
         cells_values = next;
     }
     cells_values
-}
-
-fn join_names(names: &[&String]) -> String {
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-    }
 }
 
 /// A `--set` value typed as YAML would type it: `0.5` is a number, `abc` a string.

@@ -6,7 +6,9 @@
 use super::model::Scenario;
 use serde_json::{json, Map, Value};
 
-const SUBSTITUTION: &str = "#/$defs/Substitution";
+/// The definition of a `${...}` reference; a model type whose schema lists
+/// it among its own `anyOf` branches is left as it is.
+pub const SUBSTITUTION: &str = "#/$defs/Substitution";
 
 /// The schema as pretty JSON with a trailing newline: the bytes of `schemas/scenario.schema.json`.
 pub fn schema_json() -> String {
@@ -74,6 +76,11 @@ fn is_scalar_schema(m: &Map<String, Value>) -> bool {
 fn allow_substitutions(v: &mut Value) {
     match v {
         Value::Object(m) => {
+            let refs_substitution = |b: &Value| b.get("$ref") == Some(&json!(SUBSTITUTION));
+            if m.get("anyOf").and_then(Value::as_array).is_some_and(|a| a.iter().any(refs_substitution)) {
+                // Its own schema already accepts `${...}` (a distribution).
+                return;
+            }
             for (k, child) in m.iter_mut() {
                 // Property names and the like are not values.
                 if k == "propertyNames" {

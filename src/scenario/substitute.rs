@@ -19,6 +19,9 @@ pub enum EnvMode {
     Keep,
 }
 
+/// Fields whose whole value is a param's: (path, param name).
+pub type Used = Vec<(String, String)>;
+
 pub struct Substituter<'a> {
     pub params: &'a IndexMap<String, Value>,
     pub env: &'a dyn Fn(&str) -> Option<String>,
@@ -27,11 +30,14 @@ pub struct Substituter<'a> {
     pub secrets: Vec<String>,
     /// (path, message) problems.
     pub errors: Vec<(String, String)>,
+    /// A problem with a value that is a param's is the param's, reported
+    /// where the value is written.
+    pub used: Used,
 }
 
 impl<'a> Substituter<'a> {
     pub fn new(params: &'a IndexMap<String, Value>, env: &'a dyn Fn(&str) -> Option<String>, mode: EnvMode) -> Self {
-        Substituter { params, env, mode, secrets: Vec::new(), errors: Vec::new() }
+        Substituter { params, env, mode, secrets: Vec::new(), errors: Vec::new(), used: Vec::new() }
     }
 
     /// Substitutes every string in `v`.
@@ -52,7 +58,10 @@ impl<'a> Substituter<'a> {
         if let Some(inner) = trimmed.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
             if !inner.contains('}') && !inner.starts_with("env:") {
                 return match self.params.get(inner.trim()) {
-                    Some(v) => v.clone(),
+                    Some(v) => {
+                        self.used.push((path.to_string(), inner.trim().to_string()));
+                        v.clone()
+                    }
                     None => {
                         self.unknown_param(inner.trim(), path);
                         Value::String(s.to_string())
@@ -133,7 +142,8 @@ impl<'a> Substituter<'a> {
     fn unknown_param(&mut self, name: &str, path: &str) {
         let known: Vec<&str> = self.params.keys().map(String::as_str).collect();
         let list = if known.is_empty() { "none are defined".to_string() } else { format!("known: {}", known.join(", ")) };
-        self.errors.push((path.to_string(), format!("unknown param `{name}` in ${{{name}}} ({list})")));
+        let hint = super::suggest::did_you_mean(name, known.iter().copied());
+        self.errors.push((path.to_string(), format!("unknown param `{name}` in ${{{name}}} ({list}){hint}")));
     }
 }
 
@@ -157,6 +167,8 @@ mod tests {
         assert_eq!(s.value(&json!("t_${rows}_${n}"), "a"), json!("t_100_x"));
         assert_eq!(s.value(&json!("$${rows}"), "a"), json!("${rows}"));
         assert!(s.errors.is_empty());
+        // Only whole values are the param's own.
+        assert_eq!(s.used, vec![("a".to_string(), "rows".to_string())]);
     }
 
     #[test]

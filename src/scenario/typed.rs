@@ -169,7 +169,8 @@ fn dataset(v: &Value, d: &mut Diagnostics, failed: &mut Failed) -> Option<Datase
     };
     for k in m.keys() {
         if k != "entities" && k != "tables" {
-            d.at(join("dataset", k), format!("unknown field `{k}`, expected `entities` or `tables`"));
+            let hint = super::suggest::did_you_mean(k, ["entities", "tables"]);
+            d.at(join("dataset", k), format!("unknown field `{k}`, expected `entities` or `tables`{hint}"));
         }
     }
     let mut entities = IndexMap::new();
@@ -250,7 +251,8 @@ fn backend(v: &Value, path: &str, d: &mut Diagnostics) -> Option<BackendConfig> 
     match BackendConfig::typed(&kind, &rest, &mut Located { path, d }) {
         Some(config) => config,
         None => {
-            d.at(join(path, "kind"), format!("expected one of {kinds}, found {kind:?}"));
+            let hint = super::suggest::did_you_mean(&kind, Kind::ALL.iter().map(|k| k.as_str()));
+            d.at(join(path, "kind"), format!("expected one of {kinds}, found {kind:?}{hint}"));
             None
         }
     }

@@ -106,7 +106,10 @@ fn table_fn(state: &State, name: &str) -> Result<String, JError> {
     let quote = state.lookup("_quote").and_then(|q| q.as_str().map(str::to_string)).unwrap_or_else(|| "\"".into());
     let ok = known.as_ref().and_then(|k| k.get_item(&JValue::from(name)).ok()).is_some_and(|v| !v.is_undefined() && !v.is_none());
     if !ok {
-        return Err(JError::new(ErrorKind::InvalidOperation, format!("table('{name}'): no such table in the dataset")));
+        let names: Vec<String> =
+            known.and_then(|k| k.try_iter().ok()).map(|it| it.filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let hint = crate::scenario::suggest::did_you_mean(name, names.iter().map(String::as_str));
+        return Err(JError::new(ErrorKind::InvalidOperation, format!("table('{name}'): no such table in the dataset{hint}")));
     }
     Ok(format!("{quote}{name}{quote}"))
 }
@@ -261,8 +264,10 @@ fn describe(e: &JError, name: &str) -> String {
     if let Some(d) = e.detail() {
         msg.push_str(&format!(": {d}"));
     }
+    // The template's own line, not the scenario file's (the scenario's
+    // place is the diagnostic's `file:line:column`).
     if let Some(line) = e.line() {
-        msg.push_str(&format!(" (line {line})"));
+        msg.push_str(&format!(" (line {line} of the template)"));
     }
     msg
 }
@@ -409,6 +414,8 @@ mod tests {
         assert!(e.0.contains("pasted"), "{e}");
         let e = t.render_statement(Kind::Sqlite, "s", "SELECT * FROM {{ table('nope') }}", &m).unwrap_err();
         assert!(e.0.contains("no such table"), "{e}");
+        let e = t.render_statement(Kind::Sqlite, "s", "SELECT 1\nFROM {{ table( }}", &m).unwrap_err();
+        assert!(e.0.starts_with("template statement s: syntax error") && e.0.ends_with(" (line 2 of the template)"), "{e}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! affine permutation, never the first keys.
 
 use crate::dataset::mix64;
-use crate::scenario::model::{Distribution, KeySpec};
+use crate::scenario::model::{Distribution, KeySpec, DEFAULT_HOT_KEYS, DEFAULT_HOT_TRAFFIC, DEFAULT_THETA};
 
 /// A small, fast PRNG (SplitMix64); one per request, seeded from the request index.
 #[derive(Debug, Clone)]
@@ -178,16 +178,16 @@ pub struct Draw {
 impl KeyChooser {
     pub fn new(spec: &KeySpec, n: u64, seed: u64) -> Self {
         let n = n.max(1);
-        let theta = spec.theta.unwrap_or(0.99);
+        let theta = spec.theta.unwrap_or(DEFAULT_THETA);
         let hot_fraction = match spec.distribution {
-            Distribution::Hotspot => spec.hot_keys.unwrap_or(0.2),
+            Distribution::Hotspot => spec.hot_keys.unwrap_or(DEFAULT_HOT_KEYS),
             _ => DEFAULT_HOT_FRACTION,
         };
         let hot_n = ((n as f64 * hot_fraction).round() as u64).clamp(1, n);
         let kind = match spec.distribution {
             Distribution::Uniform => Kind::Uniform,
             Distribution::Zipfian => Kind::Zipf(Zipf::new(n, theta)),
-            Distribution::Hotspot => Kind::Hotspot { traffic: spec.hot_traffic.unwrap_or(0.8) },
+            Distribution::Hotspot => Kind::Hotspot { traffic: spec.hot_traffic.unwrap_or(DEFAULT_HOT_TRAFFIC) },
             Distribution::Sequential => Kind::Sequential,
             Distribution::Latest => Kind::Latest(Zipf::new(n, theta)),
         };

@@ -35,12 +35,15 @@ fn validate_ok_and_bad() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown param `nope`"));
-    // --set a param to a value of the wrong type is located where the param is used.
+    // --set a param to a value of the wrong type is the argument's problem,
+    // named with the field it is used in.
     bin()
         .args(["validate", "scenarios/quickstart.yaml", "--set", "rows=many"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("scenarios/quickstart.yaml:24:").and(predicate::str::contains("dataset.entities.card.keys")));
+        .stderr(predicate::str::contains(
+            "scenarios/quickstart.yaml:1:1: --set rows=many: expected a whole number >= 0, found string \"many\" (as ${rows} in dataset.entities.card.keys)",
+        ));
 }
 
 #[test]
@@ -89,6 +92,71 @@ fn init_writes_a_valid_starter_and_refuses_to_overwrite() {
     bin().args(["init", "--force", "--entities", "1", "-o"]).arg(&f).assert().success();
     bin().args(["init", "--tables", "0", "-o", "-"]).assert().code(2);
     bin().args(["init", "-o", "-"]).assert().success().stdout(predicate::str::contains("version: 1"));
+}
+
+/// Every `${...}` of `text` with the characters around it.
+fn placeholders(text: &str) -> Vec<(char, &str, char)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = text[at..].find("${") {
+        let start = at + i;
+        let end = start + text[start..].find('}').expect("closed") + 1;
+        let before = text[..start].chars().last().unwrap_or(' ');
+        let after = text[end..].chars().next().unwrap_or(' ');
+        out.push((before, &text[start..end], after));
+        at = end;
+    }
+    out
+}
+
+#[test]
+fn init_writes_yaml_that_strict_parsers_and_editors_accept() {
+    let a = bin().args(["init", "-o", "-"]).assert().success();
+    let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    // Written at the root of the repository: its schema, relative to the file.
+    assert_eq!(text.lines().next(), Some("# yaml-language-server: $schema=schemas/scenario.schema.json"), "{text}");
+    // Every `${...}` is quoted (unquoted inside `{ ... }` it is not YAML).
+    let found = placeholders(&text);
+    assert_eq!(found.len(), 6, "{found:?}");
+    for (before, p, after) in &found {
+        assert!(*before == '"' && *after == '"', "{p} is not quoted: {before}{p}{after}");
+    }
+    // Strict parsers read it as benchplan does, with no help from its protect().
+    let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(v["dataset"]["entities"]["card"]["keys"], serde_yaml::Value::from("${rows}"));
+    assert_eq!(v["phases"][1]["run"]["keys"]["hot_traffic"], serde_yaml::Value::from("${hot}"));
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(docs[0]["phases"][0]["warmup"]["workers"].as_str(), Some("${workers}"));
+    // And the schema it points at accepts it.
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/scenario.schema.json")).unwrap()).unwrap();
+    let as_json: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&as_json).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // In a folder below the schema's: the path goes up to it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("schemas")).unwrap();
+    std::fs::create_dir_all(dir.path().join("scenarios")).unwrap();
+    std::fs::copy(root().join("schemas/scenario.schema.json"), dir.path().join("schemas/scenario.schema.json")).unwrap();
+    let f = dir.path().join("scenarios/s.yaml");
+    bin().args(["init", "-o"]).arg(&f).assert().success();
+    let written = std::fs::read_to_string(&f).unwrap();
+    let first = written.lines().next().unwrap();
+    assert_eq!(first, "# yaml-language-server: $schema=../schemas/scenario.schema.json");
+    let target = first.split_once("$schema=").unwrap().1;
+    assert!(f.parent().unwrap().join(target).is_file(), "{target} from {}", f.display());
+
+    // Nowhere near a schema: beside the file, and how to write it there.
+    let lone = tempfile::tempdir().unwrap();
+    let f = lone.path().join("s.yaml");
+    bin().args(["init", "-o"]).arg(&f).assert().success();
+    let written = std::fs::read_to_string(&f).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(lines.next(), Some("# yaml-language-server: $schema=scenario.schema.json"));
+    assert_eq!(lines.next(), Some("# (for editors: `benchplan schema > scenario.schema.json` in this folder writes it)"));
+    bin().arg("validate").arg(&f).assert().success();
 }
 
 #[test]

@@ -47,4 +47,5 @@ mod server_faults;
 #[cfg(all(feature = "postgres", feature = "mysql"))]
 mod sql_servers;
 mod sqlite_ops;
+mod sweeps_and_hints;
 mod validate_invalid;

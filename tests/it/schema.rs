@@ -69,6 +69,22 @@ fn the_schema_rejects_what_validate_rejects() {
     assert!(validator.is_valid(&v), "a placeholder where a number goes");
     v["typo"] = 1.into();
     assert!(!validator.is_valid(&v), "unknown top-level field");
+    // A distribution: a name, a name with its parameters, or a reference.
+    let mut v = raw(&root().join("scenarios/quickstart.yaml"));
+    for (value, ok) in [
+        ("zipfian", true),
+        ("zipfian:0.9", true),
+        ("latest:0.5", true),
+        ("hotspot:0.01", true),
+        ("hotspot:0.01:0.8", true),
+        ("${dist}", true),
+        ("zipfain", false),
+        ("uniform:0.5", false),
+        ("hotspot:0.1:0.2:0.3", false),
+    ] {
+        v["phases"][1]["run"]["keys"] = serde_json::json!({ "distribution": value });
+        assert_eq!(validator.is_valid(&v), ok, "distribution: {value}");
+    }
 }
 
 #[test]

@@ -131,3 +131,48 @@ fn a_request_over_its_timeout_is_a_timeout_error() {
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("| dry | run | - | timeout | 20 | no reply within 20ms |"), "{summary}");
 }
+
+/// A custom statement the database refuses: the phase stops, and the
+/// message says the database's words as the database's and where the
+/// statement is written in the scenario (here through a warmup, which runs
+/// the next run phase's mix).
+#[test]
+fn a_refused_statement_is_named_with_the_databases_words_and_its_place_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = scenario(
+        dir.path(),
+        "refused",
+        r#"version: 1
+name: refused
+backends:
+  lite: { kind: sqlite }
+dataset:
+  entities:
+    card: { keys: 100 }
+  tables:
+    - { name: card_f, entity: card, features: 2 }
+setup:
+  - create: {}
+  - load: {}
+phases:
+  - warmup: { requests: 200 }
+  - run:
+      requests: 200
+      mix:
+        - read_features: { entities: [card] }
+        - statement:
+            name: recent
+            sql: "SELEC * FROM {{ table('card_f') }} WHERE pk = {{ bind(key.card) }}"
+"#,
+    );
+    let a = bin().args(["run", "-q", "--out"]).arg(dir.path().join("out")).arg(&f).assert().code(3);
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    let line = stdout.lines().find(|l| l.starts_with("backend lite failed: ")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.starts_with("backend lite failed: lite phase warmup [-] stopped: "), "{line}");
+    assert!(
+        line.contains("above max_error_rate 10.0 %; first error: the database said (code 1): near \"SELEC\": syntax error; "),
+        "{line}"
+    );
+    let place = format!("; failing statement `recent` at {}:19:11 (phases[1].run.mix[1].statement)", f.display());
+    assert!(line.ends_with(&place), "{line}\nexpected it to end with {place}");
+}

@@ -48,7 +48,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("matrix_sweeps_dataset", "8:3", "the matrix changes `dataset`"),
     // Backends.
     ("unknown_backend_kind", "9:5", "expected one of sqlite, postgres, mysql, dynamodb, cosmos, noop, found \"oracle\""),
-    ("unknown_backend_field", "10:5", "unknown field `paht`, expected one of `path`"),
+    ("unknown_backend_field", "10:5", "unknown field `paht`, expected one of `path`, `pool`, `pricing`; did you mean `path`?"),
     ("backend_missing_kind", "8:3", "missing field `kind`"),
     ("unknown_pricing_preset", "11:5", "unknown pricing preset `cheap`"),
     ("unknown_price_field", "9:7", "unknown price field `per_read`"),
@@ -60,7 +60,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("override_billing_mismatch", "8:16", "pricing preset `dynamodb_on_demand` does not match `billing: provisioned`"),
     // Dataset.
     ("entity_zero_keys", "13:13", "expected at least 1 key, found 0"),
-    ("unknown_entity_in_table", "17:24", "unknown entity `emial`"),
+    ("unknown_entity_in_table", "17:24", "unknown entity `emial` (known: card, email); did you mean `email`?"),
     ("table_name_unsafe", "17:9", "expected a safe SQL identifier"),
     ("duplicate_tables", "17:9", "duplicate table `card_f1`"),
     ("rows_exceed_keys", "17:52", "expected at most the entity's 100 keys, found 500 rows"),
@@ -77,12 +77,20 @@ const CASES: &[(&str, &str, &str)] = &[
     ("hot_keys_zero", "23:38", "expected a fraction in (0, 1], found 0"),
     ("zipfian_theta", "23:38", "expected theta in (0, 1), found 1.5"),
     ("theta_on_uniform", "23:38", "theta applies to zipfian and latest only"),
+    ("distribution_parameter_out_of_range", "23:15", "expected `zipfian:THETA` with THETA in (0, 1), found \"zipfian:1.5\""),
+    ("theta_given_twice", "23:15", "theta is given twice, in \"zipfian:0.9\" and as `theta: 0.5`"),
+    // A mistake in a matrix value is located at the value, not where it is used.
+    (
+        "matrix_value_typo",
+        "8:19",
+        "matrix.dist[1]: unknown variant `zipfain`, expected one of `uniform`, `zipfian`, `hotspot`, `sequential`, `latest`; did you mean `zipfian`? (as ${dist} in phases[0].run.keys.distribution)",
+    ),
     // Mix.
     ("unknown_entity_in_read", "26:45", "unknown entity `emial`"),
     ("unknown_entity_in_write", "28:40", "unknown entity `crad`"),
     ("negative_weight", "27:11", "expected a weight >= 0, found -1"),
     ("zero_total_weight", "24:7", "the weights add up to 0"),
-    ("mix_unknown_backend", "29:22", "unknown backend `locl`"),
+    ("mix_unknown_backend", "29:22", "unknown backend `locl` (known: local); did you mean `local`?"),
     ("statement_no_template", "19:11", "no `dynamodb` template for backend `ddb`"),
     ("dynamodb_statement_unknown_op", "19:11", "statement recent: unknown op `scan`"),
     ("cosmos_statement_unknown_op", "22:11", "statement recent: unknown op `scan` (known: read_item, query, upsert_item"),
@@ -105,7 +113,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("huge_number", "13:19", "dataset.entities.card.keys: expected a number of at most"),
     ("bad_duration", "21:7", "expected a duration such as 500ms"),
     ("requests_not_a_number", "21:7", "expected a whole number >= 0, found string \"lots\""),
-    ("unknown_phase_field", "22:7", "unknown field `worker`"),
+    ("unknown_phase_field", "22:7", "phases[0].run.worker: unknown field `worker`, expected one of `name`, `requests`, `duration`, `workers`, `rate`, `timeout`, `keys`, `explain_every`, `max_error_rate`, `mix`; did you mean `workers`?"),
     ("missing_env_var", "10:5", "environment variable BENCHPLAN_SURELY_UNSET is not set"),
     ("unknown_param", "14:14", "unknown param `nope`"),
     ("table_count_without_i", "17:9", "the name must contain {i}"),

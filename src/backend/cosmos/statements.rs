@@ -7,6 +7,7 @@ use super::query_scan::{with_pk_filter, PK_PARAM};
 use crate::backend::service::{bind_keys, group_by_entity};
 use crate::dataset::DataModel;
 use crate::scenario::model::{Fetch, Kind, StatementOp, WriteMode};
+use crate::scenario::suggest::did_you_mean;
 use crate::template::Templates;
 use crate::workload::{OpKind, OpSpec, Request};
 use serde_json::{Map, Value};
@@ -99,15 +100,17 @@ pub fn prepare_op(
 pub(super) fn prepare_statement(model: &DataModel, templates: &Templates, name: &str, tpl: &Value) -> Result<Statement, String> {
     let map = tpl.as_object().ok_or_else(|| format!("statement {name}: `cosmos:` must be a mapping with `op` and `container`"))?;
     if let Some(bad) = map.keys().find(|k| !STATEMENT_FIELDS.contains(&k.as_str())) {
-        return Err(format!("statement {name}: unknown field `{bad}` in `cosmos:` (known: {})", STATEMENT_FIELDS.join(", ")));
+        let hint = did_you_mean(bad, STATEMENT_FIELDS.iter().copied());
+        return Err(format!("statement {name}: unknown field `{bad}` in `cosmos:` (known: {}){hint}", STATEMENT_FIELDS.join(", ")));
     }
     let op = map.get("op").and_then(Value::as_str).ok_or_else(|| format!("statement {name}: `op` is required ({STATEMENT_OPS})"))?;
     if !STATEMENT_OPS.split(", ").any(|known| known == op) {
-        return Err(format!("statement {name}: unknown op `{op}` (known: {STATEMENT_OPS})"));
+        return Err(format!("statement {name}: unknown op `{op}` (known: {STATEMENT_OPS}){}", did_you_mean(op, STATEMENT_OPS.split(", "))));
     }
     let container = map.get("container").and_then(Value::as_str).ok_or_else(|| format!("statement {name}: `container` is required"))?;
     let table = model.table_index(container).ok_or_else(|| {
-        format!("statement {name}: container `{container}` is not a table of the dataset (containers are named after its tables)")
+        let hint = did_you_mean(container, model.tables.iter().map(|t| t.name.as_str()));
+        format!("statement {name}: container `{container}` is not a table of the dataset (containers are named after its tables){hint}")
     })?;
     let f = Fields { map, templates, model, name, op };
     let partition_key = f.field("partition_key")?;

@@ -7,6 +7,7 @@ use super::names::Names;
 use crate::backend::service::{bind_keys, group_by_entity};
 use crate::dataset::DataModel;
 use crate::scenario::model::{Fetch, Kind, StatementOp, WriteMode};
+use crate::scenario::suggest::did_you_mean;
 use crate::template::Templates;
 use crate::workload::{OpKind, OpSpec};
 use serde_json::{Map, Value};
@@ -114,13 +115,16 @@ pub(super) fn prepare_statement(
 ) -> Result<Statement, String> {
     let map = tpl.as_object().ok_or_else(|| format!("statement {name}: `dynamodb:` must be a mapping with `op` and `table`"))?;
     if let Some(bad) = map.keys().find(|k| !STATEMENT_FIELDS.contains(&k.as_str())) {
-        return Err(format!("statement {name}: unknown field `{bad}` in `dynamodb:` (known: {})", STATEMENT_FIELDS.join(", ")));
+        let hint = did_you_mean(bad, STATEMENT_FIELDS.iter().copied());
+        return Err(format!("statement {name}: unknown field `{bad}` in `dynamodb:` (known: {}){hint}", STATEMENT_FIELDS.join(", ")));
     }
     let mut f = Fields { map, templates, model, name, bound: Vec::new() };
     let op = map.get("op").and_then(Value::as_str).ok_or_else(|| format!("statement {name}: `op` is required"))?;
     let table_name = map.get("table").and_then(Value::as_str).ok_or_else(|| format!("statement {name}: `table` is required"))?;
-    let dataset_table =
-        model.table_index(table_name).ok_or_else(|| format!("statement {name}: table `{table_name}` is not a table of the dataset"))?;
+    let dataset_table = model.table_index(table_name).ok_or_else(|| {
+        let hint = did_you_mean(table_name, model.tables.iter().map(|t| t.name.as_str()));
+        format!("statement {name}: table `{table_name}` is not a table of the dataset{hint}")
+    })?;
     let call = f.call(op)?;
     let names_map = f.attribute_names()?;
     let condition = f.text("condition_expression")?;
@@ -166,7 +170,8 @@ impl Fields<'_> {
             },
             "batch_get_item" => Call::BatchGetItem { keys: self.batch_keys()? },
             other => {
-                return Err(format!("statement {name}: unknown op `{other}` (known: get_item, query, put_item, update_item, batch_get_item)"))
+                const OPS: [&str; 5] = ["get_item", "query", "put_item", "update_item", "batch_get_item"];
+                return Err(format!("statement {name}: unknown op `{other}` (known: {}){}", OPS.join(", "), did_you_mean(other, OPS)));
             }
         })
     }

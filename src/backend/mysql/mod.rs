@@ -103,7 +103,7 @@ impl Backend for MysqlBackend {
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {
         let q = format!("SELECT CAST(`{column}` AS CHAR) FROM `{table}` GROUP BY 1 ORDER BY RAND() LIMIT {n}");
-        sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {e}")))
+        sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {}", crate::backend::sqlx_exec::error_text(&e))))
     }
 
     async fn data_bytes(&self) -> Option<u64> {

@@ -82,7 +82,7 @@ impl PostgresBackend {
     async fn copy_table(&self, ti: usize, batch: u64, bar: &ProgressBar) -> Result<u64, BackendError> {
         let model = &self.model;
         let t = &model.tables[ti];
-        let fail = |e: sqlx::Error| BackendError(format!("postgres load {}: {e}", t.name));
+        let fail = |e: sqlx::Error| BackendError(format!("postgres load {}: {}", t.name, sqlx_exec::error_text(&e)));
         let cols: Vec<String> =
             std::iter::once(format!("\"{}\"", t.key_column)).chain(t.columns.iter().map(|c| format!("\"{}\"", c.name))).collect();
         let stmt = format!("COPY \"{}\" ({}) FROM STDIN (FORMAT text)", t.name, cols.join(", "));
@@ -205,7 +205,7 @@ impl Backend for PostgresBackend {
         let q = "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
                  WHERE p.proname LIKE 'benchplan\\_packed\\_%' AND n.nspname = ANY (current_schemas(false))";
         let functions: Vec<String> =
-            sqlx::query_scalar(q).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("listing benchplan's functions: {e}")))?;
+            sqlx::query_scalar(q).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("listing benchplan's functions: {}", sqlx_exec::error_text(&e))))?;
         for f in functions {
             sqlx_exec::ddl(&self.pool, Kind::Postgres, &format!("DROP FUNCTION IF EXISTS {f}")).await?;
         }
@@ -240,14 +240,14 @@ impl Backend for PostgresBackend {
             let keys: Vec<String> = sqlx::query_scalar(AssertSqlSafe(q))
                 .fetch_all(&self.pool)
                 .await
-                .map_err(|e| BackendError(format!("sampling {table}: {e}")))?;
+                .map_err(|e| BackendError(format!("sampling {table}: {}", sqlx_exec::error_text(&e))))?;
             if keys.len() as u64 >= n {
                 return Ok(keys);
             }
         }
         // Small tables (or no statistics): a random order of all rows.
         let q = format!("SELECT \"{column}\"::text FROM \"{table}\" GROUP BY 1 ORDER BY random() LIMIT {n}");
-        sqlx::query_scalar(AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {e}")))
+        sqlx::query_scalar(AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {}", sqlx_exec::error_text(&e))))
     }
 
     async fn explain<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Buffers, OpError> {

@@ -6,18 +6,21 @@
 //!
 //! One file per section of the file: `backends` (the targets and their
 //! prices), `dataset`, `phases` (setup and teardown steps, phases, the mix),
-//! `checks`, and `duration` (the duration strings every section uses).
+//! `checks`, `duration` (the duration strings every section uses) and
+//! `distribution` (a key distribution's names, parameters and schema).
 //! Everything is re-exported here: `model::X` is the path to use.
 
 mod backends;
 mod checks;
 mod dataset;
+mod distribution;
 mod duration;
 mod phases;
 
 pub use backends::*;
 pub use checks::*;
 pub use dataset::*;
+pub use distribution::*;
 pub use duration::*;
 pub use phases::*;
 

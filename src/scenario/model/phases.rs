@@ -106,7 +106,8 @@ pub struct PhaseSpec {
     pub mix: Option<Vec<MixEntry>>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+/// Its schema (a name, or `zipfian:0.9`) and its names are in `distribution.rs`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Distribution {
     #[default]

@@ -3,6 +3,7 @@
 use super::KindChecks;
 use crate::scenario::diag::Diagnostics;
 use crate::scenario::model::*;
+use crate::scenario::suggest::did_you_mean;
 use serde_json::Value;
 
 /// Every backend: at least one, a usable name, and its config.
@@ -44,7 +45,10 @@ fn backend(b: &BackendConfig, p: &str, kind_checks: Option<KindChecks>, d: &mut 
     if let Some(name) = b.pricing().and_then(Pricing::preset) {
         let at = preset_path(p, b.pricing());
         match crate::prices::preset(name) {
-            None => d.at(at, format!("unknown pricing preset `{name}` (known: {})", crate::prices::preset_names())),
+            None => {
+                let hint = did_you_mean(name, crate::prices::PRESETS.iter().map(|p| p.name));
+                d.at(at, format!("unknown pricing preset `{name}` (known: {}){hint}", crate::prices::preset_names()))
+            }
             // A service's prices only fit that service.
             Some(preset) if !preset.fits(b.kind().as_str()) => {
                 d.at(at, format!("pricing preset `{name}` is not for a backend of kind {}", b.kind()))
@@ -70,7 +74,8 @@ fn prices(pricing: &Pricing, p: &str, d: &mut Diagnostics) {
     for (k, v) in pricing.overrides() {
         if !crate::prices::PRICE_FIELDS.iter().any(|(f, _)| f == k) {
             let known: Vec<&str> = crate::prices::PRICE_FIELDS.iter().map(|(f, _)| *f).collect();
-            d.at(format!("{p}.pricing.{k}"), format!("unknown price field `{k}` (known: {})", known.join(", ")));
+            let hint = did_you_mean(k, known.iter().copied());
+            d.at(format!("{p}.pricing.{k}"), format!("unknown price field `{k}` (known: {}){hint}", known.join(", ")));
         } else {
             match v.as_f64() {
                 Some(x) if x.is_finite() && x >= 0.0 => {}

@@ -4,6 +4,7 @@ use super::names;
 use crate::scenario::check;
 use crate::scenario::diag::Diagnostics;
 use crate::scenario::model::*;
+use crate::scenario::suggest::did_you_mean;
 use std::collections::HashSet;
 
 /// Every check: an expression that parses, scoped to backends, run phases
@@ -28,19 +29,25 @@ pub(super) fn checks(s: &Scenario, phase_names: &HashSet<String>, d: &mut Diagno
 fn scoped(s: &Scenario, sc: &ScopedCheck, p: &str, phase_names: &HashSet<String>, d: &mut Diagnostics) {
     if let Some(b) = &sc.backend {
         if !s.backends.contains_key(b) {
-            d.at(format!("{p}.backend"), format!("unknown backend `{b}` (known: {})", names(s.backends.keys())));
+            let hint = did_you_mean(b, s.backends.keys().map(String::as_str));
+            d.at(format!("{p}.backend"), format!("unknown backend `{b}` (known: {}){hint}", names(s.backends.keys())));
         }
     }
     if let Some(ph) = &sc.phase {
         if !phase_names.contains(ph) {
             let mut known: Vec<&String> = phase_names.iter().collect();
             known.sort();
-            d.at(format!("{p}.phase"), format!("unknown phase `{ph}` (known run phases: {})", names(known.into_iter())));
+            let hint = did_you_mean(ph, known.iter().map(|n| n.as_str()));
+            d.at(format!("{p}.phase"), format!("unknown phase `{ph}` (known run phases: {}){hint}", names(known.into_iter())));
         }
     }
     for k in sc.params.keys() {
         if !s.matrix.contains_key(k) && !s.params.contains_key(k) {
-            d.at(format!("{p}.{k}"), format!("unknown field `{k}`: expected expr, backend, phase, op, step or a matrix param"));
+            let known = ["expr", "backend", "phase", "op", "step"].into_iter().chain(s.matrix.keys().map(String::as_str));
+            d.at(
+                format!("{p}.{k}"),
+                format!("unknown field `{k}`: expected expr, backend, phase, op, step or a matrix param{}", did_you_mean(k, known)),
+            );
         }
     }
     operation_scope(s, sc, p, d);
@@ -77,8 +84,9 @@ fn operation_scope(s: &Scenario, sc: &ScopedCheck, p: &str, d: &mut Diagnostics)
         }
     }
     let Some((_, m)) = entry else {
+        let hint = did_you_mean(op, known.iter().copied());
         let known = if known.is_empty() { "none: give a mix entry a `name`".to_string() } else { known.join(", ") };
-        d.at(format!("{p}.op"), format!("unknown op `{op}` (named mix entries of the run phases in scope: {known})"));
+        d.at(format!("{p}.op"), format!("unknown op `{op}` (named mix entries of the run phases in scope: {known}){hint}"));
         return;
     };
     if let Some(step) = &sc.step {
@@ -87,8 +95,9 @@ fn operation_scope(s: &Scenario, sc: &ScopedCheck, p: &str, d: &mut Diagnostics)
             None => Vec::new(),
         };
         if !steps.contains(step) {
+            let hint = did_you_mean(step, steps.iter().map(String::as_str));
             let known = if steps.is_empty() { format!("none: `{op}` has no `steps`") } else { steps.join(", ") };
-            d.at(format!("{p}.step"), format!("unknown step `{step}` of `{op}` (its steps: {known})"));
+            d.at(format!("{p}.step"), format!("unknown step `{step}` of `{op}` (its steps: {known}){hint}"));
         }
     }
 }

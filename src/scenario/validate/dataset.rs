@@ -3,6 +3,7 @@
 use super::{names, safe_name, MAX_IDENT};
 use crate::scenario::diag::Diagnostics;
 use crate::scenario::model::*;
+use crate::scenario::suggest::did_you_mean;
 use std::collections::HashSet;
 
 /// Checks the entities and tables; returns every expanded table name with
@@ -77,7 +78,15 @@ fn table(ds: &Dataset, p: &str, t: &TableSpec, seen: &mut HashSet<String>, d: &m
         }
     }
     match ds.entities.get(&t.entity) {
-        None => d.at(format!("{p}.entity"), format!("unknown entity `{}` (known: {})", t.entity, names(ds.entities.keys()))),
+        None => d.at(
+            format!("{p}.entity"),
+            format!(
+                "unknown entity `{}` (known: {}){}",
+                t.entity,
+                names(ds.entities.keys()),
+                did_you_mean(&t.entity, ds.entities.keys().map(String::as_str))
+            ),
+        ),
         Some(e) => {
             if let Some(rows) = t.rows {
                 if rows > e.count() {

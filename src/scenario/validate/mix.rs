@@ -3,6 +3,7 @@
 use super::{names, safe_name};
 use crate::scenario::diag::Diagnostics;
 use crate::scenario::model::*;
+use crate::scenario::suggest::did_you_mean;
 
 /// The mix at `p`; `tables`: every table name with its entity.
 pub(super) fn entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String, String)], d: &mut Diagnostics) {
@@ -49,7 +50,8 @@ fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &
     if let Some(bs) = &m.backends {
         for (j, b) in bs.iter().enumerate() {
             if !s.backends.contains_key(b) {
-                d.at(format!("{mp}.backends[{j}]"), format!("unknown backend `{b}` (known: {})", names(s.backends.keys())));
+                let hint = did_you_mean(b, s.backends.keys().map(String::as_str));
+                d.at(format!("{mp}.backends[{j}]"), format!("unknown backend `{b}` (known: {}){hint}", names(s.backends.keys())));
             }
         }
     }
@@ -119,13 +121,17 @@ fn entities(s: &Scenario, tables: &[(String, String)], at: &str, ents: &[String]
     }
     for (j, e) in ents.iter().enumerate() {
         if !s.dataset.entities.contains_key(e) {
-            d.at(format!("{at}.entities[{j}]"), format!("unknown entity `{e}` (known: {})", names(s.dataset.entities.keys())));
+            let hint = did_you_mean(e, s.dataset.entities.keys().map(String::as_str));
+            d.at(format!("{at}.entities[{j}]"), format!("unknown entity `{e}` (known: {}){hint}", names(s.dataset.entities.keys())));
         }
     }
     if let Some(ts) = sel {
         for (j, t) in ts.iter().enumerate() {
             match tables.iter().find(|(n, _)| n == t) {
-                None => d.at(format!("{at}.tables[{j}]"), format!("unknown table `{t}`")),
+                None => d.at(
+                    format!("{at}.tables[{j}]"),
+                    format!("unknown table `{t}`{}", did_you_mean(t, tables.iter().map(|(n, _)| n.as_str()))),
+                ),
                 Some((_, e)) if !ents.contains(e) => {
                     d.at(format!("{at}.tables[{j}]"), format!("table `{t}` belongs to entity `{e}`, which is not in entities"))
                 }

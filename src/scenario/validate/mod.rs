@@ -67,14 +67,9 @@ fn top(s: &Scenario, d: &mut Diagnostics) {
     }
 }
 
-/// `a, b, c`, or `none`: the known names an error message lists.
+/// `a, b, c` (each once), or `none`: the known names an error message lists.
 fn names<'a>(it: impl Iterator<Item = &'a String>) -> String {
-    let v: Vec<&str> = it.map(String::as_str).collect();
-    if v.is_empty() {
-        "none".into()
-    } else {
-        v.join(", ")
-    }
+    super::suggest::name_list(it.map(String::as_str))
 }
 
 /// Checks a URL's scheme without echoing the URL (it may carry a password).

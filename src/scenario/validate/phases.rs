@@ -97,19 +97,24 @@ fn spec(sp: &PhaseSpec, p: &str, d: &mut Diagnostics) {
     }
 }
 
+/// To sweep distributions, a `${param}` chooses one: the others' parameters
+/// are then dropped before typing (`scenario::keys`), so a parameter that
+/// does not apply is a mistake only where the distribution is written out.
+const SWEEP_HINT: &str = "(a matrix over distributions, `distribution: \"${dist}\"`, ignores the parameters of the others)";
+
 fn keys(k: &KeySpec, p: &str, d: &mut Diagnostics) {
     if let Some(t) = k.theta {
         if !(t > 0.0 && t < 1.0) {
             d.at(format!("{p}.theta"), format!("expected theta in (0, 1), found {t}"));
         }
         if !matches!(k.distribution, Distribution::Zipfian | Distribution::Latest) {
-            d.at(format!("{p}.theta"), "theta applies to zipfian and latest only");
+            d.at(format!("{p}.theta"), format!("theta applies to zipfian and latest only {SWEEP_HINT}"));
         }
     }
     fraction(d, &format!("{p}.hot_keys"), k.hot_keys, true);
     fraction(d, &format!("{p}.hot_traffic"), k.hot_traffic, false);
     if (k.hot_keys.is_some() || k.hot_traffic.is_some()) && k.distribution != Distribution::Hotspot {
-        d.at(p, "hot_keys and hot_traffic apply to the hotspot distribution only");
+        d.at(p, format!("hot_keys and hot_traffic apply to the hotspot distribution only {SWEEP_HINT}"));
     }
 }
 
