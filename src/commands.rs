@@ -425,7 +425,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     for o in outcomes {
         report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
-    report.checks = checks::evaluate(&sc.checks, &report, &checks::slots(&r, &names));
+    report.checks = checks::evaluate(&sc.checks, &report, &checks::slots(&r, &names), baseline.as_ref().map(|(_, b)| b));
     // Nothing secret leaves the process.
     let mut v = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
     redact.value(&mut v);
@@ -534,7 +534,7 @@ fn headline(r: &RunReport, dir: &Path) -> Vec<u8> {
                     let _ = writeln!(s, "  NOT EVALUATED {}{scope} on {} {} [{}]: {why}", c.check, c.backend, c.phase, c.cell);
                 }
                 None => {
-                    let v = c.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into());
+                    let v = report::markdown::measured_text(c);
                     let _ = writeln!(s, "  FAIL {}{scope} on {} {} [{}]: measured {v}", c.check, c.backend, c.phase, c.cell);
                 }
             }

@@ -74,8 +74,48 @@ fn op_figures(phase: &ResultRow, op: &OpRow) -> ResultRow {
     r
 }
 
-/// One result per check and phase in its scope, in check order then run order.
-pub fn evaluate(checks: &[Check], report: &RunReport, slots: &[Slot]) -> Vec<CheckResult> {
+/// What a check looks up: one row's figures (a phase's, or one request's
+/// or step's) by backend, phase, cell and request.
+struct Lookup<'a> {
+    backend: &'a str,
+    phase: &'a str,
+    /// The matrix values the row must have (as text, or equal numbers).
+    cell: Vec<(&'a str, String)>,
+    op: Option<&'a String>,
+    step: Option<&'a String>,
+}
+
+fn same_text(v: &Value, t: &str) -> bool {
+    let own = scalar_text(v);
+    own == t || matches!((own.parse::<f64>(), t.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// The figures `q` names in `report`, or why there are none to check.
+fn figures(report: &RunReport, q: &Lookup<'_>) -> Result<ResultRow, String> {
+    let row = report.rows.iter().find(|r| {
+        r.backend == q.backend && r.phase == q.phase && q.cell.iter().all(|(k, v)| r.cell.get(*k).is_some_and(|x| same_text(x, v)))
+    });
+    let Some(r) = row else {
+        return Err("the phase did not run (its backend failed, or the run stopped, before it)".to_string());
+    };
+    if let Some(why) = &r.partial {
+        return Err(format!("the phase stopped early ({why}); its figures are partial"));
+    }
+    let Some(op) = q.op else { return Ok(r.clone()) };
+    let label = cell_label(&r.cell);
+    report
+        .operations
+        .iter()
+        .find(|o| {
+            o.backend == r.backend && o.phase == r.phase && o.cell == label && o.name.as_ref() == Some(op) && o.step.as_ref() == q.step
+        })
+        .map(|o| op_figures(r, o))
+        .ok_or_else(|| format!("no figures of `{op}` were recorded in this phase"))
+}
+
+/// One result per check and phase in its scope, in check order then run
+/// order. `baseline`: the run `--baseline` named, for `baseline.` references.
+pub fn evaluate(checks: &[Check], report: &RunReport, slots: &[Slot], baseline: Option<&RunReport>) -> Vec<CheckResult> {
     let mut out = Vec::new();
     for c in checks {
         let (expr, scope) = match c {
@@ -86,44 +126,58 @@ pub fn evaluate(checks: &[Check], report: &RunReport, slots: &[Slot]) -> Vec<Che
         let Ok(parsed) = check::parse(expr) else { continue };
         for slot in slots.iter().filter(|slot| in_scope(scope, slot)) {
             let label = cell_label(&slot.cell);
+            let (op, step) = (scope.and_then(|s| s.op.as_ref()), scope.and_then(|s| s.step.as_ref()));
             let mut result = CheckResult {
                 check: parsed.to_string(),
                 backend: slot.backend.clone(),
                 phase: slot.phase.clone(),
                 cell: label.clone(),
-                op: scope.and_then(|s| s.op.clone()),
-                step: scope.and_then(|s| s.step.clone()),
+                op: op.cloned(),
+                step: step.cloned(),
                 value: None,
+                reference: None,
                 passed: false,
                 not_evaluated: None,
             };
-            let row = report.rows.iter().find(|r| r.backend == slot.backend && r.phase == slot.phase && cell_label(&r.cell) == label);
-            let figures = match (row, scope.and_then(|s| s.op.as_ref())) {
-                (None, _) => Err("the phase did not run (its backend failed, or the run stopped, before it)".to_string()),
-                (Some(r), _) if r.partial.is_some() => {
-                    Err(format!("the phase stopped early ({}); its figures are partial", r.partial.as_deref().unwrap_or("")))
-                }
-                (Some(r), None) => Ok(r.clone()),
-                (Some(r), Some(op)) => {
-                    let step = scope.and_then(|s| s.step.as_ref());
-                    report
-                        .operations
-                        .iter()
-                        .find(|o| {
-                            o.backend == r.backend
-                                && o.phase == r.phase
-                                && o.cell == label
-                                && o.name.as_ref() == Some(op)
-                                && o.step.as_ref() == step
-                        })
-                        .map(|o| op_figures(r, o))
-                        .ok_or_else(|| format!("no figures of `{op}` were recorded in this phase"))
-                }
+            let own = Lookup {
+                backend: &slot.backend,
+                phase: &slot.phase,
+                cell: slot.cell.iter().map(|(k, v)| (k.as_str(), scalar_text(v))).collect(),
+                op,
+                step,
             };
-            match figures {
-                Ok(r) => {
-                    result.value = r.metric(&parsed.metric);
-                    result.passed = result.value.is_some_and(|v| parsed.op.holds(v, parsed.value));
+            let evaluated = figures(report, &own).and_then(|row| {
+                let value = row.metric(&parsed.metric);
+                let Some(rf) = &parsed.reference else { return Ok((value, None, parsed.value)) };
+                let (source, whose) = match (rf.baseline, baseline) {
+                    (true, Some(b)) => (b, "the baseline run"),
+                    (true, None) => return Err("it refers to the baseline run, and none was given (`--baseline DIR`)".to_string()),
+                    (false, _) => (report, "this run"),
+                };
+                let mut cell = own.cell.clone();
+                for (k, v) in &rf.cell {
+                    match cell.iter_mut().find(|(ck, _)| ck == k) {
+                        Some(c) => c.1 = v.clone(),
+                        None => cell.push((k.as_str(), v.clone())),
+                    }
+                }
+                let other = Lookup {
+                    backend: rf.backend.as_deref().unwrap_or(&slot.backend),
+                    phase: rf.phase.as_deref().unwrap_or(&slot.phase),
+                    cell,
+                    op,
+                    step,
+                };
+                let theirs = figures(source, &other)
+                    .map_err(|why| format!("the reference {rf} has no figures in {whose} ({} {}): {why}", other.backend, other.phase))?;
+                let reference = theirs.metric(&rf.metric);
+                Ok((value, reference, reference.map_or(f64::NAN, |r| parsed.value * r)))
+            });
+            match evaluated {
+                Ok((value, reference, right)) => {
+                    result.value = value;
+                    result.reference = reference;
+                    result.passed = value.is_some_and(|v| right.is_finite() && parsed.op.holds(v * parsed.scale, right));
                 }
                 Err(why) => result.not_evaluated = Some(why),
             }

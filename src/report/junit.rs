@@ -91,7 +91,7 @@ fn check_suite(r: &RunReport) -> (String, Vec<Case>) {
         .checks
         .iter()
         .map(|c| {
-            let measured = c.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "n/a".into());
+            let measured = crate::report::markdown::measured_text(c);
             Case {
                 class: format!("benchplan.{}.{}", r.scenario, c.backend),
                 name: match (&c.op, &c.step) {

@@ -290,6 +290,9 @@ pub struct CheckResult {
     pub step: Option<String>,
     /// None when the metric has no value (e.g. cost without pricing).
     pub value: Option<f64>,
+    /// A relative check: the referenced figure (before its factor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<f64>,
     pub passed: bool,
     /// Why the check could not be evaluated (the phase never ran, or stopped
     /// early): it then counts as not passed.

@@ -38,6 +38,7 @@ mod existing_tables;
 mod exporters;
 #[cfg(feature = "postgres")]
 mod pg_faults;
+mod relative_checks;
 mod requests;
 mod robustness;
 mod run;

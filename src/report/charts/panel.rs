@@ -89,8 +89,8 @@ pub(super) fn p99_slas(r: &RunReport, phase: &str, backend: Option<&str>) -> Vec
             .iter()
             .filter(|c| c.phase == phase && backend.is_none_or(|b| c.backend == b))
             .filter_map(|c| check::parse(&c.check).ok())
-            .filter(|e| e.metric == "p99_ms" && matches!(e.op, Op::Lt | Op::Le) && e.value.is_finite())
-            .map(|e| (format!("SLA {e}"), e.value)),
+            .filter(|e| e.metric == "p99_ms" && matches!(e.op, Op::Lt | Op::Le))
+            .filter_map(|e| e.threshold().map(|v| (format!("SLA {e}"), v))),
     )
 }
 

@@ -15,6 +15,7 @@ mod run;
 
 use super::model::{ResultRow, RunReport, Status};
 use crate::scenario::scalar_text;
+pub(crate) use results::measured_text;
 use std::fmt::Write;
 
 pub(crate) fn esc(s: &str) -> String {

@@ -99,6 +99,9 @@ pub(super) fn checks(r: &RunReport, s: &mut String) {
         let _ = write!(s, ", {unevaluated} not evaluated (their phase did not run to its end)");
     }
     let _ = writeln!(s, ".\n");
+    if r.checks.iter().any(|c| c.reference.is_some()) {
+        let _ = writeln!(s, "A relative check's measured value is shown against the figure it refers to, and their ratio.\n");
+    }
     let _ = writeln!(s, "| result | check | backend | phase | cell | measured |\n|---|---|---|---|---|---:|");
     for c in &r.checks {
         let scope = match (&c.op, &c.step) {
@@ -108,8 +111,7 @@ pub(super) fn checks(r: &RunReport, s: &mut String) {
         };
         let (result, measured) = match &c.not_evaluated {
             Some(why) => ("**NOT EVALUATED**", esc(why)),
-            None if c.passed => ("pass", c.value.map(f3).unwrap_or_else(|| "n/a".into())),
-            None => ("**FAIL**", c.value.map(f3).unwrap_or_else(|| "n/a".into())),
+            None => (if c.passed { "pass" } else { "**FAIL**" }, measured_text(c)),
         };
         let _ = writeln!(
             s,
@@ -121,4 +123,20 @@ pub(super) fn checks(r: &RunReport, s: &mut String) {
         );
     }
     s.push('\n');
+}
+
+/// `12.300`, or for a relative check both sides and their ratio:
+/// `12.300 vs 15.000 (0.82x)`.
+pub(crate) fn measured_text(c: &crate::report::model::CheckResult) -> String {
+    let v = c.value.map(f3).unwrap_or_else(|| "n/a".into());
+    match c.reference {
+        None => v,
+        Some(r) => {
+            let ratio = match c.value {
+                Some(x) if r != 0.0 => format!(" ({}x)", f3(x / r)),
+                _ => String::new(),
+            };
+            format!("{v} vs {}{ratio}", f3(r))
+        }
+    }
 }

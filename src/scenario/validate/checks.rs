@@ -16,9 +16,14 @@ pub(super) fn checks(s: &Scenario, phase_names: &HashSet<String>, d: &mut Diagno
             Check::Expr(e) => (e.as_str(), None),
             Check::Scoped(sc) => (sc.expr.as_str(), Some(sc)),
         };
-        if let Err(e) = check::parse(expr) {
-            let at = if scope.is_some() { format!("{p}.expr") } else { p.clone() };
-            d.at(at, e);
+        let at = if scope.is_some() { format!("{p}.expr") } else { p.clone() };
+        match check::parse(expr) {
+            Err(e) => d.at(at, e),
+            Ok(c) => {
+                if let Some(r) = &c.reference {
+                    reference(s, r, scope, &at, phase_names, d);
+                }
+            }
         }
         if let Some(sc) = scope {
             scoped(s, sc, &p, phase_names, d);
@@ -98,6 +103,50 @@ fn operation_scope(s: &Scenario, sc: &ScopedCheck, p: &str, d: &mut Diagnostics)
             let hint = did_you_mean(step, steps.iter().map(String::as_str));
             let known = if steps.is_empty() { format!("none: `{op}` has no `steps`") } else { steps.join(", ") };
             d.at(format!("{p}.step"), format!("unknown step `{step}` of `{op}` (its steps: {known}){hint}"));
+        }
+    }
+}
+
+/// A relative check's reference names a backend, a run phase and matrix
+/// values that exist, and is not the row itself.
+fn reference(
+    s: &Scenario,
+    r: &check::Reference,
+    scope: Option<&ScopedCheck>,
+    at: &str,
+    phase_names: &HashSet<String>,
+    d: &mut Diagnostics,
+) {
+    if let Some(b) = &r.backend {
+        if !s.backends.contains_key(b) {
+            let hint = did_you_mean(b, s.backends.keys().map(String::as_str));
+            d.at(at, format!("backend({b}): unknown backend (known: {}){hint}", names(s.backends.keys())));
+        }
+        if scope.and_then(|sc| sc.backend.as_ref()) == Some(b) && r.phase.is_none() && r.cell.is_empty() && !r.baseline {
+            d.at(at, format!("backend({b}) is the backend this check is scoped to: the check would compare a row with itself"));
+        }
+    }
+    if let Some(ph) = &r.phase {
+        if !phase_names.contains(ph) {
+            let mut known: Vec<&String> = phase_names.iter().collect();
+            known.sort();
+            let hint = did_you_mean(ph, known.iter().map(|n| n.as_str()));
+            d.at(at, format!("phase({ph}): unknown run phase (known: {}){hint}", names(known.into_iter())));
+        }
+    }
+    for (k, v) in &r.cell {
+        match s.matrix.get(k) {
+            None => {
+                let hint = did_you_mean(k, s.matrix.keys().map(String::as_str));
+                d.at(at, format!("cell({k}={v}): `{k}` is not a matrix param (known: {}){hint}", names(s.matrix.keys())));
+            }
+            Some(values) => {
+                let texts: Vec<String> = values.iter().map(crate::scenario::scalar_text).collect();
+                let same = |t: &String| t == v || matches!((t.parse::<f64>(), v.parse::<f64>()), (Ok(a), Ok(b)) if a == b);
+                if !texts.iter().any(same) {
+                    d.at(at, format!("cell({k}={v}): `{v}` is not one of the matrix values of `{k}` ({})", texts.join(", ")));
+                }
+            }
         }
     }
 }
