@@ -75,6 +75,7 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
     let mut r = row(id);
     fill(&mut r, st.ok, errors_total, secs, &resp, svc.as_ref(), Some(st.late));
     r.rows_per_request = if st.ok > 0 { st.rows as f64 / st.ok as f64 } else { 0.0 };
+    r.rows_per_s = Some(if secs > 0.0 { st.rows as f64 / secs } else { 0.0 });
     r.cache = CacheSummary::of(&st.explain);
     r.capacity = m.meter.map(|meter| Capacity::new(st.usage, meter));
     r.missed_requests = m.missed;
@@ -235,6 +236,7 @@ fn row(id: &PhaseId) -> ResultRow {
         capacity: None,
         partial: None,
         hot_key_share: None,
+        rows_per_s: None,
     }
 }
 

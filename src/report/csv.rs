@@ -48,6 +48,7 @@ pub const EXTRA: &[&str] = &[
     "request_units_per_request",
     "missed_requests",
     "partial",
+    "rows_per_s",
 ];
 
 /// The capacity columns (eight of [`EXTRA`], before `missed_requests` and `partial`); empty for kinds that
@@ -129,6 +130,8 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
     v.push(row.missed_requests.map(|n| n.to_string()).unwrap_or_default());
     // The phase stopped before its end: its figures are partial.
     v.push(if segment { String::new() } else { row.partial.is_some().to_string() });
+    // Rows are counted per phase, not per segment.
+    v.push(if segment { String::new() } else { opt(row.rows_per_s, f2) });
     v
 }
 
@@ -152,10 +155,10 @@ fn setup_record(r: &RunReport, s: &SetupRow) -> Vec<String> {
     v.extend((0..MEASURES.len() - 7).map(|_| String::new()));
     v.extend([opt(s.cost_usd, f6), String::new()]);
     let caps = capacity_cells(s.capacity.as_ref(), s.rows);
-    // The columns before the capacity ones, then those, then missed_requests and partial.
-    v.extend((0..EXTRA.len() - caps.len() - 2).map(|_| String::new()));
+    // The columns before the capacity ones, then those, then missed_requests and partial, then rows_per_s.
+    v.extend((0..EXTRA.len() - caps.len() - 3).map(|_| String::new()));
     v.extend(caps);
-    v.extend([String::new(), String::new()]);
+    v.extend([String::new(), String::new(), f2(s.rows_per_s)]);
     v
 }
 

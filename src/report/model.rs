@@ -157,6 +157,10 @@ pub struct ResultRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missed_requests: Option<u64>,
     pub rows_per_request: f64,
+    /// Rows (items) read or written per second over the phase: the sink
+    /// benchmarks' figure (None in reports written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_per_s: Option<f64>,
     /// EXPLAIN sampling (`explain_every`), where the backend supports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::stats::CacheSummary>,
@@ -188,6 +192,7 @@ impl ResultRow {
             "stddev_ms" => l.stddev_ms,
             "cv" => l.cv,
             "throughput_rps" => self.throughput_rps,
+            "rows_per_s" => return self.rows_per_s,
             "error_rate" => self.error_rate,
             "cost_per_million_usd" => return self.cost_per_million_usd,
             _ => return None,

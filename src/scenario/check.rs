@@ -16,6 +16,7 @@ pub const METRICS: &[&str] = &[
     "stddev_ms",
     "cv",
     "throughput_rps",
+    "rows_per_s",
     "error_rate",
     "cost_per_million_usd",
 ];

@@ -58,6 +58,7 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
         capacity: None,
         partial: None,
         hot_key_share: None,
+        rows_per_s: Some(10_000.0 * 30.0 / 4.25),
     }
 }
 

@@ -66,11 +66,11 @@ fn operation_scope(s: &Scenario, sc: &ScopedCheck, p: &str, d: &mut Diagnostics)
     }
     let Some(op) = &sc.op else { return };
     if let Ok(c) = check::parse(&sc.expr) {
-        if c.metric == "cost_per_million_usd" {
-            d.at(
-                format!("{p}.expr"),
-                "cost_per_million_usd is a figure of the whole phase, not of one operation; drop `op` or check another metric",
-            );
+        let refm = c.reference.as_ref().map(|r| r.metric.as_str());
+        for m in ["cost_per_million_usd", "rows_per_s"] {
+            if c.metric == m || refm == Some(m) {
+                d.at(format!("{p}.expr"), format!("{m} is a figure of the whole phase, not of one operation; drop `op` or check another metric"));
+            }
         }
     }
     let in_scope = |i: usize| -> bool { sc.phase.as_ref().is_none_or(|ph| phase_name(&s.phases, i) == *ph) };
