@@ -43,6 +43,7 @@ mod requests;
 mod robustness;
 mod run;
 mod schema;
+mod seed_scenarios;
 #[cfg(all(feature = "postgres", feature = "dynamodb", feature = "cosmos"))]
 mod server_faults;
 #[cfg(all(feature = "postgres", feature = "mysql"))]

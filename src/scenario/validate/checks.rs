@@ -69,7 +69,10 @@ fn operation_scope(s: &Scenario, sc: &ScopedCheck, p: &str, d: &mut Diagnostics)
         let refm = c.reference.as_ref().map(|r| r.metric.as_str());
         for m in ["cost_per_million_usd", "rows_per_s"] {
             if c.metric == m || refm == Some(m) {
-                d.at(format!("{p}.expr"), format!("{m} is a figure of the whole phase, not of one operation; drop `op` or check another metric"));
+                d.at(
+                    format!("{p}.expr"),
+                    format!("{m} is a figure of the whole phase, not of one operation; drop `op` or check another metric"),
+                );
             }
         }
     }

@@ -1,0 +1,60 @@
+//! The committed scenarios of the seed experiments, run for real at reduced
+//! scale against the local servers, asserting that the report answers the
+//! experiment's question.
+
+use crate::common::*;
+use serde_json::Value;
+
+/// The Cosmos DB emulator's well-known key (the local server accepts any).
+const COSMOS_KEY: &str = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==";
+
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn the_cost_comparison_compares_six_backends_with_dynamodb() {
+    let (pg, my) = (server_env("BENCHPLAN_TEST_PG_URL"), server_env("BENCHPLAN_TEST_MYSQL_URL"));
+    let (ddb, cosmos) = (server_env("BENCHPLAN_TEST_DYNAMODB_ENDPOINT"), server_env("BENCHPLAN_TEST_COSMOS_ENDPOINT"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let a = bin()
+        .env("LAKEBASE_URL", &pg)
+        .env("AURORA_PG_URL", &pg)
+        .env("AURORA_MYSQL_URL", &my)
+        .env("DYNAMODB_ENDPOINT", &ddb)
+        .env("COSMOS_ENDPOINT", &cosmos)
+        .env("COSMOS_KEY", COSMOS_KEY)
+        .args(["run", "-q"])
+        .arg(root().join("scenarios/cost-comparison.yaml"))
+        .args(["--set", "rows=300", "--set", "requests=60", "--set", "workers=2", "--out"])
+        .arg(&out)
+        .assert();
+    let o = a.get_output();
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    // Exit 1 is a failed check (an SLA on this busy machine); anything else is not a report.
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{said}");
+    let dir = run_dir(&out, "cost-comparison");
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    let serve: Vec<&Vec<String>> = rows.iter().filter(|r| r[col(&h, "phase")] == "serve").collect();
+    let backends: Vec<&str> = serve.iter().map(|r| r[col(&h, "backend")].as_str()).collect();
+    assert_eq!(backends, ["lakebase", "lakebase_unlogged", "aurora_pg", "aurora_mysql", "ddb", "cosmos"], "{said}");
+    for r in &serve {
+        assert_eq!(num(r, &h, "errors"), 0.0, "{r:?}");
+        // 30 tables x 25 keys, fewer when zipfian keys repeat within a table.
+        let rpr = num(r, &h, "rows_per_request");
+        assert!(rpr > 100.0 && rpr <= 750.0, "{r:?}");
+        assert!(!r[col(&h, "cost_per_million_usd")].is_empty(), "every backend is priced: {r:?}");
+    }
+    let run: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let relative: Vec<&Value> =
+        run["checks"].as_array().unwrap().iter().filter(|c| c["check"].as_str().unwrap().contains("backend(ddb)")).collect();
+    assert_eq!(relative.len(), 3, "{relative:?}");
+    for c in relative {
+        assert!(c.get("not_evaluated").is_none(), "{c}");
+        assert!(c["value"].as_f64().is_some() && c["reference"].as_f64().is_some(), "{c}");
+    }
+    let costs = std::fs::read_to_string(dir.join("costs.csv")).unwrap();
+    for b in ["lakebase", "aurora_mysql", "ddb", "cosmos"] {
+        assert!(costs.contains(b), "costs.csv names {b}: {costs}");
+    }
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("At 2000 req/s"), "{summary}");
+}
