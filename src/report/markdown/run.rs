@@ -56,6 +56,12 @@ pub(super) fn method(r: &RunReport, s: &mut String) {
     );
     let _ = writeln!(s, "- Open loop (`rate` set): request *i* is due at start + *i* / rate; latency runs from that intended start, so queueing behind a slow reply is counted (no coordinated omission). Service time (send to reply) is reported beside it; a request sent more than 1 ms after its due time counts as late.");
     let _ = writeln!(s, "- `requests` counts successes and failures; latency percentiles are over successful requests; `throughput_rps` = requests / phase duration. Warmup phases run but are not reported.");
+    if r.operations.iter().any(|o| o.step.is_some()) {
+        let _ = writeln!(s, "- A request with `steps` is one request: its latency runs from its start (open loop: its intended start) to the end of its last step; each step's own time (its start to its reply) is in the *Per operation* table and operations.csv.");
+    }
+    if r.checks.iter().any(|c| c.not_evaluated.is_some()) || r.rows.iter().any(|x| x.partial.is_some()) {
+        let _ = writeln!(s, "- A row marked partial comes from a phase that stopped before its end; checks are not evaluated on it, nor where a phase never ran.");
+    }
     let priced: Vec<&BackendStatus> = r.backends.iter().filter(|b| b.cost_basis.is_some()).collect();
     for b in &priced {
         let _ = writeln!(s, "- Cost of `{}`: {}.", esc(&b.name), esc(b.cost_basis.as_deref().unwrap_or("")));
