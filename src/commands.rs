@@ -143,7 +143,13 @@ impl crate::cli::ThresholdArgs {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::Usage(format!("--alpha must be between 0 and 1, found {}", self.alpha)));
         }
-        Ok(report::compare::Thresholds { throughput_drop, latency_rise, error_rate_rise, alpha: self.alpha })
+        Ok(report::compare::Thresholds {
+            throughput_drop,
+            latency_rise,
+            min_latency_delta_ms: self.min_latency_delta,
+            error_rate_rise,
+            alpha: self.alpha,
+        })
     }
 }
 
