@@ -118,6 +118,11 @@ pub struct ThresholdArgs {
     /// p50 or p99 rising by more than this many percent (`15` or `15%`) [default: 15].
     #[arg(long, value_name = "PCT", value_parser = percent, allow_hyphen_values = true)]
     pub latency_rise: Option<f64>,
+    /// p50 or p99 rising by less than this is never a regression, whatever
+    /// the percentage and the p-value (`1ms`, `0.5ms`, `500us`; a bare
+    /// number is milliseconds; `0` for no minimum).
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = millis, allow_hyphen_values = true)]
+    pub min_latency_delta: f64,
     /// The error rate rising by more than this many percentage points (`1` or `1%`).
     #[arg(long, value_name = "PP", default_value = "1", value_parser = percent, allow_hyphen_values = true)]
     pub error_rate_rise: f64,
@@ -175,5 +180,42 @@ fn percent(text: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err(format!("expected a percentage >= 0, found {text:?}"))
+    }
+}
+
+/// A latency difference in milliseconds: `1ms`, `0.5ms`, `500us`, or a bare
+/// number of milliseconds (`1`, `0.5`), as the report's `_ms` columns.
+fn millis(text: &str) -> Result<f64, String> {
+    let bad = || format!("expected a duration such as 1ms, 0.5ms or 500us (a bare number is milliseconds), found {text:?}");
+    let t = text.trim();
+    if let Ok(v) = t.parse::<f64>() {
+        return if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(bad()) };
+    }
+    humantime::parse_duration(t).map(|d| d.as_nanos() as f64 / 1e6).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_minimums_read_as_milliseconds() {
+        for (text, ms) in [
+            ("1ms", 1.0),
+            ("0.5ms", 0.5),
+            ("500us", 0.5),
+            ("500µs", 0.5),
+            ("2", 2.0),
+            ("0.25", 0.25),
+            ("0", 0.0),
+            ("1s", 1000.0),
+            (" 1 ms ", 1.0),
+        ] {
+            assert_eq!(millis(text), Ok(ms), "{text}");
+        }
+        for text in ["", "-1ms", "-1", "ms", "1 parsec", "NaN", "inf", "1e400"] {
+            let e = millis(text).err().unwrap_or_else(|| panic!("{text:?} was accepted"));
+            assert!(e.starts_with("expected a duration such as 1ms"), "{e}");
+        }
     }
 }

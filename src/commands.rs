@@ -145,7 +145,13 @@ impl crate::cli::ThresholdArgs {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::Usage(format!("--alpha must be between 0 and 1, found {}", self.alpha)));
         }
-        Ok(report::compare::Thresholds { throughput_drop, latency_rise, error_rate_rise, alpha: self.alpha })
+        Ok(report::compare::Thresholds {
+            throughput_drop,
+            latency_rise,
+            min_latency_delta_ms: self.min_latency_delta,
+            error_rate_rise,
+            alpha: self.alpha,
+        })
     }
 }
 
@@ -482,6 +488,7 @@ fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): 
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
         },
         matrix_params: r.matrix_params.clone(),
+        matrix_scope: (!r.matrix_params.is_empty()).then(|| r.matrix_scope()),
         backends: Vec::new(),
         setup: Vec::new(),
         rows: Vec::new(),
@@ -490,6 +497,7 @@ fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): 
         errors: Vec::new(),
         checks: Vec::new(),
         legs: Vec::new(),
+        leg_positions: Vec::new(),
         entities: Vec::new(),
         operations: Vec::new(),
         histograms: Vec::new(),

@@ -160,6 +160,21 @@ fn add_legs(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase, label: 
             share: *n as f64 / timed as f64,
         });
     }
+    for (n, first, counts) in &st.positions.groups {
+        let total: u64 = counts.iter().sum();
+        for (i, c) in counts.iter().enumerate() {
+            report.leg_positions.push(LegPositionRow {
+                backend: id.backend.clone(),
+                cell: label.to_string(),
+                phase: id.phase.clone(),
+                legs: *n,
+                position: i as u16 + 1,
+                first_table: first.and_then(|t| run.tables.get(t as usize).cloned()),
+                slowest: *c,
+                share: if total > 0 { *c as f64 / total as f64 } else { 0.0 },
+            });
+        }
+    }
     for (e, h) in st.entity.iter().enumerate() {
         if let Some(h) = h.as_ref().filter(|h| !h.is_empty()) {
             report.entities.push(EntityRow {

@@ -4,6 +4,7 @@
 //! measured value.
 
 use super::compare::{Comparison, Verdict};
+use super::fmt::plain;
 use super::model::RunReport;
 use std::fmt::Write as _;
 
@@ -33,13 +34,20 @@ struct Case {
     skipped: Option<String>,
 }
 
+/// A named suite: its `<properties>` (name, value) and its cases.
+struct Suite {
+    name: String,
+    properties: Vec<(&'static str, String)>,
+    cases: Vec<Case>,
+}
+
 /// A JUnit document of named suites.
-fn document(suites: &[(String, Vec<Case>)]) -> String {
-    let tests: usize = suites.iter().map(|(_, c)| c.len()).sum();
-    let failures: usize = suites.iter().map(|(_, c)| c.iter().filter(|c| c.failure.is_some()).count()).sum();
+fn document(suites: &[Suite]) -> String {
+    let tests: usize = suites.iter().map(|x| x.cases.len()).sum();
+    let failures: usize = suites.iter().map(|x| x.cases.iter().filter(|c| c.failure.is_some()).count()).sum();
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(s, "<testsuites name=\"benchplan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">");
-    for (name, cases) in suites {
+    for Suite { name, properties, cases } in suites {
         let failures = cases.iter().filter(|c| c.failure.is_some()).count();
         let skipped = cases.iter().filter(|c| c.failure.is_none() && c.skipped.is_some()).count();
         let _ = writeln!(
@@ -48,6 +56,13 @@ fn document(suites: &[(String, Vec<Case>)]) -> String {
             esc(name),
             cases.len()
         );
+        if !properties.is_empty() {
+            s.push_str("    <properties>\n");
+            for (k, v) in properties {
+                let _ = writeln!(s, "      <property name=\"{}\" value=\"{}\"/>", esc(k), esc(v));
+            }
+            s.push_str("    </properties>\n");
+        }
         for c in cases {
             match (&c.failure, &c.skipped) {
                 (None, Some(why)) => {
@@ -86,7 +101,7 @@ pub fn checks_and_comparison(r: &RunReport, c: &Comparison) -> String {
     document(&[check_suite(r), comparison_suite(c, &r.scenario)])
 }
 
-fn check_suite(r: &RunReport) -> (String, Vec<Case>) {
+fn check_suite(r: &RunReport) -> Suite {
     let cases: Vec<Case> = r
         .checks
         .iter()
@@ -110,10 +125,26 @@ fn check_suite(r: &RunReport) -> (String, Vec<Case>) {
             }
         })
         .collect();
-    (format!("{} checks", r.scenario), cases)
+    Suite { name: format!("{} checks", r.scenario), properties: Vec::new(), cases }
 }
 
-fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
+fn comparison_suite(c: &Comparison, scenario: &str) -> Suite {
+    let th = &c.thresholds;
+    // What a regression had to pass, as compare's Markdown header says it.
+    let gates = format!(
+        "a regression is beyond throughput -{:.0} %, p50/p99 {}, error rate +{} pp, and significant at p < {}",
+        th.throughput_drop * 100.0,
+        super::compare::latency_gate(th),
+        plain(th.error_rate_rise * 100.0),
+        plain(th.alpha)
+    );
+    let properties = vec![
+        ("throughput_drop_pct", plain(th.throughput_drop * 100.0)),
+        ("latency_rise_pct", plain(th.latency_rise * 100.0)),
+        ("min_latency_delta_ms", plain(th.min_latency_delta_ms)),
+        ("error_rate_rise_pp", plain(th.error_rate_rise * 100.0)),
+        ("alpha", plain(th.alpha)),
+    ];
     let mut cases = Vec::new();
     for r in &c.rows {
         for m in r.metrics.iter().filter(|m| m.verdict != Verdict::Info) {
@@ -129,7 +160,7 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
                     (
                         format!("{} regressed: {} -> {} ({p})", m.metric, value(m.base), value(m.new)),
                         format!(
-                            "backend {}, phase {}, cell {}: {} was {} in the base run and is {} now; one-sided {p} over {} / {} samples",
+                            "backend {}, phase {}, cell {}: {} was {} in the base run and is {} now; one-sided {p} over {} / {} samples; {gates}",
                             r.backend,
                             r.phase,
                             r.cell,
@@ -154,7 +185,7 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> (String, Vec<Case>) {
             failure: (!c.allow_missing).then(|| (why.clone(), format!("{missing}: no row to compare"))),
         });
     }
-    (format!("{scenario} comparison"), cases)
+    Suite { name: format!("{scenario} comparison"), properties, cases }
 }
 
 #[cfg(test)]

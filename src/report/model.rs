@@ -24,6 +24,11 @@ pub struct RunReport {
     pub finished_utc: String,
     pub environment: Environment,
     pub matrix_params: Vec<String>,
+    /// Per matrix param, the run phases whose definition it changes (a
+    /// chart by the param is drawn for those only). None in a run.json
+    /// written before it was recorded: every phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix_scope: Option<IndexMap<String, Vec<String>>>,
     pub backends: Vec<BackendStatus>,
     pub setup: Vec<SetupRow>,
     pub rows: Vec<ResultRow>,
@@ -35,6 +40,9 @@ pub struct RunReport {
     /// Serial and parallel reads: how often each table was the slowest leg.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub legs: Vec<LegRow>,
+    /// Serial reads: how often the leg at each position was the slowest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leg_positions: Vec<LegPositionRow>,
     /// Serial and parallel reads: each entity's legs' latency.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entities: Vec<EntityRow>,
@@ -223,6 +231,27 @@ pub struct LegRow {
     /// Requests whose slowest leg was this table.
     pub slowest: u64,
     /// Of the phase's timed requests.
+    pub share: f64,
+}
+
+/// How often the leg at one position of a serial read (its statements or
+/// calls one after another) was the slowest of its request, over the
+/// requests with that many legs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LegPositionRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    /// Legs per request (the read's tables).
+    pub legs: u16,
+    /// From 1, in the order sent.
+    pub position: u16,
+    /// The table every one of these requests read first; None when it varied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_table: Option<String>,
+    /// Requests whose slowest leg was at this position.
+    pub slowest: u64,
+    /// Of the requests with `legs` legs.
     pub share: f64,
 }
 

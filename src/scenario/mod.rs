@@ -60,6 +60,49 @@ pub struct Cell {
     pub scenario: Scenario,
 }
 
+impl Resolved {
+    /// Per matrix param, in matrix order, the run phases it *affects*: those
+    /// whose definition (after `${...}` substitution, typed) differs between
+    /// two cells that differ only in that param. Phases in file order, by
+    /// their reported names. A param that reaches only other phases, a
+    /// warmup, the checks or `cost` affects none of them; `templates`
+    /// (rendered by every phase) affects all. The dataset, backends, setup
+    /// and teardown cannot differ between cells (refused at load).
+    pub fn matrix_scope(&self) -> IndexMap<String, Vec<String>> {
+        let mut out = IndexMap::new();
+        for m in &self.matrix_params {
+            let phases = self.cells.first().map_or(0, |c| c.scenario.phases.len());
+            let mut changed = vec![false; phases];
+            // Each cell against the first cell with the same other values.
+            let mut firsts: Vec<&Cell> = Vec::new();
+            for c in &self.cells {
+                let same_others = |f: &&Cell| f.values.iter().all(|(k, v)| k == m || c.values.get(k) == Some(v));
+                let Some(f) = firsts.iter().find(|f| same_others(f)) else {
+                    firsts.push(c);
+                    continue;
+                };
+                let everywhere = f.scenario.templates != c.scenario.templates;
+                for (i, (a, b)) in f.scenario.phases.iter().zip(&c.scenario.phases).enumerate() {
+                    if !a.is_warmup() && (everywhere || serde_json::to_value(a).ok() != serde_json::to_value(b).ok()) {
+                        changed[i] = true;
+                    }
+                }
+            }
+            let mut names: Vec<String> = Vec::new();
+            for (i, _) in changed.iter().enumerate().filter(|(_, c)| **c) {
+                for c in &self.cells {
+                    let name = model::phase_name(&c.scenario.phases, i);
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+            }
+            out.insert(m.clone(), names);
+        }
+        out
+    }
+}
+
 impl Cell {
     /// `hot=0.8 workers=8`, or `-` for a scenario without a matrix.
     pub fn label(&self) -> String {

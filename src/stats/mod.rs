@@ -2,8 +2,11 @@
 //! counters, no locks, no allocation per request); recorders are merged when
 //! the phase ends, and per second through the [`timeseries`] aggregator.
 
+mod legs;
 pub mod measured;
 pub mod timeseries;
+
+pub use legs::{Legs, SerialPositions, LEG_ENTITIES};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -81,67 +84,6 @@ impl OpError {
     pub fn with_usage(mut self, usage: Usage) -> Self {
         self.usage = usage;
         self
-    }
-}
-
-/// Entities whose leg times are kept per request: the first this many of
-/// the dataset (summary.md says when a dataset has more).
-pub const LEG_ENTITIES: usize = 16;
-
-/// How the legs of a `serial` or `parallel` read went (one statement or call
-/// per table): which table was the slowest, and how long each entity took.
-/// Fixed size, so recording it allocates nothing.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Legs {
-    /// Whether the legs were timed (serial and parallel reads).
-    pub timed: bool,
-    /// The dataset table of the slowest leg.
-    pub slowest: u32,
-    slowest_ns: u64,
-    /// Per entity index: its legs' time (serial: their sum; parallel: the longest).
-    pub entity_ns: [u64; LEG_ENTITIES],
-    /// Bit e: entity e had a leg.
-    pub entities: u16,
-}
-
-impl Legs {
-    /// Adds one leg: `ns` its time (serial) or its end since the request's start (parallel).
-    #[inline]
-    pub fn leg(&mut self, table: usize, entity: usize, ns: u64, parallel: bool) {
-        self.timed = true;
-        if ns >= self.slowest_ns {
-            self.slowest_ns = ns;
-            self.slowest = table as u32;
-        }
-        if entity < LEG_ENTITIES {
-            let e = &mut self.entity_ns[entity];
-            *e = if parallel { (*e).max(ns) } else { *e + ns };
-            self.entities |= 1 << entity;
-        }
-    }
-}
-
-impl Legs {
-    /// Adds the legs of another step of the same request: the slowest leg
-    /// of both; per entity, the sum of the two (steps one after another) or
-    /// the longer (steps issued together).
-    #[inline]
-    pub fn absorb(&mut self, other: &Legs, concurrent: bool) {
-        if !other.timed {
-            return;
-        }
-        if !self.timed || other.slowest_ns >= self.slowest_ns {
-            self.slowest_ns = other.slowest_ns;
-            self.slowest = other.slowest;
-        }
-        self.timed = true;
-        for e in 0..LEG_ENTITIES {
-            if other.entities & (1 << e) != 0 {
-                let (a, b) = (self.entity_ns[e], other.entity_ns[e]);
-                self.entity_ns[e] = if concurrent { a.max(b) } else { a + b };
-            }
-        }
-        self.entities |= other.entities;
     }
 }
 
@@ -287,6 +229,8 @@ pub struct Recorder {
     pub explain: Vec<ExplainSample>,
     /// Per dataset table: how often it was the slowest leg (serial and parallel reads).
     pub slowest: Vec<u64>,
+    /// Serial reads: how often the leg at each position was the slowest.
+    pub positions: SerialPositions,
     /// Per entity: its legs' latency (serial and parallel reads).
     pub entity: Vec<Option<Histogram<u64>>>,
     /// Per op of the phase's mix, when it has more than one (else empty).
@@ -314,6 +258,7 @@ impl Recorder {
             usage: Usage::default(),
             explain: Vec::new(),
             slowest: Vec::new(),
+            positions: SerialPositions::default(),
             entity: Vec::new(),
             ops: Vec::new(),
             steps: Vec::new(),
@@ -405,6 +350,7 @@ impl Recorder {
             self.slowest.resize(t + 1, 0);
         }
         self.slowest[t] += 1;
+        self.positions.record(legs);
         for e in 0..LEG_ENTITIES {
             if legs.entities & (1 << e) != 0 {
                 if self.entity.len() <= e {
@@ -462,6 +408,8 @@ pub struct PhaseStats {
     pub explain: Vec<ExplainSample>,
     /// Per dataset table: how often it was the slowest leg.
     pub slowest: Vec<u64>,
+    /// Serial reads: how often the leg at each position was the slowest.
+    pub positions: SerialPositions,
     /// Per entity: its legs' latency.
     pub entity: Vec<Option<Histogram<u64>>>,
     /// Per mix op, when the mix has more than one.
@@ -503,6 +451,7 @@ impl PhaseStats {
             usage: Usage::default(),
             explain: Vec::new(),
             slowest: Vec::new(),
+            positions: SerialPositions::default(),
             entity: Vec::new(),
             ops: Vec::new(),
             steps: Vec::new(),
@@ -521,6 +470,7 @@ impl PhaseStats {
             for (t, n) in r.slowest.iter().enumerate() {
                 out.slowest[t] += n;
             }
+            out.positions.merge(&r.positions);
             if out.entity.len() < r.entity.len() {
                 out.entity.resize(r.entity.len(), None);
             }

@@ -50,11 +50,19 @@ fn every_timed_request_has_one_slowest_leg_and_each_entity_a_latency() {
             assert!(e.max_ms <= row.latency.max_ms * 1.01 + 0.01, "{e:?} vs {}", row.latency.max_ms);
         }
     }
+    // The serial read's 5 legs by place: every request once, its first table card_f0
+    // (entities in the read's order, tables in dataset order); a parallel read has no places.
+    let places: Vec<_> = r.leg_positions.iter().filter(|l| l.phase == "serial").collect();
+    assert_eq!(places.iter().map(|l| l.position).collect::<Vec<_>>(), [1, 2, 3, 4, 5], "{places:?}");
+    assert!(places.iter().all(|l| l.legs == 5 && l.first_table.as_deref() == Some("card_f0")), "{places:?}");
+    assert_eq!(places.iter().map(|l| l.slowest).sum::<u64>(), 400);
+    assert!(!r.leg_positions.iter().any(|l| l.phase != "serial"), "{:?}", r.leg_positions);
     // A packed read is one statement: nothing to split.
     assert!(!r.legs.iter().any(|l| l.phase == "packed") && !r.entities.iter().any(|e| e.phase == "packed"));
     let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(md.contains("## Per-entity latency") && md.contains("| local | serial | - | card | 400 |"), "{md}");
     assert!(md.contains("## Slowest leg"), "{md}");
+    assert!(md.contains("- local serial [-], 400 serial reads of 5 legs: the slowest was the 1st leg (`card_f0`) in "), "{md}");
 }
 
 #[test]

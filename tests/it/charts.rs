@@ -270,3 +270,65 @@ fn an_sla_far_above_the_data_is_named_but_does_not_squash_it() {
     // The y axis ends near the data (p99 up to 7 ms), not at 120 ms.
     assert!(t.iter().any(|x| x == "8") && !t.iter().any(|x| x == "120" || x == "100"), "{t:?}");
 }
+
+#[test]
+fn a_chart_by_param_is_drawn_only_for_phases_the_param_changes() {
+    let p99_by = |r: &RunReport| charts::list(r).into_iter().filter(|c| c.file.starts_with("p99-by-")).map(|c| c.file).collect::<Vec<_>>();
+    let mut r = report();
+    // A run.json from before matrix_scope: every phase, as before.
+    assert_eq!(p99_by(&r), ["p99-by-hot-serve.svg"]);
+    r.matrix_scope = Some([("hot".to_string(), vec!["serve".to_string()])].into_iter().collect());
+    assert_eq!(p99_by(&r), ["p99-by-hot-serve.svg"]);
+    // `hot` changes another phase only (or only the checks): no flat chart for this one.
+    r.matrix_scope = Some([("hot".to_string(), vec!["load".to_string()])].into_iter().collect());
+    assert!(p99_by(&r).is_empty());
+    let md = String::from_utf8(markdown::summary_md(&r)).unwrap();
+    assert!(!md.contains("p99-by-hot"), "{md}");
+}
+
+/// Runs a noop scenario whose matrix reaches one phase (and the checks):
+/// run.json records which, and only that phase gets a chart by the param.
+#[test]
+fn a_run_records_which_phases_each_matrix_param_changes() {
+    use crate::common::{bin, run_dir, scenario};
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"version: 1
+name: scope
+matrix:
+  hot: [1.0, 0.5]
+  limit: [100, 200]
+backends:
+  dry: { kind: noop }
+dataset:
+  entities:
+    card: { keys: 1000, key: string }
+  tables:
+    - { name: "card_f{i}", entity: card, count: 2, features: 3 }
+phases:
+  - warmup: { requests: 50, keys: { distribution: hotspot, hot_keys: 0.1, hot_traffic: "${hot}" } }
+  - run:
+      name: swept
+      requests: 200
+      keys: { distribution: hotspot, hot_keys: 0.1, hot_traffic: "${hot}" }
+      mix: [ { read_features: { entities: [card], fetch: packed } } ]
+  - run:
+      name: fixed
+      requests: 200
+      mix: [ { read_features: { entities: [card], fetch: serial } } ]
+checks:
+  - "p99_ms < ${limit}"
+"#;
+    let sc = scenario(tmp.path(), "scope", text);
+    let out = tmp.path().join("out");
+    bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert().success();
+    let dir = run_dir(&out, "scope");
+    let r: RunReport = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    let scope = r.matrix_scope.clone().unwrap();
+    assert_eq!(scope.get("hot"), Some(&vec!["swept".to_string()]));
+    assert_eq!(scope.get("limit"), Some(&vec![]), "a param of the checks only changes no phase");
+    let mut svgs: Vec<String> =
+        std::fs::read_dir(dir.join("charts")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    svgs.sort();
+    assert!(svgs.contains(&"p99-by-hot-swept.svg".to_string()), "{svgs:?}");
+    assert!(!svgs.iter().any(|f| f.starts_with("p99-by-limit") || f == "p99-by-hot-fixed.svg"), "{svgs:?}");
+}

@@ -97,7 +97,20 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     let (suites, cases, failures) = junit(&junit_file);
     assert_eq!(suites, vec!["cmp comparison".to_string()]);
     assert_eq!(cases, 2 * 4, "p50, p99, throughput, error rate per row");
+    let xml = std::fs::read_to_string(&junit_file).unwrap();
+    assert!(xml.contains(r#"<property name="min_latency_delta_ms" value="1"/>"#), "{xml}");
     assert!(failures.len() >= 4 && failures.iter().all(|f| f.contains("regressed")), "{failures:?}");
+
+    // A minimum above the slowdown (+9 ms): p50 and p99 are under it, and
+    // say so; throughput still regresses.
+    let (code, said) = compare(&base, &slow, &["--min-latency-delta", "100ms"]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("p50/p99 +15 % and at least +100 ms"), "{said}");
+    let line = said.lines().find(|l| l.starts_with("| dry | serve | hot=1.0 | p50_ms |")).unwrap();
+    assert!(line.ends_with("| worse, under the minimum |"), "{line}");
+    let regressed: Vec<&str> = said.lines().filter(|l| l.starts_with("- dry serve [")).collect();
+    assert!(regressed.len() == 2 && regressed.iter().all(|l| l.contains("throughput_rps")), "{said}");
+    assert!(said.contains("change(s) beyond their relative threshold rose by less than the minimum of 100 ms"), "{said}");
 
     // A threshold above the slowdown: not a regression, whatever the p-value.
     let (code, said) = compare(&base, &slow, &["--latency-rise", "5000", "--throughput-drop", "99"]);
@@ -120,7 +133,9 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
 
     // The slower run as the base: the faster one is better, not a regression.
     // (Its median is; a p99 of a 1 ms sleep on a loaded 2-core machine can
-    // pass the 3 ms run's, so only a p99 row may regress here.)
+    // pass the 10 ms run's by more than 15 % and 1 ms: a scheduler's delay is
+    // a real difference of milliseconds, which no minimum of 1 ms hides, so
+    // only a p99 row may regress here.)
     let (code, said) = compare(&slow, &base, &[]);
     let p50 = said.lines().find(|l| l.starts_with("| dry | serve | hot=1.0 | p50_ms |")).unwrap_or_else(|| panic!("{said}"));
     assert!(p50.contains("| better |"), "{said}");
@@ -179,6 +194,8 @@ fn bad_compare_input_is_exit_2() {
         (&["--max-regression", "-5%"][..], "'--max-regression <PCT>': expected a percentage >= 0"),
         (&["--latency-rise", "abc"][..], "'--latency-rise <PCT>': expected a percentage such as 10%"),
         (&["--throughput-drop", "120"][..], "--throughput-drop: a throughput drop of more than 100% cannot happen"),
+        (&["--min-latency-delta", "-1ms"][..], "'--min-latency-delta <DURATION>': expected a duration such as 1ms, 0.5ms or 500us"),
+        (&["--min-latency-delta", "1 parsec"][..], "'--min-latency-delta <DURATION>': expected a duration such as 1ms"),
     ] {
         let (code, said) = compare(tmp.path(), tmp.path(), args);
         assert_eq!(code, Some(2), "{args:?}: {said}");
@@ -188,7 +205,18 @@ fn bad_compare_input_is_exit_2() {
     let (code, said) = compare(
         tmp.path(),
         tmp.path(),
-        &["--latency-rise", "40%", "--error-rate-rise", "0.5%", "--max-regression", "150%", "--throughput-drop", "10"],
+        &[
+            "--latency-rise",
+            "40%",
+            "--error-rate-rise",
+            "0.5%",
+            "--max-regression",
+            "150%",
+            "--throughput-drop",
+            "10",
+            "--min-latency-delta",
+            "500us",
+        ],
     );
     assert_eq!(code, Some(2), "{said}");
     assert!(said.contains("run.json") && !said.contains("percentage"), "{said}");

@@ -105,6 +105,7 @@ fn report() -> RunReport {
         finished_utc: "2026-11-22T10:16:00Z".into(),
         environment: Environment { os: "linux".into(), arch: "x86_64".into(), cpus: 2, tool_version: "0.1.0".into() },
         matrix_params: vec!["hot".into()],
+        matrix_scope: Some([("hot".to_string(), vec!["serve".to_string()])].into_iter().collect()),
         backends: vec![
             BackendStatus {
                 name: "local".into(),
@@ -246,6 +247,19 @@ fn report() -> RunReport {
                 share: 0.4,
             },
         ],
+        leg_positions: [(1, 6000, 0.6), (2, 4000, 0.4)]
+            .into_iter()
+            .map(|(position, slowest, share)| LegPositionRow {
+                backend: "local".into(),
+                cell: "hot=1.0".into(),
+                phase: "serve".into(),
+                legs: 2,
+                position,
+                first_table: Some("card_f1".into()),
+                slowest,
+                share,
+            })
+            .collect(),
         entities: vec![EntityRow {
             backend: "local".into(),
             cell: "hot=1.0".into(),

@@ -71,13 +71,20 @@ fn measured(row: &ResultRow) -> bool {
     row.requests > row.errors
 }
 
+/// Whether the matrix param changes the phase (`matrix_scope`; a run.json
+/// without it: every phase). A chart of a phase the param does not change
+/// would show noise as a trend.
+fn affects(r: &RunReport, param: &str, phase: &str) -> bool {
+    r.matrix_scope.as_ref().and_then(|s| s.get(param)).is_none_or(|phases| phases.iter().any(|p| p == phase))
+}
+
 /// The values `rows` have for the matrix param `param`, without repeats.
 fn param_values(rows: &[&ResultRow], param: &str) -> Vec<Value> {
     distinct(rows.iter().filter_map(|x| x.cell.get(param).cloned()))
 }
 
 /// Every chart the report has data for, in a fixed order: percentile
-/// distributions per phase, P99 per matrix param and phase, throughput and
+/// distributions per phase, P99 per matrix param and phase it affects, throughput and
 /// P99 over time per backend and phase, latency against cache hit ratio,
 /// cost against P99.
 pub fn list(r: &RunReport) -> Vec<Chart> {
@@ -86,7 +93,7 @@ pub fn list(r: &RunReport) -> Vec<Chart> {
         out.push((format!("latency-{}", file_safe(&phase)), format!("Latency by percentile, phase {phase}"), Kind::Percentiles { phase }));
     }
     for param in &r.matrix_params {
-        for phase in phases(r) {
+        for phase in phases(r).into_iter().filter(|p| affects(r, param, p)) {
             let rows: Vec<&ResultRow> = r.rows.iter().filter(|x| x.phase == phase && measured(x)).collect();
             if param_values(&rows, param).len() < 2 {
                 continue;

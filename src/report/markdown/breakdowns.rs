@@ -12,7 +12,7 @@ pub(super) fn hot_cold(r: &RunReport, s: &mut String) {
         return;
     }
     let _ = writeln!(s, "## Hot / cold breakdown\n");
-    let _ = writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none. A hot key is one of the `hot_keys` set for `hotspot`, and one of the top 1 % of ranks for the other distributions. An entity that draws several keys for a request (`keys_per_table`, a batch, or several steps) counts as hot only when every one of its keys is hot; the per-key view below the table gives the share of all keys drawn that were hot.\n");
+    let _ = writeln!(s, "Successful requests by how many of their entities drew a hot key: `hot` = all, `mixed` = some, `cold` = none. A hot key is one of the `hot_keys` set for `hotspot`, and one of the top 1 % of ranks for the other distributions. An entity that draws several keys for a request (`keys_per_table`, a batch, or several steps) counts as hot only when every one of its keys is hot; the per-key view below the table gives the share of all keys drawn that were hot. Latency is response time, as in Results.\n");
     let _ = writeln!(
         s,
         "| backend | phase | cell | segment | requests | share | p50 ms | p99 ms | max ms |\n|---|---|---|---|---:|---:|---:|---:|---:|"
@@ -56,7 +56,7 @@ pub(super) fn cache(r: &RunReport, s: &mut String) {
         return;
     }
     let _ = writeln!(s, "## Cache (EXPLAIN samples)\n");
-    let _ = writeln!(s, "One request in `explain_every` ran under `EXPLAIN (ANALYZE, BUFFERS)` and was left out of the latency figures. Hit ratio = shared blocks hit / (hit + read); the correlation is Pearson's, between a sample's latency and its own hit ratio (negative: cache misses are slower).\n");
+    let _ = writeln!(s, "One request in `explain_every` ran under `EXPLAIN (ANALYZE, BUFFERS)` and was left out of the latency figures. Hit ratio = shared blocks hit / (hit + read); the correlation is Pearson's, between a sample's service time (send to reply, under EXPLAIN) and its own hit ratio (negative: cache misses are slower).\n");
     let _ = writeln!(
         s,
         "| backend | phase | cell | samples | hit ratio | blocks / request | corr(latency, hit ratio) |\n|---|---|---|---:|---:|---:|---:|"

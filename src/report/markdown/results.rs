@@ -12,6 +12,10 @@ pub(super) fn results(r: &RunReport, s: &mut String) {
         let _ = writeln!(s, "No phase completed.\n");
         return;
     }
+    let _ = writeln!(
+        s,
+        "Latency columns are *response time*, over successful requests: from each request's intended start to its reply. In a closed loop the intended start is the send, so response time is the service time (send to reply); in an open loop (`rate`) it is start + *i* / rate, so waiting behind slow replies counts. `cv` is the coefficient of variation of those response times: their standard deviation over their mean, across every successful request of the row (0: all alike; 1 or more: a long tail or several modes).\n"
+    );
     let mut head = String::from("| backend | phase |");
     let mut rule = String::from("|---|---|");
     for p in &r.matrix_params {
@@ -61,7 +65,7 @@ fn open_loop(r: &RunReport, s: &mut String) {
     if !r.rows.iter().any(|x| x.target_rps.is_some()) {
         return;
     }
-    let _ = writeln!(s, "Open-loop rows (a target rate was set): latency is response time from each request's intended start; service time and late starts:\n");
+    let _ = writeln!(s, "Open-loop rows (a target rate was set): the table above is response time, from each request's intended start; this one is *service time* (send to reply) and the requests sent late:\n");
     let _ = writeln!(s, "| backend | phase | cell | target req/s | achieved req/s | service p50 ms | service p99 ms | late requests |\n|---|---|---|---:|---:|---:|---:|---:|");
     for row in r.rows.iter().filter(|x| x.target_rps.is_some()) {
         let _ = writeln!(
