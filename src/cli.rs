@@ -97,6 +97,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
     pub status_every: std::time::Duration,
     /// Compare with a stored run (its folder or run.json) after the run, as `compare` does; exit 1 on a regression.
+    /// A folder of runs (e.g. a baseline kept with `--out results/baselines/main`) gives its newest run of this scenario.
     #[arg(long, value_name = "DIR")]
     pub baseline: Option<PathBuf>,
     #[command(flatten)]
@@ -136,9 +137,9 @@ pub struct ThresholdArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The base run folder (or its run.json).
+    /// The base run folder (or its run.json, or a folder of runs: its newest).
     pub base: PathBuf,
-    /// The new run folder (or its run.json).
+    /// The new run folder (or its run.json, or a folder of runs: its newest).
     pub new: PathBuf,
     #[command(flatten)]
     pub thresholds: ThresholdArgs,

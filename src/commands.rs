@@ -156,9 +156,36 @@ impl crate::cli::ThresholdArgs {
 }
 
 /// A run folder or its run.json.
-fn read_run_at(p: &Path) -> Result<report::model::RunReport, Error> {
+/// A run folder (or its run.json), or a folder of runs such as a
+/// `--out` folder kept as a named baseline (`results/baselines/main`): then
+/// its newest run (of `scenario`, when given and present), chosen by the
+/// run folders' UTC names. Returns the run folder and the run.
+fn read_run_in(p: &Path, scenario: Option<&str>) -> Result<(PathBuf, report::model::RunReport), Error> {
     let dir = if p.file_name().is_some_and(|f| f == "run.json") { p.parent().unwrap_or(Path::new(".")) } else { p };
-    report::read_run(dir).map_err(Error::Usage)
+    if dir.join("run.json").is_file() || !dir.is_dir() {
+        return Ok((dir.to_path_buf(), report::read_run(dir).map_err(Error::Usage)?));
+    }
+    // <dir>/<stamp>/run.json or <dir>/<scenario>/<stamp>/run.json
+    let subdirs = |d: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(d).map(|it| it.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect()).unwrap_or_default()
+    };
+    let mut runs: Vec<PathBuf> = Vec::new();
+    for a in subdirs(dir) {
+        if a.join("run.json").is_file() {
+            runs.push(a.clone());
+        }
+        runs.extend(subdirs(&a).into_iter().filter(|b| b.join("run.json").is_file()));
+    }
+    let of_scenario: Vec<&PathBuf> =
+        runs.iter().filter(|r| scenario.is_some_and(|s| r.parent().and_then(Path::file_name).is_some_and(|n| n == s))).collect();
+    let pool: Vec<&PathBuf> = if of_scenario.is_empty() { runs.iter().collect() } else { of_scenario };
+    let newest = pool.into_iter().max_by(|a, b| a.file_name().cmp(&b.file_name()).then(a.cmp(b))).ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: no run.json in it, nor in the run folders below it (<dir>/<run>/ or <dir>/<scenario>/<run>/)",
+            dir.display()
+        ))
+    })?;
+    Ok((newest.clone(), report::read_run(newest).map_err(Error::Usage)?))
 }
 
 fn write_junit(path: &Path, xml: &str) -> Result<(), Error> {
@@ -184,11 +211,12 @@ pub fn compare(a: &crate::cli::CompareArgs, out: &mut dyn Write) -> Result<Exit,
     if let Some(p) = &a.junit {
         check_writable(p)?;
     }
-    let base = read_run_at(&a.base)?;
-    let new = read_run_at(&a.new)?;
+    // Either may be a folder of runs: its newest (the base's of the new run's scenario).
+    let (new_dir, new) = read_run_in(&a.new, None)?;
+    let (base_dir, base) = read_run_in(&a.base, Some(&new.scenario))?;
     let mut c = report::compare::compare(&base, &new, &th);
     c.allow_missing = a.thresholds.allow_missing;
-    let _ = write!(out, "{}", report::compare::markdown(&c, &base, &new, &a.base.display().to_string(), &a.new.display().to_string()));
+    let _ = write!(out, "{}", report::compare::markdown(&c, &base, &new, &base_dir.display().to_string(), &new_dir.display().to_string()));
     if let Some(j) = &a.junit {
         write_junit(j, &report::junit::comparison(&c, &new.scenario))?;
     }
@@ -387,7 +415,8 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         check_writable(p)?;
     }
     let baseline = match &args.baseline {
-        Some(p) => Some((p.clone(), read_run_at(p)?)),
+        // A folder of runs (a named baseline): its newest run of this scenario.
+        Some(p) => Some(read_run_in(p, Some(&r.first().name))?),
         None => None,
     };
     if args.quick {

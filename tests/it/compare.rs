@@ -221,3 +221,31 @@ fn bad_compare_input_is_exit_2() {
     assert_eq!(code, Some(2), "{said}");
     assert!(said.contains("run.json") && !said.contains("percentage"), "{said}");
 }
+
+/// A folder of runs kept as a named baseline (`--out results/baselines/main`):
+/// `--baseline` and `compare` take its newest run of the scenario.
+#[test]
+fn a_named_baseline_folder_gives_its_newest_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "cmp", scenario_text());
+    let kept = tmp.path().join("baselines").join("main");
+    let (code, said, first) = run(&sc, &kept, "1ms", &[]);
+    assert_eq!(code, Some(0), "{said}");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (code, said, second) = run(&sc, &kept, "1ms", &[]);
+    assert_eq!(code, Some(0), "{said}");
+    assert_ne!(first, second);
+    // (Whether this busy machine's runs differ is not the question here: exit 0 or 1.)
+    let (code, said, _) = run(&sc, &tmp.path().join("pr"), "1ms", &["--baseline", kept.to_str().unwrap()]);
+    assert!(matches!(code, Some(0 | 1)), "{said}");
+    assert!(said.contains(&format!("Base: `{}`", second.display())), "the newest run is the base: {said}");
+    let (code, said) = compare(&kept, &second, &[]);
+    assert_eq!(code, Some(0), "the newest run against itself: {said}");
+    assert!(said.contains(&format!("Base: `{}`", second.display())), "{said}");
+    // A folder with no run below it is a usage error.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, said) = compare(&empty, &second, &[]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("no run.json in it"), "{said}");
+}
