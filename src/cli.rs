@@ -130,6 +130,9 @@ pub struct ThresholdArgs {
     /// Significance level of the tests.
     #[arg(long, value_name = "P", default_value_t = 0.05)]
     pub alpha: f64,
+    /// Per-second samples each run needs before a change is tested (at least 2); with fewer it is "untested", not a regression.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub min_samples: usize,
     /// Do not fail when the new run lacks rows of the base run (or none match).
     #[arg(long)]
     pub allow_missing: bool,

@@ -142,6 +142,12 @@ impl crate::cli::ThresholdArgs {
         let throughput_drop = self.throughput_drop.or(self.max_regression.map(|p| p.min(100.0))).map_or(d.throughput_drop, |p| p / 100.0);
         let latency_rise = self.latency_rise.or(self.max_regression).map_or(d.latency_rise, |p| p / 100.0);
         let error_rate_rise = self.error_rate_rise / 100.0;
+        if self.min_samples < 2 {
+            return Err(Error::Usage(format!(
+                "--min-samples: a test needs at least 2 per-second samples a side, found {}",
+                self.min_samples
+            )));
+        }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::Usage(format!("--alpha must be between 0 and 1, found {}", self.alpha)));
         }
@@ -151,6 +157,7 @@ impl crate::cli::ThresholdArgs {
             min_latency_delta_ms: self.min_latency_delta,
             error_rate_rise,
             alpha: self.alpha,
+            min_samples: self.min_samples,
         })
     }
 }

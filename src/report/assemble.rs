@@ -141,6 +141,8 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
             errors: p.errors,
             p50_ms: p.p50_ms,
             p99_ms: p.p99_ms,
+            p95_ms: p.p95_ms,
+            mean_ms: p.mean_ms,
         });
     }
     Ok(())

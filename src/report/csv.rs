@@ -241,7 +241,10 @@ pub fn operations_csv(r: &RunReport) -> Vec<u8> {
 }
 
 pub fn timeseries_csv(r: &RunReport) -> Vec<u8> {
-    let header = ["backend", "cell", "phase", "second", "requests", "errors", "p50_ms", "p99_ms"].iter().map(|s| s.to_string()).collect();
+    let header = ["backend", "cell", "phase", "second", "requests", "errors", "p50_ms", "p99_ms", "p95_ms", "mean_ms"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     write(
         header,
         r.timeseries.iter().map(|t| {
@@ -254,6 +257,8 @@ pub fn timeseries_csv(r: &RunReport) -> Vec<u8> {
                 t.errors.to_string(),
                 opt(t.p50_ms, f3),
                 opt(t.p99_ms, f3),
+                opt(t.p95_ms, f3),
+                opt(t.mean_ms, f3),
             ]
         }),
     )

@@ -132,7 +132,7 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> Suite {
     let th = &c.thresholds;
     // What a regression had to pass, as compare's Markdown header says it.
     let gates = format!(
-        "a regression is beyond throughput -{:.0} %, p50/p99 {}, error rate +{} pp, and significant at p < {}",
+        "a regression is beyond throughput and rows/s -{:.0} %, p50/p99/mean/p95 {}, error rate +{} pp, and significant at p < {}",
         th.throughput_drop * 100.0,
         super::compare::latency_gate(th),
         plain(th.error_rate_rise * 100.0),
@@ -144,6 +144,7 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> Suite {
         ("min_latency_delta_ms", plain(th.min_latency_delta_ms)),
         ("error_rate_rise_pp", plain(th.error_rate_rise * 100.0)),
         ("alpha", plain(th.alpha)),
+        ("min_samples", th.min_samples.to_string()),
     ];
     let mut cases = Vec::new();
     for r in &c.rows {
@@ -153,7 +154,7 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> Suite {
                 class: format!("benchplan.{scenario}.{}", r.backend),
                 name: format!("{} [{} {}]", m.metric, r.phase, r.cell),
                 skipped: (m.verdict == Verdict::Untested).then(|| {
-                    format!("{} changed beyond its threshold, but fewer than 2 per-second samples on a side: not tested", m.metric)
+                    format!("{} changed beyond its threshold, but with fewer than {} per-second samples on a side: not tested", m.metric, th.min_samples.max(2))
                 }),
                 failure: (m.verdict == Verdict::Regression).then(|| {
                     let p = super::compare::p_clause(m.p_value);

@@ -219,6 +219,11 @@ pub struct TsRow {
     /// Empty in a second without a successful request.
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// The second's P95 and mean (None in reports written before they were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_ms: Option<f64>,
 }
 
 /// How often one table was the slowest leg of a serial or parallel read.

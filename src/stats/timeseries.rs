@@ -20,6 +20,8 @@ pub struct TsPoint {
     /// None in a second without a successful request.
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub mean_ms: Option<f64>,
 }
 
 enum Msg {
@@ -114,7 +116,8 @@ impl Aggregator {
 
 fn point(second: u64, h: &Option<Histogram<u64>>, ok: u64, errors: u64) -> TsPoint {
     let q = |p: f64| h.as_ref().map(|h| h.value_at_quantile(p) as f64 / NS_PER_MS);
-    TsPoint { second, requests: ok + errors, errors, p50_ms: q(0.5), p99_ms: q(0.99) }
+    let mean = h.as_ref().filter(|h| !h.is_empty()).map(|h| h.mean() / NS_PER_MS);
+    TsPoint { second, requests: ok + errors, errors, p50_ms: q(0.5), p99_ms: q(0.99), p95_ms: q(0.95), mean_ms: mean }
 }
 
 fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live) -> Vec<TsPoint> {
@@ -168,7 +171,7 @@ fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live) -> Vec<TsPoin
     let mut filled = Vec::with_capacity(out.len());
     for p in out {
         while let Some(next) = filled.last().map(|l: &TsPoint| l.second + 1).filter(|n| *n < p.second) {
-            filled.push(TsPoint { second: next, requests: 0, errors: 0, p50_ms: None, p99_ms: None });
+            filled.push(TsPoint { second: next, requests: 0, errors: 0, p50_ms: None, p99_ms: None, p95_ms: None, mean_ms: None });
         }
         filled.push(p);
     }

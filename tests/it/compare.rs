@@ -96,7 +96,7 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     assert!(line.ends_with("| **REGRESSION** |") && line.contains("+"), "{line}");
     let (suites, cases, failures) = junit(&junit_file);
     assert_eq!(suites, vec!["cmp comparison".to_string()]);
-    assert_eq!(cases, 2 * 4, "p50, p99, throughput, error rate per row");
+    assert_eq!(cases, 2 * 7, "p50, p99, throughput, error rate, mean, p95, rows/s per row");
     let xml = std::fs::read_to_string(&junit_file).unwrap();
     assert!(xml.contains(r#"<property name="min_latency_delta_ms" value="1"/>"#), "{xml}");
     assert!(failures.len() >= 4 && failures.iter().all(|f| f.contains("regressed")), "{failures:?}");
@@ -105,11 +105,12 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     // say so; throughput still regresses.
     let (code, said) = compare(&base, &slow, &["--min-latency-delta", "100ms"]);
     assert_eq!(code, Some(1), "{said}");
-    assert!(said.contains("p50/p99 +15 % and at least +100 ms"), "{said}");
+    assert!(said.contains("p50/p99/mean/p95 +15 % and at least +100 ms"), "{said}");
     let line = said.lines().find(|l| l.starts_with("| dry | serve | hot=1.0 | p50_ms |")).unwrap();
     assert!(line.ends_with("| worse, under the minimum |"), "{line}");
     let regressed: Vec<&str> = said.lines().filter(|l| l.starts_with("- dry serve [")).collect();
-    assert!(regressed.len() == 2 && regressed.iter().all(|l| l.contains("throughput_rps")), "{said}");
+    // Throughput, and rows/s with it.
+    assert!(regressed.len() == 4 && regressed.iter().all(|l| l.contains("throughput_rps") || l.contains("rows_per_s")), "{said}");
     assert!(said.contains("change(s) beyond their relative threshold rose by less than the minimum of 100 ms"), "{said}");
 
     // A threshold above the slowdown: not a regression, whatever the p-value.
@@ -119,7 +120,7 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     let (code, said) = compare(&base, &slow, &["--max-regression", "99999%"]);
     assert_eq!(code, Some(0), "{said}");
     // (A throughput drop cannot pass 100 %: that part is capped, and shown so.)
-    assert!(said.contains("throughput -100 %, p50/p99 +99999 %"), "{said}");
+    assert!(said.contains("throughput and rows/s -100 %, p50/p99/mean/p95 +99999 %"), "{said}");
 
     // A new run that lacks a row of the base run fails, unless allowed.
     let (code, said, one_cell) = run(&sc, &out, "1ms", &["--set", "hot=1.0"]);
@@ -140,7 +141,7 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     let p50 = said.lines().find(|l| l.starts_with("| dry | serve | hot=1.0 | p50_ms |")).unwrap_or_else(|| panic!("{said}"));
     assert!(p50.contains("| better |"), "{said}");
     let regressed: Vec<&str> = said.lines().filter(|l| l.contains("**REGRESSION**")).collect();
-    assert!(regressed.iter().all(|l| l.contains("| p99_ms |")), "{said}");
+    assert!(regressed.iter().all(|l| l.contains("| p99_ms |") || l.contains("| p95_ms |")), "{said}");
     assert_eq!(code, Some(if regressed.is_empty() { 0 } else { 1 }), "{said}");
 
     // `run --baseline`: the same comparison after the run; exit 1 on the regression.
@@ -151,7 +152,7 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     assert!(said.contains("regression(s):") && said.contains("checks: 2 of 2 passed"), "{said}");
     let (suites, cases, failures) = junit(&junit_file);
     assert_eq!(suites, vec!["cmp checks".to_string(), "cmp comparison".to_string()]);
-    assert_eq!(cases, 2 + 2 * 4);
+    assert_eq!(cases, 2 + 2 * 7);
     assert!(!failures.is_empty());
 }
 

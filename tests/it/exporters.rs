@@ -182,6 +182,8 @@ fn report() -> RunReport {
             errors: 1,
             p50_ms: Some(1.2),
             p99_ms: Some(4.9),
+            p95_ms: Some(3.1),
+            mean_ms: Some(1.5),
         }],
         errors: vec![ErrorRow {
             backend: "local".into(),
@@ -439,6 +441,8 @@ fn seconds(backend: &str, cell: &str, phase: &str, samples: &[(u64, f64, f64)]) 
             errors: 0,
             p50_ms: Some(p50),
             p99_ms: Some(p99),
+            p95_ms: None,
+            mean_ms: None,
         })
         .collect()
 }

@@ -80,7 +80,7 @@ fn quickstart_writes_every_report_file_with_sane_numbers() {
     assert!(summary.contains("scenarios/quickstart.yaml"));
     assert!(summary.contains("| CPUs |"));
     let (th, ts) = read_csv(&dir.join("timeseries.csv"));
-    assert_eq!(th, ["backend", "cell", "phase", "second", "requests", "errors", "p50_ms", "p99_ms"]);
+    assert_eq!(th, ["backend", "cell", "phase", "second", "requests", "errors", "p50_ms", "p99_ms", "p95_ms", "mean_ms"]);
     let serve_total: f64 = ts.iter().filter(|r| r[1] == "hot=1.0" && r[2] == "serve").map(|r| r[4].parse::<f64>().unwrap()).sum();
     assert_eq!(serve_total, 2000.0, "the time series accounts for every request");
     let load = summary.lines().find(|l| l.starts_with("| local | load |")).expect("a load row");

@@ -29,7 +29,7 @@ fn num(metric: &str, v: Option<f64>) -> String {
         (_, None) => "n/a".into(),
         ("error_rate", Some(x)) => format!("{:.4} %", x * 100.0),
         ("cost_per_million_usd", Some(x)) => crate::report::fmt::f6(x),
-        ("throughput_rps", Some(x)) => crate::report::fmt::f2(x),
+        ("throughput_rps" | "rows_per_s", Some(x)) => crate::report::fmt::f2(x),
         (_, Some(x)) => f3(x),
     }
 }
@@ -68,10 +68,11 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
     }
     let _ = writeln!(
         s,
-        "- A regression is worse than its threshold (throughput -{:.0} %, p50/p99 {}, error rate +{} pp) and significant: one-sided Welch's t-test over the per-second samples of timeseries.csv (error rate: two-proportion z-test), p < {}.\n",
+        "- A regression is worse than its threshold (throughput and rows/s -{:.0} %, p50/p99/mean/p95 {}, error rate +{} pp) and significant: one-sided Welch's t-test over the per-second samples of timeseries.csv, at least {} a side (error rate: two-proportion z-test), p < {}.\n",
         th.throughput_drop * 100.0,
         latency_gate(th),
         plain(th.error_rate_rise * 100.0),
+        th.min_samples,
         plain(th.alpha)
     );
     let _ = writeln!(s, "| backend | phase | cell | metric | base | new | change | p-value | samples | verdict |");

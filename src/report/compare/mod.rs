@@ -2,11 +2,11 @@
 //!
 //! Rows are matched by backend, phase and matrix cell. A metric regresses
 //! only when its change passes the relative threshold, *and* the absolute
-//! minimum (p50 and p99: `min_latency_delta_ms`), *and* a one-sided
+//! minimum (latencies: `min_latency_delta_ms`), *and* a one-sided
 //! significance test says the new run is worse: Welch's t-test over the
-//! per-second samples of timeseries.csv (p50, p99, throughput), or a
-//! two-proportion z-test for the error rate. Cost per million requests is
-//! shown, not gated.
+//! per-second samples of timeseries.csv (p50, p99, mean, p95, throughput,
+//! rows/s; at least `min_samples` a side), or a two-proportion z-test for
+//! the error rate. Cost per million requests is shown, not gated.
 
 mod markdown;
 mod stats;
@@ -35,11 +35,20 @@ pub struct Thresholds {
     pub error_rate_rise: f64,
     /// Significance level of the one-sided tests.
     pub alpha: f64,
+    /// Per-second samples each side needs before a change is tested (at least 2).
+    pub min_samples: usize,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { throughput_drop: 0.10, latency_rise: 0.15, min_latency_delta_ms: 1.0, error_rate_rise: 0.01, alpha: 0.05 }
+        Thresholds {
+            throughput_drop: 0.10,
+            latency_rise: 0.15,
+            min_latency_delta_ms: 1.0,
+            error_rate_rise: 0.01,
+            alpha: 0.05,
+            min_samples: 2,
+        }
     }
 }
 
@@ -65,7 +74,7 @@ pub enum Verdict {
     UnderMinimum,
     /// Worse beyond the threshold, but not significant.
     NotSignificant,
-    /// Worse beyond the threshold, but fewer than 2 per-second samples on a side: not tested.
+    /// Worse beyond the threshold, but fewer per-second samples on a side than `min_samples`: not tested.
     Untested,
     /// Better beyond the threshold and the minimum, and significant.
     Improvement,
@@ -81,7 +90,7 @@ impl Verdict {
             Verdict::Regression => "**REGRESSION**",
             Verdict::UnderMinimum => "worse, under the minimum",
             Verdict::NotSignificant => "worse, not significant",
-            Verdict::Untested => "worse, UNTESTED (< 2 per-second samples)",
+            Verdict::Untested => "worse, UNTESTED (too few per-second samples)",
             Verdict::Improvement => "better",
             Verdict::Ok => "ok",
             Verdict::Info => "-",
@@ -125,18 +134,36 @@ fn key(r: &ResultRow) -> (String, String, String) {
     (r.backend.clone(), r.phase.clone(), cell_label(&r.cell))
 }
 
+/// A row's per-second samples.
+struct Samples {
+    rates: Vec<f64>,
+    p50: Vec<f64>,
+    p99: Vec<f64>,
+    p95: Vec<f64>,
+    mean: Vec<f64>,
+}
+
 /// The row's per-second samples: (requests per second, p50s, p99s). The
 /// phase's last second is partial: it counts, its rate over the part that
 /// ran, only when that part is at least half a second (a sliver's rate and
 /// percentiles are noise); so a phase under 2.5 s may have too few samples
 /// to test.
+#[cfg(test)]
 fn samples(ts: &[TsRow], (backend, phase, cell): &(String, String, String), duration_s: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let s = all_samples(ts, &(backend.clone(), phase.clone(), cell.clone()), duration_s);
+    (s.rates, s.p50, s.p99)
+}
+
+fn all_samples(ts: &[TsRow], (backend, phase, cell): &(String, String, String), duration_s: f64) -> Samples {
     let span = |t: &TsRow| (duration_s - t.second as f64).min(1.0);
     let mine: Vec<&TsRow> = ts.iter().filter(|t| t.backend == *backend && t.phase == *phase && t.cell == *cell && span(t) >= 0.5).collect();
-    let rates = mine.iter().map(|t| t.requests as f64 / span(t)).collect();
-    let p50 = mine.iter().filter_map(|t| t.p50_ms).collect();
-    let p99 = mine.iter().filter_map(|t| t.p99_ms).collect();
-    (rates, p50, p99)
+    Samples {
+        rates: mine.iter().map(|t| t.requests as f64 / span(t)).collect(),
+        p50: mine.iter().filter_map(|t| t.p50_ms).collect(),
+        p99: mine.iter().filter_map(|t| t.p99_ms).collect(),
+        p95: mine.iter().filter_map(|t| t.p95_ms).collect(),
+        mean: mine.iter().filter_map(|t| t.mean_ms).collect(),
+    }
 }
 
 /// Compares `new` against `base`.
@@ -150,28 +177,15 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
             only_new.push(label(&k));
             continue;
         };
-        let (b_rate, b_p50, b_p99) = samples(&base.timeseries, &k, b.duration_s);
-        let (n_rate, n_p50, n_p99) = samples(&new.timeseries, &k, n.duration_s);
+        let bs = all_samples(&base.timeseries, &k, b.duration_s);
+        let ns = all_samples(&new.timeseries, &k, n.duration_s);
         let mut metrics = vec![
-            latency("p50_ms", b.latency.p50_ms, n.latency.p50_ms, &b_p50, &n_p50, th),
-            latency("p99_ms", b.latency.p99_ms, n.latency.p99_ms, &b_p99, &n_p99, th),
+            latency("p50_ms", b.latency.p50_ms, n.latency.p50_ms, &bs.p50, &ns.p50, th),
+            latency("p99_ms", b.latency.p99_ms, n.latency.p99_ms, &bs.p99, &ns.p99, th),
         ];
         // Throughput: lower is worse.
-        let change = rel(b.throughput_rps, n.throughput_rps);
-        let (p_worse, p_better) = (welch_greater(&b_rate, &n_rate), welch_greater(&n_rate, &b_rate));
-        metrics.push(MetricDelta {
-            metric: "throughput_rps",
-            base: Some(b.throughput_rps),
-            new: Some(n.throughput_rps),
-            p_value: p_worse,
-            samples: (b_rate.len(), n_rate.len()),
-            verdict: verdict(
-                change.map(|c| (-c, b.throughput_rps - n.throughput_rps)),
-                (th.throughput_drop, 0.0),
-                (p_worse, p_better),
-                th.alpha,
-            ),
-        });
+        metrics.push(higher_is_better("throughput_rps", b.throughput_rps, n.throughput_rps, &bs.rates, &ns.rates, th));
+        let (b_rows, n_rows) = (b.rows_per_s, n.rows_per_s);
         // Error rate: an absolute rise, tested as two proportions.
         let p_worse = two_proportions_greater(n.errors, n.requests, b.errors, b.requests);
         let p_better = two_proportions_greater(b.errors, b.requests, n.errors, n.requests);
@@ -185,6 +199,15 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
             // The threshold is already absolute: no separate minimum.
             verdict: verdict(Some((rise, rise)), (th.error_rate_rise, 0.0), (p_worse, p_better), th.alpha),
         });
+        metrics.push(latency("mean_ms", b.latency.mean_ms, n.latency.mean_ms, &bs.mean, &ns.mean, th));
+        metrics.push(latency("p95_ms", b.latency.p95_ms, n.latency.p95_ms, &bs.p95, &ns.p95, th));
+        // Rows per second, like throughput: its per-second samples are the
+        // request rates times the run's rows per request.
+        if let (Some(br), Some(nr)) = (b_rows, n_rows) {
+            let scale = |rates: &[f64], rpr: f64| rates.iter().map(|r| r * rpr).collect::<Vec<f64>>();
+            let (b_s, n_s) = (scale(&bs.rates, b.rows_per_request), scale(&ns.rates, n.rows_per_request));
+            metrics.push(higher_is_better("rows_per_s", br, nr, &b_s, &n_s, th));
+        }
         metrics.push(MetricDelta {
             metric: "cost_per_million_usd",
             base: b.cost_per_million_usd,
@@ -199,10 +222,31 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
     Comparison { thresholds: *th, rows, only_base, only_new, allow_missing: false }
 }
 
+/// One-sided p-values (worse, better) of `worse` being greater than
+/// `better`, or none when a side has fewer than `min_samples` samples.
+fn tests(worse_if_greater: &[f64], other: &[f64], th: &Thresholds) -> (Option<f64>, Option<f64>) {
+    if worse_if_greater.len() < th.min_samples.max(2) || other.len() < th.min_samples.max(2) {
+        return (None, None);
+    }
+    (welch_greater(worse_if_greater, other), welch_greater(other, worse_if_greater))
+}
+
+/// A rate (throughput, rows/s): lower is worse; gated by `throughput_drop`.
+fn higher_is_better(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f64], th: &Thresholds) -> MetricDelta {
+    let (p_worse, p_better) = tests(b, n, th);
+    MetricDelta {
+        metric,
+        base: Some(base),
+        new: Some(new),
+        p_value: p_worse,
+        samples: (b.len(), n.len()),
+        verdict: verdict(rel(base, new).map(|c| (-c, base - new)), (th.throughput_drop, 0.0), (p_worse, p_better), th.alpha),
+    }
+}
+
 /// A latency metric: higher is worse.
 fn latency(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f64], th: &Thresholds) -> MetricDelta {
-    let p_worse = welch_greater(n, b);
-    let p_better = welch_greater(b, n);
+    let (p_worse, p_better) = tests(n, b, th);
     MetricDelta {
         metric,
         base: Some(base),
@@ -367,5 +411,33 @@ mod tests {
         let th = Thresholds { min_latency_delta_ms: 0.5, ..Thresholds::default() };
         let regs: Vec<&str> = compare(&base, &new, &th).regressions().iter().map(|(_, m)| m.metric).collect();
         assert_eq!(regs, ["p99_ms"]);
+    }
+
+    #[test]
+    fn mean_p95_and_rows_are_gated_and_min_samples_is_honoured() {
+        let base = report(&[("hot=1.0", 10.0, 1000.0)], &[(1000, 10.0, 20.0), (1000, 10.1, 20.0), (1000, 9.9, 20.0), (1000, 10.0, 20.0)]);
+        let slow = report(&[("hot=1.0", 14.0, 700.0)], &[(700, 14.0, 28.0), (700, 14.1, 28.0), (700, 13.9, 28.0), (700, 14.0, 28.0)]);
+        let mut with_rows = |r: &RunReport, mean: f64| {
+            let mut r = r.clone();
+            r.rows[0].rows_per_s = Some(r.rows[0].throughput_rps * 2.0);
+            r.rows[0].rows_per_request = 2.0;
+            for (i, t) in r.timeseries.iter_mut().enumerate() {
+                t.mean_ms = Some(mean + i as f64 * 0.01);
+                t.p95_ms = Some(mean * 1.5 + i as f64 * 0.01);
+            }
+            r
+        };
+        let (base, slow) = (with_rows(&base, 10.0), with_rows(&slow, 14.0));
+        let c = compare(&base, &slow, &Thresholds::default());
+        let regs: Vec<&str> = c.regressions().iter().map(|(_, m)| m.metric).collect();
+        assert_eq!(regs, ["p50_ms", "p99_ms", "throughput_rps", "mean_ms", "p95_ms", "rows_per_s"]);
+        // Fewer samples than asked for: untested, not regressions.
+        let c = compare(&base, &slow, &Thresholds { min_samples: 5, ..Thresholds::default() });
+        assert!(c.regressions().is_empty(), "{c:?}");
+        assert!(c.rows[0]
+            .metrics
+            .iter()
+            .filter(|m| m.metric != "error_rate" && m.metric != "cost_per_million_usd")
+            .all(|m| m.verdict == Verdict::Untested));
     }
 }
