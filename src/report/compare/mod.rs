@@ -417,7 +417,7 @@ mod tests {
     fn mean_p95_and_rows_are_gated_and_min_samples_is_honoured() {
         let base = report(&[("hot=1.0", 10.0, 1000.0)], &[(1000, 10.0, 20.0), (1000, 10.1, 20.0), (1000, 9.9, 20.0), (1000, 10.0, 20.0)]);
         let slow = report(&[("hot=1.0", 14.0, 700.0)], &[(700, 14.0, 28.0), (700, 14.1, 28.0), (700, 13.9, 28.0), (700, 14.0, 28.0)]);
-        let mut with_rows = |r: &RunReport, mean: f64| {
+        let with_rows = |r: &RunReport, mean: f64| {
             let mut r = r.clone();
             r.rows[0].rows_per_s = Some(r.rows[0].throughput_rps * 2.0);
             r.rows[0].rows_per_request = 2.0;
