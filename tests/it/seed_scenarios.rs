@@ -58,3 +58,44 @@ fn the_cost_comparison_compares_six_backends_with_dynamodb() {
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("At 2000 req/s"), "{summary}");
 }
+
+/// The Zipfian hot/cold study: nine ratios of traffic to the hot keys, each
+/// a row with its hot/cold split, EXPLAIN samples on PostgreSQL, the chart
+/// of P99 by ratio.
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn the_hot_cold_study_sweeps_nine_ratios_with_explain_samples() {
+    let pg = server_env("BENCHPLAN_TEST_PG_URL");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let a = bin()
+        .env("LAKEBASE_URL", &pg)
+        .args(["run", "-q", "--backend", "local", "--backend", "lakebase"])
+        .arg(root().join("scenarios/fraud-30t.yaml"))
+        .args(["--set", "rows=400", "--set", "requests=200", "--set", "workers=2", "--out"])
+        .arg(&out)
+        .assert();
+    let o = a.get_output();
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{said}");
+    let dir = run_dir(&out, "fraud-30t");
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    for b in ["local", "lakebase"] {
+        let mine: Vec<&Vec<String>> = rows.iter().filter(|r| r[col(&h, "backend")] == b && r[col(&h, "phase")] == "serve").collect();
+        let hots: Vec<&str> = mine.iter().map(|r| r[col(&h, "hot")].as_str()).collect();
+        assert_eq!(hots, ["1.0", "0.95", "0.9", "0.8", "0.6", "0.4", "0.2", "0.1", "0.0"], "{b}");
+        for r in &mine {
+            // A serial read of the 30 tables: 30 rows per request.
+            assert_eq!(num(r, &h, "rows_per_request"), 30.0, "{r:?}");
+        }
+        // EXPLAIN one in 100 on PostgreSQL: 2 samples of 200 requests per ratio.
+        let samples: Vec<&str> = mine.iter().map(|r| r[col(&h, "explain_samples")].as_str()).collect();
+        assert!(samples.iter().all(|s| if b == "lakebase" { *s == "2" } else { s.is_empty() }), "{b}: {samples:?}");
+    }
+    let (bh, breakdown) = read_csv(&dir.join("breakdown.csv"));
+    let all_hot = breakdown.iter().filter(|r| r[col(&bh, "hot")] == "1.0" && r[col(&bh, "backend")] == "local").count();
+    assert_eq!(all_hot, 1, "at 100 % hot traffic every request is hot: one segment");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("## Cache (EXPLAIN samples)") && summary.contains("## Hot / cold breakdown"), "{summary}");
+    assert!(dir.join("charts/p99-by-hot-serve.svg").is_file(), "the chart of P99 by ratio");
+}
