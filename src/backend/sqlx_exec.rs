@@ -31,7 +31,9 @@ where
         Bound::Str(s) => q.bind(s.into_owned()),
         Bound::Bool(b) => q.bind(b),
         Bound::Null => q.bind(Option::<i64>::None),
-        Bound::IntArray(_) | Bound::StrArray(_) => return Err("binding a list is supported on PostgreSQL only".into()),
+        Bound::IntArray(_) | Bound::StrArray(_) | Bound::FloatArray(_) | Bound::BoolArray(_) => {
+            return Err("binding a list is supported on PostgreSQL only".into())
+        }
     })
 }
 
@@ -55,6 +57,8 @@ impl Dialect for sqlx::Postgres {
         match v {
             Bound::IntArray(a) => Ok(q.bind(a)),
             Bound::StrArray(a) => Ok(q.bind(a)),
+            Bound::FloatArray(a) => Ok(q.bind(a)),
+            Bound::BoolArray(a) => Ok(q.bind(a)),
             other => scalar(q, other),
         }
     }
@@ -63,6 +67,10 @@ impl Dialect for sqlx::Postgres {
 /// Classifies a driver error.
 pub fn op_error(e: sqlx::Error) -> OpError {
     let kind = match &e {
+        // A limit the driver checks before sending anything (PostgreSQL's
+        // "too many arguments for query"): the statement's fault, not the connection's.
+        sqlx::Error::Protocol(m) if m.contains("too many arguments") => ErrorKind::Query,
+        sqlx::Error::Encode(_) | sqlx::Error::InvalidArgument(_) => ErrorKind::Query,
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
             ErrorKind::Connection
         }
@@ -86,21 +94,15 @@ pub fn op_error(e: sqlx::Error) -> OpError {
 }
 
 /// The query for one statement of a request.
-pub fn query<DB: Dialect>(stmt: &Stmt, req: &Request, model: &DataModel, rep: usize) -> Result<Query<DB>, OpError> {
-    query_text(stmt.sql.clone(), stmt, req, model, rep)
+pub fn query<DB: Dialect>(stmt: &Stmt, req: &Request, model: &DataModel) -> Result<Query<DB>, OpError> {
+    query_text(stmt.sql.clone(), stmt, req, model)
 }
 
 /// Like [`query`], with another text using the same placeholders (EXPLAIN ...).
-pub fn query_text<DB: Dialect>(
-    text: std::sync::Arc<str>,
-    stmt: &Stmt,
-    req: &Request,
-    model: &DataModel,
-    rep: usize,
-) -> Result<Query<DB>, OpError> {
+pub fn query_text<DB: Dialect>(text: std::sync::Arc<str>, stmt: &Stmt, req: &Request, model: &DataModel) -> Result<Query<DB>, OpError> {
     let mut q: Query<DB> = sqlx::query(AssertSqlSafe(text));
-    for b in &stmt.binds {
-        q = DB::bind(q, sql::resolve(b, req, model, stmt.table, rep)).map_err(|m| OpError::new(ErrorKind::Query, m))?;
+    for b in stmt.binds.iter() {
+        q = DB::bind(q, sql::resolve(b, req, model, stmt.table, stmt.base)).map_err(|m| OpError::new(ErrorKind::Query, m))?;
     }
     Ok(q)
 }
@@ -133,7 +135,7 @@ where
             let conn = session.as_mut().ok_or_else(|| OpError::new(ErrorKind::Connection, "no connection"))?;
             for s in &op.stmts {
                 let t0 = std::time::Instant::now();
-                rows += query::<DB>(s, req, model, 0)?.fetch_all(&mut **conn).await.map_err(op_error)?.len() as u32;
+                rows += query::<DB>(s, req, model)?.fetch_all(&mut **conn).await.map_err(op_error)?.len() as u32;
                 if let Some(t) = s.table {
                     legs.leg(t, model.tables[t].entity, t0.elapsed().as_nanos() as u64, false);
                 }
@@ -147,7 +149,7 @@ where
             let start = std::time::Instant::now();
             let futs = op.stmts.iter().map(|s| async move {
                 let mut c = pool.acquire().await.map_err(op_error)?;
-                let n = query::<DB>(s, req, model, 0)?.fetch_all(&mut *c).await.map(|r| r.len() as u32).map_err(op_error)?;
+                let n = query::<DB>(s, req, model)?.fetch_all(&mut *c).await.map(|r| r.len() as u32).map_err(op_error)?;
                 Ok::<_, OpError>((n, s.table, start.elapsed().as_nanos() as u64))
             });
             for r in futures_util::future::join_all(futs).await {
@@ -162,23 +164,73 @@ where
         }
         Shape::Transaction => {
             let conn = session.as_mut().ok_or_else(|| OpError::new(ErrorKind::Connection, "no connection"))?;
-            let mut tx = sqlx::Connection::begin(&mut **conn).await.map_err(op_error)?;
-            for s in &op.stmts {
-                for rep in 0..op.repeat {
-                    query::<DB>(s, req, model, rep)?.execute(&mut *tx).await.map_err(op_error)?;
-                }
+            if op.two_phase {
+                return Err(OpError::new(ErrorKind::Query, "two-phase commit is PostgreSQL's"));
             }
-            tx.commit().await.map_err(op_error)?;
-            rows = op.writes;
+            rows = transaction::<DB>(&mut **conn, op, req, model).await?;
         }
     }
     done.rows = rows;
     Ok(done)
 }
 
+/// Runs `op`'s statements in one transaction; returns the rows it wrote
+/// (writes) or the rows its statements returned.
+async fn transaction<DB: Dialect>(conn: &mut DB::Connection, op: &SqlOp, req: &Request, model: &DataModel) -> Result<u32, OpError>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let mut tx = sqlx::Connection::begin(conn).await.map_err(op_error)?;
+    let mut rows = 0u32;
+    for s in &op.stmts {
+        let q = query::<DB>(s, req, model)?;
+        if op.writes.is_some() {
+            q.execute(&mut *tx).await.map_err(op_error)?;
+        } else {
+            rows += q.fetch_all(&mut *tx).await.map_err(op_error)?.len() as u32;
+        }
+    }
+    tx.commit().await.map_err(op_error)?;
+    Ok(op.writes.unwrap_or(rows))
+}
+
+/// Runs `op`'s statements in a transaction committed in two phases
+/// (PostgreSQL): BEGIN, the statements, PREPARE TRANSACTION, COMMIT PREPARED.
+/// After a failure the transaction is rolled back (also a prepared one).
+#[cfg(feature = "postgres")]
+pub async fn two_phase_pg(conn: &mut sqlx::PgConnection, op: &SqlOp, req: &Request, model: &DataModel) -> Result<u32, OpError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    // Unique among this process's transactions, and among processes by pid.
+    let gid = format!("benchplan_{}_{}_{}", std::process::id(), req.index, NEXT.fetch_add(1, Ordering::Relaxed));
+    let raw = |text: String| sqlx::raw_sql(AssertSqlSafe(text));
+    raw("BEGIN".into()).execute(&mut *conn).await.map_err(op_error)?;
+    let mut rows = 0u32;
+    let mut prepared = false;
+    let work: Result<(), OpError> = async {
+        for s in &op.stmts {
+            rows += query::<sqlx::Postgres>(s, req, model)?.fetch_all(&mut *conn).await.map_err(op_error)?.len() as u32;
+        }
+        raw(format!("PREPARE TRANSACTION '{gid}'")).execute(&mut *conn).await.map_err(op_error)?;
+        prepared = true;
+        raw(format!("COMMIT PREPARED '{gid}'")).execute(&mut *conn).await.map_err(op_error)?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = work {
+        let undo = if prepared { format!("ROLLBACK PREPARED '{gid}'") } else { "ROLLBACK".to_string() };
+        let _ = raw(undo).execute(&mut *conn).await;
+        return Err(e);
+    }
+    Ok(op.writes.unwrap_or(rows))
+}
+
 #[allow(clippy::too_many_arguments)]
-/// Loads table `ti` with multi-row INSERTs of `per_stmt` rows, `batch` rows a
-/// transaction; one batch in memory at a time. Returns the rows written.
+/// Loads table `ti` with the kind's INSERT (`write.sql`, mode insert) of up
+/// to `per_stmt` rows a statement (fewer where the bind limit says; None:
+/// as many as the template binds within it), `batch` rows a transaction; one
+/// batch in memory at a time. Returns the rows written.
 pub async fn insert_load<DB: Dialect>(
     pool: &Pool<DB>,
     kind: crate::scenario::model::Kind,
@@ -186,7 +238,7 @@ pub async fn insert_load<DB: Dialect>(
     model: &DataModel,
     ti: usize,
     batch: u64,
-    per_stmt: usize,
+    per_stmt: Option<usize>,
     bar: &indicatif::ProgressBar,
 ) -> Result<u64, super::BackendError>
 where
@@ -194,34 +246,23 @@ where
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
     use crate::scenario::model::WriteMode;
-    use crate::template::BindRef;
     let t = &model.tables[ti];
     let fail = |e: String| super::BackendError(format!("{kind} load {}: {e}", t.name));
-    let full = templates.write(kind, model, t, WriteMode::Insert, per_stmt).map_err(|e| fail(e.0))?;
-    let full_sql: std::sync::Arc<str> = std::sync::Arc::from(full.sql.as_str());
+    // The statements for a batch of n rows: the full batch's, and the last one's.
+    let mut plan: (usize, Vec<Stmt>) = (0, Vec::new());
     let mut total = 0;
     for range in crate::dataset::RowBatches::new(model, ti, batch) {
+        let n = (range.end - range.start) as usize;
+        if plan.0 != n {
+            plan = (n, sql::write_plan(kind, templates, model, ti, WriteMode::Insert, n, per_stmt).map_err(|e| fail(e.0))?);
+        }
         let mut tx = pool.begin().await.map_err(|e| fail(e.to_string()))?;
-        let mut start = range.start;
-        while start < range.end {
-            let n = ((range.end - start) as usize).min(per_stmt);
-            let (text, binds): (std::sync::Arc<str>, Vec<BindRef>) = if n == per_stmt {
-                (full_sql.clone(), full.binds.clone())
-            } else {
-                let r = templates.write(kind, model, t, WriteMode::Insert, n).map_err(|e| fail(e.0))?;
-                (std::sync::Arc::from(r.sql.as_str()), r.binds)
-            };
-            let mut q: Query<DB> = sqlx::query(AssertSqlSafe(text));
-            for b in &binds {
-                let v = match b {
-                    BindRef::Pk { row } => sql::load_value(model, ti, start + *row as u64, None),
-                    BindRef::Value { row, col } => sql::load_value(model, ti, start + *row as u64, Some(*col)),
-                    _ => Bound::Null,
-                };
-                q = DB::bind(q, v).map_err(fail)?;
+        for s in &plan.1 {
+            let mut q: Query<DB> = sqlx::query(AssertSqlSafe(s.sql.clone()));
+            for b in s.binds.iter() {
+                q = DB::bind(q, sql::write_bind(b, model, ti, |r| range.start + (s.base + r) as u64, 0)).map_err(fail)?;
             }
             q.execute(&mut *tx).await.map_err(|e| fail(e.to_string()))?;
-            start += n as u64;
         }
         tx.commit().await.map_err(|e| fail(e.to_string()))?;
         total += range.end - range.start;
