@@ -358,3 +358,22 @@ pub async fn first_connection<C: sqlx::Connection>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: PostgreSQL's driver refuses a statement of more than
+    /// 65,535 parameters before sending it ("too many arguments for query"),
+    /// as a protocol error; it was counted as a connection error.
+    #[test]
+    fn a_driver_side_limit_is_a_query_error_not_a_connection_error() {
+        let e = sqlx::Error::Protocol(
+            "PgConnection::run(): too many arguments for query: 90000 (sqlx_postgres::connection::executor:223)".into(),
+        );
+        assert_eq!(op_error(e).kind, ErrorKind::Query);
+        let io = sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"));
+        assert_eq!(op_error(io).kind, ErrorKind::Connection);
+        assert_eq!(op_error(sqlx::Error::Protocol("unexpected message".into())).kind, ErrorKind::Connection);
+    }
+}

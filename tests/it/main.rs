@@ -44,6 +44,8 @@ mod run;
 mod schema;
 #[cfg(all(feature = "postgres", feature = "dynamodb", feature = "cosmos"))]
 mod server_faults;
+#[cfg(feature = "sqlite")]
+mod sinks;
 #[cfg(all(feature = "postgres", feature = "mysql"))]
 mod sql_servers;
 mod sqlite_ops;
