@@ -196,33 +196,53 @@ where
 }
 
 /// Runs `op`'s statements in a transaction committed in two phases
-/// (PostgreSQL): BEGIN, the statements, PREPARE TRANSACTION, COMMIT PREPARED.
-/// After a failure the transaction is rolled back (also a prepared one).
+/// (PostgreSQL): BEGIN, the statements, PREPARE TRANSACTION, COMMIT PREPARED,
+/// on the worker's connection. After a failure the transaction is rolled
+/// back (a prepared one too). The sequence runs in a task of its own, to its
+/// end even when the request times out: dropped between its two phases, it
+/// would leave a prepared transaction holding its locks until someone rolled
+/// it back by hand.
 #[cfg(feature = "postgres")]
-pub async fn two_phase_pg(conn: &mut sqlx::PgConnection, op: &SqlOp, req: &Request, model: &DataModel) -> Result<u32, OpError> {
+pub async fn two_phase_pg(
+    pool: &Pool<sqlx::Postgres>,
+    session: &mut Session<sqlx::Postgres>,
+    op: &SqlOp,
+    req: &Request,
+    model: &DataModel,
+) -> Result<u32, OpError> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
+    let queries = op.stmts.iter().map(|s| query::<sqlx::Postgres>(s, req, model)).collect::<Result<Vec<_>, _>>()?;
+    let mut conn = match session.take() {
+        Some(c) => c,
+        None => pool.acquire().await.map_err(op_error)?,
+    };
     // Unique among this process's transactions, and among processes by pid.
-    let gid = format!("benchplan_{}_{}_{}", std::process::id(), req.index, NEXT.fetch_add(1, Ordering::Relaxed));
-    let raw = |text: String| sqlx::raw_sql(AssertSqlSafe(text));
-    raw("BEGIN".into()).execute(&mut *conn).await.map_err(op_error)?;
-    let mut rows = 0u32;
-    let mut prepared = false;
-    let work: Result<(), OpError> = async {
-        for s in &op.stmts {
-            rows += query::<sqlx::Postgres>(s, req, model)?.fetch_all(&mut *conn).await.map_err(op_error)?.len() as u32;
+    let gid = format!("benchplan_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let task = tokio::spawn(async move {
+        let raw = |text: String| sqlx::raw_sql(AssertSqlSafe(text));
+        let mut rows = 0u32;
+        let mut prepared = false;
+        let work: Result<(), sqlx::Error> = async {
+            raw("BEGIN".into()).execute(&mut *conn).await?;
+            for q in queries {
+                rows += q.fetch_all(&mut *conn).await?.len() as u32;
+            }
+            raw(format!("PREPARE TRANSACTION '{gid}'")).execute(&mut *conn).await?;
+            prepared = true;
+            raw(format!("COMMIT PREPARED '{gid}'")).execute(&mut *conn).await?;
+            Ok(())
         }
-        raw(format!("PREPARE TRANSACTION '{gid}'")).execute(&mut *conn).await.map_err(op_error)?;
-        prepared = true;
-        raw(format!("COMMIT PREPARED '{gid}'")).execute(&mut *conn).await.map_err(op_error)?;
-        Ok(())
-    }
-    .await;
-    if let Err(e) = work {
-        let undo = if prepared { format!("ROLLBACK PREPARED '{gid}'") } else { "ROLLBACK".to_string() };
-        let _ = raw(undo).execute(&mut *conn).await;
-        return Err(e);
-    }
+        .await;
+        if work.is_err() {
+            let undo = if prepared { format!("ROLLBACK PREPARED '{gid}'") } else { "ROLLBACK".to_string() };
+            let _ = raw(undo).execute(&mut *conn).await;
+        }
+        (conn, work.map(|()| rows))
+    });
+    let (conn, done) = task.await.map_err(|e| OpError::new(ErrorKind::Other, format!("two-phase commit: {e}")))?;
+    let rows = done.map_err(op_error)?;
+    *session = Some(conn);
     Ok(op.writes.unwrap_or(rows))
 }
 

@@ -499,3 +499,66 @@ phases:
     assert_eq!(log.matches("statement: PREPARE TRANSACTION 'benchplan_").count(), 30, "{log}");
     assert_eq!(log.matches("statement: COMMIT PREPARED 'benchplan_").count(), 30, "{log}");
 }
+
+/// A two-phase request that times out is not abandoned half done: its
+/// transaction runs to its end in a task of its own (committed here), and
+/// no prepared transaction is left holding locks.
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn a_two_phase_request_that_times_out_still_ends_its_transaction() {
+    let test = "a_two_phase_request_that_times_out_still_ends_its_transaction";
+    let pg = Pg::start_with("-c max_prepared_transactions=8 -c log_statement=all")
+        .unwrap_or_else(|why| panic!("{test}: cannot start a throwaway PostgreSQL: {why} (install the Debian package postgresql)"));
+    let tmp = tempfile::tempdir().unwrap();
+    // Each request sleeps 0.3 s inside its transaction: the 100 ms timeout
+    // fires first. The read phase after it keeps benchplan running while
+    // the transactions finish.
+    let text = format!(
+        r#"version: 1
+name: twophaseslow
+seed: 3
+backends:
+  pg: {{ kind: postgres, url: "{}", tls: disable, pool: 4 }}
+dataset:
+  entities:
+    user: {{ keys: 50, key: int }}
+  tables:
+    - {{ name: tps_a, entity: user, features: 2 }}
+setup:
+  - create: {{}}
+  - load: {{}}
+phases:
+  - run:
+      name: slow
+      requests: 3
+      timeout: 100ms
+      max_error_rate: 1.0
+      keys: {{ distribution: sequential }}
+      mix:
+        - statement:
+            name: slow
+            two_phase: true
+            sql:
+              - "SELECT pg_sleep(0.3)"
+              - "UPDATE {{{{ table('tps_a') }}}} SET f0 = 42 WHERE pk = {{{{ bind(key.user) }}}}"
+  - run:
+      name: after
+      duration: 1500ms
+      mix:
+        - read_features: {{ entities: [user] }}
+"#,
+        pg.url()
+    );
+    let sc = scenario(tmp.path(), "twophaseslow", &text);
+    let out = tmp.path().join("out");
+    let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert();
+    let o = a.get_output();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let (h, rows) = read_csv(&run_dir(&out, "twophaseslow").join("results.csv"));
+    let r = rows.iter().find(|r| r[col(&h, "phase")] == "slow").unwrap();
+    assert_eq!(num(r, &h, "errors"), 3.0, "every request timed out: {r:?}");
+    assert_eq!(pg.query("select string_agg(pk::text, ',' order by pk) from tps_a where f0 = 42").as_deref(), Some("0,1,2"));
+    assert_eq!(pg.query("select count(*) from pg_prepared_xacts").as_deref(), Some("0"), "no prepared transaction is left behind");
+    let log = pg.log();
+    assert_eq!(log.matches("statement: COMMIT PREPARED 'benchplan_").count(), 3, "{log}");
+}

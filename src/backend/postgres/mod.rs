@@ -193,11 +193,7 @@ impl Backend for PostgresBackend {
                 .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
         }
         if op.op.two_phase {
-            let conn = match session {
-                Some(c) => c,
-                None => session.insert(self.pool.acquire().await.map_err(sqlx_exec::op_error)?),
-            };
-            return sqlx_exec::two_phase_pg(conn, &op.op, req, &self.model).await.map(Done::rows);
+            return sqlx_exec::two_phase_pg(&self.pool, session, &op.op, req, &self.model).await.map(Done::rows);
         }
         sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await
     }
