@@ -319,9 +319,10 @@ pub fn describe_op(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&St
     let p = prepare(kind, ctx, op, statement).map_err(|e| e.0)?;
     check_limits(kind, &p)?;
     // A batch in chunks runs the same text several times: shown once, with how often.
+    let chunked = |t: Option<usize>| t.is_some() && p.stmts.iter().any(|s| s.table == t && s.base > 0);
     let mut out: Vec<(Option<usize>, Arc<str>, usize)> = Vec::new();
     for s in &p.stmts {
-        match out.iter_mut().find(|(t, sql, _)| t.is_some() && *t == s.table && *sql == s.sql) {
+        match out.iter_mut().find(|(t, sql, _)| chunked(*t) && *t == s.table && *sql == s.sql) {
             Some(seen) => seen.2 += 1,
             None => out.push((s.table, s.sql.clone(), 1)),
         }
@@ -330,7 +331,8 @@ pub fn describe_op(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&St
         .into_iter()
         .map(|(t, sql, n)| {
             let table = t.map(|t| ctx.model.tables[t].name.clone()).unwrap_or_default();
-            let label = if n > 1 { format!("{table} (x{n}: chunks under the bind limit)") } else { table };
+            let label =
+                if chunked(t) { format!("{table} ({n} chunk{} under the bind limit)", if n == 1 { "" } else { "s" }) } else { table };
             (label, sql.to_string())
         })
         .collect())
