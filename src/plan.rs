@@ -59,9 +59,14 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
                     continue;
                 }
             };
+            // Cells differ in params only: a later cell's statements are
+            // rendered (and checked against the kind's limits) only where its
+            // mix differs from the first cell's, and are not listed again.
             if ci > 0 {
-                // Cells differ in params only; statements render the same.
-                continue;
+                let first = r.cells[0].scenario.phases.get(pi).and_then(|p| p.spec().mix.as_ref());
+                if first.is_some_and(|f| serde_json::to_value(f).ok() == serde_json::to_value(mix).ok()) {
+                    continue;
+                }
             }
             for op in &wl.ops {
                 let stmt = op.statement.as_ref();
@@ -71,14 +76,19 @@ pub fn render_backend(r: &Resolved, name: &str, templates: &Templates, model: &D
                     None => format!("{pname}: {}", op.label),
                 };
                 match support.describe_op(&ctx, op, stmt) {
-                    Ok(stmts) => ops.extend(stmts.into_iter().map(|(suffix, text)| {
+                    Ok(stmts) if ci == 0 => ops.extend(stmts.into_iter().map(|(suffix, text)| {
                         let l = if suffix.is_empty() { label.clone() } else { format!("{label} {suffix}") };
                         (l, text)
                     })),
+                    Ok(_) => {}
                     Err(e) => {
                         let at =
                             format!("phases[{pi}].{variant}.mix[{}]{step}{}", op.mix_index, if stmt.is_some() { ".statement" } else { "" });
-                        problems.push(RenderProblem { path: at, message: format!("backend {name}: {e}") });
+                        let cell = if ci > 0 { format!(" [{}]", cell.label()) } else { String::new() };
+                        let message = format!("backend {name}{cell}: {e}");
+                        if !problems.iter().any(|p: &RenderProblem| p.path == at && p.message == message) {
+                            problems.push(RenderProblem { path: at, message });
+                        }
                     }
                 }
             }

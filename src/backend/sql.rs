@@ -2,8 +2,8 @@
 
 use super::{BackendError, Ctx};
 use crate::dataset::{DataModel, FeatureValue, KeyValue};
-use crate::scenario::model::{Fetch, Kind, StatementOp, WriteMode};
-use crate::template::{BindRef, Rendered, Templates};
+use crate::scenario::model::{FeatureType, Fetch, Kind, StatementOp, WriteMode};
+use crate::template::{BindRef, Rendered, TemplateError, Templates};
 use crate::workload::{OpKind, OpSpec, Request};
 use std::sync::Arc;
 
@@ -11,14 +11,16 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Stmt {
     pub sql: Arc<str>,
-    pub binds: Vec<BindRef>,
+    pub binds: Arc<[BindRef]>,
     /// The table a write or single-table read targets.
     pub table: Option<usize>,
+    /// For writes: the request's row its first row is (a chunk of a batch starts further on).
+    pub base: usize,
 }
 
 impl From<(Rendered, Option<usize>)> for Stmt {
     fn from((r, table): (Rendered, Option<usize>)) -> Self {
-        Stmt { sql: Arc::from(r.sql.as_str()), binds: r.binds, table }
+        Stmt { sql: Arc::from(r.sql.as_str()), binds: r.binds.into(), table, base: 0 }
     }
 }
 
@@ -28,7 +30,7 @@ pub enum Shape {
     Serial,
     /// Statements concurrently, each on its own connection.
     Parallel,
-    /// Statements in one transaction (writes).
+    /// Statements in one transaction (writes, statement lists).
     Transaction,
 }
 
@@ -36,12 +38,61 @@ pub enum Shape {
 pub struct SqlOp {
     pub shape: Shape,
     pub stmts: Vec<Stmt>,
-    /// For writes: rows per table (batch); an `update` runs its one-row statement this often.
-    pub repeat: usize,
     /// For writes: the rows one request writes (tables x batch), counted as
     /// written whatever the server says it affected (MySQL counts an upsert
-    /// that updates as 2 rows, one that changes nothing as 0).
-    pub writes: u32,
+    /// that updates as 2 rows, one that changes nothing as 0). None: the
+    /// rows the statements return are counted.
+    pub writes: Option<u32>,
+    /// Commit in two phases (PostgreSQL `PREPARE TRANSACTION`, `COMMIT PREPARED`).
+    pub two_phase: bool,
+}
+
+impl SqlOp {
+    fn new(shape: Shape, stmts: Vec<Stmt>) -> Self {
+        SqlOp { shape, stmts, writes: None, two_phase: false }
+    }
+}
+
+/// The statements that write `rows` rows of the request into table `ti`:
+/// one statement (or one set of them, for a template of several) when it
+/// binds no more than the kind allows, else chunks of as many rows as fit,
+/// each chunk's statements in turn. `cap` bounds the rows of one chunk.
+pub fn write_plan(
+    kind: Kind,
+    templates: &Templates,
+    model: &DataModel,
+    ti: usize,
+    mode: WriteMode,
+    rows: usize,
+    cap: Option<usize>,
+) -> Result<Vec<Stmt>, TemplateError> {
+    let t = &model.tables[ti];
+    let most = |parts: &[Rendered]| parts.iter().map(|p| p.binds.len()).max().unwrap_or(0);
+    let mut chunk = cap.unwrap_or(rows).clamp(1, rows.max(1));
+    let mut full = templates.write(kind, model, t, mode, chunk)?;
+    if most(&full) > max_binds(kind) && chunk > 1 {
+        // Parameters per row, from one and two rows (a template of arrays does not grow).
+        let one = most(&templates.write(kind, model, t, mode, 1)?);
+        let two = most(&templates.write(kind, model, t, mode, 2)?);
+        let per_row = two.saturating_sub(one).max(1);
+        let fixed = one.saturating_sub(per_row);
+        chunk = (max_binds(kind).saturating_sub(fixed) / per_row).clamp(1, chunk);
+        full = templates.write(kind, model, t, mode, chunk)?;
+    }
+    let stmts = |parts: &[Rendered], base: usize| -> Vec<Stmt> {
+        parts.iter().map(|p| Stmt { base, ..Stmt::from((p.clone(), Some(ti))) }).collect()
+    };
+    let full_stmts = stmts(&full, 0);
+    let mut out = Vec::new();
+    let mut base = 0;
+    while rows - base >= chunk {
+        out.extend(full_stmts.iter().map(|s| Stmt { base, ..s.clone() }));
+        base += chunk;
+    }
+    if base < rows {
+        out.extend(stmts(&templates.write(kind, model, t, mode, rows - base)?, base));
+    }
+    Ok(out)
 }
 
 /// Renders one operation for a SQL kind.
@@ -55,7 +106,7 @@ pub fn prepare(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&Statem
             match fetch {
                 Fetch::Packed => {
                     let r = t.read_packed(kind, m, tables, k).map_err(err)?;
-                    Ok(SqlOp { shape: Shape::Serial, stmts: vec![(r, None).into()], repeat: 1, writes: 0 })
+                    Ok(SqlOp::new(Shape::Serial, vec![(r, None).into()]))
                 }
                 Fetch::Serial | Fetch::Parallel => {
                     let stmts = tables
@@ -64,26 +115,31 @@ pub fn prepare(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&Statem
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(err)?;
                     let shape = if *fetch == Fetch::Serial { Shape::Serial } else { Shape::Parallel };
-                    Ok(SqlOp { shape, stmts, repeat: 1, writes: 0 })
+                    Ok(SqlOp::new(shape, stmts))
                 }
             }
         }
         OpKind::Write { mode, tables } => {
             let batch = op.keys_per_entity;
-            let (rows, repeat) = if *mode == WriteMode::Update { (1, batch) } else { (batch, 1) };
-            let stmts = tables
-                .iter()
-                .map(|&ti| t.write(kind, m, &m.tables[ti], *mode, rows).map(|r| Stmt::from((r, Some(ti)))))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(err)?;
+            let mut stmts = Vec::new();
+            for &ti in tables {
+                stmts.extend(write_plan(kind, t, m, ti, *mode, batch, None).map_err(err)?);
+            }
             let writes = (tables.len() * batch) as u32;
-            Ok(SqlOp { shape: Shape::Transaction, stmts, repeat, writes })
+            Ok(SqlOp { writes: Some(writes), ..SqlOp::new(Shape::Transaction, stmts) })
         }
         OpKind::Statement { name } => {
             let st = statement.ok_or_else(|| BackendError(format!("statement {name} not found")))?;
             let src = st.sql_for(kind).ok_or_else(|| BackendError(format!("statement {name} has no {kind} template")))?;
-            let r = t.render_statement(kind, name, src, m).map_err(err)?;
-            Ok(SqlOp { shape: Shape::Serial, stmts: vec![(r, None).into()], repeat: 1, writes: 0 })
+            let stmts = src
+                .statements()
+                .iter()
+                .map(|text| t.render_statement(kind, name, text, m).map(|r| Stmt::from((r, None))))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(err)?;
+            // A list runs in one transaction, as does a two-phase statement.
+            let shape = if src.is_list() || st.is_two_phase() { Shape::Transaction } else { Shape::Serial };
+            Ok(SqlOp { two_phase: st.is_two_phase(), ..SqlOp::new(shape, stmts) })
         }
     }
 }
@@ -96,6 +152,8 @@ pub enum Bound<'a> {
     Bool(bool),
     IntArray(Vec<i64>),
     StrArray(Vec<String>),
+    FloatArray(Vec<f64>),
+    BoolArray(Vec<bool>),
     Null,
 }
 
@@ -119,23 +177,11 @@ impl From<FeatureValue> for Bound<'static> {
     }
 }
 
-/// Resolves what placeholder `b` binds for request `req` (`rep` is the
-/// repetition of a one-row update).
-pub fn resolve<'a>(b: &'a BindRef, req: &Request, model: &DataModel, table: Option<usize>, rep: usize) -> Bound<'a> {
-    let key = |entity: usize, j: usize| -> Bound<'a> { model.entities[entity].key(req.key(entity, j)).into() };
+/// Resolves what placeholder `b` binds for request `req`; `base` is the
+/// request's row a write statement's first row is.
+pub fn resolve<'a>(b: &'a BindRef, req: &Request, model: &DataModel, table: Option<usize>, base: usize) -> Bound<'a> {
     match b {
-        BindRef::Key { entity, j } => key(*entity, *j),
-        BindRef::Pk { row } => match table {
-            Some(t) => key(model.tables[t].entity, row + rep),
-            None => Bound::Null,
-        },
-        BindRef::Value { row, col } => match table {
-            Some(t) => {
-                let tm = &model.tables[t];
-                tm.value(req.key(tm.entity, row + rep), *col, req.version).into()
-            }
-            None => Bound::Null,
-        },
+        BindRef::Key { entity, j } => model.entities[*entity].key(req.key(*entity, *j)).into(),
         BindRef::KeyArray { entity, n } => {
             let e = &model.entities[*entity];
             if e.key_type == crate::scenario::model::KeyType::Int {
@@ -150,15 +196,50 @@ pub fn resolve<'a>(b: &'a BindRef, req: &Request, model: &DataModel, table: Opti
             serde_json::Value::String(s) => Bound::Str(s.as_str().into()),
             _ => Bound::Null,
         },
+        _ => match table {
+            Some(t) => {
+                let e = model.tables[t].entity;
+                write_bind(b, model, t, |row| req.key(e, base + row), req.version)
+            }
+            None => Bound::Null,
+        },
     }
 }
 
-/// The key (`col` None) or a feature of loaded row `idx` of table `t`.
-pub fn load_value(model: &DataModel, t: usize, idx: u64, col: Option<usize>) -> Bound<'static> {
+/// A write's key or value (or a column of them, as an array) for table `t`:
+/// the statement's row `r` is key index `key(r)`, its values of `version`.
+pub fn write_bind(b: &BindRef, model: &DataModel, t: usize, key: impl Fn(usize) -> u64, version: u64) -> Bound<'static> {
     let tm = &model.tables[t];
-    match col {
-        None => model.entities[tm.entity].key(idx).into(),
-        Some(c) => tm.value(idx, c, 0).into(),
+    let entity = &model.entities[tm.entity];
+    match b {
+        BindRef::Pk { row } => entity.key(key(*row)).into(),
+        BindRef::Value { row, col } => tm.value(key(*row), *col, version).into(),
+        BindRef::PkArray { n } => {
+            if entity.key_type == crate::scenario::model::KeyType::Int {
+                Bound::IntArray(
+                    (0..*n)
+                        .map(|r| match entity.key(key(r)) {
+                            KeyValue::Int(i) => i,
+                            KeyValue::Str(s) => s.parse().unwrap_or_default(),
+                        })
+                        .collect(),
+                )
+            } else {
+                Bound::StrArray((0..*n).map(|r| entity.key(key(r)).to_string()).collect())
+            }
+        }
+        BindRef::ValueArray { col, n } => {
+            let values = (0..*n).map(|r| tm.value(key(r), *col, version));
+            match tm.columns[*col].ty {
+                FeatureType::Float => Bound::FloatArray(values.map(|v| if let FeatureValue::Float(f) = v { f } else { 0.0 }).collect()),
+                FeatureType::Int => Bound::IntArray(values.map(|v| if let FeatureValue::Int(i) = v { i } else { 0 }).collect()),
+                FeatureType::String => {
+                    Bound::StrArray(values.map(|v| if let FeatureValue::Str(s) = v { s } else { String::new() }).collect())
+                }
+                FeatureType::Bool => Bound::BoolArray(values.map(|v| matches!(v, FeatureValue::Bool(true))).collect()),
+            }
+        }
+        _ => Bound::Null,
     }
 }
 
@@ -191,7 +272,7 @@ pub fn describe_ddl(
     let mut problems = Vec::new();
     let ddl = render_ddl(kind, ctx.templates, ctx.model, extra).map_err(|e| problems.push(("dataset".to_string(), e.0))).ok();
     if let Some(t) = ctx.model.tables.first() {
-        if let Err(e) = ctx.templates.write(kind, ctx.model, t, crate::scenario::model::WriteMode::Insert, 2) {
+        if let Err(e) = ctx.templates.write(kind, ctx.model, t, WriteMode::Insert, 2) {
             problems.push(("setup".to_string(), e.0));
         }
     }
@@ -237,7 +318,24 @@ pub fn check_limits(kind: Kind, op: &SqlOp) -> Result<(), String> {
 pub fn describe_op(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<Vec<(String, String)>, String> {
     let p = prepare(kind, ctx, op, statement).map_err(|e| e.0)?;
     check_limits(kind, &p)?;
-    Ok(p.stmts.iter().map(|s| (s.table.map(|t| ctx.model.tables[t].name.clone()).unwrap_or_default(), s.sql.to_string())).collect())
+    // A batch in chunks runs the same text several times: shown once, with how often.
+    let chunked = |t: Option<usize>| t.is_some() && p.stmts.iter().any(|s| s.table == t && s.base > 0);
+    let mut out: Vec<(Option<usize>, Arc<str>, usize)> = Vec::new();
+    for s in &p.stmts {
+        match out.iter_mut().find(|(t, sql, _)| chunked(*t) && *t == s.table && *sql == s.sql) {
+            Some(seen) => seen.2 += 1,
+            None => out.push((s.table, s.sql.clone(), 1)),
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(t, sql, n)| {
+            let table = t.map(|t| ctx.model.tables[t].name.clone()).unwrap_or_default();
+            let label =
+                if chunked(t) { format!("{table} ({n} chunk{} under the bind limit)", if n == 1 { "" } else { "s" }) } else { table };
+            (label, sql.to_string())
+        })
+        .collect())
 }
 
 /// `pool: 0` is refused.

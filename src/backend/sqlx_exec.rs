@@ -31,7 +31,9 @@ where
         Bound::Str(s) => q.bind(s.into_owned()),
         Bound::Bool(b) => q.bind(b),
         Bound::Null => q.bind(Option::<i64>::None),
-        Bound::IntArray(_) | Bound::StrArray(_) => return Err("binding a list is supported on PostgreSQL only".into()),
+        Bound::IntArray(_) | Bound::StrArray(_) | Bound::FloatArray(_) | Bound::BoolArray(_) => {
+            return Err("binding a list is supported on PostgreSQL only".into())
+        }
     })
 }
 
@@ -55,6 +57,8 @@ impl Dialect for sqlx::Postgres {
         match v {
             Bound::IntArray(a) => Ok(q.bind(a)),
             Bound::StrArray(a) => Ok(q.bind(a)),
+            Bound::FloatArray(a) => Ok(q.bind(a)),
+            Bound::BoolArray(a) => Ok(q.bind(a)),
             other => scalar(q, other),
         }
     }
@@ -63,6 +67,10 @@ impl Dialect for sqlx::Postgres {
 /// Classifies a driver error.
 pub fn op_error(e: sqlx::Error) -> OpError {
     let kind = match &e {
+        // A limit the driver checks before sending anything (PostgreSQL's
+        // "too many arguments for query"): the statement's fault, not the connection's.
+        sqlx::Error::Protocol(m) if m.contains("too many arguments") => ErrorKind::Query,
+        sqlx::Error::Encode(_) | sqlx::Error::InvalidArgument(_) => ErrorKind::Query,
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
             ErrorKind::Connection
         }
@@ -118,21 +126,15 @@ fn sql_line(message: &str) -> Option<u64> {
 }
 
 /// The query for one statement of a request.
-pub fn query<DB: Dialect>(stmt: &Stmt, req: &Request, model: &DataModel, rep: usize) -> Result<Query<DB>, OpError> {
-    query_text(stmt.sql.clone(), stmt, req, model, rep)
+pub fn query<DB: Dialect>(stmt: &Stmt, req: &Request, model: &DataModel) -> Result<Query<DB>, OpError> {
+    query_text(stmt.sql.clone(), stmt, req, model)
 }
 
 /// Like [`query`], with another text using the same placeholders (EXPLAIN ...).
-pub fn query_text<DB: Dialect>(
-    text: std::sync::Arc<str>,
-    stmt: &Stmt,
-    req: &Request,
-    model: &DataModel,
-    rep: usize,
-) -> Result<Query<DB>, OpError> {
+pub fn query_text<DB: Dialect>(text: std::sync::Arc<str>, stmt: &Stmt, req: &Request, model: &DataModel) -> Result<Query<DB>, OpError> {
     let mut q: Query<DB> = sqlx::query(AssertSqlSafe(text));
-    for b in &stmt.binds {
-        q = DB::bind(q, sql::resolve(b, req, model, stmt.table, rep)).map_err(|m| OpError::new(ErrorKind::Query, m))?;
+    for b in stmt.binds.iter() {
+        q = DB::bind(q, sql::resolve(b, req, model, stmt.table, stmt.base)).map_err(|m| OpError::new(ErrorKind::Query, m))?;
     }
     Ok(q)
 }
@@ -165,7 +167,7 @@ where
             let conn = session.as_mut().ok_or_else(|| OpError::new(ErrorKind::Connection, "no connection"))?;
             for s in &op.stmts {
                 let t0 = std::time::Instant::now();
-                rows += query::<DB>(s, req, model, 0)?.fetch_all(&mut **conn).await.map_err(op_error)?.len() as u32;
+                rows += query::<DB>(s, req, model)?.fetch_all(&mut **conn).await.map_err(op_error)?.len() as u32;
                 if let Some(t) = s.table {
                     legs.leg(t, model.tables[t].entity, t0.elapsed().as_nanos() as u64, false);
                 }
@@ -179,7 +181,7 @@ where
             let start = std::time::Instant::now();
             let futs = op.stmts.iter().map(|s| async move {
                 let mut c = pool.acquire().await.map_err(op_error)?;
-                let n = query::<DB>(s, req, model, 0)?.fetch_all(&mut *c).await.map(|r| r.len() as u32).map_err(op_error)?;
+                let n = query::<DB>(s, req, model)?.fetch_all(&mut *c).await.map(|r| r.len() as u32).map_err(op_error)?;
                 Ok::<_, OpError>((n, s.table, start.elapsed().as_nanos() as u64))
             });
             for r in futures_util::future::join_all(futs).await {
@@ -194,23 +196,93 @@ where
         }
         Shape::Transaction => {
             let conn = session.as_mut().ok_or_else(|| OpError::new(ErrorKind::Connection, "no connection"))?;
-            let mut tx = sqlx::Connection::begin(&mut **conn).await.map_err(op_error)?;
-            for s in &op.stmts {
-                for rep in 0..op.repeat {
-                    query::<DB>(s, req, model, rep)?.execute(&mut *tx).await.map_err(op_error)?;
-                }
+            if op.two_phase {
+                return Err(OpError::new(ErrorKind::Query, "two-phase commit is PostgreSQL's"));
             }
-            tx.commit().await.map_err(op_error)?;
-            rows = op.writes;
+            rows = transaction::<DB>(&mut **conn, op, req, model).await?;
         }
     }
     done.rows = rows;
     Ok(done)
 }
 
+/// Runs `op`'s statements in one transaction; returns the rows it wrote
+/// (writes) or the rows its statements returned.
+async fn transaction<DB: Dialect>(conn: &mut DB::Connection, op: &SqlOp, req: &Request, model: &DataModel) -> Result<u32, OpError>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let mut tx = sqlx::Connection::begin(conn).await.map_err(op_error)?;
+    let mut rows = 0u32;
+    for s in &op.stmts {
+        let q = query::<DB>(s, req, model)?;
+        if op.writes.is_some() {
+            q.execute(&mut *tx).await.map_err(op_error)?;
+        } else {
+            rows += q.fetch_all(&mut *tx).await.map_err(op_error)?.len() as u32;
+        }
+    }
+    tx.commit().await.map_err(op_error)?;
+    Ok(op.writes.unwrap_or(rows))
+}
+
+/// Runs `op`'s statements in a transaction committed in two phases
+/// (PostgreSQL): BEGIN, the statements, PREPARE TRANSACTION, COMMIT PREPARED,
+/// on the worker's connection. After a failure the transaction is rolled
+/// back (a prepared one too). The sequence runs in a task of its own, to its
+/// end even when the request times out: dropped between its two phases, it
+/// would leave a prepared transaction holding its locks until someone rolled
+/// it back by hand.
+#[cfg(feature = "postgres")]
+pub async fn two_phase_pg(
+    pool: &Pool<sqlx::Postgres>,
+    session: &mut Session<sqlx::Postgres>,
+    op: &SqlOp,
+    req: &Request,
+    model: &DataModel,
+) -> Result<u32, OpError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let queries = op.stmts.iter().map(|s| query::<sqlx::Postgres>(s, req, model)).collect::<Result<Vec<_>, _>>()?;
+    let mut conn = match session.take() {
+        Some(c) => c,
+        None => pool.acquire().await.map_err(op_error)?,
+    };
+    // Unique among this process's transactions, and among processes by pid.
+    let gid = format!("benchplan_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let task = tokio::spawn(async move {
+        let raw = |text: String| sqlx::raw_sql(AssertSqlSafe(text));
+        let mut rows = 0u32;
+        let mut prepared = false;
+        let work: Result<(), sqlx::Error> = async {
+            raw("BEGIN".into()).execute(&mut *conn).await?;
+            for q in queries {
+                rows += q.fetch_all(&mut *conn).await?.len() as u32;
+            }
+            raw(format!("PREPARE TRANSACTION '{gid}'")).execute(&mut *conn).await?;
+            prepared = true;
+            raw(format!("COMMIT PREPARED '{gid}'")).execute(&mut *conn).await?;
+            Ok(())
+        }
+        .await;
+        if work.is_err() {
+            let undo = if prepared { format!("ROLLBACK PREPARED '{gid}'") } else { "ROLLBACK".to_string() };
+            let _ = raw(undo).execute(&mut *conn).await;
+        }
+        (conn, work.map(|()| rows))
+    });
+    let (conn, done) = task.await.map_err(|e| OpError::new(ErrorKind::Other, format!("two-phase commit: {e}")))?;
+    let rows = done.map_err(op_error)?;
+    *session = Some(conn);
+    Ok(op.writes.unwrap_or(rows))
+}
+
 #[allow(clippy::too_many_arguments)]
-/// Loads table `ti` with multi-row INSERTs of `per_stmt` rows, `batch` rows a
-/// transaction; one batch in memory at a time. Returns the rows written.
+/// Loads table `ti` with the kind's INSERT (`write.sql`, mode insert) of up
+/// to `per_stmt` rows a statement (fewer where the bind limit says; None:
+/// as many as the template binds within it), `batch` rows a transaction; one
+/// batch in memory at a time. Returns the rows written.
 pub async fn insert_load<DB: Dialect>(
     pool: &Pool<DB>,
     kind: crate::scenario::model::Kind,
@@ -218,7 +290,7 @@ pub async fn insert_load<DB: Dialect>(
     model: &DataModel,
     ti: usize,
     batch: u64,
-    per_stmt: usize,
+    per_stmt: Option<usize>,
     bar: &indicatif::ProgressBar,
 ) -> Result<u64, super::BackendError>
 where
@@ -226,34 +298,23 @@ where
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
     use crate::scenario::model::WriteMode;
-    use crate::template::BindRef;
     let t = &model.tables[ti];
     let fail = |e: String| super::BackendError(format!("{kind} load {}: {e}", t.name));
-    let full = templates.write(kind, model, t, WriteMode::Insert, per_stmt).map_err(|e| fail(e.0))?;
-    let full_sql: std::sync::Arc<str> = std::sync::Arc::from(full.sql.as_str());
+    // The statements for a batch of n rows: the full batch's, and the last one's.
+    let mut plan: (usize, Vec<Stmt>) = (0, Vec::new());
     let mut total = 0;
     for range in crate::dataset::RowBatches::new(model, ti, batch) {
+        let n = (range.end - range.start) as usize;
+        if plan.0 != n {
+            plan = (n, sql::write_plan(kind, templates, model, ti, WriteMode::Insert, n, per_stmt).map_err(|e| fail(e.0))?);
+        }
         let mut tx = pool.begin().await.map_err(|e| fail(error_text(&e)))?;
-        let mut start = range.start;
-        while start < range.end {
-            let n = ((range.end - start) as usize).min(per_stmt);
-            let (text, binds): (std::sync::Arc<str>, Vec<BindRef>) = if n == per_stmt {
-                (full_sql.clone(), full.binds.clone())
-            } else {
-                let r = templates.write(kind, model, t, WriteMode::Insert, n).map_err(|e| fail(e.0))?;
-                (std::sync::Arc::from(r.sql.as_str()), r.binds)
-            };
-            let mut q: Query<DB> = sqlx::query(AssertSqlSafe(text));
-            for b in &binds {
-                let v = match b {
-                    BindRef::Pk { row } => sql::load_value(model, ti, start + *row as u64, None),
-                    BindRef::Value { row, col } => sql::load_value(model, ti, start + *row as u64, Some(*col)),
-                    _ => Bound::Null,
-                };
-                q = DB::bind(q, v).map_err(fail)?;
+        for s in &plan.1 {
+            let mut q: Query<DB> = sqlx::query(AssertSqlSafe(s.sql.clone()));
+            for b in s.binds.iter() {
+                q = DB::bind(q, sql::write_bind(b, model, ti, |r| range.start + (s.base + r) as u64, 0)).map_err(fail)?;
             }
             q.execute(&mut *tx).await.map_err(|e| fail(error_text(&e)))?;
-            start += n as u64;
         }
         tx.commit().await.map_err(|e| fail(error_text(&e)))?;
         total += range.end - range.start;
@@ -352,7 +413,21 @@ pub async fn first_connection<C: sqlx::Connection>(
 
 #[cfg(test)]
 mod tests {
-    use super::database_said;
+    use super::*;
+
+    /// Regression: PostgreSQL's driver refuses a statement of more than
+    /// 65,535 parameters before sending it ("too many arguments for query"),
+    /// as a protocol error; it was counted as a connection error.
+    #[test]
+    fn a_driver_side_limit_is_a_query_error_not_a_connection_error() {
+        let e = sqlx::Error::Protocol(
+            "PgConnection::run(): too many arguments for query: 90000 (sqlx_postgres::connection::executor:223)".into(),
+        );
+        assert_eq!(op_error(e).kind, ErrorKind::Query);
+        let io = sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"));
+        assert_eq!(op_error(io).kind, ErrorKind::Connection);
+        assert_eq!(op_error(sqlx::Error::Protocol("unexpected message".into())).kind, ErrorKind::Connection);
+    }
 
     #[test]
     fn a_databases_words_are_its_own_and_its_line_numbers_the_sqls() {

@@ -3,16 +3,21 @@
 //! Templates live in `templates/<kind>/` (embedded in the binary); a
 //! scenario's `templates:` folder overrides them file by file. Values are
 //! never pasted into SQL: `bind(x)` leaves a token that is replaced by the
-//! kind's placeholder (`?NNN`, `$N`, `?`) after rendering, and the value it
-//! stands for is recorded. A key or value that reaches the text without
+//! kind's placeholder (`$N` on PostgreSQL, `?` on SQLite and MySQL) after
+//! rendering, and the value it stands for is recorded. (SQLite gets
+//! anonymous `?`, not `?NNN`: sqlx looks each numbered parameter's name up in
+//! a list that SQLite scans from its start, so binding a statement of n
+//! numbered parameters costs n² steps: 9 s for a batch of 10,000 rows.) A key or value that reaches the text without
 //! `bind()` is an error.
 
 use crate::dataset::{Column, DataModel, TableModel};
-use crate::scenario::model::{Kind, WriteMode};
+use crate::scenario::model::Kind;
 use minijinja::value::Value as JValue;
 use minijinja::{context, Environment, Error as JError, ErrorKind, State};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+mod write;
 
 /// Built-in templates, embedded so the binary works from any folder.
 const BUILTIN: &[(&str, &str)] = &[
@@ -47,6 +52,10 @@ pub enum BindRef {
     Value { row: usize, col: usize },
     /// The first `n` keys of an entity as one array (PostgreSQL `= ANY($1)`).
     KeyArray { entity: usize, n: usize },
+    /// The keys of a write's `n` rows as one array (PostgreSQL).
+    PkArray { n: usize },
+    /// Feature `col` of a write's `n` rows as one array (PostgreSQL).
+    ValueArray { col: usize, n: usize },
     /// A constant written in the template.
     Literal(serde_json::Value),
 }
@@ -241,19 +250,6 @@ impl Templates {
         let text = self.render(kind, "read_packed.sql", ctx)?;
         finish(kind, &text, model).map_err(TemplateError)
     }
-
-    /// A write of `rows` rows into one table.
-    pub fn write(&self, kind: Kind, model: &DataModel, t: &TableModel, mode: WriteMode, rows: usize) -> Result<Rendered, TemplateError> {
-        let rows_ctx: Vec<JValue> = (0..rows)
-            .map(|r| {
-                let values: Vec<String> = (0..t.columns.len()).map(|c| format!("{MARK}v:{r}:{c}{MARK}")).collect();
-                context! { pk => format!("{MARK}p:{r}{MARK}"), values => values }
-            })
-            .collect();
-        let ctx = context! { t => table_ctx(kind, model, t), mode => mode.as_str(), rows => rows_ctx };
-        let text = self.render(kind, "write.sql", ctx)?;
-        finish(kind, &text, model).map_err(TemplateError)
-    }
 }
 
 fn describe(e: &JError, name: &str) -> String {
@@ -329,10 +325,12 @@ fn finish(kind: Kind, text: &str, model: &DataModel) -> Result<Rendered, String>
         if matches!(b, BindRef::KeyArray { .. }) && kind != Kind::Postgres {
             return Err("bind() of a list of keys is PostgreSQL only; bind each key: IN ({% for k in keys[...] %}{{ bind(k) }}...)".into());
         }
+        if matches!(b, BindRef::PkArray { .. } | BindRef::ValueArray { .. }) && kind != Kind::Postgres {
+            return Err("`arrays` (a column bound as one array) is PostgreSQL only; bind each row's values from `rows`".into());
+        }
         binds.push(b);
         match kind {
             Kind::Postgres => sql.push_str(&format!("${}", binds.len())),
-            Kind::Sqlite => sql.push_str(&format!("?{}", binds.len())),
             _ => sql.push('?'),
         }
         rest = &after[end + BIND.len_utf8()..];
@@ -357,6 +355,8 @@ fn parse_marker(m: &str, model: &DataModel) -> Result<BindRef, String> {
         ["k", e, j] => Ok(BindRef::Key { entity: model.entity_index(e).ok_or_else(bad)?, j: j.parse().map_err(|_| bad())? }),
         ["a", e, n] => Ok(BindRef::KeyArray { entity: model.entity_index(e).ok_or_else(bad)?, n: n.parse().map_err(|_| bad())? }),
         ["p", r] => Ok(BindRef::Pk { row: r.parse().map_err(|_| bad())? }),
+        ["pa", n] => Ok(BindRef::PkArray { n: n.parse().map_err(|_| bad())? }),
+        ["va", c, n] => Ok(BindRef::ValueArray { col: c.parse().map_err(|_| bad())?, n: n.parse().map_err(|_| bad())? }),
         ["v", r, c] => Ok(BindRef::Value { row: r.parse().map_err(|_| bad())?, col: c.parse().map_err(|_| bad())? }),
         _ => Err(bad()),
     }
@@ -397,7 +397,7 @@ mod tests {
         assert!(r.sql.contains("$2"));
         assert_eq!(r.binds, vec![BindRef::Key { entity: 0, j: 0 }, BindRef::Key { entity: 0, j: 0 }]);
         let r = t.read_one(Kind::Sqlite, &m, &m.tables[0], 3).unwrap();
-        assert!(r.sql.contains("IN (?1, ?2, ?3)"), "{}", r.sql);
+        assert!(r.sql.contains("IN (?, ?, ?)"), "{}", r.sql);
         let r = t.read_one(Kind::Postgres, &m, &m.tables[0], 3).unwrap();
         assert!(r.sql.contains("= ANY($1)"), "{}", r.sql);
         assert_eq!(r.binds, vec![BindRef::KeyArray { entity: 0, n: 3 }]);
@@ -422,11 +422,64 @@ mod tests {
     fn upsert_and_update_render() {
         let m = model();
         let t = Templates::new(None);
-        let r = t.write(Kind::Sqlite, &m, &m.tables[0], WriteMode::Upsert, 2).unwrap();
+        let r = &t.write(Kind::Sqlite, &m, &m.tables[0], WriteMode::Upsert, 2).unwrap()[0];
         assert!(r.sql.contains("ON CONFLICT (\"pk\") DO UPDATE"), "{}", r.sql);
         assert_eq!(r.binds.len(), 6);
-        let r = t.write(Kind::Mysql, &m, &m.tables[0], WriteMode::Update, 1).unwrap();
+        let r = &t.write(Kind::Mysql, &m, &m.tables[0], WriteMode::Update, 1).unwrap()[0];
         assert!(r.sql.starts_with("UPDATE `card_f0` SET"), "{}", r.sql);
         assert_eq!(r.binds.last(), Some(&BindRef::Pk { row: 0 }));
+    }
+
+    /// PostgreSQL binds a column of the batch as one array: the parameters
+    /// do not grow with the rows (a batch of 10,000 rows of 2 features binds
+    /// 3), where the other kinds bind every value.
+    #[test]
+    fn postgres_writes_bind_arrays_whatever_the_batch() {
+        let m = model();
+        let t = Templates::new(None);
+        for mode in [WriteMode::Insert, WriteMode::Upsert, WriteMode::Update] {
+            let parts = t.write(Kind::Postgres, &m, &m.tables[0], mode, 10_000).unwrap();
+            assert_eq!(parts.len(), 1, "{mode:?}");
+            let r = &parts[0];
+            assert!(r.sql.contains("UNNEST($1::text[], $2::float8[], $3::float8[])"), "{mode:?}: {}", r.sql);
+            assert_eq!(
+                r.binds,
+                vec![BindRef::PkArray { n: 10_000 }, BindRef::ValueArray { col: 0, n: 10_000 }, BindRef::ValueArray { col: 1, n: 10_000 }]
+            );
+        }
+        let upd = &t.write(Kind::Postgres, &m, &m.tables[0], WriteMode::Update, 3).unwrap()[0];
+        assert!(upd.sql.starts_with("UPDATE \"card_f0\" AS t SET \"f0\" = u.\"f0\""), "{}", upd.sql);
+        assert!(upd.sql.ends_with("WHERE t.\"pk\" = u.\"pk\""), "{}", upd.sql);
+        // replace: the keys' rows deleted, then inserted; each statement numbers its own placeholders.
+        let parts = t.write(Kind::Postgres, &m, &m.tables[0], WriteMode::Replace, 50).unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].sql, "DELETE FROM \"card_f0\" WHERE \"pk\" = ANY($1::text[])");
+        assert_eq!(parts[0].binds, vec![BindRef::PkArray { n: 50 }]);
+        assert!(parts[1].sql.starts_with("INSERT INTO \"card_f0\""), "{}", parts[1].sql);
+        assert!(!parts[1].sql.contains("ON CONFLICT"), "{}", parts[1].sql);
+        // One row: the plain statements, as before.
+        let one = &t.write(Kind::Postgres, &m, &m.tables[0], WriteMode::Insert, 1).unwrap()[0];
+        assert!(one.sql.contains("VALUES ($1, $2, $3)"), "{}", one.sql);
+        let big = &t.write(Kind::Sqlite, &m, &m.tables[0], WriteMode::Insert, 100).unwrap()[0];
+        assert_eq!(big.binds.len(), 300);
+    }
+
+    #[test]
+    fn replace_and_multi_row_updates_render_on_mysql_and_sqlite() {
+        let m = model();
+        let t = Templates::new(None);
+        for kind in [Kind::Mysql, Kind::Sqlite] {
+            let r = &t.write(kind, &m, &m.tables[0], WriteMode::Replace, 2).unwrap()[0];
+            assert!(r.sql.starts_with("REPLACE INTO"), "{kind}: {}", r.sql);
+            assert_eq!(r.binds.len(), 6);
+            let u = t.write(kind, &m, &m.tables[0], WriteMode::Update, 3).unwrap();
+            assert_eq!(u.len(), 1);
+            assert_eq!(u[0].binds.len(), 9, "{kind}: every row's key and values: {}", u[0].sql);
+            assert_eq!(u[0].binds[3], BindRef::Pk { row: 1 });
+        }
+        let my = &t.write(Kind::Mysql, &m, &m.tables[0], WriteMode::Update, 2).unwrap()[0].sql;
+        assert!(my.contains("SELECT ? AS `pk`, ? AS `f0`, ? AS `f1`\nUNION ALL SELECT ?, ?, ?"), "{my}");
+        let lite = &t.write(Kind::Sqlite, &m, &m.tables[0], WriteMode::Update, 2).unwrap()[0].sql;
+        assert!(lite.contains("FROM (VALUES (?, ?, ?), (?, ?, ?)) AS u"), "{lite}");
     }
 }

@@ -59,7 +59,7 @@ fn plan_prints_cells_steps_and_statements_and_emits_files() {
     let ddl = std::fs::read_to_string(out.path().join("local/ddl.sql")).unwrap();
     assert_eq!(ddl.matches("CREATE TABLE").count(), 6);
     let ops = std::fs::read_to_string(out.path().join("local/operations.sql")).unwrap();
-    assert!(ops.contains("WHERE \"pk\" = ?1"), "values are bound: {ops}");
+    assert!(ops.contains("WHERE \"pk\" = ?\n"), "values are bound: {ops}");
     bin()
         .args(["plan", "scenarios/quickstart.yaml", "--backend", "nope"])
         .assert()

@@ -119,6 +119,7 @@ phases:
   - run: {{ name: insert, requests: 50, workers: 2, mix: [ {{ write_features: {{ entities: [card], mode: insert }} }} ] }}
   - run: {{ name: upsert, requests: 30, workers: 2, mix: [ {{ write_features: {{ entities: [user], mode: upsert, batch: 3 }} }} ] }}
   - run: {{ name: update, requests: 50, workers: 2, mix: [ {{ write_features: {{ entities: [user], mode: update }} }} ] }}
+  - run: {{ name: replace, requests: 30, workers: 2, mix: [ {{ write_features: {{ entities: [user], mode: replace, batch: 2 }} }} ] }}
   - run: {{ name: missing, requests: 40, workers: 2, mix: [ {{ statement: {{ name: nope, cosmos: {{ op: read_item, container: card_f1, id: "nope-{{{{ key.card }}}}", partition_key: "{{{{ key.card }}}}" }} }} }} ] }}
   - run:
       name: statements
@@ -213,6 +214,8 @@ async fn check_layout(layout: &str) {
     assert_eq!(per("insert", "rows_per_request"), 2.0);
     assert_eq!(per("upsert", "rows_per_request"), 6.0);
     assert_eq!(per("update", "rows_per_request"), 2.0);
+    // replace: each item upserted whole.
+    assert_eq!(per("replace", "rows_per_request"), 4.0);
     // A point read of a missing item is no row, not an error, and its charge is recorded.
     assert_eq!(per("missing", "rows_per_request"), 0.0);
     assert!((1.0..=2.0).contains(&reads("missing")), "{}", reads("missing"));

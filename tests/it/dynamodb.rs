@@ -59,6 +59,8 @@ phases:
   - run: {{ name: insert_one, requests: 50, workers: 2, mix: [ {{ write_features: {{ entities: [card], tables: [card_f0], mode: insert }} }} ] }}
   - run: {{ name: upsert, requests: 40, workers: 4, mix: [ {{ write_features: {{ entities: [user], mode: upsert, batch: 30 }} }} ] }}
   - run: {{ name: update, requests: 100, workers: 4, mix: [ {{ write_features: {{ entities: [user], mode: update, batch: 2 }} }} ] }}
+  - run: {{ name: replace, requests: 40, workers: 4, mix: [ {{ write_features: {{ entities: [user], mode: replace, batch: 3 }} }} ] }}
+  - run: {{ name: replace_one, requests: 40, workers: 2, mix: [ {{ write_features: {{ entities: [user], tables: [user_f0], mode: replace }} }} ] }}
   - run:
       name: statements
       requests: 250
@@ -129,7 +131,7 @@ async fn check_layout(layout: &str) {
         assert_eq!(reads("packed"), items("packed") * 0.5);
         assert_eq!(reads("packed_wide"), items("packed_wide") * 0.5);
     }
-    for p in ["insert", "insert_one", "upsert", "update"] {
+    for p in ["insert", "insert_one", "upsert", "update", "replace", "replace_one"] {
         assert_eq!(per(p, "write_units"), items(p), "{p}: one unit per item written");
         assert_eq!(per(p, "read_units"), 0.0, "{p}");
     }
@@ -137,6 +139,9 @@ async fn check_layout(layout: &str) {
     assert_eq!(per("insert_one", "rows_per_request"), 1.0);
     assert_eq!(per("upsert", "rows_per_request"), 60.0);
     assert_eq!(per("update", "rows_per_request"), 4.0);
+    // replace: whole items put (BatchWriteItem; PutItem for one item).
+    assert_eq!(per("replace", "rows_per_request"), 6.0);
+    assert_eq!(per("replace_one", "rows_per_request"), 1.0);
     // Cost of a phase = units x on-demand prices; per million requests follows.
     let cost = per("upsert", "cost_usd");
     assert!((cost - per("upsert", "write_units") * 0.625e-6).abs() < 1e-12, "{cost}");

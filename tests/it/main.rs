@@ -46,6 +46,8 @@ mod schema;
 mod seed_scenarios;
 #[cfg(all(feature = "postgres", feature = "dynamodb", feature = "cosmos"))]
 mod server_faults;
+#[cfg(feature = "sqlite")]
+mod sinks;
 #[cfg(all(feature = "postgres", feature = "mysql"))]
 mod sql_servers;
 mod sqlite_ops;

@@ -39,11 +39,18 @@ struct Pg {
     /// Holds `data/`, `server.log` and the Unix socket.
     dir: tempfile::TempDir,
     port: u16,
+    /// Further `-c name=value` settings of the server.
+    settings: String,
 }
 
 impl Pg {
     /// Finds the binaries and starts a cluster, or says why it cannot.
     fn start() -> Result<Pg, String> {
+        Pg::start_with("")
+    }
+
+    /// [`Pg::start`], with further server settings (`-c name=value ...`).
+    fn start_with(settings: &str) -> Result<Pg, String> {
         let bindir = pg_bindir().ok_or("initdb and pg_ctl not found (in PATH, /usr/local/bin, /usr/lib/postgresql/*/bin)")?;
         let psql = [bindir.join("psql")].into_iter().chain(which("psql")).find(|p| p.is_file()).ok_or("psql not found")?;
         let user = if is_root() {
@@ -62,7 +69,7 @@ impl Pg {
             assert!(ok, "chown {u} {}", dir.path().display());
         }
         let port = free_port();
-        let pg = Pg { bindir, psql, user, dir, port };
+        let pg = Pg { bindir, psql, user, dir, port, settings: settings.to_string() };
         let data = pg.data();
         let init = pg
             .as_user(&pg.bindir.join("initdb"))
@@ -102,7 +109,7 @@ impl Pg {
 
     /// `pg_ctl start -w` on the same port and data directory.
     fn pg_ctl_start(&self) {
-        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
+        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1 {}", self.port, self.dir.path().display(), self.settings);
         let out = self
             .as_user(&self.bindir.join("pg_ctl"))
             .arg("-D")
@@ -428,4 +435,130 @@ fn a_server_restart_mid_run_trips_the_error_policy_with_exit_3_and_a_partial_rep
     let kinds = error_kinds(&summary);
     eprintln!("errors by kind: {}", errors_json(&dir));
     assert!(kinds.iter().any(|k| k.0 == "connection"), "errors by kind include connection: {kinds:?}\n{summary}");
+}
+
+/// Two-phase commit where the server allows it: a statement list commits
+/// through PREPARE TRANSACTION / COMMIT PREPARED; a request whose second
+/// statement fails is rolled back whole; no prepared transaction is left.
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn a_two_phase_statement_list_commits_in_two_phases() {
+    let test = "a_two_phase_statement_list_commits_in_two_phases";
+    let pg = Pg::start_with("-c max_prepared_transactions=4 -c log_statement=all")
+        .unwrap_or_else(|why| panic!("{test}: cannot start a throwaway PostgreSQL: {why} (install the Debian package postgresql)"));
+    assert_eq!(pg.query("show max_prepared_transactions").as_deref(), Some("4"));
+    let tmp = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"version: 1
+name: twophase
+seed: 3
+backends:
+  pg: {{ kind: postgres, url: "{}", tls: disable, pool: 1 }}
+dataset:
+  entities:
+    user: {{ keys: 50, key: int }}
+  tables:
+    - {{ name: tp_a, entity: user, features: 2 }}
+    - {{ name: tp_b, entity: user, features: 2, rows: 10 }}
+setup:
+  - create: {{}}
+  - load: {{}}
+phases:
+  - run:
+      name: two
+      requests: 40
+      max_error_rate: 1.0
+      keys: {{ distribution: sequential }}
+      mix:
+        - statement:
+            name: both
+            two_phase: true
+            sql:
+              - "UPDATE {{{{ table('tp_a') }}}} SET f0 = 42 WHERE pk = {{{{ bind(key.user) }}}}"
+              - "INSERT INTO {{{{ table('tp_b') }}}} (pk, f0, f1) VALUES ({{{{ bind(key.user) }}}}, 1, 1)"
+"#,
+        pg.url()
+    );
+    let sc = scenario(tmp.path(), "twophase", &text);
+    let out = tmp.path().join("out");
+    let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert();
+    let o = a.get_output();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let (h, rows) = read_csv(&run_dir(&out, "twophase").join("results.csv"));
+    let r = rows.iter().find(|r| r[col(&h, "phase")] == "two").unwrap();
+    // Keys 0..39 in order; the inserts of keys 0..9 find them loaded in tp_b.
+    assert_eq!(num(r, &h, "errors"), 10.0, "{r:?}");
+    assert_eq!(
+        pg.query("select string_agg(pk::text, ',' order by pk) from tp_a where f0 = 42").unwrap(),
+        (10..40).map(|k| k.to_string()).collect::<Vec<_>>().join(",")
+    );
+    assert_eq!(pg.query("select count(*) from tp_b").as_deref(), Some("40"));
+    assert_eq!(pg.query("select count(*) from pg_prepared_xacts").as_deref(), Some("0"), "no prepared transaction is left behind");
+    // The server's statement log shows the two phases of the 30 commits.
+    let log = pg.log();
+    assert_eq!(log.matches("statement: PREPARE TRANSACTION 'benchplan_").count(), 30, "{log}");
+    assert_eq!(log.matches("statement: COMMIT PREPARED 'benchplan_").count(), 30, "{log}");
+}
+
+/// A two-phase request that times out is not abandoned half done: its
+/// transaction runs to its end in a task of its own (committed here), and
+/// no prepared transaction is left holding locks.
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn a_two_phase_request_that_times_out_still_ends_its_transaction() {
+    let test = "a_two_phase_request_that_times_out_still_ends_its_transaction";
+    let pg = Pg::start_with("-c max_prepared_transactions=8 -c log_statement=all")
+        .unwrap_or_else(|why| panic!("{test}: cannot start a throwaway PostgreSQL: {why} (install the Debian package postgresql)"));
+    let tmp = tempfile::tempdir().unwrap();
+    // Each request sleeps 0.3 s inside its transaction: the 100 ms timeout
+    // fires first. The read phase after it keeps benchplan running while
+    // the transactions finish.
+    let text = format!(
+        r#"version: 1
+name: twophaseslow
+seed: 3
+backends:
+  pg: {{ kind: postgres, url: "{}", tls: disable, pool: 4 }}
+dataset:
+  entities:
+    user: {{ keys: 50, key: int }}
+  tables:
+    - {{ name: tps_a, entity: user, features: 2 }}
+setup:
+  - create: {{}}
+  - load: {{}}
+phases:
+  - run:
+      name: slow
+      requests: 3
+      timeout: 100ms
+      max_error_rate: 1.0
+      keys: {{ distribution: sequential }}
+      mix:
+        - statement:
+            name: slow
+            two_phase: true
+            sql:
+              - "SELECT pg_sleep(0.3)"
+              - "UPDATE {{{{ table('tps_a') }}}} SET f0 = 42 WHERE pk = {{{{ bind(key.user) }}}}"
+  - run:
+      name: after
+      duration: 1500ms
+      mix:
+        - read_features: {{ entities: [user] }}
+"#,
+        pg.url()
+    );
+    let sc = scenario(tmp.path(), "twophaseslow", &text);
+    let out = tmp.path().join("out");
+    let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert();
+    let o = a.get_output();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let (h, rows) = read_csv(&run_dir(&out, "twophaseslow").join("results.csv"));
+    let r = rows.iter().find(|r| r[col(&h, "phase")] == "slow").unwrap();
+    assert_eq!(num(r, &h, "errors"), 3.0, "every request timed out: {r:?}");
+    assert_eq!(pg.query("select string_agg(pk::text, ',' order by pk) from tps_a where f0 = 42").as_deref(), Some("0,1,2"));
+    assert_eq!(pg.query("select count(*) from pg_prepared_xacts").as_deref(), Some("0"), "no prepared transaction is left behind");
+    let log = pg.log();
+    assert_eq!(log.matches("statement: COMMIT PREPARED 'benchplan_").count(), 3, "{log}");
 }

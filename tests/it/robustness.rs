@@ -177,8 +177,8 @@ fn plans_that_cannot_run_are_refused_naming_the_limit() {
         ("compound", sqlite_scenario("", "600", "1000", "read_features: { entities: [card], fetch: packed }"), "SQLite allows at most 500"),
         (
             "binds",
-            // 10,000 rows x (key + 8 features) in one INSERT.
-            sqlite_scenario("", "1", "100000", "write_features: { entities: [card], batch: 10000 }").replace("features: 2", "features: 8"),
+            // 1000 keys in each of 40 tables in one packed read: 40,000 parameters.
+            sqlite_scenario("", "40", "1000", "read_features: { entities: [card], fetch: packed, keys_per_table: 1000 }"),
             "sqlite allows at most 32766",
         ),
         (
@@ -192,6 +192,13 @@ fn plans_that_cannot_run_are_refused_naming_the_limit() {
         let o = bin().arg("validate").arg(&sc).assert().code(2).get_output().stderr.clone();
         assert!(String::from_utf8_lossy(&o).contains(needle), "{name}: {}", String::from_utf8_lossy(&o));
     }
+    // A write of 10,000 rows x (key + 8 features) binds 90,000 values: once
+    // refused, it is now sent in chunks under the limit.
+    let write =
+        sqlite_scenario("", "1", "100000", "write_features: { entities: [card], batch: 10000 }").replace("features: 2", "features: 8");
+    let sc = scenario(tmp.path(), "write", &write);
+    let o = bin().arg("plan").arg(&sc).assert().success().get_output().stdout.clone();
+    assert!(String::from_utf8_lossy(&o).contains("card_f0 (2 chunks under the bind limit)"), "{}", String::from_utf8_lossy(&o));
     // A phase that would run for years is said, before it runs.
     let sc = scenario(tmp.path(), "long", &noop("long", "", "      requests: 1000000000000000", ""));
     let o = bin().arg("validate").arg(&sc).assert().success().get_output().stdout.clone();

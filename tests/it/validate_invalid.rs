@@ -68,6 +68,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("table_missing_features", "17:7", "missing field `features`"),
     // Setup.
     ("load_batch_zero", "20:13", "expected a batch of at least 1 row, found 0"),
+    ("load_method_not_for_kind", "20:13", "backend `local` (kind sqlite) cannot load with `copy_binary`: it loads with insert only"),
     // Phases.
     ("requests_and_duration", "22:7", "requests and duration are both set"),
     ("neither_requests_nor_duration", "19:5", "expected `requests` or `duration`"),
@@ -100,6 +101,18 @@ const CASES: &[(&str, &str, &str)] = &[
     ("cosmos_pricing_mismatch", "13:5", "pricing preset `cosmos_provisioned` does not match `serverless: true`"),
     ("statement_pasted_value", "19:11", "key.card is pasted into the SQL text"),
     ("statement_bad_name", "20:13", "expected a lowercase identifier, found \"Recent Txn\""),
+    ("statement_empty_list", "18:13", "statement.sql: expected at least one SQL statement in the list"),
+    ("statement_sql_not_text", "18:13", "statement.sql: expected a SQL template, or a list of SQL templates"),
+    (
+        "two_phase_not_postgres",
+        "18:13",
+        "statement.two_phase: two-phase commit is PostgreSQL's (PREPARE TRANSACTION); backend `local` is sqlite",
+    ),
+    (
+        "matrix_cell_over_a_limit",
+        "21:11",
+        "backend local [keys=1000]: one statement would bind 40000 parameters; sqlite allows at most 32766",
+    ),
     // Checks.
     ("check_unknown_metric", "30:5", "unknown metric `p98_ms`"),
     ("check_bad_operator", "30:5", "expected `METRIC OP NUMBER` (p99_ms < 120) or `METRIC OP [FACTOR *] REFERENCE.METRIC`"),

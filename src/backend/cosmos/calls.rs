@@ -64,7 +64,8 @@ impl CosmosBackend {
                 async move {
                     match mode {
                         WriteMode::Insert => c.create_item(pk, id, item, None).await,
-                        WriteMode::Upsert => c.upsert_item(pk, id, item, None).await,
+                        // An upsert replaces the whole item, as REPLACE INTO replaces the row.
+                        WriteMode::Upsert | WriteMode::Replace => c.upsert_item(pk, id, item, None).await,
                         WriteMode::Update => c.replace_item(pk, id, item, None).await,
                     }
                 }

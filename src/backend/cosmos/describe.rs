@@ -78,7 +78,7 @@ pub fn describe_ddl(c: &CosmosConfig, model: &DataModel) -> Vec<(String, String)
 fn write_call(mode: WriteMode) -> &'static str {
     match mode {
         WriteMode::Insert => "create_item",
-        WriteMode::Upsert => "upsert_item",
+        WriteMode::Upsert | WriteMode::Replace => "upsert_item",
         WriteMode::Update => "replace_item",
     }
 }

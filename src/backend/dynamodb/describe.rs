@@ -45,7 +45,7 @@ pub fn describe_op(names: &Names, model: &DataModel, op: &DynOp, consistent: boo
             let how = match (mode, items) {
                 (WriteMode::Update, _) => format!("UpdateItem x {items} at once (SET every feature, if the item exists)"),
                 (WriteMode::Insert, 1) => "PutItem (if no item has the key)".into(),
-                (WriteMode::Upsert, 1) => "PutItem".into(),
+                (WriteMode::Upsert | WriteMode::Replace, 1) => "PutItem".into(),
                 _ => format!(
                     "BatchWriteItem: {items} items in {} call(s) at once, UnprocessedItems retried",
                     items.div_ceil(BATCH_WRITE_MAX)

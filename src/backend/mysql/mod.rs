@@ -20,9 +20,6 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// MySQL allows at most this many placeholders in one statement.
-const MAX_PLACEHOLDERS: usize = 65_535;
-
 pub struct MysqlBackend {
     pool: MySqlPool,
     model: DataModel,
@@ -86,8 +83,7 @@ impl Backend for MysqlBackend {
         let batch = u64::from(step.batch.unwrap_or(5000)).max(1);
         let workers = step.workers.unwrap_or(2) as usize;
         sqlx_exec::load_tables(model.tables.len(), workers, |ti| {
-            let per_stmt = (MAX_PLACEHOLDERS / (model.tables[ti].columns.len() + 1)).clamp(1, 500);
-            sqlx_exec::insert_load(&self.pool, Kind::Mysql, ctx.templates, model, ti, batch, per_stmt, bar)
+            sqlx_exec::insert_load(&self.pool, Kind::Mysql, ctx.templates, model, ti, batch, Some(500), bar)
         })
         .await
         .map(Loaded::rows)

@@ -2,13 +2,14 @@
 //! through sqlx: COPY FROM STDIN loads, prepared statements per connection,
 //! `packed: function` (a generated SQL function called once per request).
 
+mod load;
 mod support;
 pub use support::PostgresKind;
 
 use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx, Done, Loaded};
-use crate::dataset::{DataModel, FeatureValue, KeyValue, RowBatches};
-use crate::scenario::model::{CreateStep, Kind, LoadStep, PackedMode, PostgresConfig, StatementOp, TlsMode};
+use crate::dataset::DataModel;
+use crate::scenario::model::{CreateStep, Kind, LoadMethod, LoadStep, PackedMode, PostgresConfig, StatementOp, TlsMode};
 use crate::stats::OpError;
 use crate::template::BindRef;
 use crate::workload::{OpSpec, Request};
@@ -16,7 +17,6 @@ use indicatif::ProgressBar;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{AssertSqlSafe, PgPool};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +25,9 @@ pub struct PostgresBackend {
     pool: PgPool,
     model: DataModel,
     packed: PackedMode,
+    load_method: Option<LoadMethod>,
+    /// The server's `max_prepared_transactions` (two-phase statements need it > 0).
+    max_prepared: Option<i64>,
 }
 
 /// An operation, and for `packed: function` the function it calls.
@@ -75,53 +78,12 @@ impl PostgresBackend {
             // Validation made it a safe identifier.
             sqlx_exec::ddl(&pool, Kind::Postgres, &format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).await?;
         }
-        Ok(PostgresBackend { pool, model: ctx.model.clone(), packed: c.packed.unwrap_or_default() })
-    }
-
-    /// COPY one table in batches of `batch` rows (text format).
-    async fn copy_table(&self, ti: usize, batch: u64, bar: &ProgressBar) -> Result<u64, BackendError> {
-        let model = &self.model;
-        let t = &model.tables[ti];
-        let fail = |e: sqlx::Error| BackendError(format!("postgres load {}: {}", t.name, sqlx_exec::error_text(&e)));
-        let cols: Vec<String> =
-            std::iter::once(format!("\"{}\"", t.key_column)).chain(t.columns.iter().map(|c| format!("\"{}\"", c.name))).collect();
-        let stmt = format!("COPY \"{}\" ({}) FROM STDIN (FORMAT text)", t.name, cols.join(", "));
-        let mut conn = self.pool.acquire().await.map_err(fail)?;
-        let mut copy = conn.copy_in_raw(&stmt).await.map_err(fail)?;
-        let entity = &model.entities[t.entity];
-        let mut buf = String::with_capacity(1 << 20);
-        let mut total = 0;
-        for range in RowBatches::new(model, ti, batch) {
-            buf.clear();
-            for idx in range.clone() {
-                match entity.key(idx) {
-                    KeyValue::Int(i) => {
-                        let _ = write!(buf, "{i}");
-                    }
-                    // Generated keys and strings hold no tab, newline or backslash.
-                    KeyValue::Str(s) => buf.push_str(&s),
-                }
-                for c in 0..t.columns.len() {
-                    buf.push('\t');
-                    match t.value(idx, c, 0) {
-                        FeatureValue::Float(f) => {
-                            let _ = write!(buf, "{f}");
-                        }
-                        FeatureValue::Int(i) => {
-                            let _ = write!(buf, "{i}");
-                        }
-                        FeatureValue::Str(s) => buf.push_str(&s),
-                        FeatureValue::Bool(b) => buf.push(if b { 't' } else { 'f' }),
-                    }
-                }
-                buf.push('\n');
-            }
-            copy.send(buf.as_bytes()).await.map_err(fail)?;
-            total += range.end - range.start;
-            bar.inc(range.end - range.start);
-        }
-        copy.finish().await.map_err(fail)?;
-        Ok(total)
+        let max_prepared = sqlx::query_scalar::<_, String>("SHOW max_prepared_transactions")
+            .fetch_one(&pool)
+            .await
+            .ok()
+            .and_then(|v| v.parse().ok());
+        Ok(PostgresBackend { pool, model: ctx.model.clone(), packed: c.packed.unwrap_or_default(), load_method: c.load_method, max_prepared })
     }
 }
 
@@ -157,8 +119,9 @@ fn packed_function(op: &SqlOp, model: &DataModel) -> Result<(SqlOp, String), Bac
         sql: Arc::from(format!("SELECT t, pk, v FROM {name}({})", placeholders.join(", ")).as_str()),
         binds: stmt.binds.clone(),
         table: None,
+        base: 0,
     };
-    Ok((SqlOp { shape: op.shape, stmts: vec![call], repeat: 1, writes: 0 }, ddl))
+    Ok((SqlOp { stmts: vec![call], ..op.clone() }, ddl))
 }
 
 impl Backend for PostgresBackend {
@@ -171,6 +134,14 @@ impl Backend for PostgresBackend {
 
     fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<PgOp, BackendError> {
         let sql_op = sql::prepare(Kind::Postgres, ctx, op, statement)?;
+        if sql_op.two_phase && self.max_prepared.unwrap_or(0) < 1 {
+            let name = statement.map(|s| s.name.as_str()).unwrap_or("?");
+            return Err(BackendError(format!(
+                "statement {name} has two_phase: true, but this server's max_prepared_transactions is {} (PREPARE TRANSACTION needs it > 0: \
+                 set it in postgresql.conf and restart the server, or remove two_phase)",
+                self.max_prepared.map_or_else(|| "unknown".to_string(), |n| n.to_string())
+            )));
+        }
         let packed_read = matches!(op.kind, crate::workload::OpKind::Read { fetch: crate::scenario::model::Fetch::Packed, .. });
         if packed_read && self.packed == PackedMode::Function {
             let (call, ddl) = packed_function(&sql_op, ctx.model)?;
@@ -189,7 +160,10 @@ impl Backend for PostgresBackend {
         bar.set_length(ctx.model.total_rows());
         let batch = u64::from(step.batch.unwrap_or(10_000)).max(1);
         let workers = step.workers.unwrap_or(2) as usize;
-        sqlx_exec::load_tables(self.model.tables.len(), workers, |ti| self.copy_table(ti, batch, bar)).await.map(Loaded::rows)
+        let method = self.load_method.or(step.method).unwrap_or(LoadMethod::Copy);
+        sqlx_exec::load_tables(self.model.tables.len(), workers, |ti| self.load_table(ctx.templates, method, ti, batch, bar))
+            .await
+            .map(Loaded::rows)
     }
 
     async fn analyze(&self, ctx: &Ctx<'_>) -> Result<bool, BackendError> {
@@ -217,6 +191,9 @@ impl Backend for PostgresBackend {
             done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
                 .await
                 .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
+        }
+        if op.op.two_phase {
+            return sqlx_exec::two_phase_pg(&self.pool, session, &op.op, req, &self.model).await.map(Done::rows);
         }
         sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await
     }
@@ -265,17 +242,15 @@ impl Backend for PostgresBackend {
         let mut tx = sqlx::Connection::begin(&mut **conn).await.map_err(sqlx_exec::op_error)?;
         let mut total = Buffers::default();
         for s in &op.op.stmts {
-            for rep in 0..op.op.repeat {
-                let text: Arc<str> = Arc::from(format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", s.sql).as_str());
-                let row = sqlx_exec::query_text::<sqlx::Postgres>(text, s, req, &self.model, rep)?
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(sqlx_exec::op_error)?;
-                let json: String = sqlx::Row::try_get_unchecked(&row, 0).map_err(sqlx_exec::op_error)?;
-                let b = plan_buffers(&json).ok_or_else(|| OpError::new(ErrorKind::Other, "EXPLAIN output without a plan"))?;
-                total.hit += b.hit;
-                total.read += b.read;
-            }
+            let text: Arc<str> = Arc::from(format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", s.sql).as_str());
+            let row = sqlx_exec::query_text::<sqlx::Postgres>(text, s, req, &self.model)?
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(sqlx_exec::op_error)?;
+            let json: String = sqlx::Row::try_get_unchecked(&row, 0).map_err(sqlx_exec::op_error)?;
+            let b = plan_buffers(&json).ok_or_else(|| OpError::new(ErrorKind::Other, "EXPLAIN output without a plan"))?;
+            total.hit += b.hit;
+            total.read += b.read;
         }
         // A sampled write is not kept: EXPLAIN ANALYZE ran it inside this transaction.
         tx.rollback().await.map_err(sqlx_exec::op_error)?;

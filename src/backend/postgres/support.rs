@@ -18,7 +18,7 @@ impl KindSupport for PostgresKind {
             kind: Kind::Postgres,
             systems: "Lakebase, Aurora PostgreSQL, any PG",
             packed: "one UNION ALL statement, or a SQL function",
-            load: "COPY FROM STDIN, tables in parallel",
+            load: "COPY FROM STDIN (text or binary) or INSERT, tables in parallel",
         }
     }
 

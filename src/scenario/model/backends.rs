@@ -152,6 +152,10 @@ pub struct PostgresConfig {
     pub schema: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packed: Option<PackedMode>,
+    /// How this backend's `load` step sends its rows, over the step's
+    /// `method`: `copy` (text COPY, the default), `copy_binary`, `insert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_method: Option<super::LoadMethod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }

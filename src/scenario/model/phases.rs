@@ -46,6 +46,44 @@ pub struct LoadStep {
     /// Tables loaded in parallel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workers: Option<u32>,
+    /// How the rows are sent, for every backend (a PostgreSQL backend's
+    /// `load_method` overrides it): `copy` (PostgreSQL's default), `copy_binary`,
+    /// `insert` (every other kind's only method).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<LoadMethod>,
+}
+
+/// How a load sends its rows.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadMethod {
+    /// PostgreSQL: `COPY ... FROM STDIN` in the text format.
+    Copy,
+    /// PostgreSQL: `COPY ... FROM STDIN (FORMAT binary)`.
+    CopyBinary,
+    /// INSERT statements (each kind's `write.sql`, mode insert); the service kinds' own writes.
+    Insert,
+}
+
+impl LoadMethod {
+    pub const ALL: [LoadMethod; 3] = [LoadMethod::Copy, LoadMethod::CopyBinary, LoadMethod::Insert];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadMethod::Copy => "copy",
+            LoadMethod::CopyBinary => "copy_binary",
+            LoadMethod::Insert => "insert",
+        }
+    }
+
+    /// The methods a kind can load with (noop stores nothing: any), its default first.
+    pub fn of_kind(kind: Kind) -> &'static [LoadMethod] {
+        match kind {
+            Kind::Postgres => &[LoadMethod::Copy, LoadMethod::CopyBinary, LoadMethod::Insert],
+            Kind::Noop => &LoadMethod::ALL,
+            _ => &[LoadMethod::Insert],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
@@ -307,10 +345,15 @@ pub struct ReadOp {
 pub enum WriteMode {
     /// New keys beyond the loaded key space.
     Insert,
+    /// Existing keys: insert, or update every feature where the key exists.
     #[default]
     Upsert,
-    /// Existing keys.
+    /// Existing keys: update every feature.
     Update,
+    /// Existing keys: the whole row replaced (MySQL and SQLite `REPLACE INTO`;
+    /// PostgreSQL a DELETE of the keys, then an INSERT; DynamoDB PutItem;
+    /// Cosmos DB upsert).
+    Replace,
 }
 
 impl WriteMode {
@@ -319,6 +362,7 @@ impl WriteMode {
             WriteMode::Insert => "insert",
             WriteMode::Upsert => "upsert",
             WriteMode::Update => "update",
+            WriteMode::Replace => "replace",
         }
     }
 }
@@ -343,29 +387,62 @@ pub struct StatementOp {
     pub name: String,
     /// SQL for every SQL kind (sqlite, postgres, mysql), unless overridden below.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sql: Option<String>,
+    pub sql: Option<SqlText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sqlite: Option<String>,
+    pub sqlite: Option<SqlText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postgres: Option<String>,
+    pub postgres: Option<SqlText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mysql: Option<String>,
+    pub mysql: Option<SqlText>,
+    /// PostgreSQL: commit in two phases (`PREPARE TRANSACTION`, then
+    /// `COMMIT PREPARED`); the server needs `max_prepared_transactions` > 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_phase: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dynamodb: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cosmos: Option<Value>,
 }
 
+/// A statement's SQL: one template, or a list of templates run one after
+/// another in one transaction.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(untagged, expecting = "expected a SQL template, or a list of SQL templates (run in one transaction)")]
+pub enum SqlText {
+    One(String),
+    List(Vec<String>),
+}
+
+impl SqlText {
+    /// The templates, in order.
+    pub fn statements(&self) -> &[String] {
+        match self {
+            SqlText::One(s) => std::slice::from_ref(s),
+            SqlText::List(v) => v,
+        }
+    }
+
+    /// A list (run in a transaction), even of one statement.
+    pub fn is_list(&self) -> bool {
+        matches!(self, SqlText::List(_))
+    }
+}
+
 impl StatementOp {
-    /// The SQL template for a SQL kind, if there is one.
-    pub fn sql_for(&self, kind: Kind) -> Option<&str> {
+    /// The SQL for a SQL kind, if there is one.
+    pub fn sql_for(&self, kind: Kind) -> Option<&SqlText> {
         let own = match kind {
-            Kind::Sqlite => self.sqlite.as_deref(),
-            Kind::Postgres => self.postgres.as_deref(),
-            Kind::Mysql => self.mysql.as_deref(),
+            Kind::Sqlite => self.sqlite.as_ref(),
+            Kind::Postgres => self.postgres.as_ref(),
+            Kind::Mysql => self.mysql.as_ref(),
             _ => return None,
         };
-        own.or(self.sql.as_deref())
+        own.or(self.sql.as_ref())
+    }
+
+    /// Whether its SQL runs in two phases (PostgreSQL).
+    pub fn is_two_phase(&self) -> bool {
+        self.two_phase.unwrap_or(false)
     }
 
     /// Whether this statement can run on a backend of `kind`.

@@ -166,6 +166,27 @@ fn statement(s: &Scenario, m: &MixEntry, st: &StatementOp, mp: &str, d: &mut Dia
     if !safe_name(&st.name) {
         d.at(format!("{mp}.statement.name"), format!("expected a lowercase identifier, found {:?}", st.name));
     }
+    for (field, text) in [("sql", &st.sql), ("sqlite", &st.sqlite), ("postgres", &st.postgres), ("mysql", &st.mysql)] {
+        if let Some(SqlText::List(list)) = text {
+            if list.is_empty() {
+                d.at(format!("{mp}.statement.{field}"), "expected at least one SQL statement in the list");
+            }
+        }
+    }
+    if st.is_two_phase() {
+        for (bname, b) in &s.backends {
+            let runs_here = m.backends.as_ref().is_none_or(|bs| bs.contains(bname));
+            if runs_here && b.kind() != Kind::Postgres && b.kind() != Kind::Noop {
+                d.at(
+                    format!("{mp}.statement.two_phase"),
+                    format!(
+                        "two-phase commit is PostgreSQL's (PREPARE TRANSACTION); backend `{bname}` is {}: limit this entry with `backends: [...]`",
+                        b.kind()
+                    ),
+                );
+            }
+        }
+    }
     for (bname, b) in &s.backends {
         let runs_here = m.backends.as_ref().is_none_or(|bs| bs.contains(bname));
         if runs_here && !st.has_template_for(b.kind()) {

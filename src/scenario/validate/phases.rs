@@ -17,7 +17,31 @@ pub(super) fn steps(s: &Scenario, d: &mut Diagnostics) {
                 if l.workers == Some(0) {
                     d.at(format!("{p}.workers"), "expected at least 1 worker, found 0");
                 }
+                if let Some(m) = l.method {
+                    load_method(s, m, &format!("{p}.method"), d);
+                }
             }
+        }
+    }
+}
+
+/// A load step's `method`: every backend that does not choose its own must
+/// be able to load with it.
+fn load_method(s: &Scenario, m: LoadMethod, at: &str, d: &mut Diagnostics) {
+    for (name, b) in &s.backends {
+        let own = matches!(b, BackendConfig::Postgres(c) if c.load_method.is_some());
+        let kind = b.kind();
+        let can = LoadMethod::of_kind(kind);
+        if !own && !can.contains(&m) {
+            let list: Vec<&str> = can.iter().map(|x| x.as_str()).collect();
+            d.at(
+                at,
+                format!(
+                    "backend `{name}` (kind {kind}) cannot load with `{}`: it loads with {} only; `copy` and `copy_binary` are PostgreSQL's (set `load_method` on each PostgreSQL backend instead)",
+                    m.as_str(),
+                    list.join(", ")
+                ),
+            );
         }
     }
 }
