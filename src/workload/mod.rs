@@ -140,32 +140,25 @@ fn compile_op(model: &DataModel, op: Operation<'_>, mix_index: usize, step: Opti
             None => Ok((0..model.tables.len()).filter(|t| ents.contains(&model.tables[*t].entity)).collect()),
         }
     };
+    let op_of = |label: String, kind: OpKind, entities: Vec<usize>, keys: Option<u32>| OpSpec {
+        label,
+        kind,
+        entities,
+        keys_per_entity: keys.unwrap_or(1) as usize,
+        mix_index,
+        step,
+        statement: None,
+    };
     Ok(match op {
         Operation::Read(r) => {
             let e = ents(&r.entities)?;
             let tables = tables_of(&e, &r.tables)?;
-            OpSpec {
-                label: format!("read_features/{}", r.fetch.as_str()),
-                kind: OpKind::Read { fetch: r.fetch, tables },
-                entities: e,
-                keys_per_entity: r.keys_per_table.unwrap_or(1) as usize,
-                mix_index,
-                step,
-                statement: None,
-            }
+            op_of(format!("read_features/{}", r.fetch.as_str()), OpKind::Read { fetch: r.fetch, tables }, e, r.keys_per_table)
         }
         Operation::Write(wr) => {
             let e = ents(&wr.entities)?;
             let tables = tables_of(&e, &wr.tables)?;
-            OpSpec {
-                label: format!("write_features/{}", wr.mode.as_str()),
-                kind: OpKind::Write { mode: wr.mode, tables },
-                entities: e,
-                keys_per_entity: wr.batch.unwrap_or(1) as usize,
-                mix_index,
-                step,
-                statement: None,
-            }
+            op_of(format!("write_features/{}", wr.mode.as_str()), OpKind::Write { mode: wr.mode, tables }, e, wr.batch)
         }
         Operation::Statement(st) => OpSpec {
             label: format!("statement/{}", st.name),

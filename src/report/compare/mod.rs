@@ -231,35 +231,37 @@ fn tests(worse_if_greater: &[f64], other: &[f64], th: &Thresholds) -> (Option<f6
     (welch_greater(worse_if_greater, other), welch_greater(other, worse_if_greater))
 }
 
-/// A rate (throughput, rows/s): lower is worse; gated by `throughput_drop`.
-fn higher_is_better(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f64], th: &Thresholds) -> MetricDelta {
-    let (p_worse, p_better) = tests(b, n, th);
+/// A gated metric's delta: `worse` as [`verdict`] takes it, `gate` its
+/// (threshold, minimum), `p` the one-sided p-values (worse, better).
+fn delta(
+    metric: &'static str,
+    (base, new): (f64, f64),
+    (b, n): (&[f64], &[f64]),
+    worse: Option<(f64, f64)>,
+    gate: (f64, f64),
+    p: (Option<f64>, Option<f64>),
+    alpha: f64,
+) -> MetricDelta {
     MetricDelta {
         metric,
         base: Some(base),
         new: Some(new),
-        p_value: p_worse,
+        p_value: p.0,
         samples: (b.len(), n.len()),
-        verdict: verdict(rel(base, new).map(|c| (-c, base - new)), (th.throughput_drop, 0.0), (p_worse, p_better), th.alpha),
+        verdict: verdict(worse, gate, p, alpha),
     }
 }
 
-/// A latency metric: higher is worse.
+/// A rate (throughput, rows/s): lower is worse; gated by `throughput_drop`.
+fn higher_is_better(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f64], th: &Thresholds) -> MetricDelta {
+    let worse = rel(base, new).map(|c| (-c, base - new));
+    delta(metric, (base, new), (b, n), worse, (th.throughput_drop, 0.0), tests(b, n, th), th.alpha)
+}
+
+/// A latency metric: higher is worse; gated by `latency_rise` and `min_latency_delta_ms`.
 fn latency(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f64], th: &Thresholds) -> MetricDelta {
-    let (p_worse, p_better) = tests(n, b, th);
-    MetricDelta {
-        metric,
-        base: Some(base),
-        new: Some(new),
-        p_value: p_worse,
-        samples: (b.len(), n.len()),
-        verdict: verdict(
-            rel(base, new).map(|r| (r, new - base)),
-            (th.latency_rise, th.min_latency_delta_ms),
-            (p_worse, p_better),
-            th.alpha,
-        ),
-    }
+    let worse = rel(base, new).map(|r| (r, new - base));
+    delta(metric, (base, new), (b, n), worse, (th.latency_rise, th.min_latency_delta_ms), tests(n, b, th), th.alpha)
 }
 
 /// Relative change new / base - 1; None when base is 0.
