@@ -110,16 +110,16 @@ pub struct RunArgs {
 /// When a change is a regression (`compare`, and `run --baseline`).
 #[derive(Debug, Args, Clone)]
 pub struct ThresholdArgs {
-    /// Throughput falling, or p50/p99 rising, by more than this (e.g. `10%`, at most 100%); the two options below override it.
+    /// Throughput or rows/s falling, or a latency (p50, p99, mean, p95) rising, by more than this (e.g. `10%`, at most 100%); the two options below override it.
     #[arg(long, value_name = "PCT", value_parser = percent, allow_hyphen_values = true)]
     pub max_regression: Option<f64>,
-    /// Throughput falling by more than this many percent (`10` or `10%`, at most 100) [default: 10].
+    /// Throughput or rows/s falling by more than this many percent (`10` or `10%`, at most 100) [default: 10].
     #[arg(long, value_name = "PCT", value_parser = percent, allow_hyphen_values = true)]
     pub throughput_drop: Option<f64>,
-    /// p50 or p99 rising by more than this many percent (`15` or `15%`) [default: 15].
+    /// A latency (p50, p99, mean, p95) rising by more than this many percent (`15` or `15%`) [default: 15].
     #[arg(long, value_name = "PCT", value_parser = percent, allow_hyphen_values = true)]
     pub latency_rise: Option<f64>,
-    /// p50 or p99 rising by less than this is never a regression, whatever
+    /// A latency (p50, p99, mean, p95) rising by less than this is never a regression, whatever
     /// the percentage and the p-value (`1ms`, `0.5ms`, `500us`; a bare
     /// number is milliseconds; `0` for no minimum).
     #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = millis, allow_hyphen_values = true)]
