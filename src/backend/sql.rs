@@ -70,6 +70,17 @@ pub fn write_plan(
     let most = |parts: &[Rendered]| parts.iter().map(|p| p.binds.len()).max().unwrap_or(0);
     let mut chunk = cap.unwrap_or(rows).clamp(1, rows.max(1));
     let mut full = templates.write(kind, model, t, mode, chunk)?;
+    // A template that writes only the first of its rows (an override written
+    // when `update` ran a one-row statement per row) runs once per row.
+    let beyond_first = |b: &BindRef| match b {
+        BindRef::Pk { row } | BindRef::Value { row, .. } => *row > 0,
+        BindRef::PkArray { .. } | BindRef::ValueArray { .. } => true,
+        _ => false,
+    };
+    if chunk > 1 && !full.iter().any(|p| p.binds.iter().any(beyond_first)) {
+        chunk = 1;
+        full = templates.write(kind, model, t, mode, 1)?;
+    }
     if most(&full) > max_binds(kind) && chunk > 1 {
         // Parameters per row, from one and two rows (a template of arrays does not grow).
         let one = most(&templates.write(kind, model, t, mode, 1)?);

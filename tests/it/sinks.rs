@@ -455,3 +455,39 @@ teardown:
     let (code, printed) = run("copy");
     assert_eq!(code, Some(0), "{printed}");
 }
+
+/// A `write.sql` override written when `update` ran a one-row statement
+/// per row (it binds `rows[0]` only) still updates every row of the batch:
+/// its statement runs once per row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_a_one_row_update_override_still_updates_the_whole_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("tpl/sqlite")).unwrap();
+    std::fs::write(
+        tmp.path().join("tpl/sqlite/write.sql"),
+        r#"{%- if mode == "update" -%}
+UPDATE {{ t.ident }} SET {% for c in t.columns %}{{ c.ident }} = {{ bind(rows[0].values[loop.index0]) }}{{ ", " if not loop.last }}{% endfor %} WHERE {{ t.pk }} = {{ bind(rows[0].pk) }}
+{%- else -%}
+INSERT INTO {{ t.ident }} ({{ t.pk }}{% for c in t.columns %}, {{ c.ident }}{% endfor %}) VALUES {% for r in rows %}({{ bind(r.pk) }}{% for v in r.values %}, {{ bind(v) }}{% endfor %}){{ ", " if not loop.last }}{% endfor %}
+{%- endif %}"#,
+    )
+    .unwrap();
+    let db = tmp.path().join("old.db");
+    let text = sink_scenario("sqlite", "bps_old")
+        .replace("seed: 17\n", "seed: 17\ntemplates: tpl\n")
+        .replace("keys: 20000", "keys: 500")
+        .replace("batch: 10000", "batch: 50");
+    let (h, rows) = run(tmp.path(), "bps_old", &text, &[format!("url={}", db.display()), "mode=update".into()]);
+    let r = rows.iter().find(|r| r[col(&h, "phase")] == "sink").unwrap();
+    assert_eq!(num(r, &h, "errors"), 0.0, "{r:?}");
+    let sc = tmp.path().join("bps_old.yaml");
+    let sets = vec![format!("url={}", db.display()), "mode=update".into()];
+    let res = load_file(&sc, &LoadOptions { sets, ..Default::default() }).unwrap();
+    let model = DataModel::new(res.first().seed, &res.first().dataset);
+    let conn = Db::connect("sqlite", db.to_str().unwrap()).await;
+    for t in &model.tables {
+        let all = conn.strings(&format!("SELECT CAST(pk AS TEXT), CAST(f0 AS TEXT) FROM {}", t.name)).await;
+        let written = all.iter().filter(|row| same(&t.value(row[0].parse().unwrap(), 0, 1), &row[1])).count();
+        assert_eq!(written, 50, "{}: every row of the batch updated", t.name);
+    }
+}
