@@ -99,3 +99,47 @@ fn the_hot_cold_study_sweeps_nine_ratios_with_explain_samples() {
     assert!(summary.contains("## Cache (EXPLAIN samples)") && summary.contains("## Hot / cold breakdown"), "{summary}");
     assert!(dir.join("charts/p99-by-hot-serve.svg").is_file(), "the chart of P99 by ratio");
 }
+
+/// The sink benchmark, small: every batch size on PostgreSQL and MariaDB,
+/// rows/s in results.csv, and the relative check of batch 10,000 against
+/// batch 100 evaluated.
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn the_sink_benchmark_reports_rows_per_second_by_batch() {
+    let (pg, my) = (server_env("BENCHPLAN_TEST_PG_URL"), server_env("BENCHPLAN_TEST_MYSQL_URL"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let a = bin()
+        .env("BENCH_PG_URL", &pg)
+        .env("BENCH_MYSQL_URL", &my)
+        .args(["run", "-q"])
+        .arg(root().join("scenarios/write-sink.yaml"))
+        .args(["--set", "mode=upsert", "--set", "writers=2", "--set", "duration=2s", "--set", "rows=20000", "--out"])
+        .arg(&out)
+        .assert();
+    let o = a.get_output();
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{said}");
+    let dir = run_dir(&out, "write-sink");
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    for b in ["pg", "mariadb"] {
+        let mine: Vec<&Vec<String>> = rows.iter().filter(|r| r[col(&h, "backend")] == b && r[col(&h, "phase")] == "write").collect();
+        let batches: Vec<&str> = mine.iter().map(|r| r[col(&h, "batch")].as_str()).collect();
+        assert_eq!(batches, ["100", "1000", "10000"], "{b}");
+        for r in &mine {
+            assert_eq!(num(r, &h, "errors"), 0.0, "{r:?}");
+            // Rows per second = rows per request x requests / duration: 4 tables x the batch a request.
+            let batch = num(r, &h, "batch");
+            assert_eq!(num(r, &h, "rows_per_request"), 4.0 * batch, "{r:?}");
+            let expect = num(r, &h, "rows_per_request") * num(r, &h, "requests") / num(r, &h, "duration_s");
+            assert!((num(r, &h, "rows_per_s") - expect).abs() / expect < 0.01, "{r:?}");
+        }
+    }
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let relative: Vec<&serde_json::Value> =
+        run["checks"].as_array().unwrap().iter().filter(|c| c["check"].as_str().unwrap().contains("cell(batch=100)")).collect();
+    assert_eq!(relative.len(), 2, "one per backend, batch 10000 only: {relative:?}");
+    for c in relative {
+        assert!(c.get("not_evaluated").is_none() && c["reference"].as_f64().is_some(), "{c}");
+    }
+}
