@@ -6,7 +6,7 @@ use crate::backend::Backend;
 use crate::clock::sleep_until_precise;
 use crate::dataset::DataModel;
 use crate::stats::timeseries::{Aggregator, TsPoint};
-use crate::stats::{ErrorKind, ExplainSample, OpAcc, OpError, PhaseStats, Recorder};
+use crate::stats::{ErrorKind, ExplainSample, OpError, PhaseStats, Recorder};
 use crate::workload::Workload;
 use indicatif::ProgressBar;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -226,7 +226,7 @@ pub async fn run_phase<B: Backend>(
     for w in 0..workers {
         let mut rec = Recorder::new(open, Some(agg.sender(w)));
         if per_op {
-            rec.ops = vec![OpAcc::default(); workload.requests.len()];
+            rec = rec.with_ops(workload.requests.len());
         }
         if workload.has_steps() {
             rec = rec.with_steps(workload.ops.len());

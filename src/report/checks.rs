@@ -41,19 +41,12 @@ pub fn slots(r: &Resolved, backends: &[String]) -> Vec<Slot> {
     out
 }
 
-fn same(a: &Value, b: &Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x == y,
-        _ => scalar_text(a) == scalar_text(b),
-    }
-}
-
 fn in_scope(s: Option<&ScopedCheck>, slot: &Slot) -> bool {
     let Some(s) = s else { return true };
     if s.backend.as_ref().is_some_and(|b| *b != slot.backend) || s.phase.as_ref().is_some_and(|p| *p != slot.phase) {
         return false;
     }
-    if s.params.iter().any(|(k, v)| slot.cell.get(k).is_some_and(|cv| !same(cv, v))) {
+    if s.params.iter().any(|(k, v)| slot.cell.get(k).is_some_and(|cv| !same_text(cv, &scalar_text(v)))) {
         return false;
     }
     // A check of one request applies where that request runs.

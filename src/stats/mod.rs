@@ -269,12 +269,10 @@ impl Recorder {
         }
     }
 
-    /// Keeps latency per op for a mix of `ops` ops (nothing for one op:
-    /// the phase's own figures are that op's).
+    /// Keeps latency per op for a mix of `ops` ops (the runner asks when the
+    /// mix has several, named ones, or ones with steps).
     pub fn with_ops(mut self, ops: usize) -> Self {
-        if ops > 1 {
-            self.ops = vec![OpAcc::default(); ops];
-        }
+        self.ops = vec![OpAcc::default(); ops];
         self
     }
 
