@@ -34,6 +34,17 @@ impl SqliteBackend {
                 .synchronous(SqliteSynchronous::Normal)
         };
         let opts = opts.busy_timeout(Duration::from_secs(10)).statement_cache_capacity(1024);
+        if c.path != ":memory:" {
+            // One connection creates the file and switches it to WAL before
+            // the pool opens several at once: two connections making that
+            // switch together on a new file fail with "database is locked",
+            // which the busy timeout does not cover.
+            use sqlx::Connection as _;
+            let first = sqlx::SqliteConnection::connect_with(&opts)
+                .await
+                .map_err(|e| BackendError(format!("sqlite {}: cannot open: {e}", c.path)))?;
+            let _ = first.close().await;
+        }
         let size = c.pool.unwrap_or(ctx.max_workers).max(1);
         let pool = SqlitePoolOptions::new()
             .max_connections(size)
