@@ -273,7 +273,7 @@ fn fill(r: &mut ResultRow, ok: u64, errors: u64, secs: f64, resp: &Histogram<u64
 }
 
 /// An encoded histogram for run.json; an error, never an empty string.
-fn encode_hist(h: &Histogram<u64>) -> Result<String, String> {
+pub(crate) fn encode_hist(h: &Histogram<u64>) -> Result<String, String> {
     let mut buf = Vec::new();
     V2Serializer::new().serialize(h, &mut buf).map_err(|e| format!("cannot encode a histogram: {e:?}"))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(buf))

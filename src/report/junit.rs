@@ -196,7 +196,15 @@ mod tests {
     #[test]
     fn untested_changes_are_skipped_and_regressions_fail() {
         use crate::report::compare::{MetricDelta, RowDelta, Thresholds};
-        let m = |metric, verdict| MetricDelta { metric, base: Some(1.0), new: Some(2.0), p_value: None, samples: (1, 1), verdict };
+        let m = |metric, verdict| MetricDelta {
+            metric,
+            base: Some(1.0),
+            new: Some(2.0),
+            p_value: None,
+            samples: (1, 1),
+            intervals: None,
+            verdict,
+        };
         let c = Comparison {
             thresholds: Thresholds::default(),
             rows: vec![RowDelta {

@@ -93,7 +93,7 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
         assert!(said.contains(&format!("- dry serve [{cell}] throughput_rps: ")), "{said}");
     }
     let line = said.lines().find(|l| l.starts_with("| dry | serve | hot=1.0 | p50_ms |")).unwrap();
-    assert!(line.ends_with("| **REGRESSION** |") && line.contains("+"), "{line}");
+    assert!(line.contains("| **REGRESSION** |") && line.contains("+"), "{line}");
     let (suites, cases, failures) = junit(&junit_file);
     assert_eq!(suites, vec!["cmp comparison".to_string()]);
     assert_eq!(cases, 2 * 7, "p50, p99, throughput, error rate, mean, p95, rows/s per row");
@@ -107,7 +107,7 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("p50/p99/mean/p95 +15 % and at least +100 ms"), "{said}");
     let line = said.lines().find(|l| l.starts_with("| dry | serve | hot=1.0 | p50_ms |")).unwrap();
-    assert!(line.ends_with("| worse, under the minimum |"), "{line}");
+    assert!(line.contains("| worse, under the minimum |"), "{line}");
     let regressed: Vec<&str> = said.lines().filter(|l| l.starts_with("- dry serve [")).collect();
     // Throughput, and rows/s with it.
     assert!(regressed.len() == 4 && regressed.iter().all(|l| l.contains("throughput_rps") || l.contains("rows_per_s")), "{said}");

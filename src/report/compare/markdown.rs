@@ -42,6 +42,11 @@ fn change_text(metric: &str, base: Option<f64>, new: Option<f64>) -> String {
     }
 }
 
+/// Two 95 % intervals in ms: `4.102–5.230 / 4.950–6.001`.
+fn interval_text(((b0, b1), (n0, n1)): ((f64, f64), (f64, f64))) -> String {
+    format!("{}–{} / {}–{}", f3(b0), f3(b1), f3(n0), f3(n1))
+}
+
 /// The latency gate in words: `+15 %` and, with a minimum, `and at least +1 ms`.
 pub(crate) fn latency_gate(th: &Thresholds) -> String {
     if th.min_latency_delta_ms > 0.0 {
@@ -68,21 +73,22 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
     }
     let _ = writeln!(
         s,
-        "- A regression is worse than its threshold (throughput and rows/s -{:.0} %, p50/p99/mean/p95 {}, error rate +{} pp) and significant: one-sided Welch's t-test over the per-second samples of timeseries.csv, at least {} a side (error rate: two-proportion z-test), p < {}.\n",
+        "- A regression is worse than its threshold (throughput and rows/s -{:.0} %, p50/p99/mean/p95 {}, error rate +{} pp) and significant: one-sided Welch's t-test over the per-second samples of timeseries.csv, at least {} a side (error rate: two-proportion z-test), p < {}; a percentile also needs the two runs' 95 % intervals (order statistics of each run's whole histogram) apart.\n",
         th.throughput_drop * 100.0,
         latency_gate(th),
         plain(th.error_rate_rise * 100.0),
         th.min_samples,
         plain(th.alpha)
     );
-    let _ = writeln!(s, "| backend | phase | cell | metric | base | new | change | p-value | samples | verdict |");
-    let _ = writeln!(s, "|---|---|---|---|---:|---:|---:|---:|---:|---|");
+    let _ =
+        writeln!(s, "| backend | phase | cell | metric | base | new | change | p-value | samples | verdict | 95 % interval, base / new |");
+    let _ = writeln!(s, "|---|---|---|---|---:|---:|---:|---:|---:|---|---|");
     for r in &c.rows {
         for m in &r.metrics {
             let samples = if m.metric == "cost_per_million_usd" { "-".to_string() } else { format!("{} / {}", m.samples.0, m.samples.1) };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {samples} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {samples} | {} | {} |",
                 esc(&r.backend),
                 esc(&r.phase),
                 esc(&r.cell),
@@ -91,19 +97,26 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
                 num(m.metric, m.new),
                 change_text(m.metric, m.base, m.new),
                 m.p_value.map(p_text).unwrap_or_else(|| "n/a".into()),
-                m.verdict.text()
+                m.verdict.text(),
+                m.intervals.map(interval_text).unwrap_or_else(|| "-".into())
             );
         }
     }
     let regs = c.regressions();
     let count = |v: Verdict| c.rows.iter().flat_map(|r| &r.metrics).filter(|m| m.verdict == v).count();
-    let (untested, small) = (count(Verdict::Untested), count(Verdict::UnderMinimum));
+    let (untested, small, sampling) = (count(Verdict::Untested), count(Verdict::UnderMinimum), count(Verdict::WithinInterval));
     let _ = writeln!(s);
     if small > 0 {
         let _ = writeln!(
             s,
             "{small} change(s) beyond their relative threshold rose by less than the minimum of {} ms (`--min-latency-delta`): not regressions, whatever the p-value.\n",
             plain(th.min_latency_delta_ms)
+        );
+    }
+    if sampling > 0 {
+        let _ = writeln!(
+            s,
+            "{sampling} percentile change(s) passed the threshold, the minimum and the per-second test, but the two runs' 95 % intervals overlap: a tail estimated from this many requests moves that much between equal runs. Not regressions; longer phases narrow the intervals.\n"
         );
     }
     if untested > 0 {

@@ -15,9 +15,11 @@ pub(crate) use markdown::latency_gate;
 pub use markdown::{markdown, p_clause, p_text};
 pub use stats::{student_t_upper, welch_greater};
 
+use super::hgrm;
 use super::model::{ResultRow, RunReport, TsRow};
 use crate::scenario::cell_label;
-use stats::two_proportions_greater;
+use hdrhistogram::Histogram;
+use stats::{quantile_interval, two_proportions_greater};
 
 /// When a change counts as a regression.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,6 +64,9 @@ pub struct MetricDelta {
     pub p_value: Option<f64>,
     /// Per-second samples (base, new) the test used.
     pub samples: (usize, usize),
+    /// Percentiles: each side's 95 % confidence interval (base, new) in ms,
+    /// from the run's whole histogram; None for other metrics or without one.
+    pub intervals: Option<((f64, f64), (f64, f64))>,
     pub verdict: Verdict,
 }
 
@@ -74,6 +79,10 @@ pub enum Verdict {
     UnderMinimum,
     /// Worse beyond the threshold, but not significant.
     NotSignificant,
+    /// A percentile worse beyond the threshold and the minimum, and the
+    /// per-second test significant, but its 95 % intervals from the two
+    /// runs' histograms overlap: within what sampling alone gives.
+    WithinInterval,
     /// Worse beyond the threshold, but fewer per-second samples on a side than `min_samples`: not tested.
     Untested,
     /// Better beyond the threshold and the minimum, and significant.
@@ -90,6 +99,7 @@ impl Verdict {
             Verdict::Regression => "**REGRESSION**",
             Verdict::UnderMinimum => "worse, under the minimum",
             Verdict::NotSignificant => "worse, not significant",
+            Verdict::WithinInterval => "worse, within the sampling interval",
             Verdict::Untested => "worse, UNTESTED (too few per-second samples)",
             Verdict::Improvement => "better",
             Verdict::Ok => "ok",
@@ -179,9 +189,11 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
         };
         let bs = all_samples(&base.timeseries, &k, b.duration_s);
         let ns = all_samples(&new.timeseries, &k, n.duration_s);
+        let hists = (response_histogram(base, &k), response_histogram(new, &k));
+        let pct = |metric, q, (bv, nv), (bx, nx): (&[f64], &[f64])| percentile(metric, q, (bv, nv), (bx, nx), &hists, th);
         let mut metrics = vec![
-            latency("p50_ms", b.latency.p50_ms, n.latency.p50_ms, &bs.p50, &ns.p50, th),
-            latency("p99_ms", b.latency.p99_ms, n.latency.p99_ms, &bs.p99, &ns.p99, th),
+            pct("p50_ms", 0.50, (b.latency.p50_ms, n.latency.p50_ms), (&bs.p50, &ns.p50)),
+            pct("p99_ms", 0.99, (b.latency.p99_ms, n.latency.p99_ms), (&bs.p99, &ns.p99)),
         ];
         // Throughput: lower is worse.
         metrics.push(higher_is_better("throughput_rps", b.throughput_rps, n.throughput_rps, &bs.rates, &ns.rates, th));
@@ -196,11 +208,12 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
             new: Some(n.error_rate),
             p_value: p_worse,
             samples: (b.requests as usize, n.requests as usize),
+            intervals: None,
             // The threshold is already absolute: no separate minimum.
             verdict: verdict(Some((rise, rise)), (th.error_rate_rise, 0.0), (p_worse, p_better), th.alpha),
         });
         metrics.push(latency("mean_ms", b.latency.mean_ms, n.latency.mean_ms, &bs.mean, &ns.mean, th));
-        metrics.push(latency("p95_ms", b.latency.p95_ms, n.latency.p95_ms, &bs.p95, &ns.p95, th));
+        metrics.push(pct("p95_ms", 0.95, (b.latency.p95_ms, n.latency.p95_ms), (&bs.p95, &ns.p95)));
         // Rows per second, like throughput: its per-second samples are the
         // request rates times the run's rows per request.
         if let (Some(br), Some(nr)) = (b_rows, n_rows) {
@@ -214,6 +227,7 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
             new: n.cost_per_million_usd,
             p_value: None,
             samples: (0, 0),
+            intervals: None,
             verdict: Verdict::Info,
         });
         rows.push(RowDelta { backend: k.0, phase: k.1, cell: k.2, metrics });
@@ -248,6 +262,7 @@ fn delta(
         new: Some(new),
         p_value: p.0,
         samples: (b.len(), n.len()),
+        intervals: None,
         verdict: verdict(worse, gate, p, alpha),
     }
 }
@@ -262,6 +277,38 @@ fn higher_is_better(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f
 fn latency(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f64], th: &Thresholds) -> MetricDelta {
     let worse = rel(base, new).map(|r| (r, new - base));
     delta(metric, (base, new), (b, n), worse, (th.latency_rise, th.min_latency_delta_ms), tests(n, b, th), th.alpha)
+}
+
+/// The row's whole-run response-time histogram, where run.json has it.
+fn response_histogram(run: &RunReport, (backend, phase, cell): &(String, String, String)) -> Option<Histogram<u64>> {
+    let h = run.histograms.iter().find(|h| h.backend == *backend && h.phase == *phase && h.cell == *cell && h.measure == "response")?;
+    hgrm::decode(&h.data).ok()
+}
+
+/// A percentile (quantile `q`): a latency metric whose regression (or
+/// improvement) also needs the two runs' 95 % intervals apart, so that a
+/// tail estimated from a few requests does not move the verdict alone.
+fn percentile(
+    metric: &'static str,
+    q: f64,
+    values: (f64, f64),
+    samples: (&[f64], &[f64]),
+    (hb, hn): &(Option<Histogram<u64>>, Option<Histogram<u64>>),
+    th: &Thresholds,
+) -> MetricDelta {
+    let mut d = latency(metric, values.0, values.1, samples.0, samples.1, th);
+    let (Some(ib), Some(inew)) = (hb.as_ref().and_then(|h| quantile_interval(h, q)), hn.as_ref().and_then(|h| quantile_interval(h, q)))
+    else {
+        return d;
+    };
+    d.intervals = Some((ib, inew));
+    let overlap = ib.0 <= inew.1 && inew.0 <= ib.1;
+    d.verdict = match d.verdict {
+        Verdict::Regression if overlap => Verdict::WithinInterval,
+        Verdict::Improvement if overlap => Verdict::Ok,
+        v => v,
+    };
+    d
 }
 
 /// Relative change new / base - 1; None when base is 0.
@@ -367,6 +414,61 @@ mod tests {
         let other = report(&[("hot=0.5", 1.0, 1000.0)], &[(1000, 1.0, 2.0), (1000, 1.0, 2.0), (1000, 1.0, 2.0)]);
         let c = compare(&base, &other, &Thresholds::default());
         assert_eq!((c.rows.len(), c.only_base.len(), c.only_new.len()), (0, 1, 1));
+    }
+
+    /// `count` latencies of 1, 2, ... `count` ms, each plus `shift_ms`, as run.json stores them.
+    fn histogram_record(count: u64, shift_ms: u64) -> crate::report::model::HistogramRecord {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap_or_else(|e| panic!("{e}"));
+        for ms in 1..=count {
+            h.record((ms + shift_ms) * 1_000_000).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let data = crate::report::assemble::encode_hist(&h).unwrap_or_else(|e| panic!("{e}"));
+        let (backend, phase, cell, measure) = ("b".into(), "serve".into(), "hot=1.0".into(), "response".into());
+        crate::report::model::HistogramRecord { file: "f".into(), backend, phase, cell, measure, data }
+    }
+
+    #[test]
+    fn a_percentile_regresses_only_with_its_intervals_apart() {
+        // 1,000 requests of 1..1000 ms: the p99 is the 990th, its 95 % interval
+        // the 983rd to the 997th (990 -+ 1.96 x sqrt(1000 x 0.99 x 0.01) = 6.2).
+        let h = crate::report::hgrm::decode(&histogram_record(1000, 0).data).unwrap_or_else(|e| panic!("{e}"));
+        let (lo, hi) = quantile_interval(&h, 0.99).unwrap_or((0.0, 0.0));
+        assert!((982.0..=984.5).contains(&lo) && (996.0..=998.5).contains(&hi), "{lo} {hi}");
+        let (lo, hi) = quantile_interval(&h, 0.50).unwrap_or((0.0, 0.0));
+        assert!((468.0..=470.5).contains(&lo) && (530.0..=532.5).contains(&hi), "{lo} {hi}");
+        // Every second slower (the per-second test is significant), +40 %, +4 ms.
+        let mut base =
+            report(&[("hot=1.0", 10.0, 1000.0)], &[(1000, 10.0, 10.0), (1000, 10.1, 10.1), (1000, 9.9, 9.9), (1000, 10.0, 10.0)]);
+        let mut slow =
+            report(&[("hot=1.0", 14.0, 1000.0)], &[(1000, 14.0, 14.0), (1000, 14.1, 14.1), (1000, 13.9, 13.9), (1000, 14.0, 14.0)]);
+        let verdicts = |b: &RunReport, n: &RunReport| -> Vec<Verdict> {
+            compare(b, n, &Thresholds::default()).rows[0]
+                .metrics
+                .iter()
+                .filter(|m| ["p50_ms", "p99_ms"].contains(&m.metric))
+                .map(|m| m.verdict)
+                .collect()
+        };
+        // Without histograms (older runs): the per-second test alone.
+        assert_eq!(verdicts(&base, &slow), [Verdict::Regression; 2]);
+        // Whole-run histograms 5 ms apart: each percentile's intervals overlap.
+        base.histograms.push(histogram_record(1000, 0));
+        slow.histograms.push(histogram_record(1000, 5));
+        assert_eq!(verdicts(&base, &slow), [Verdict::WithinInterval; 2]);
+        let c = compare(&base, &slow, &Thresholds::default());
+        let text = markdown(&c, &base, &slow, "a", "b");
+        assert!(text.contains("2 percentile change(s) passed the threshold"), "{text}");
+        assert!(text.contains("| 983.") && text.contains(" / 988."), "{text}");
+        // 100 ms apart: both regress; 40 ms apart, only the p99 (its interval
+        // is +-7 ranks, the p50's +-31).
+        slow.histograms[0] = histogram_record(1000, 100);
+        assert_eq!(verdicts(&base, &slow), [Verdict::Regression; 2]);
+        slow.histograms[0] = histogram_record(1000, 40);
+        assert_eq!(verdicts(&base, &slow), [Verdict::WithinInterval, Verdict::Regression]);
+        // The same for an improvement: one within the intervals is only "ok".
+        let c = compare(&slow, &base, &Thresholds::default());
+        let v: Vec<Verdict> = c.rows[0].metrics.iter().filter(|m| ["p50_ms", "p99_ms"].contains(&m.metric)).map(|m| m.verdict).collect();
+        assert_eq!(v, [Verdict::Ok, Verdict::Improvement]);
     }
 
     #[test]
