@@ -50,6 +50,20 @@ pub(super) fn two_proportions_greater(ea: u64, na: u64, eb: u64, nb: u64) -> Opt
     Some(0.5 * statrs::function::erf::erfc((pa - pb) / se / std::f64::consts::SQRT_2))
 }
 
+/// A percentile's 95 % confidence interval from a run's whole histogram,
+/// in milliseconds: the values at ranks n·q ∓ 1.96·√(n·q·(1−q)). It needs no
+/// assumption about the distribution (the number of samples below the true
+/// quantile is binomial); None for an empty histogram.
+pub fn quantile_interval(h: &hdrhistogram::Histogram<u64>, q: f64) -> Option<(f64, f64)> {
+    let n = h.len() as f64;
+    if n == 0.0 {
+        return None;
+    }
+    let half = 1.96 * (n * q * (1.0 - q)).sqrt();
+    let at = |rank: f64| h.value_at_quantile((rank.clamp(1.0, n)) / n) as f64 / 1_000_000.0;
+    Some((at((n * q - half).floor()), at((n * q + half).ceil())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,18 +96,4 @@ mod tests {
         assert!(two_proportions_greater(50, 1000, 10, 1000).is_some_and(|p| p < 1e-6));
         assert!(two_proportions_greater(10, 1000, 10, 1000).is_some_and(|p| (p - 0.5).abs() < 1e-6));
     }
-}
-
-/// A percentile's 95 % confidence interval from a run's whole histogram,
-/// in milliseconds: the values at ranks n·q ∓ 1.96·√(n·q·(1−q)). It needs no
-/// assumption about the distribution (the number of samples below the true
-/// quantile is binomial); None for an empty histogram.
-pub fn quantile_interval(h: &hdrhistogram::Histogram<u64>, q: f64) -> Option<(f64, f64)> {
-    let n = h.len() as f64;
-    if n == 0.0 {
-        return None;
-    }
-    let half = 1.96 * (n * q * (1.0 - q)).sqrt();
-    let at = |rank: f64| h.value_at_quantile((rank.clamp(1.0, n)) / n) as f64 / 1_000_000.0;
-    Some((at((n * q - half).floor()), at((n * q + half).ceil())))
 }
