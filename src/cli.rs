@@ -127,6 +127,9 @@ pub struct ThresholdArgs {
     /// The error rate rising by more than this many percentage points (`1` or `1%`).
     #[arg(long, value_name = "PP", default_value = "1", value_parser = percent, allow_hyphen_values = true)]
     pub error_rate_rise: f64,
+    /// The client's peak memory (`client_peak_rss_mb`) rising by more than this many percent (`25` or `25%`): one figure a run, gated by the percentage alone.
+    #[arg(long, value_name = "PCT", default_value = "25", value_parser = percent, allow_hyphen_values = true)]
+    pub memory_rise: f64,
     /// Significance level of the tests.
     #[arg(long, value_name = "P", default_value_t = 0.05)]
     pub alpha: f64,

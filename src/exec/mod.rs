@@ -264,6 +264,7 @@ impl BackendJob<'_> {
                     duration_s: secs,
                     drain_s: run.drain.as_secs_f64(),
                     missed: run.missed,
+                    client: run.client,
                     timeseries: run.timeseries,
                     op_labels,
                     op_names,

@@ -183,6 +183,27 @@ pub struct ResultRow {
     /// per-key view of the hot/cold split); None for inserts only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hot_key_share: Option<f64>,
+    /// What the benchplan process itself used during the phase (None in
+    /// reports written before it was measured, or where the system does not tell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientResources>,
+}
+
+/// The client's own resource use in one phase.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClientResources {
+    /// CPU seconds, user + system, all threads.
+    pub cpu_s: f64,
+    /// CPU microseconds per request sent (successful or failed).
+    pub cpu_per_request_us: Option<f64>,
+    /// The share of its cores the process kept busy: cpu_s / (duration × cores).
+    pub cpu_share: f64,
+    pub cores: usize,
+    /// Peak resident memory, MB (10^6 bytes).
+    pub peak_rss_mb: Option<f64>,
+    /// `phase` (the peak was reset at the phase's start) or `process` (the
+    /// process's peak so far).
+    pub peak_scope: String,
 }
 
 impl ResultRow {
@@ -203,6 +224,9 @@ impl ResultRow {
             "rows_per_s" => return self.rows_per_s,
             "error_rate" => self.error_rate,
             "cost_per_million_usd" => return self.cost_per_million_usd,
+            "client_cpu_per_request_us" => return self.client.as_ref().and_then(|c| c.cpu_per_request_us),
+            "client_cpu_share" => return self.client.as_ref().map(|c| c.cpu_share),
+            "client_peak_rss_mb" => return self.client.as_ref().and_then(|c| c.peak_rss_mb),
             _ => return None,
         })
     }

@@ -4,6 +4,7 @@
 
 mod legs;
 pub mod measured;
+pub mod process;
 pub mod timeseries;
 
 pub use legs::{Legs, SerialPositions, LEG_ENTITIES};

@@ -58,6 +58,14 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
         capacity: None,
         partial: None,
         hot_key_share: None,
+        client: (!open).then(|| benchplan::report::model::ClientResources {
+            cpu_s: 2.125,
+            cpu_per_request_us: Some(212.5),
+            cpu_share: 0.25,
+            cores: 2,
+            peak_rss_mb: Some(14.5),
+            peak_scope: "phase".into(),
+        }),
         rows_per_s: Some(10_000.0 * 30.0 / 4.25),
     }
 }

@@ -361,3 +361,38 @@ phases:
     assert_eq!(a, b, "same seed, same data");
     assert_ne!(a, c, "another seed, other data");
 }
+
+#[test]
+fn the_client_s_own_cpu_and_memory_are_measured_per_phase_and_checkable() {
+    let out = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let checks = "checks:\n  - client_cpu_per_request_us > 0\n  - client_peak_rss_mb > 1\n  - client_cpu_share <= 1\n";
+    let sc = scenario(tmp.path(), "client", &noop("client", "", "      requests: 20000\n      workers: 1", checks));
+    let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(out.path()).assert().code(0);
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(stdout.contains("checks: 3 of 3 passed"), "{stdout}");
+    let dir = run_dir(out.path(), "client");
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    let row = rows.iter().find(|r| r[col(&h, "phase")] == "run").unwrap();
+    let (cpu, per, share, rss) = (
+        num(row, &h, "client_cpu_s"),
+        num(row, &h, "client_cpu_per_request_us"),
+        num(row, &h, "client_cpu_share"),
+        num(row, &h, "client_peak_rss_mb"),
+    );
+    // 20,000 requests cost some CPU; per request is the whole over the requests.
+    assert!(cpu > 0.0 && share > 0.0 && share <= 1.0, "{row:?}");
+    assert!((per * 20_000.0 / 1e6 - cpu).abs() <= 0.001 + cpu * 0.01, "{per} x 20000 vs {cpu}");
+    // A process with a runtime and histograms: megabytes, not gigabytes.
+    assert!(rss > 1.0 && rss < 4000.0, "{rss}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let client = &json["rows"][0]["client"];
+    assert_eq!(client["peak_scope"], "phase", "{client}");
+    assert!(client["cores"].as_u64().is_some_and(|c| c >= 1), "{client}");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("## Client resources") && summary.contains("| dry | run | - | 20000 |"), "{summary}");
+    // compare shows CPU per request and gates peak memory: a run against itself is clean.
+    let a = bin().arg("compare").arg(&dir).arg(&dir).assert().code(0);
+    let said = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(said.contains("| client_cpu_per_request_us |") && said.contains("| client_peak_rss_mb |"), "{said}");
+}
