@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+mod machine;
 mod stored;
 use stored::{check_writable, read_run_in, write_junit};
 pub use stored::{compare, report};
@@ -358,6 +359,10 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
     report.checks = checks::evaluate(&sc.checks, &report, &checks::slots(&r, &names), baseline.as_ref().map(|(_, b)| b));
+    report.baseline = baseline.as_ref().map(|(_, b)| report::model::BaselineNote {
+        run_id: b.run_id.clone(),
+        differences: report::compare::differences(b, &report).iter().map(|d| d.text()).collect(),
+    });
     // Nothing secret leaves the process.
     let mut v = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
     redact.value(&mut v);
@@ -412,6 +417,7 @@ fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): 
             arch: std::env::consts::ARCH.to_string(),
             cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            machine: machine::facts(),
         },
         matrix_params: r.matrix_params.clone(),
         matrix_scope: (!r.matrix_params.is_empty()).then(|| r.matrix_scope()),
@@ -429,6 +435,7 @@ fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): 
         histograms: Vec::new(),
         warnings: Vec::new(),
         interrupted,
+        baseline: None,
         resolved_scenario: r.display.clone(),
     }
 }

@@ -52,8 +52,19 @@ pub struct RunReport {
     pub histograms: Vec<HistogramRecord>,
     pub warnings: Vec<String>,
     pub interrupted: bool,
+    /// `run --baseline`: the baseline's run id and what differs between it
+    /// and this run (tool, scenario, machine, servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineNote>,
     /// The scenario as run: params substituted, `${env:...}` kept as written.
     pub resolved_scenario: Value,
+}
+
+/// The run this one was compared with, and what differs between them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BaselineNote {
+    pub run_id: String,
+    pub differences: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -62,6 +73,10 @@ pub struct Environment {
     pub arch: String,
     pub cpus: usize,
     pub tool_version: String,
+    /// What identifies the machine, where the system tells it: `host`,
+    /// `cpu_model`, `kernel`, `memory_gib`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub machine: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -111,7 +111,13 @@ fn report() -> RunReport {
         command: "benchplan run scenarios/golden.yaml".into(),
         started_utc: "2026-11-22T10:15:00Z".into(),
         finished_utc: "2026-11-22T10:16:00Z".into(),
-        environment: Environment { os: "linux".into(), arch: "x86_64".into(), cpus: 2, tool_version: "0.1.0".into() },
+        environment: Environment {
+            os: "linux".into(),
+            arch: "x86_64".into(),
+            cpus: 2,
+            tool_version: "0.1.0".into(),
+            machine: [("cpu_model".to_string(), "Golden CPU @ 3.0GHz".to_string())].into_iter().collect(),
+        },
         matrix_params: vec!["hot".into()],
         matrix_scope: Some([("hot".to_string(), vec!["serve".to_string()])].into_iter().collect()),
         backends: vec![
@@ -356,6 +362,7 @@ fn report() -> RunReport {
         }],
         warnings: vec!["local open [hot=0.5]: achieved 2352.9 req/s, short of the target 2500 req/s".into()],
         interrupted: false,
+        baseline: None,
         resolved_scenario: json!({"name": "golden"}),
     }
 }

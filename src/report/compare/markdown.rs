@@ -71,6 +71,13 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
             new.scenario_sha256.chars().take(12).collect::<String>()
         );
     }
+    let other: Vec<String> =
+        super::differences(base, new).iter().filter(|d| !d.what.starts_with("scenario")).map(|d| esc(&d.text())).collect();
+    if other.is_empty() {
+        let _ = writeln!(s, "- Same tool, machine and server settings (as each run recorded them).");
+    } else {
+        let _ = writeln!(s, "- Also different: {}.", other.join("; "));
+    }
     let _ = writeln!(
         s,
         "- A regression is worse than its threshold (throughput and rows/s -{:.0} %, p50/p99/mean/p95 {}, error rate +{} pp, the client's peak memory +{:.0} %, by that alone) and significant: one-sided Welch's t-test over the per-second samples of timeseries.csv, at least {} a side (error rate: two-proportion z-test), p < {}; a percentile also needs the two runs' 95 % intervals (order statistics of each run's whole histogram) apart.\n",

@@ -8,9 +8,11 @@
 //! rows/s; at least `min_samples` a side), or a two-proportion z-test for
 //! the error rate. Cost per million requests is shown, not gated.
 
+mod environment;
 mod markdown;
 mod stats;
 
+pub use environment::{differences, Difference};
 pub(crate) use markdown::latency_gate;
 pub use markdown::{markdown, p_clause, p_text};
 pub use stats::{student_t_upper, welch_greater};
@@ -495,6 +497,37 @@ mod tests {
         let c = compare(&slow, &base, &Thresholds::default());
         let v: Vec<Verdict> = c.rows[0].metrics.iter().filter(|m| ["p50_ms", "p99_ms"].contains(&m.metric)).map(|m| m.verdict).collect();
         assert_eq!(v, [Verdict::Ok, Verdict::Improvement]);
+    }
+
+    #[test]
+    fn what_differs_besides_the_numbers_is_named() {
+        let base = report(&[("hot=1.0", 10.0, 1000.0)], &[(1000, 10.0, 20.0)]);
+        assert!(differences(&base, &base).is_empty());
+        let mut new = base.clone();
+        new.tool = "benchplan 0.2.0".into();
+        new.environment.machine.insert("host".into(), "ci-7".into());
+        new.backends = serde_json::from_value(serde_json::json!([
+            { "name": "pg", "kind": "postgres", "status": "ok", "server": { "version": "16.4", "shared_buffers": "1GB" } }
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut old = base.clone();
+        old.backends = serde_json::from_value(serde_json::json!([
+            { "name": "pg", "kind": "postgres", "status": "ok", "server": { "version": "16.4", "shared_buffers": "128MB" } },
+            { "name": "ddb", "kind": "dynamodb", "status": "ok", "server": {} }
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let texts: Vec<String> = differences(&old, &new).iter().map(|d| d.text()).collect();
+        assert_eq!(
+            texts,
+            [
+                "tool: t → benchplan 0.2.0",
+                "machine host: - → ci-7",
+                "backend `pg` shared_buffers: 128MB → 1GB",
+                "backend `ddb`: dynamodb → -"
+            ]
+        );
+        let md = markdown(&compare(&old, &new, &Thresholds::default()), &old, &new, "a", "b");
+        assert!(md.contains("- Also different: tool: t → benchplan 0.2.0; machine host: - → ci-7;"), "{md}");
     }
 
     #[test]
