@@ -105,6 +105,22 @@ pub struct RunArgs {
     /// Also write the checks (and the comparison, with --baseline) as JUnit XML.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Threads of the async runtime that runs the workers, like pgbench's
+    /// `-j` [default: the machine's CPUs]; recorded in run.json.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+}
+
+impl RunArgs {
+    /// The runtime's worker threads: `--threads`, or one per CPU.
+    pub fn runtime_threads(&self) -> usize {
+        self.threads.map_or_else(default_threads, usize::from)
+    }
+}
+
+/// One runtime thread per CPU the process may use.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
 /// When a change is a regression (`compare`, and `run --baseline`).

@@ -354,7 +354,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     }
     let finished = SystemTime::now();
 
-    let mut report = new_report(&r, run_id, command, (started, finished), interrupt.load(Ordering::Relaxed));
+    let mut report = new_report(&r, run_id, command, (started, finished), interrupt.load(Ordering::Relaxed), args.runtime_threads());
     for o in outcomes {
         report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
@@ -399,7 +399,14 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
 }
 
 /// The report of a run before any backend's measurements are added.
-fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): (SystemTime, SystemTime), interrupted: bool) -> RunReport {
+fn new_report(
+    r: &Resolved,
+    run_id: String,
+    command: &str,
+    (started, finished): (SystemTime, SystemTime),
+    interrupted: bool,
+    threads: usize,
+) -> RunReport {
     let sc = r.first();
     RunReport {
         format: REPORT_FORMAT,
@@ -418,6 +425,7 @@ fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): 
             cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             machine: machine::facts(),
+            runtime_threads: Some(threads),
         },
         matrix_params: r.matrix_params.clone(),
         matrix_scope: (!r.matrix_params.is_empty()).then(|| r.matrix_scope()),

@@ -77,6 +77,9 @@ pub struct Environment {
     /// `cpu_model`, `kernel`, `memory_gib`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub machine: BTreeMap<String, String>,
+    /// Threads of the async runtime that ran the workers (`--threads`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_threads: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -117,6 +117,7 @@ fn report() -> RunReport {
             cpus: 2,
             tool_version: "0.1.0".into(),
             machine: [("cpu_model".to_string(), "Golden CPU @ 3.0GHz".to_string())].into_iter().collect(),
+            runtime_threads: Some(2),
         },
         matrix_params: vec!["hot".into()],
         matrix_scope: Some([("hot".to_string(), vec!["serve".to_string()])].into_iter().collect()),

@@ -368,7 +368,7 @@ fn the_client_s_own_cpu_and_memory_are_measured_per_phase_and_checkable() {
     let tmp = tempfile::tempdir().unwrap();
     let checks = "checks:\n  - client_cpu_per_request_us > 0\n  - client_peak_rss_mb > 1\n  - client_cpu_share <= 1\n";
     let sc = scenario(tmp.path(), "client", &noop("client", "", "      requests: 20000\n      workers: 1", checks));
-    let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(out.path()).assert().code(0);
+    let a = bin().args(["run", "-q", "--threads", "1"]).arg(&sc).arg("--out").arg(out.path()).assert().code(0);
     let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
     assert!(stdout.contains("checks: 3 of 3 passed"), "{stdout}");
     let dir = run_dir(out.path(), "client");
@@ -388,6 +388,7 @@ fn the_client_s_own_cpu_and_memory_are_measured_per_phase_and_checkable() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
     let client = &json["rows"][0]["client"];
     assert_eq!(client["peak_scope"], "phase", "{client}");
+    assert_eq!(json["environment"]["runtime_threads"], 1);
     assert!(client["cores"].as_u64().is_some_and(|c| c >= 1), "{client}");
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("## Client resources") && summary.contains("| dry | run | - | 20000 |"), "{summary}");

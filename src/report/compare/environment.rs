@@ -34,6 +34,8 @@ pub fn differences(base: &RunReport, new: &RunReport) -> Vec<Difference> {
     let (eb, en) = (&base.environment, &new.environment);
     diff("OS", &format!("{} ({})", eb.os, eb.arch), &format!("{} ({})", en.os, en.arch));
     diff("CPUs", &eb.cpus.to_string(), &en.cpus.to_string());
+    let threads = |t: Option<usize>| t.map_or_else(|| "-".into(), |t| t.to_string());
+    diff("runtime threads", &threads(eb.runtime_threads), &threads(en.runtime_threads));
     let keys: BTreeSet<&String> = eb.machine.keys().chain(en.machine.keys()).collect();
     for k in keys {
         let get = |m: &std::collections::BTreeMap<String, String>| m.get(k).cloned().unwrap_or_else(|| "-".into());

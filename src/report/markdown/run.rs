@@ -80,6 +80,9 @@ pub(super) fn environment(r: &RunReport, s: &mut String) {
     let _ = writeln!(s, "| tool | {} |", esc(&r.tool));
     let _ = writeln!(s, "| OS | {} ({}) |", esc(&e.os), esc(&e.arch));
     let _ = writeln!(s, "| CPUs | {} |", e.cpus);
+    if let Some(t) = e.runtime_threads {
+        let _ = writeln!(s, "| runtime threads | {t} |");
+    }
     for (k, v) in &e.machine {
         let _ = writeln!(s, "| {} | {} |", k.replace('_', " "), esc(v));
     }
