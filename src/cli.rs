@@ -109,6 +109,11 @@ pub struct RunArgs {
     /// `-j` [default: the machine's CPUs]; recorded in run.json.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    /// Serve live metrics while the run lasts at http://ADDR/metrics (Prometheus text format:
+    /// requests, errors, a latency histogram and the last second's P99 per backend, phase and cell),
+    /// e.g. `127.0.0.1:9464`. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl RunArgs {

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 mod machine;
+mod metrics_server;
 mod stored;
 use stored::{check_writable, read_run_in, write_junit};
 pub use stored::{compare, report};
@@ -326,7 +327,13 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     let redact = Redactor::new(r.secrets.clone());
     let sc = r.first().clone();
     let templates = plan::templates_for(&r);
-    let progress = Progress::new(args.quiet, Some(args.status_every));
+    let mut progress = Progress::new(args.quiet, Some(args.status_every));
+    if let Some(addr) = args.metrics_addr {
+        let metrics = crate::stats::live::Exposition::new();
+        let bound = metrics_server::serve(addr, metrics.clone()).await?;
+        progress.note(&format!("benchplan: live metrics at http://{bound}/metrics"));
+        progress = progress.with_metrics(metrics);
+    }
     let lists = sampled_keys(&r, &names, &templates, &progress).await.map_err(|e| Error::Internal(redact.text(&e)))?;
     let model = Arc::new(DataModel::with_keys(sc.seed, &sc.dataset, &lists));
     let started = SystemTime::now();

@@ -223,6 +223,7 @@ impl BackendJob<'_> {
                     max_error_rate: spec.max_error_rate.unwrap_or(DEFAULT_MAX_ERROR_RATE),
                     explain_every: if ph.is_warmup() { None } else { spec.explain_every },
                     status_every: self.progress.status_every(),
+                    live: (!ph.is_warmup()).then(|| self.progress.series(self.name, &name, &cell.label())).flatten(),
                 };
                 let label = cell.label();
                 let title = if label == "-" { format!("{} {name}", self.name) } else { format!("{} {name} [{label}]", self.name) };

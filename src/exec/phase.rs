@@ -30,6 +30,8 @@ pub struct PhaseConfig {
     pub explain_every: Option<u32>,
     /// Print a status line on stderr this often (stderr not a terminal).
     pub status_every: Option<Duration>,
+    /// Live metrics (`--metrics-addr`): where each finished second goes.
+    pub live: Option<crate::stats::live::SeriesHandle>,
 }
 
 /// How a phase ended.
@@ -200,7 +202,7 @@ pub async fn run_phase<B: Backend>(
 ) -> Result<PhaseRun, String> {
     let workers = cfg.workers.max(1) as usize;
     let client = crate::stats::process::ClientMark::now();
-    let agg = Aggregator::start(workers).map_err(|e| format!("cannot start the statistics thread: {e}"))?;
+    let agg = Aggregator::start(workers, cfg.live.clone()).map_err(|e| format!("cannot start the statistics thread: {e}"))?;
     let open = cfg.rate.is_some();
     // Open loop: a little head start so that spawning workers is not counted as lateness.
     let start = Instant::now() + if open { Duration::from_millis(5) } else { Duration::ZERO };

@@ -3,6 +3,7 @@
 //! the phase ends, and per second through the [`timeseries`] aggregator.
 
 mod legs;
+pub mod live;
 pub mod measured;
 pub mod process;
 pub mod timeseries;
