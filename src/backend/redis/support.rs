@@ -17,9 +17,9 @@ impl KindSupport for RedisKind {
     fn info(&self) -> KindInfo {
         KindInfo {
             kind: Kind::Redis,
-            systems: "Redis, Valkey, KeyDB, Dragonfly, ElastiCache, MemoryDB",
-            packed: "one pipeline of HGETALL (HMGET in single_table)",
-            load: "pipelined HSET, `workers` connections",
+            systems: "Redis, Valkey, any RESP store",
+            packed: "one pipeline of HGETALL or HMGET",
+            load: "pipelined HSET, a connection per worker",
         }
     }
 
