@@ -43,6 +43,8 @@ mod exporters;
 mod pg_faults;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod redis_cluster;
 mod relative_checks;
 mod requests;
 mod robustness;

@@ -11,27 +11,27 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn redis_url() -> String {
+pub(crate) fn redis_url() -> String {
     server_env("BENCHPLAN_TEST_REDIS_URL")
 }
 
 /// A prefix no other test (or run of this one) shares.
-fn unique_prefix(test: &str) -> String {
+pub(crate) fn unique_prefix(test: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     format!("bptest:{test}:{}:{nanos}:", std::process::id())
 }
 
-fn conn(url: &str) -> redis::Connection {
+pub(crate) fn conn(url: &str) -> redis::Connection {
     redis::Client::open(url).unwrap().get_connection().unwrap()
 }
 
-fn keys_under(c: &mut redis::Connection, prefix: &str) -> Vec<String> {
+pub(crate) fn keys_under(c: &mut redis::Connection, prefix: &str) -> Vec<String> {
     let pattern = format!("{}*", prefix.replace('*', "\\*"));
     c.scan_match::<_, String>(pattern).unwrap().map(|k| k.unwrap()).collect()
 }
 
 /// Deletes the prefix's keys when dropped (a failed assertion must not leave them).
-struct Cleanup(String, String);
+pub(crate) struct Cleanup(String, String);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
@@ -47,20 +47,20 @@ impl Drop for Cleanup {
 }
 
 /// Runs a scenario file; returns (exit code, stdout, stderr).
-fn run(sc: &Path, out: &Path, url: &str) -> (Option<i32>, String, String) {
+pub(crate) fn run(sc: &Path, out: &Path, url: &str) -> (Option<i32>, String, String) {
     let a = bin().args(["run", "-q"]).arg(sc).arg("--set").arg(format!("url={url}")).arg("--out").arg(out).assert();
     let o = a.get_output();
     (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
 /// results.csv's row of `phase`: (header, row).
-fn phase_row(dir: &Path, phase: &str) -> (Vec<String>, Vec<String>) {
+pub(crate) fn phase_row(dir: &Path, phase: &str) -> (Vec<String>, Vec<String>) {
     let (h, rows) = read_csv(&dir.join("results.csv"));
     let r = rows.iter().find(|r| r[col(&h, "phase")] == phase).unwrap_or_else(|| panic!("no {phase} row: {rows:?}")).clone();
     (h, r)
 }
 
-fn kv_scenario(name: &str, prefix: &str) -> String {
+pub(crate) fn kv_scenario(name: &str, prefix: &str) -> String {
     format!(
         r#"version: 1
 name: {name}
@@ -169,7 +169,7 @@ fn kv_commands_do_what_they_say_and_count_the_keys_they_touch() {
     assert_eq!(keys_under(&mut c, &format!("{prefix}counter:")).len(), 500);
 }
 
-fn features_scenario(name: &str, prefix: &str, layout: &str) -> String {
+pub(crate) fn features_scenario(name: &str, prefix: &str, layout: &str) -> String {
     format!(
         r#"version: 1
 name: {name}

@@ -6,6 +6,9 @@ use crate::backend::{BackendError, CONNECT_TIMEOUT};
 use crate::scenario::model::{RedisConfig, TlsMode};
 use crate::stats::{ErrorKind, OpError};
 use redis::aio::MultiplexedConnection;
+use redis::aio::ConnectionLike;
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
 use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo};
 
 /// Where the server is, for messages: `host:port`, never the URL (it may
@@ -28,8 +31,51 @@ pub fn wants_tls(c: &RedisConfig) -> bool {
     }
 }
 
+/// A connection to one server, or to a cluster (routing each command to its key's node).
+#[derive(Clone)]
+pub enum Conn {
+    One(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Conn::One(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(&'a mut self, p: &'a redis::Pipeline, offset: usize, count: usize) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Conn::One(c) => c.req_packed_commands(p, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(p, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::One(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+impl Conn {
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Conn::Cluster(_))
+    }
+}
+
+/// What opens connections: a client of one server, or of a cluster.
+pub enum Clients {
+    One(Client),
+    /// The cluster's client, its seed node and the CA (PEM) to trust, for per-node connections.
+    Cluster(ClusterClient, Box<redis::ConnectionInfo>, Option<Vec<u8>>),
+}
+
 /// The client for `c`, and the server's address for messages.
-pub fn client(c: &RedisConfig, name: &str) -> Result<(Client, String), BackendError> {
+pub fn client(c: &RedisConfig, name: &str) -> Result<(Clients, String), BackendError> {
     // The client's own words would echo the URL; only say what is wrong with it.
     let bad = |e: redis::RedisError| BackendError(format!("{name}: bad Redis URL: {}", crate::secrets::url_passwords(&e.to_string())));
     let mut info = c.url.as_str().into_connection_info().map_err(bad)?;
@@ -41,15 +87,35 @@ pub fn client(c: &RedisConfig, name: &str) -> Result<(Client, String), BackendEr
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
     let addr = address(&info);
-    let client = match &c.ca_file {
+    let pem = match &c.ca_file {
         Some(path) if wants_tls(c) => {
-            let pem = std::fs::read(path).map_err(|e| BackendError(format!("{name}: cannot read ca_file {path}: {e}")))?;
-            let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
-            Client::build_with_tls(info, certs).map_err(bad)?
+            Some(std::fs::read(path).map_err(|e| BackendError(format!("{name}: cannot read ca_file {path}: {e}")))?)
         }
-        _ => Client::open(info).map_err(bad)?,
+        _ => None,
     };
-    Ok((client, addr))
+    if c.cluster {
+        let mut b = ClusterClientBuilder::new(vec![info.clone()]).connection_timeout(CONNECT_TIMEOUT).overall_response_timeout(None);
+        if wants_tls(c) {
+            b = b.tls(redis::TlsMode::Secure);
+        }
+        if let Some(pem) = &pem {
+            b = b.certs(certs(pem));
+        }
+        return Ok((Clients::Cluster(b.build().map_err(bad)?, Box::new(info), pem), format!("{addr} (cluster)")));
+    }
+    Ok((Clients::One(node_client(info, pem.as_deref()).map_err(bad)?), addr))
+}
+
+fn certs(pem: &[u8]) -> redis::TlsCertificates {
+    redis::TlsCertificates { client_tls: None, root_cert: Some(pem.to_vec()) }
+}
+
+/// A client of one server, trusting `pem`'s CA when given.
+fn node_client(info: redis::ConnectionInfo, pem: Option<&[u8]>) -> Result<Client, redis::RedisError> {
+    match pem {
+        Some(pem) => Client::build_with_tls(info, certs(pem)),
+        None => Client::open(info),
+    }
 }
 
 /// No response timeout of the client's own: the phase's `timeout` bounds a request.
@@ -57,16 +123,23 @@ fn config() -> AsyncConnectionConfig {
     AsyncConnectionConfig::new().set_connection_timeout(Some(CONNECT_TIMEOUT)).set_response_timeout(None)
 }
 
+async fn open(clients: &Clients) -> Result<Conn, redis::RedisError> {
+    Ok(match clients {
+        Clients::One(c) => Conn::One(c.get_multiplexed_async_connection_with_config(&config()).await?),
+        Clients::Cluster(c, ..) => Conn::Cluster(c.get_async_connection().await?),
+    })
+}
+
 /// A new connection (a worker session's).
-pub async fn connect(client: &Client) -> Result<MultiplexedConnection, OpError> {
-    client.get_multiplexed_async_connection_with_config(&config()).await.map_err(op_error)
+pub async fn connect(clients: &Clients) -> Result<Conn, OpError> {
+    open(clients).await.map_err(op_error)
 }
 
 /// The first connection, which says whether the server is there at all
 /// (exit 3 within [`CONNECT_TIMEOUT`], with a message naming host and port only).
-pub async fn first_connection(client: &Client, name: &str, addr: &str) -> Result<MultiplexedConnection, BackendError> {
+pub async fn first_connection(clients: &Clients, name: &str, addr: &str) -> Result<Conn, BackendError> {
     let attempt = async {
-        let mut conn = client.get_multiplexed_async_connection_with_config(&config()).await?;
+        let mut conn = open(clients).await?;
         redis::cmd("PING").query_async::<String>(&mut conn).await?;
         Ok::<_, redis::RedisError>(conn)
     };
@@ -78,6 +151,44 @@ pub async fn first_connection(client: &Client, name: &str, addr: &str) -> Result
         Ok(Err(e)) => Err(BackendError(format!("{name}: cannot connect to Redis at {addr}: {}", said(&e)))),
         Ok(Ok(conn)) => Ok(conn),
     }
+}
+
+/// A plain connection to each primary of the cluster `conn` reaches (for
+/// SCAN and INFO, which are per node); the one connection itself otherwise.
+pub async fn per_node(conn: &Conn, clients: &Clients) -> Result<Vec<Conn>, redis::RedisError> {
+    let Conn::Cluster(cc) = conn else { return Ok(vec![conn.clone()]) };
+    let Clients::Cluster(_, seed, pem) = clients else { return Ok(vec![conn.clone()]) };
+    let nodes: String = redis::cmd("CLUSTER").arg("NODES").query_async(&mut cc.clone()).await?;
+    let mut out = Vec::new();
+    for (host, port) in primaries(&nodes) {
+        let seed = (**seed).clone();
+        let addr = match seed.addr() {
+            ConnectionAddr::TcpTls { insecure, tls_params, .. } => {
+                ConnectionAddr::TcpTls { host, port, insecure: *insecure, tls_params: tls_params.clone() }
+            }
+            _ => ConnectionAddr::Tcp(host, port),
+        };
+        let node = node_client(seed.set_addr(addr), pem.as_deref())?;
+        out.push(Conn::One(node.get_multiplexed_async_connection_with_config(&config()).await?));
+    }
+    Ok(out)
+}
+
+/// (host, port) of every primary in `CLUSTER NODES` output.
+pub fn primaries(nodes: &str) -> Vec<(String, u16)> {
+    nodes
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let flags = f.get(2)?;
+            if !flags.split(',').any(|x| x == "master") || flags.contains("fail") {
+                return None;
+            }
+            let hostport = f.get(1)?.split('@').next()?;
+            let (host, port) = hostport.rsplit_once(':')?;
+            Some((host.to_string(), port.parse().ok()?))
+        })
+        .collect()
 }
 
 /// The client's words, any URL secret in them masked.
@@ -107,7 +218,7 @@ mod tests {
     use super::*;
 
     fn config(url: &str, tls: Option<TlsMode>) -> RedisConfig {
-        RedisConfig { url: url.into(), tls, ca_file: None, key_prefix: None, layout: None, transaction: false, pricing: None }
+        RedisConfig { url: url.into(), tls, ca_file: None, key_prefix: None, layout: None, transaction: false, cluster: false, pricing: None }
     }
 
     #[test]
@@ -121,5 +232,14 @@ mod tests {
         assert_eq!(addr, "127.0.0.1:6379");
         let e = client(&config("redis://alice:s3cret@host:notaport/0", None), "r").err().unwrap();
         assert!(!e.0.contains("s3cret"), "{}", e.0);
+    }
+
+    #[test]
+    fn cluster_nodes_output_gives_the_live_primaries() {
+        let nodes = "a1 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460\n\
+                     b2 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922\n\
+                     c3 127.0.0.1:7003@17003 slave b2 0 0 2 connected\n\
+                     d4 127.0.0.1:7004@17004 master,fail - 0 0 3 disconnected\n";
+        assert_eq!(primaries(nodes), vec![("127.0.0.1".to_string(), 7001), ("127.0.0.1".to_string(), 7002)]);
     }
 }

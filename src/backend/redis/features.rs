@@ -8,7 +8,7 @@ use crate::dataset::{DataModel, FeatureValue};
 use crate::scenario::model::{FeatureType, Fetch, Layout, WriteMode};
 use crate::stats::{Legs, OpError};
 use crate::workload::Request;
-use redis::aio::MultiplexedConnection;
+use super::conn::Conn;
 use redis::Value;
 use std::fmt::Write;
 use std::time::Instant;
@@ -106,17 +106,47 @@ impl FeatureRun<'_> {
         self.tables.iter().flat_map(move |&t| (0..k).map(move |j| (t, req.key(model.tables[t].entity, j))))
     }
 
+    /// Cluster mode: one pipeline per entity key (its tables' rows share a
+    /// slot through the hash tag), each filled by `add(pipeline, table, key)`.
+    fn grouped(&self, req: &Request, atomic: bool, mut add: impl FnMut(&mut redis::Pipeline, usize, u64)) -> Vec<redis::Pipeline> {
+        let mut groups: Vec<((usize, u64), redis::Pipeline)> = Vec::new();
+        for (t, idx) in self.calls(req) {
+            let g = (self.model.tables[t].entity, idx);
+            let at = match groups.iter().position(|(k, _)| *k == g) {
+                Some(at) => at,
+                None => {
+                    let mut p = redis::pipe();
+                    if atomic {
+                        p.atomic();
+                    }
+                    groups.push((g, p));
+                    groups.len() - 1
+                }
+            };
+            add(&mut groups[at].1, t, idx);
+        }
+        groups.into_iter().map(|(_, p)| p).collect()
+    }
+
     /// Reads every table's rows of the request's keys.
     pub async fn read(
         &self,
         fetch: Fetch,
-        conn: &mut MultiplexedConnection,
+        conn: &mut Conn,
         pipe: &mut redis::Pipeline,
         key: &mut String,
         legs: &mut Legs,
         req: &Request,
     ) -> Result<u32, OpError> {
         match fetch {
+            Fetch::Packed if conn.is_cluster() => {
+                let pipes = self.grouped(req, false, |p, t, idx| {
+                    let mut cmd = redis::Cmd::new();
+                    read_cmd(self.names, self.model, t, idx, &mut cmd, key);
+                    p.add_command(cmd);
+                });
+                Ok(send_all(conn, pipes).await?.iter().flatten().map(found).sum())
+            }
             Fetch::Packed => {
                 pipe.clear();
                 for (t, idx) in self.calls(req) {
@@ -162,11 +192,16 @@ impl FeatureRun<'_> {
     pub async fn write(
         &self,
         mode: WriteMode,
-        conn: &mut MultiplexedConnection,
+        conn: &mut Conn,
         pipe: &mut redis::Pipeline,
         buf: &mut (String, String),
         req: &Request,
     ) -> Result<u32, OpError> {
+        if conn.is_cluster() {
+            let pipes = self.grouped(req, pipe.is_transaction(), |p, t, idx| write_cmds(self.names, self.model, mode, t, idx, req.version, p, buf));
+            send_all(conn, pipes).await?;
+            return Ok((self.tables.len() * self.k) as u32);
+        }
         pipe.clear();
         for (t, idx) in self.calls(req) {
             write_cmds(self.names, self.model, mode, t, idx, req.version, pipe, buf);
@@ -177,15 +212,31 @@ impl FeatureRun<'_> {
     }
 }
 
+/// Sends pipelines at once (cluster mode: each to its slot's node); their replies in order.
+async fn send_all(conn: &Conn, pipes: Vec<redis::Pipeline>) -> Result<Vec<Vec<Value>>, OpError> {
+    let calls = pipes.into_iter().map(|p| {
+        let mut c = conn.clone();
+        async move { p.query_async::<Vec<Value>>(&mut c).await }
+    });
+    futures_util::future::join_all(calls).await.into_iter().map(|r| r.map_err(op_error)).collect()
+}
+
 /// Writes rows `first..last` of table `t` (version 0: the loaded data) in one pipeline.
-pub async fn load_rows(names: &Names, model: &DataModel, t: usize, first: u64, last: u64, conn: &mut MultiplexedConnection) -> Result<u32, String> {
-    let mut pipe = redis::pipe();
+pub async fn load_rows(names: &Names, model: &DataModel, t: usize, first: u64, last: u64, conn: &mut Conn) -> Result<u32, String> {
     let mut buf = (String::new(), String::new());
-    for idx in first..last {
-        write_cmds(names, model, WriteMode::Upsert, t, idx, 0, &mut pipe, &mut buf);
+    // A cluster takes a pipeline per row (each row its own slot); one server all of them in one.
+    let per_pipe = if conn.is_cluster() { 1 } else { (last - first).max(1) };
+    let mut pipes = Vec::new();
+    let mut idx = first;
+    while idx < last {
+        let mut pipe = redis::pipe();
+        for i in idx..(idx + per_pipe).min(last) {
+            write_cmds(names, model, WriteMode::Upsert, t, i, 0, &mut pipe, &mut buf);
+        }
+        pipes.push(pipe);
+        idx += per_pipe;
     }
-    let r: Result<(), _> = pipe.query_async(conn).await;
-    r.map_err(|e| format!("loading {}: {}", model.tables[t].name, super::conn::said(&e)))?;
+    send_all(conn, pipes).await.map_err(|e| format!("loading {}: {}", model.tables[t].name, e.message))?;
     Ok((last - first) as u32)
 }
 

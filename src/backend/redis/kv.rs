@@ -62,6 +62,21 @@ impl KvPlan {
             let reply: Value = s.cmd.query_async(s.conn).await.map_err(op_error)?;
             return Ok(self.rows(&reply));
         }
+        if s.conn.is_cluster() {
+            // Each command to its key's node, all at once.
+            let calls = (0..self.pipeline).map(|c| {
+                let mut cmd = redis::Cmd::with_capacity(2 + 2 * self.keys, self.keys * (48 + self.value.len()));
+                self.build(names, model, req, c, &mut cmd, s.key);
+                let mut conn = s.conn.clone();
+                async move { cmd.query_async::<Value>(&mut conn).await }
+            });
+            let calls: Vec<_> = calls.collect();
+            let mut rows = 0;
+            for r in futures_util::future::join_all(calls).await {
+                rows += self.rows(&r.map_err(op_error)?);
+            }
+            return Ok(rows);
+        }
         s.pipe.clear();
         for c in 0..self.pipeline {
             let mut cmd = redis::Cmd::with_capacity(2 + 2 * self.keys, self.keys * (48 + self.value.len()));
@@ -75,7 +90,7 @@ impl KvPlan {
 
 /// A worker's connection and the buffers a request is built in.
 pub struct Buffers<'a> {
-    pub conn: &'a mut redis::aio::MultiplexedConnection,
+    pub conn: &'a mut super::conn::Conn,
     pub cmd: &'a mut redis::Cmd,
     pub pipe: &'a mut redis::Pipeline,
     pub key: &'a mut String,

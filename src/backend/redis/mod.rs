@@ -22,15 +22,15 @@ use features::FeatureRun;
 use indicatif::ProgressBar;
 use kv::KvPlan;
 use names::Names;
-use redis::aio::MultiplexedConnection;
+use conn::{Clients, Conn};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 pub struct RedisBackend {
-    client: redis::Client,
+    clients: Clients,
     /// The connection setup, teardown and INFO use (not the workers').
-    admin: MultiplexedConnection,
+    admin: Conn,
     names: Names,
     model: DataModel,
     transaction: bool,
@@ -39,7 +39,7 @@ pub struct RedisBackend {
     addr: String,
     name: String,
     /// Load connections, kept for the load's duration only.
-    load_conns: Mutex<Vec<MultiplexedConnection>>,
+    load_conns: Mutex<Vec<Conn>>,
 }
 
 /// A prepared operation.
@@ -51,7 +51,7 @@ pub enum RedisOp {
 
 /// A worker's connection and the buffers its requests are built in.
 pub struct Session {
-    conn: Option<MultiplexedConnection>,
+    conn: Option<Conn>,
     cmd: redis::Cmd,
     pipe: redis::Pipeline,
     /// The same, in MULTI/EXEC (`transaction: true`).
@@ -67,12 +67,12 @@ pub fn key_prefix(c: &RedisConfig, backend: &str) -> String {
 
 impl RedisBackend {
     pub async fn connect(c: &RedisConfig, ctx: &Ctx<'_>) -> Result<Self, BackendError> {
-        let (client, addr) = conn::client(c, ctx.name)?;
-        let admin = conn::first_connection(&client, ctx.name, &addr).await?;
+        let (clients, addr) = conn::client(c, ctx.name)?;
+        let admin = conn::first_connection(&clients, ctx.name, &addr).await?;
         Ok(RedisBackend {
-            client,
+            clients,
             admin,
-            names: Names::new(&key_prefix(c, ctx.name), c.layout.unwrap_or_default(), ctx.model),
+            names: Names::new(&key_prefix(c, ctx.name), c.layout.unwrap_or_default(), c.cluster, ctx.model),
             model: ctx.model.clone(),
             transaction: c.transaction,
             memory_before: AtomicU64::new(u64::MAX),
@@ -83,11 +83,20 @@ impl RedisBackend {
     }
 
     /// The load connection for call `i` (the admin connection when none is open).
-    fn load_conn(&self, i: u64) -> MultiplexedConnection {
+    fn load_conn(&self, i: u64) -> Conn {
         match self.load_conns.lock() {
             Ok(v) if !v.is_empty() => v[(i as usize) % v.len()].clone(),
             _ => self.admin.clone(),
         }
+    }
+}
+
+impl RedisBackend {
+    /// A connection to each node: the cluster's primaries, or the one server.
+    async fn nodes(&self) -> Result<Vec<Conn>, BackendError> {
+        conn::per_node(&self.admin, &self.clients)
+            .await
+            .map_err(|e| BackendError(format!("{}: listing the cluster's nodes at {}: {}", self.name, self.addr, conn::said(&e))))
     }
 }
 
@@ -123,20 +132,19 @@ impl Backend for RedisBackend {
     async fn create(&self, _ctx: &Ctx<'_>, step: &CreateStep, _bar: &ProgressBar) -> Result<(), BackendError> {
         // Hashes need no schema; `replace` (the default) starts from no keys under the prefix.
         if step.replace.unwrap_or(true) {
-            setup::delete_prefixed(&self.names, &mut self.admin.clone()).await?;
+            setup::delete_prefixed(&self.names, &mut self.nodes().await?).await?;
         }
         Ok(())
     }
 
     async fn load(&self, ctx: &Ctx<'_>, step: &LoadStep, bar: &ProgressBar) -> Result<Loaded, BackendError> {
-        let mut admin = self.admin.clone();
-        if let Some(m) = setup::used_memory(&mut admin).await {
+        if let Some(m) = setup::used_memory(&mut self.nodes().await?).await {
             self.memory_before.store(m, Ordering::Relaxed);
         }
         let workers = step.workers.unwrap_or(4).max(1);
         let mut conns = Vec::with_capacity(workers as usize);
         for _ in 0..workers {
-            conns.push(conn::connect(&self.client).await.map_err(|e| BackendError(format!("{}: load connection to {}: {}", self.name, self.addr, e.message)))?);
+            conns.push(conn::connect(&self.clients).await.map_err(|e| BackendError(format!("{}: load connection to {}: {}", self.name, self.addr, e.message)))?);
         }
         if let Ok(mut v) = self.load_conns.lock() {
             *v = conns;
@@ -158,14 +166,14 @@ impl Backend for RedisBackend {
     }
 
     async fn drop_tables(&self, _ctx: &Ctx<'_>, _bar: &ProgressBar) -> Result<(), BackendError> {
-        setup::delete_prefixed(&self.names, &mut self.admin.clone()).await.map(|_| ())
+        setup::delete_prefixed(&self.names, &mut self.nodes().await?).await.map(|_| ())
     }
 
     async fn execute<'a>(&'a self, session: &'a mut Session, op: &'a RedisOp, req: &'a Request) -> Result<Done, OpError> {
         let Session { conn, cmd, pipe, multi, key, buf } = session;
         let conn = match conn {
             Some(c) => c,
-            None => conn.insert(conn::connect(&self.client).await?),
+            None => conn.insert(conn::connect(&self.clients).await?),
         };
         let mut legs = Legs::default();
         let rows = match op {
@@ -190,11 +198,17 @@ impl Backend for RedisBackend {
         if before == u64::MAX {
             return None;
         }
-        let after = setup::used_memory(&mut self.admin.clone()).await?;
+        let after = setup::used_memory(&mut self.nodes().await.ok()?).await?;
         Some(after.saturating_sub(before)).filter(|b| *b > 0)
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {
-        setup::server_info(&mut self.admin.clone()).await
+        let mut nodes = self.nodes().await.unwrap_or_default();
+        let Some(first) = nodes.first_mut() else { return BTreeMap::new() };
+        let mut out = setup::server_info(first).await;
+        if self.admin.is_cluster() {
+            out.insert("cluster primaries".to_string(), nodes.len().to_string());
+        }
+        out
     }
 }

@@ -17,6 +17,9 @@ use std::fmt::Write;
 pub struct Names {
     pub prefix: String,
     pub layout: Layout,
+    /// Cluster mode: the entity key of a row key is a hash tag (`{K}`), so
+    /// that every table's row of one entity key lives in one slot.
+    pub cluster: bool,
     /// Per table: what follows the prefix (`card_f0:` or `card:`).
     table_part: Vec<String>,
     /// Per table: its field names (`f0`, or `card_f0.f0` in single_table).
@@ -24,7 +27,7 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn new(prefix: &str, layout: Layout, model: &DataModel) -> Self {
+    pub fn new(prefix: &str, layout: Layout, cluster: bool, model: &DataModel) -> Self {
         let single = layout == Layout::SingleTable;
         let table_part = model
             .tables
@@ -36,7 +39,7 @@ impl Names {
             .iter()
             .map(|t| t.columns.iter().map(|c| if single { format!("{}.{}", t.name, c.name) } else { c.name.clone() }).collect())
             .collect();
-        Names { prefix: prefix.to_string(), layout, table_part, fields }
+        Names { prefix: prefix.to_string(), layout, cluster, table_part, fields }
     }
 
     /// The hash holding table `t`'s row of key `idx`, into `out` (cleared first).
@@ -44,7 +47,13 @@ impl Names {
         out.clear();
         out.push_str(&self.prefix);
         out.push_str(&self.table_part[t]);
+        if self.cluster {
+            out.push('{');
+        }
         write_key(model, model.tables[t].entity, idx, out);
+        if self.cluster {
+            out.push('}');
+        }
     }
 
     /// The string key of a kv operation on entity `e`'s key `idx`, into `out`
@@ -112,7 +121,7 @@ mod tests {
             key_column: None,
         };
         let m = DataModel::new(1, &Dataset { entities, tables: vec![t] });
-        let n = Names::new("b[1]*:", Layout::TablePerTable, &m);
+        let n = Names::new("b[1]*:", Layout::TablePerTable, false, &m);
         let mut k = String::new();
         n.row_key(&m, 1, 7, &mut k);
         assert_eq!(k, "b[1]*:card_f1:7");
@@ -121,9 +130,13 @@ mod tests {
         n.kv_key(&m, 0, 3, true, &mut k);
         assert_eq!(k, "b[1]*:counter:3");
         assert_eq!(n.pattern(), "b\\[1\\]\\*:*");
-        let s = Names::new("p:", Layout::SingleTable, &m);
+        let s = Names::new("p:", Layout::SingleTable, false, &m);
         s.row_key(&m, 1, 7, &mut k);
         assert_eq!(k, "p:card:7");
+        // In a cluster the entity key is a hash tag: one slot for all its tables.
+        let c = Names::new("p:", Layout::TablePerTable, true, &m);
+        c.row_key(&m, 1, 7, &mut k);
+        assert_eq!(k, "p:card_f1:{7}");
         assert_eq!(s.fields[1], vec!["card_f1.f0", "card_f1.f1"]);
     }
 }

@@ -5,14 +5,24 @@
 use super::conn::said;
 use super::names::Names;
 use crate::backend::BackendError;
-use redis::aio::MultiplexedConnection;
+use super::conn::Conn;
 use std::collections::BTreeMap;
 
 /// Keys per SCAN step and per UNLINK.
 const SCAN_COUNT: usize = 1000;
 
-/// Deletes every key that starts with the prefix; returns how many.
-pub async fn delete_prefixed(names: &Names, conn: &mut MultiplexedConnection) -> Result<u64, BackendError> {
+/// Deletes every key that starts with the prefix on every node; returns how many.
+pub async fn delete_prefixed(names: &Names, nodes: &mut [Conn]) -> Result<u64, BackendError> {
+    let mut deleted = 0;
+    for node in nodes.iter_mut() {
+        deleted += delete_on_node(names, node).await?;
+    }
+    Ok(deleted)
+}
+
+/// SCAN + UNLINK on one node (a cluster node's keys one UNLINK each: keys of
+/// several slots in one command are refused even on the node that holds them).
+async fn delete_on_node(names: &Names, conn: &mut Conn) -> Result<u64, BackendError> {
     let pattern = names.pattern();
     let mut cursor: u64 = 0;
     let mut deleted = 0u64;
@@ -27,12 +37,16 @@ pub async fn delete_prefixed(names: &Names, conn: &mut MultiplexedConnection) ->
             .await
             .map_err(|e| BackendError(format!("scanning for keys {pattern}: {}", said(&e))))?;
         if !keys.is_empty() {
-            let n: u64 = redis::cmd("UNLINK")
-                .arg(&keys)
-                .query_async(conn)
-                .await
-                .map_err(|e| BackendError(format!("deleting keys {pattern}: {}", said(&e))))?;
-            deleted += n;
+            let mut pipe = redis::pipe();
+            if names.cluster {
+                keys.iter().for_each(|k| {
+                    pipe.cmd("UNLINK").arg(k);
+                });
+            } else {
+                pipe.cmd("UNLINK").arg(&keys);
+            }
+            let n: Vec<u64> = pipe.query_async(conn).await.map_err(|e| BackendError(format!("deleting keys {pattern}: {}", said(&e))))?;
+            deleted += n.iter().sum::<u64>();
         }
         if next == 0 {
             return Ok(deleted);
@@ -42,7 +56,7 @@ pub async fn delete_prefixed(names: &Names, conn: &mut MultiplexedConnection) ->
 }
 
 /// `INFO` as `field -> value` (every section's `name:value` lines).
-pub async fn info(conn: &mut MultiplexedConnection, section: &str) -> BTreeMap<String, String> {
+pub async fn info(conn: &mut Conn, section: &str) -> BTreeMap<String, String> {
     let text: String = match redis::cmd("INFO").arg(section).query_async(conn).await {
         Ok(t) => t,
         Err(_) => return BTreeMap::new(),
@@ -59,7 +73,7 @@ pub fn parse_info(text: &str) -> BTreeMap<String, String> {
 }
 
 /// The server's version and the settings that shape its speed and cost.
-pub async fn server_info(conn: &mut MultiplexedConnection) -> BTreeMap<String, String> {
+pub async fn server_info(conn: &mut Conn) -> BTreeMap<String, String> {
     let server = info(conn, "server").await;
     let mut out = BTreeMap::new();
     let flavor = if server.contains_key("valkey_version") { "Valkey" } else if server.contains_key("dragonfly_version") { "Dragonfly" } else { "Redis" };
@@ -79,9 +93,13 @@ pub async fn server_info(conn: &mut MultiplexedConnection) -> BTreeMap<String, S
     out
 }
 
-/// `used_memory` from `INFO memory`, in bytes.
-pub async fn used_memory(conn: &mut MultiplexedConnection) -> Option<u64> {
-    info(conn, "memory").await.get("used_memory").and_then(|v| v.parse().ok())
+/// `used_memory` from `INFO memory`, in bytes, summed over the nodes.
+pub async fn used_memory(nodes: &mut [Conn]) -> Option<u64> {
+    let mut total = 0;
+    for node in nodes.iter_mut() {
+        total += info(node, "memory").await.get("used_memory").and_then(|v| v.parse::<u64>().ok())?;
+    }
+    Some(total)
 }
 
 #[cfg(test)]

@@ -128,9 +128,8 @@ impl KindSupport for RedisKind {
 }
 
 fn names(ctx: &Ctx<'_>) -> Names {
-    let (prefix, layout) = match ctx.config {
-        BackendConfig::Redis(c) => (super::key_prefix(c, ctx.name), c.layout.unwrap_or_default()),
-        _ => (String::new(), Layout::default()),
-    };
-    Names::new(&prefix, layout, ctx.model)
+    match ctx.config {
+        BackendConfig::Redis(c) => Names::new(&super::key_prefix(c, ctx.name), c.layout.unwrap_or_default(), c.cluster, ctx.model),
+        _ => Names::new("", Layout::default(), false, ctx.model),
+    }
 }

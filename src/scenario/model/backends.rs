@@ -313,6 +313,10 @@ pub struct RedisConfig {
     /// write_features: each request's writes in MULTI/EXEC (default false: a plain pipeline).
     #[serde(default)]
     pub transaction: bool,
+    /// A Redis Cluster: `url` is a seed node; keys of one entity key share
+    /// a slot (a hash tag), and a request's commands go to each key's node.
+    #[serde(default)]
+    pub cluster: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }
