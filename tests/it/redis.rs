@@ -480,6 +480,24 @@ fn run_with_kill(server: &mut Throwaway, sc: &Path, out: &Path, restart: bool, t
     (status.code(), read(&so), read(&se))
 }
 
+/// Runs the fault scenario `name` on a throwaway server killed 2 s in (and
+/// restarted when `restart`): exit code, stdout, stderr, the run folder, and
+/// the folder holding it (kept until the caller drops it).
+fn killed_run(
+    test: &str,
+    name: &str,
+    max_error_rate: &str,
+    restart: bool,
+) -> (Option<i32>, String, String, std::path::PathBuf, tempfile::TempDir) {
+    let mut server = Throwaway::start(test);
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), name, &faults_scenario(name, max_error_rate));
+    let out = tmp.path().join("out");
+    let (code, so, se) = run_with_kill(&mut server, &sc, &out, restart, test);
+    let dir = run_dir(&out, name);
+    (code, so, se, dir, tmp)
+}
+
 /// The summary's Errors table for backend r: (kind, count).
 fn error_kinds(summary: &str) -> Vec<(String, u64)> {
     summary
@@ -497,14 +515,9 @@ fn error_kinds(summary: &str) -> Vec<(String, u64)> {
 #[ignore = "needs servers: scripts/test runs it"]
 fn a_server_killed_mid_phase_stops_it_with_exit_3_connection_errors_and_a_report() {
     let test = "a_server_killed_mid_phase_stops_it_with_exit_3_connection_errors_and_a_report";
-    let mut server = Throwaway::start(test);
-    let tmp = tempfile::tempdir().unwrap();
-    let sc = scenario(tmp.path(), "rkill", &faults_scenario("rkill", "0.1"));
-    let out = tmp.path().join("out");
-    let (code, so, se) = run_with_kill(&mut server, &sc, &out, false, test);
+    let (code, so, se, dir, _tmp) = killed_run(test, "rkill", "0.1", false);
     assert_eq!(code, Some(3), "the phase stops once most requests fail: exit 3\n{so}\n{se}");
     assert!(so.contains("backend r failed"), "{so}\n{se}");
-    let dir = run_dir(&out, "rkill");
     let (h, row) = phase_row(&dir, "run");
     let (requests, errors) = (num(&row, &h, "requests"), num(&row, &h, "errors"));
     assert!(errors > 0.0 && requests > errors, "what was measured before the kill is reported: {row:?}");
@@ -519,13 +532,8 @@ fn a_server_killed_mid_phase_stops_it_with_exit_3_connection_errors_and_a_report
 #[ignore = "needs servers: scripts/test runs it"]
 fn a_server_restarted_mid_phase_costs_errors_then_the_workers_reconnect() {
     let test = "a_server_restarted_mid_phase_costs_errors_then_the_workers_reconnect";
-    let mut server = Throwaway::start(test);
-    let tmp = tempfile::tempdir().unwrap();
-    let sc = scenario(tmp.path(), "rrestart", &faults_scenario("rrestart", "1.0"));
-    let out = tmp.path().join("out");
-    let (code, so, se) = run_with_kill(&mut server, &sc, &out, true, test);
+    let (code, so, se, dir, _tmp) = killed_run(test, "rrestart", "1.0", true);
     assert_eq!(code, Some(0), "max_error_rate 1.0: the run completes\n{so}\n{se}");
-    let dir = run_dir(&out, "rrestart");
     let (h, row) = phase_row(&dir, "run");
     assert!(num(&row, &h, "errors") > 0.0, "the kill produced errors: {row:?}");
     let (th, ts) = read_csv(&dir.join("timeseries.csv"));

@@ -133,3 +133,22 @@ fn names(ctx: &Ctx<'_>) -> Names {
         _ => Names::new("", Layout::default(), false, ctx.model),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> BackendConfig {
+        serde_yaml::from_str(&format!("kind: redis\nurl: {url}\n")).unwrap()
+    }
+
+    #[test]
+    fn the_acl_user_and_the_password_are_secrets() {
+        assert_eq!(RedisKind.secrets(&config("redis://benchuser:s3cret@h:6379/0")), vec!["benchuser", "s3cret"]);
+        assert_eq!(RedisKind.secrets(&config("redis://:s3cret@h:6379/0")), vec!["s3cret"]);
+        // Too short or `default`: masking them would mask those letters everywhere.
+        assert_eq!(RedisKind.secrets(&config("redis://bob:s3cret@h:6379/0")), vec!["s3cret"]);
+        assert_eq!(RedisKind.secrets(&config("redis://default:s3cret@h:6379/0")), vec!["s3cret"]);
+        assert!(RedisKind.secrets(&config("redis://h:6379/0")).is_empty());
+    }
+}
