@@ -129,7 +129,7 @@ fn a_three_node_cluster_serves_kv_and_feature_requests_and_drop_empties_every_no
     let v: i64 = cc.get(format!("{prefix}counter:7")).unwrap();
     assert_eq!(v, 2, "1000 sequential INCRs over 500 counters");
     let spread = cluster.keys_per_node();
-    assert!(spread.iter().all(|n| *n > 50), "the 500 counters are spread over the three nodes: {spread:?}");
+    assert!(spread.iter().all(|n| *n > 50), "the 500 counters and 100 values are spread over the three nodes: {spread:?}");
 
     // Features: loaded, read and written through the cluster; values as the model's; drop empties every node.
     let prefix = unique_prefix("cfeat");
@@ -148,9 +148,9 @@ fn a_three_node_cluster_serves_kv_and_feature_requests_and_drop_empties_every_no
     assert!(summary.contains("| r | load | 3400 |"), "{summary}");
     let run_json = std::fs::read_to_string(dir.join("run.json")).unwrap();
     assert!(run_json.contains("\"cluster primaries\": \"3\""), "{run_json}");
-    // Only the kv run's counters are left (its prefix, not the feature run's).
+    // Only the kv run's 500 counters and 100 values are left (its prefix, not the feature run's).
     let left: u64 = cluster.keys_per_node().iter().sum();
-    assert_eq!(left, 500, "drop deleted the feature keys on every node, and only them");
+    assert_eq!(left, 600, "drop deleted the feature keys on every node, and only them");
 
     // The values, read back through the cluster: a run without teardown.
     let prefix = unique_prefix("cval");

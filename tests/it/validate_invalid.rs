@@ -117,6 +117,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("kv_keys_on_get", "25:45", "mix[0].kv.keys: `keys` applies to mset, mget and del, not get"),
     ("redis_insecure_url", "10:5", "backends.local.url: certificate checks are always on"),
     ("redis_empty_prefix", "11:5", "backends.local.key_prefix: expected a non-empty prefix"),
+    ("redis_cluster_database", "10:5", "backends.local.url: a Redis Cluster has database 0 only"),
     // Checks.
     ("check_unknown_metric", "30:5", "unknown metric `p98_ms`"),
     ("check_bad_operator", "30:5", "expected `METRIC OP NUMBER` (p99_ms < 120) or `METRIC OP [FACTOR *] REFERENCE.METRIC`"),

@@ -44,6 +44,9 @@ impl KindSupport for RedisKind {
         if c.ca_file.is_some() && !super::conn::wants_tls(c) {
             d.at(format!("{p}.ca_file"), "`ca_file` needs TLS: a rediss:// URL, or `tls: require`");
         }
+        if c.cluster && c.url.as_str().into_connection_info().is_ok_and(|i| i.redis_settings().db() != 0) {
+            d.at(format!("{p}.url"), "a Redis Cluster has database 0 only: remove the URL's `/N`");
+        }
         if c.key_prefix.as_deref() == Some("") {
             d.at(format!("{p}.key_prefix"), "expected a non-empty prefix (the run deletes every key that starts with it)");
         }
