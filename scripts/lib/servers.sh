@@ -3,10 +3,11 @@
 #
 #   benchplan_servers_start   sets and exports BENCHPLAN_TEST_PG_URL,
 #                             BENCHPLAN_TEST_MYSQL_URL,
-#                             BENCHPLAN_TEST_DYNAMODB_ENDPOINT and
-#                             BENCHPLAN_TEST_COSMOS_ENDPOINT
+#                             BENCHPLAN_TEST_DYNAMODB_ENDPOINT,
+#                             BENCHPLAN_TEST_COSMOS_ENDPOINT and
+#                             BENCHPLAN_TEST_REDIS_URL
 #                             (`benchplan_servers_start dynamodb`: only that
-#                             one; also postgres, mysql, cosmos)
+#                             one; also postgres, mysql, cosmos, redis)
 #   benchplan_servers_stop    stops and deletes the throwaway servers it
 #                             started (call it from an EXIT trap)
 #
@@ -27,7 +28,14 @@
 # For Cosmos DB, the same with BENCHPLAN_TEST_COSMOS_ENDPOINT and
 # @vercel/cosmosdb-server, started through tests/servers/cosmos-launch.js
 # (plain HTTP on loopback; any key is accepted).
-# BENCHPLAN_TEST_THROWAWAY=1 (or `postgres`, `mysql`, `dynamodb`, `cosmos`, a comma
+# For Redis:
+#   1. BENCHPLAN_TEST_REDIS_URL is already set: it is used as it is;
+#   2. a Redis answers PING at 127.0.0.1:6379: it is used (the tests write
+#      under their own unique key prefixes and delete only those);
+#   3. otherwise a throwaway redis-server (Debian package redis-server) runs
+#      on a free loopback port, without persistence, in a directory under
+#      /tmp, stopped and deleted by benchplan_servers_stop.
+# BENCHPLAN_TEST_THROWAWAY=1 (or `postgres`, `mysql`, `dynamodb`, `cosmos`, `redis`, a comma
 # list of them) skips 1 and 2 (1 for DynamoDB) for those servers and always
 # starts throwaway ones.
 # Neither a server nor the binaries: it fails, saying what to install
@@ -46,6 +54,8 @@ _bp_ddb_pid=""      # node running dynalite (the listener itself)
 _bp_cosmos_base=""  # throwaway Cosmos DB server: /tmp/benchplan-cosmos.XXXXXX (log)
 _bp_cosmos_pid=""
 _bp_node_pid=""
+_bp_redis_base=""   # throwaway redis-server: /tmp/benchplan-redis.XXXXXX (log)
+_bp_redis_pid=""
 # tests/servers, from this file's place in the repository.
 _bp_servers_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/servers"
 
@@ -465,17 +475,75 @@ _bp_prometheus_setup() {
     export BENCHPLAN_TEST_PROMETHEUS
 }
 
+# --------------------------------------------------------------------- Redis
+
+# Whether a Redis answers PING at 127.0.0.1:$1.
+_bp_redis_ping() {
+    if command -v redis-cli >/dev/null 2>&1; then
+        [[ $(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null </dev/null) == PONG ]]
+    else
+        _bp_listening "$1"
+    fi
+}
+
+_bp_redis_start_throwaway() {
+    local bin port i
+    bin=$(_bp_find redis-server /usr/bin/redis-server) || _bp_die "no Redis answers at 127.0.0.1:6379 and redis-server was not found to start one: install the Debian package redis-server (apt-get install redis-server), or set BENCHPLAN_TEST_REDIS_URL"
+    _bp_redis_base=$(mktemp -d /tmp/benchplan-redis.XXXXXX)
+    port=$(_bp_free_port) || exit 2
+    _bp_say "starting a throwaway redis-server on 127.0.0.1:$port in $_bp_redis_base"
+    "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$_bp_redis_base" \
+        --logfile "$_bp_redis_base/server.log" </dev/null >/dev/null 2>&1 &
+    _bp_redis_pid=$!
+    for i in $(seq 1 100); do
+        if _bp_redis_ping "$port"; then
+            export BENCHPLAN_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+            return 0
+        fi
+        kill -0 "$_bp_redis_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$_bp_redis_base/server.log" >&2 || true
+    _bp_die "the throwaway redis-server did not start (log above)"
+}
+
+_bp_redis_stop_throwaway() {
+    [[ -n $_bp_redis_base ]] || return 0
+    if [[ -n $_bp_redis_pid ]]; then
+        kill "$_bp_redis_pid" 2>/dev/null || true
+        wait "$_bp_redis_pid" 2>/dev/null || true
+    fi
+    rm -rf "$_bp_redis_base"
+    _bp_say "stopped and deleted the throwaway redis-server"
+    _bp_redis_base=""
+    _bp_redis_pid=""
+}
+
+_bp_redis_setup() {
+    if [[ -n ${BENCHPLAN_TEST_REDIS_URL:-} ]] && ! _bp_throwaway redis; then
+        _bp_say "Redis: $(_bp_mask "$BENCHPLAN_TEST_REDIS_URL") (from BENCHPLAN_TEST_REDIS_URL)"
+        return 0
+    fi
+    if ! _bp_throwaway redis && _bp_redis_ping 6379; then
+        export BENCHPLAN_TEST_REDIS_URL="redis://127.0.0.1:6379/0"
+        _bp_say "Redis: the server at 127.0.0.1:6379"
+        return 0
+    fi
+    _bp_redis_start_throwaway
+}
+
 benchplan_servers_start() {
     local kind kinds=("$@")
-    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres mysql dynamodb cosmos prometheus); fi
+    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres mysql dynamodb cosmos redis prometheus); fi
     for kind in "${kinds[@]}"; do
         case $kind in
             postgres) _bp_pg_setup ;;
             mysql) _bp_my_setup ;;
             dynamodb) _bp_ddb_setup ;;
             cosmos) _bp_cosmos_setup ;;
+            redis) _bp_redis_setup ;;
             prometheus) _bp_prometheus_setup ;;
-            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, mysql, dynamodb, cosmos or prometheus)" ;;
+            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, mysql, dynamodb, cosmos, redis or prometheus)" ;;
         esac
     done
 }
@@ -485,4 +553,5 @@ benchplan_servers_stop() {
     _bp_my_stop_throwaway
     _bp_ddb_stop_throwaway
     _bp_cosmos_stop_throwaway
+    _bp_redis_stop_throwaway
 }

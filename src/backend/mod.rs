@@ -197,5 +197,7 @@ kinds! {
     Dynamodb => dynamodb, DynamodbKind, DynamoBackend;
     #[cfg(feature = "cosmos")]
     Cosmos => cosmos, CosmosKind, CosmosBackend;
+    #[cfg(feature = "redis")]
+    Redis => redis, RedisKind, RedisBackend;
     Noop => noop, NoopKind, NoopBackend;
 }

@@ -152,6 +152,7 @@ pub fn prepare(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&Statem
             let shape = if src.is_list() || st.is_two_phase() { Shape::Transaction } else { Shape::Serial };
             Ok(SqlOp { two_phase: st.is_two_phase(), ..SqlOp::new(shape, stmts) })
         }
+        OpKind::Kv { .. } => Err(BackendError(crate::workload::KV_ELSEWHERE.into())),
     }
 }
 

@@ -382,5 +382,10 @@ pub fn describe_operation(op: crate::scenario::model::Operation<'_>) -> String {
             format!("write {} ({}{batch})", w.entities.join("+"), w.mode.as_str())
         }
         Operation::Statement(st) => format!("statement {}", st.name),
+        Operation::Kv(kv) => {
+            let keys = kv.keys.filter(|k| *k > 1 && kv.command.multi_key()).map(|k| format!(", {k} keys")).unwrap_or_default();
+            let pipe = kv.pipeline.filter(|p| *p > 1).map(|p| format!(", pipeline {p}")).unwrap_or_default();
+            format!("kv {}{keys}{pipe}", kv.command.as_str())
+        }
     }
 }

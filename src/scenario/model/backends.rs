@@ -79,6 +79,8 @@ backend_kinds! {
     Dynamodb(DynamodbConfig) = "dynamodb";
     /// Azure Cosmos DB for NoSQL.
     Cosmos(CosmosConfig) = "cosmos";
+    /// Redis and RESP-compatible stores (Valkey, KeyDB, Dragonfly, ElastiCache, MemoryDB).
+    Redis(RedisConfig) = "redis";
     /// No I/O: measures the harness itself; tests use it.
     Noop(NoopConfig) = "noop";
 }
@@ -283,6 +285,38 @@ pub struct CosmosConfig {
     /// Longest such retry delay (default 1s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_backoff: Option<DurationSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<Pricing>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port/db`, or `rediss://` for TLS; usually `${env:NAME}`.
+    pub url: String,
+    /// `require` or `verify-full`: TLS (the certificate and host name are
+    /// always verified); `disable`: none. Default: as the URL's scheme says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsMode>,
+    /// A PEM file of the certificate authorities to trust instead of the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Prepended to every key the run writes, reads or deletes (default
+    /// `benchplan:<backend name>:`); keys outside it are never touched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_prefix: Option<String>,
+    /// `table_per_table` (default): a hash `<prefix><table>:<key>` per table
+    /// and key, the features its fields; `single_table`: a hash
+    /// `<prefix><entity>:<key>` per entity key, fields `<table>.<feature>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
+    /// write_features: each request's writes in MULTI/EXEC (default false: a plain pipeline).
+    #[serde(default)]
+    pub transaction: bool,
+    /// A Redis Cluster: `url` is a seed node; keys of one entity key share
+    /// a slot (a hash tag), and a request's commands go to each key's node.
+    #[serde(default)]
+    pub cluster: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }

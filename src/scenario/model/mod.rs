@@ -15,6 +15,7 @@ mod checks;
 mod dataset;
 mod distribution;
 mod duration;
+mod kv;
 mod phases;
 
 pub use backends::*;
@@ -22,6 +23,7 @@ pub use checks::*;
 pub use dataset::*;
 pub use distribution::*;
 pub use duration::*;
+pub use kv::*;
 pub use phases::*;
 
 use indexmap::IndexMap;

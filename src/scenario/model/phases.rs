@@ -1,7 +1,7 @@
 //! `setup:`, `phases:` and `teardown:`: the steps, the phases, their key
 //! distributions and the request mix.
 
-use super::{DurationSpec, Kind};
+use super::{DurationSpec, Kind, KvOp};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -186,7 +186,7 @@ impl KeySpec {
 }
 
 /// One weighted request of the mix: exactly one of `read_features`,
-/// `write_features`, `statement` (a request of one operation) or `steps`
+/// `write_features`, `statement`, `kv` (a request of one operation) or `steps`
 /// (a request of several operations, timed as one).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
@@ -203,6 +203,9 @@ pub struct MixEntry {
     pub write_features: Option<WriteOp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statement: Option<StatementOp>,
+    /// A plain key-value command (redis; noop counts it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv: Option<KvOp>,
     /// A request made of several operations, run one after another (or
     /// together with `concurrent: true`); its latency runs from its start to
     /// the end of its last step. Every entity draws its keys once per request.
@@ -217,7 +220,7 @@ pub struct MixEntry {
 }
 
 /// One operation of a request with `steps`: exactly one of `read_features`,
-/// `write_features`, `statement`.
+/// `write_features`, `statement`, `kv`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RequestStep {
@@ -230,6 +233,8 @@ pub struct RequestStep {
     pub write_features: Option<WriteOp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statement: Option<StatementOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv: Option<KvOp>,
 }
 
 /// One operation, whichever field it was written in.
@@ -238,6 +243,7 @@ pub enum Operation<'a> {
     Read(&'a ReadOp),
     Write(&'a WriteOp),
     Statement(&'a StatementOp),
+    Kv(&'a KvOp),
 }
 
 /// One operation of a mix entry, with where it was written.
@@ -251,11 +257,17 @@ pub struct StepRef<'a> {
     pub op: Option<Operation<'a>>,
 }
 
-fn one_operation<'a>(r: &'a Option<ReadOp>, w: &'a Option<WriteOp>, s: &'a Option<StatementOp>) -> Option<Operation<'a>> {
-    match (r, w, s) {
-        (Some(r), None, None) => Some(Operation::Read(r)),
-        (None, Some(w), None) => Some(Operation::Write(w)),
-        (None, None, Some(s)) => Some(Operation::Statement(s)),
+fn one_operation<'a>(
+    r: &'a Option<ReadOp>,
+    w: &'a Option<WriteOp>,
+    s: &'a Option<StatementOp>,
+    kv: &'a Option<KvOp>,
+) -> Option<Operation<'a>> {
+    match (r, w, s, kv) {
+        (Some(r), None, None, None) => Some(Operation::Read(r)),
+        (None, Some(w), None, None) => Some(Operation::Write(w)),
+        (None, None, Some(s), None) => Some(Operation::Statement(s)),
+        (None, None, None, Some(kv)) => Some(Operation::Kv(kv)),
         _ => None,
     }
 }
@@ -266,9 +278,9 @@ pub fn default_step_name(i: usize) -> String {
 }
 
 impl MixEntry {
-    /// How many of `read_features`, `write_features`, `statement`, `steps` the entry has.
+    /// How many of `read_features`, `write_features`, `statement`, `kv`, `steps` the entry has.
     pub fn forms(&self) -> usize {
-        [self.read_features.is_some(), self.write_features.is_some(), self.statement.is_some(), self.steps.is_some()]
+        [self.read_features.is_some(), self.write_features.is_some(), self.statement.is_some(), self.kv.is_some(), self.steps.is_some()]
             .iter()
             .filter(|x| **x)
             .count()
@@ -283,10 +295,14 @@ impl MixEntry {
                 .map(|(i, s)| StepRef {
                     step: Some(i),
                     name: s.name.as_deref(),
-                    op: one_operation(&s.read_features, &s.write_features, &s.statement),
+                    op: one_operation(&s.read_features, &s.write_features, &s.statement, &s.kv),
                 })
                 .collect(),
-            _ => vec![StepRef { step: None, name: None, op: one_operation(&self.read_features, &self.write_features, &self.statement) }],
+            _ => vec![StepRef {
+                step: None,
+                name: None,
+                op: one_operation(&self.read_features, &self.write_features, &self.statement, &self.kv),
+            }],
         }
     }
 
@@ -297,9 +313,12 @@ impl MixEntry {
 }
 
 impl RequestStep {
-    /// How many of `read_features`, `write_features`, `statement` the step has.
+    /// How many of `read_features`, `write_features`, `statement`, `kv` the step has.
     pub fn forms(&self) -> usize {
-        [self.read_features.is_some(), self.write_features.is_some(), self.statement.is_some()].iter().filter(|x| **x).count()
+        [self.read_features.is_some(), self.write_features.is_some(), self.statement.is_some(), self.kv.is_some()]
+            .iter()
+            .filter(|x| **x)
+            .count()
     }
 }
 
@@ -452,6 +471,7 @@ impl StatementOp {
             Kind::Dynamodb => self.dynamodb.is_some(),
             Kind::Cosmos => self.cosmos.is_some(),
             Kind::Noop => true,
+            Kind::Redis => false,
         }
     }
 }

@@ -37,7 +37,7 @@ pub(super) fn entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String
 fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &mut Diagnostics) {
     let n = m.forms();
     if n != 1 {
-        d.at(mp, format!("expected exactly one of read_features, write_features, statement, steps; found {n}"));
+        d.at(mp, format!("expected exactly one of read_features, write_features, statement, kv, steps; found {n}"));
     }
     if let Some(name) = &m.name {
         if !safe_name(name) {
@@ -68,7 +68,7 @@ fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &
                 let sp = format!("{mp}.steps[{j}]");
                 let k = st.forms();
                 if k != 1 {
-                    d.at(&sp, format!("expected exactly one of read_features, write_features, statement; found {k}"));
+                    d.at(&sp, format!("expected exactly one of read_features, write_features, statement, kv; found {k}"));
                 }
                 let name = st.name.clone().unwrap_or_else(|| default_step_name(j));
                 if st.name.is_some() && !safe_name(&name) {
@@ -77,25 +77,31 @@ fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &
                 if !seen.insert(name.clone()) {
                     d.at(format!("{sp}.name"), format!("duplicate step name `{name}`"));
                 }
-                operation(s, m, &st.read_features, &st.write_features, &st.statement, &sp, tables, d);
+                operation(
+                    s,
+                    m,
+                    Ops { read: &st.read_features, write: &st.write_features, stmt: &st.statement, kv: &st.kv },
+                    &sp,
+                    tables,
+                    d,
+                );
             }
         }
-        _ => operation(s, m, &m.read_features, &m.write_features, &m.statement, mp, tables, d),
+        _ => operation(s, m, Ops { read: &m.read_features, write: &m.write_features, stmt: &m.statement, kv: &m.kv }, mp, tables, d),
     }
 }
 
+/// The operation fields of an entry or a step.
+struct Ops<'a> {
+    read: &'a Option<ReadOp>,
+    write: &'a Option<WriteOp>,
+    stmt: &'a Option<StatementOp>,
+    kv: &'a Option<KvOp>,
+}
+
 /// The operation fields of an entry or a step at `mp`.
-#[allow(clippy::too_many_arguments)]
-fn operation(
-    s: &Scenario,
-    m: &MixEntry,
-    read: &Option<ReadOp>,
-    write_op: &Option<WriteOp>,
-    stmt: &Option<StatementOp>,
-    mp: &str,
-    tables: &[(String, String)],
-    d: &mut Diagnostics,
-) {
+fn operation(s: &Scenario, m: &MixEntry, ops: Ops<'_>, mp: &str, tables: &[(String, String)], d: &mut Diagnostics) {
+    let Ops { read, write: write_op, stmt, kv: kv_op } = ops;
     if let Some(r) = read {
         entities(s, tables, &format!("{mp}.read_features"), &r.entities, &r.tables, d);
         if r.keys_per_table == Some(0) {
@@ -111,6 +117,56 @@ fn operation(
     }
     if let Some(st) = stmt {
         statement(s, m, st, mp, d);
+    }
+    if let Some(k) = kv_op {
+        kv(s, m, k, &format!("{mp}.kv"), d);
+    }
+}
+
+/// A kv operation at `at`: its entity, sizes that fit the command, and
+/// backends that speak it.
+fn kv(s: &Scenario, m: &MixEntry, k: &KvOp, at: &str, d: &mut Diagnostics) {
+    match &k.entity {
+        Some(e) if !s.dataset.entities.contains_key(e) => {
+            let hint = did_you_mean(e, s.dataset.entities.keys().map(String::as_str));
+            d.at(format!("{at}.entity"), format!("unknown entity `{e}` (known: {}){hint}", names(s.dataset.entities.keys())));
+        }
+        None if s.dataset.entities.is_empty() => d.at(format!("{at}.entity"), "expected an entity for the keys (the dataset has none)"),
+        _ => {}
+    }
+    let cmd = k.command.as_str();
+    match k.value_size {
+        Some(_) if !k.command.writes_value() => {
+            d.at(format!("{at}.value_size"), format!("`value_size` applies to set and mset, not {cmd}"))
+        }
+        Some(n) if n == 0 || n > 16 << 20 => d.at(format!("{at}.value_size"), format!("expected 1 to 16777216 bytes, found {n}")),
+        _ => {}
+    }
+    match k.keys {
+        Some(_) if !k.command.multi_key() => d.at(format!("{at}.keys"), format!("`keys` applies to mset, mget and del, not {cmd}")),
+        Some(n) if n == 0 || n > 1000 => d.at(format!("{at}.keys"), format!("expected 1 to 1000 keys per command, found {n}")),
+        _ => {}
+    }
+    if k.ttl.is_some() && k.command != KvCommand::Set {
+        d.at(format!("{at}.ttl"), format!("`ttl` applies to set (SET ... PX), not {cmd}"));
+    }
+    if k.ttl.is_some_and(|t| t.0.is_zero()) {
+        d.at(format!("{at}.ttl"), "expected a positive duration");
+    }
+    if let Some(p) = k.pipeline.filter(|p| *p == 0 || *p > 10_000) {
+        d.at(format!("{at}.pipeline"), format!("expected 1 to 10000 commands per request, found {p}"));
+    }
+    for (bname, b) in &s.backends {
+        let runs_here = m.backends.as_ref().is_none_or(|bs| bs.contains(bname));
+        if runs_here && !matches!(b.kind(), Kind::Redis | Kind::Noop) {
+            d.at(
+                at,
+                format!(
+                    "a kv operation runs on redis backends; backend `{bname}` is {}: limit this entry with `backends: [...]`",
+                    b.kind()
+                ),
+            );
+        }
     }
 }
 
