@@ -143,3 +143,49 @@ fn the_sink_benchmark_reports_rows_per_second_by_batch() {
         assert!(c.get("not_evaluated").is_none() && c["reference"].as_f64().is_some(), "{c}");
     }
 }
+
+/// The key-value experiment, small: PostgreSQL beside Redis for SET, GET,
+/// 50/50 and INCR with 1 and 10 clients; the ratio against Redis evaluated
+/// on every PostgreSQL row.
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn the_key_value_experiment_measures_postgres_against_redis() {
+    let (pg, redis) = (server_env("BENCHPLAN_TEST_PG_URL"), server_env("BENCHPLAN_TEST_REDIS_URL"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let a = bin()
+        .env("BENCH_PG_URL", &pg)
+        .env("REDIS_URL", &redis)
+        .args(["run", "-q"])
+        .arg(root().join("scenarios/kv-vs-redis.yaml"))
+        .args(["--set", "keys=2000", "--set", "requests=300", "--out"])
+        .arg(&out)
+        .assert();
+    let o = a.get_output();
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    // Exit 1 would be a ratio under the floor on a slow disk: the report still answers.
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{said}");
+    let dir = run_dir(&out, "kv-vs-redis");
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    for b in ["redis", "pg"] {
+        let mine: Vec<String> = rows
+            .iter()
+            .filter(|r| r[col(&h, "backend")] == b && !r[col(&h, "phase")].starts_with("setup"))
+            .map(|r| format!("{} {}", r[col(&h, "phase")], r[col(&h, "clients")]))
+            .collect();
+        assert_eq!(mine, ["set 1", "get 1", "mixed 1", "incr 1", "set 10", "get 10", "mixed 10", "incr 10"], "{b}");
+        for r in rows.iter().filter(|r| r[col(&h, "backend")] == b && !r[col(&h, "phase")].starts_with("setup")) {
+            assert_eq!((num(r, &h, "requests"), num(r, &h, "errors")), (300.0, 0.0), "{r:?}");
+        }
+    }
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let ratios: Vec<&serde_json::Value> =
+        run["checks"].as_array().unwrap().iter().filter(|c| c["check"].as_str().unwrap().contains("backend(redis)")).collect();
+    assert_eq!(ratios.len(), 8, "one per PostgreSQL row: {ratios:?}");
+    for c in ratios {
+        assert!(c.get("not_evaluated").is_none() && c["reference"].as_f64().is_some_and(|r| r > 0.0), "{c}");
+    }
+    // INCR counted on PostgreSQL: its UPDATE ... RETURNING gives a row a request.
+    let incr = rows.iter().find(|r| r[col(&h, "backend")] == "pg" && r[col(&h, "phase")] == "incr").unwrap();
+    assert_eq!(num(incr, &h, "rows_per_request"), 1.0);
+}
