@@ -112,16 +112,6 @@ impl Db {
     }
 }
 
-/// Whether a value read back as text is the model's value.
-pub(crate) fn same(want: &FeatureValue, got: &str) -> bool {
-    match want {
-        FeatureValue::Float(f) => got.parse::<f64>().is_ok_and(|g| (g - f).abs() < 1e-12),
-        FeatureValue::Int(i) => got == i.to_string(),
-        FeatureValue::Str(s) => got == s,
-        FeatureValue::Bool(b) => [if *b { "true" } else { "false" }, if *b { "1" } else { "0" }].contains(&got),
-    }
-}
-
 /// Runs the scenario `text` with `sets`; returns results.csv.
 fn run(dir: &Path, name: &str, text: &str, sets: &[String]) -> (Vec<String>, Vec<Vec<String>>) {
     let sc = scenario(dir, name, text);

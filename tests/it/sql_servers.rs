@@ -137,12 +137,7 @@ async fn check_backend(kind: &str, url: &str, prefix: &str) {
                     continue;
                 }
                 let want = t.value(idx, c, 0);
-                let ok = match &want {
-                    FeatureValue::Float(f) => got.parse::<f64>().map(|g| (g - f).abs() < 1e-12).unwrap_or(false),
-                    FeatureValue::Int(i) => got == i.to_string(),
-                    FeatureValue::Str(s) => &got == s,
-                    FeatureValue::Bool(b) => got == if *b { "true" } else { "false" } || got == if *b { "1" } else { "0" },
-                };
+                let ok = same(&want, &got);
                 assert!(ok, "{}.{} for key {key}: got {got:?}, want {want:?}", t.name, t.columns[c].name);
             }
         }

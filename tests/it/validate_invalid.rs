@@ -150,6 +150,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("unknown_phase_step", "29:5", "unknown variant `sleep`"),
     ("table_missing_features_block", "17:7", "missing field `features`"),
     ("yaml_duplicate_key", "4:1", "duplicate entry with key \"name\""),
+    ("vector_on_sqlite", "6:5", "the dataset has vector features, which only kind postgres"),
+    ("vector_without_dim", "15:11", "a feature of type halfvec needs `dim`"),
 ];
 
 /// Fixtures with their own tests below.

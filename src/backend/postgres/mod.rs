@@ -87,6 +87,17 @@ impl PostgresBackend {
     }
 }
 
+/// Makes sure pgvector is there for a dataset with vector features.
+async fn vector_extension(pool: &PgPool) -> Result<(), BackendError> {
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS vector").execute(pool).await.map(|_| ()).map_err(|e| {
+        BackendError(format!(
+            "the dataset has vector features, and CREATE EXTENSION vector failed: {} (install pgvector on the server, \
+             https://github.com/pgvector/pgvector, or have an administrator create the extension in this database)",
+            sqlx_exec::error_text(&e)
+        ))
+    })
+}
+
 /// Shared blocks hit and read of the top plan node (it includes its children).
 pub fn plan_buffers(explain_json: &str) -> Option<Buffers> {
     let v: serde_json::Value = serde_json::from_str(explain_json).ok()?;
@@ -152,6 +163,9 @@ impl Backend for PostgresBackend {
 
     async fn create(&self, ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> Result<(), BackendError> {
         let unlogged = matches!(ctx.config, crate::scenario::model::BackendConfig::Postgres(c) if c.unlogged);
+        if ctx.model.tables.iter().any(|t| t.columns.iter().any(|c| c.ty.is_vector())) {
+            vector_extension(&self.pool).await?;
+        }
         let extra = BTreeMap::from([("unlogged", minijinja::Value::from(unlogged))]);
         sqlx_exec::create_tables(&self.pool, Kind::Postgres, ctx, step.replace.unwrap_or(true), &extra, bar).await
     }

