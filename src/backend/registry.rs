@@ -97,6 +97,7 @@ pub fn describe_plain(kind: Kind, op: &OpSpec, model: &DataModel) -> String {
             tables.iter().map(|t| model.tables[*t].name.as_str()).collect::<Vec<_>>().join(", ")
         }
         OpKind::Statement { name } => format!("statement {name}"),
+        OpKind::VectorSearch { table, .. } => model.tables[*table].name.clone(),
     };
     match kind {
         Kind::Noop => format!("(noop: no I/O) {} on {tables}", op.label),

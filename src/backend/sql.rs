@@ -152,6 +152,8 @@ pub fn prepare(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&Statem
             let shape = if src.is_list() || st.is_two_phase() { Shape::Transaction } else { Shape::Serial };
             Ok(SqlOp { two_phase: st.is_two_phase(), ..SqlOp::new(shape, stmts) })
         }
+        // PostgreSQL prepares its own; validation keeps it off the other kinds.
+        OpKind::VectorSearch { .. } => Err(BackendError(format!("vector_search needs PostgreSQL with pgvector, not {kind}"))),
     }
 }
 

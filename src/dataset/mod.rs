@@ -3,6 +3,8 @@
 //! reproduces it. Nothing here holds a table in memory: rows are generated
 //! on demand, one batch at a time.
 
+pub mod exact;
+
 use crate::scenario::model::expand_table_names;
 use crate::scenario::model::{Dataset, FeatureType, FeatureTypes, Features, KeyType};
 
@@ -23,6 +25,15 @@ pub fn hash_str(s: &str) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     mix64(h)
+}
+
+/// A key as one number, to compare keys without allocating: an integer key
+/// itself, a string key's hash.
+pub fn key_fingerprint(k: &KeyValue) -> u64 {
+    match k {
+        KeyValue::Int(i) => *i as u64,
+        KeyValue::Str(s) => hash_str(s),
+    }
 }
 
 /// One entity: a key space.

@@ -111,8 +111,9 @@ impl BackendJob<'_> {
         let rows_total = self.model.total_rows();
         // A load counts rows; create and drop count tables.
         let (label, len, unit) = match st {
-            Step::Load(_) => ("load", rows_total, "rows"),
-            _ => (st.name(), self.model.tables.len() as u64, "tables"),
+            Step::Load(_) => ("load".to_string(), rows_total, "rows"),
+            Step::Index(ix) => (ix.label(), 1, "indexes"),
+            _ => (st.name().to_string(), self.model.tables.len() as u64, "tables"),
         };
         let bar = self.progress.bar(&format!("{} {label}", self.name), len, unit);
         let t0 = Instant::now();
@@ -121,6 +122,7 @@ impl BackendJob<'_> {
                 Step::Create(c) => b.create(&ctx, c, &bar).await.map(|_| backend::Loaded::default()),
                 Step::Load(l) => b.load(&ctx, l, &bar).await,
                 Step::Drop(_) => b.drop_tables(&ctx, &bar).await.map(|_| backend::Loaded::default()),
+                Step::Index(ix) => b.build_index(&ctx, ix).await,
             }
         };
         // Ctrl-C stops a long load too, not only the phases (a teardown after
@@ -155,7 +157,8 @@ impl BackendJob<'_> {
         let done = res.map_err(|e| format!("{} {label}: {e}", self.name))?;
         let rows = done.rows;
         out.setup.push(MeasuredStep {
-            step: label.to_string(),
+            bytes: done.bytes,
+            step: label,
             rows,
             duration_s: secs,
             // Only a load does work that is charged per unit or worth pricing.
@@ -169,7 +172,14 @@ impl BackendJob<'_> {
             let analyze_s = t0.elapsed().as_secs_f64();
             out.data_bytes = b.data_bytes().await;
             if analyzed {
-                out.setup.push(MeasuredStep { step: "analyze".into(), rows: 0, duration_s: analyze_s, cost_usd: None, usage: None });
+                out.setup.push(MeasuredStep {
+                    step: "analyze".into(),
+                    rows: 0,
+                    duration_s: analyze_s,
+                    cost_usd: None,
+                    usage: None,
+                    bytes: None,
+                });
             }
         }
         Ok(())
@@ -380,5 +390,6 @@ pub fn describe_operation(op: crate::scenario::model::Operation<'_>) -> String {
             format!("write {} ({}{batch})", w.entities.join("+"), w.mode.as_str())
         }
         Operation::Statement(st) => format!("statement {}", st.name),
+        Operation::VectorSearch(v) => format!("vector search {} k={} ({})", v.table, v.k(), v.distance.as_str()),
     }
 }

@@ -37,6 +37,7 @@ pub fn add_backend(report: &mut RunReport, run: BackendRun) -> Result<(), String
             rows_per_s: if s.duration_s > 0.0 { s.rows as f64 / s.duration_s } else { 0.0 },
             cost_usd: s.cost_usd,
             capacity: s.usage.map(|(u, m)| Capacity::new(u, m)),
+            bytes: s.bytes,
         });
     }
     report.warnings.extend(run.warnings.iter().cloned());

@@ -107,6 +107,9 @@ pub struct SetupRow {
     /// Capacity and retries, for kinds that report them (see [`Capacity`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,
+    /// An index step: the index's size in bytes (PostgreSQL: `pg_relation_size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 /// Consumed capacity as the service reported it, and retries, summed over

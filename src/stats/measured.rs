@@ -71,6 +71,8 @@ pub struct MeasuredStep {
     pub cost_usd: Option<f64>,
     /// What a load consumed, where the service reports it.
     pub usage: Option<(Usage, Meter)>,
+    /// An index step: the index's size on disk, where the server tells it.
+    pub bytes: Option<u64>,
 }
 
 /// How a backend's run ended.

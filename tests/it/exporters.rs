@@ -148,6 +148,7 @@ fn report() -> RunReport {
                 rows_per_s: 120_000.0,
                 cost_usd: None,
                 capacity: None,
+                bytes: None,
             },
             SetupRow {
                 backend: "ddb".into(),
@@ -158,6 +159,7 @@ fn report() -> RunReport {
                 rows_per_s: 10_000.0,
                 cost_usd: Some(300_000.0 * 0.625e-6),
                 capacity: Some(Capacity { read_units: 0.0, write_units: 300_000.0, retries: 3, throttled: 3, request_units: None }),
+                bytes: None,
             },
         ],
         rows: vec![

@@ -8,7 +8,7 @@
 //! BENCHPLAN_TEST_MYSQL_URL. Table names are unique to this file (`bps_*`).
 
 use crate::common::*;
-use benchplan::dataset::{DataModel, FeatureValue, KeyValue};
+use benchplan::dataset::{DataModel, KeyValue};
 use benchplan::scenario::{load_file, LoadOptions};
 use sqlx::Row;
 use std::path::Path;

@@ -94,6 +94,7 @@ pub fn prepare_op(
             let tpl = st.cosmos.as_ref().ok_or_else(|| format!("statement {name} has no `cosmos:` template"))?;
             CosmosOp::Statement(Box::new(prepare_statement(model, templates, name, tpl)?))
         }
+        OpKind::VectorSearch { .. } => return Err("vector_search needs PostgreSQL with pgvector".into()),
     })
 }
 

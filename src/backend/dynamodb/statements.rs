@@ -103,6 +103,7 @@ pub fn prepare_op(
             let tpl = st.dynamodb.as_ref().ok_or_else(|| format!("statement {name} has no `dynamodb:` template"))?;
             DynOp::Statement(Box::new(prepare_statement(names, model, templates, name, tpl)?))
         }
+        OpKind::VectorSearch { .. } => return Err("vector_search needs PostgreSQL with pgvector".into()),
     })
 }
 

@@ -1,7 +1,7 @@
 //! `setup:`, `phases:` and `teardown:`: the steps, the phases, their key
 //! distributions and the request mix.
 
-use super::{DurationSpec, Kind};
+use super::{DurationSpec, IndexStep, Kind, VectorSearchOp};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,8 @@ pub enum Step {
     Load(LoadStep),
     /// Drop the tables.
     Drop(DropStep),
+    /// Build a vector index (PostgreSQL with pgvector), timed; its size is reported.
+    Index(IndexStep),
 }
 
 impl Step {
@@ -25,6 +27,7 @@ impl Step {
             Step::Create(_) => "create",
             Step::Load(_) => "load",
             Step::Drop(_) => "drop",
+            Step::Index(_) => "index",
         }
     }
 }
@@ -142,6 +145,10 @@ pub struct PhaseSpec {
     /// The request mix: weighted operations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mix: Option<Vec<MixEntry>>,
+    /// PostgreSQL: settings each worker's connection gets for this phase
+    /// (over the backend's `settings`), e.g. `hnsw.ef_search: ${ef_search}`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub settings: IndexMap<String, Value>,
 }
 
 /// Its schema (a name, or `zipfian:0.9`) and its names are in `distribution.rs`.
@@ -186,7 +193,7 @@ impl KeySpec {
 }
 
 /// One weighted request of the mix: exactly one of `read_features`,
-/// `write_features`, `statement` (a request of one operation) or `steps`
+/// `write_features`, `statement`, `vector_search` (a request of one operation) or `steps`
 /// (a request of several operations, timed as one).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
@@ -203,6 +210,9 @@ pub struct MixEntry {
     pub write_features: Option<WriteOp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statement: Option<StatementOp>,
+    /// The k nearest rows to a query vector (PostgreSQL with pgvector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector_search: Option<VectorSearchOp>,
     /// A request made of several operations, run one after another (or
     /// together with `concurrent: true`); its latency runs from its start to
     /// the end of its last step. Every entity draws its keys once per request.
@@ -238,6 +248,7 @@ pub enum Operation<'a> {
     Read(&'a ReadOp),
     Write(&'a WriteOp),
     Statement(&'a StatementOp),
+    VectorSearch(&'a VectorSearchOp),
 }
 
 /// One operation of a mix entry, with where it was written.
@@ -251,11 +262,17 @@ pub struct StepRef<'a> {
     pub op: Option<Operation<'a>>,
 }
 
-fn one_operation<'a>(r: &'a Option<ReadOp>, w: &'a Option<WriteOp>, s: &'a Option<StatementOp>) -> Option<Operation<'a>> {
-    match (r, w, s) {
-        (Some(r), None, None) => Some(Operation::Read(r)),
-        (None, Some(w), None) => Some(Operation::Write(w)),
-        (None, None, Some(s)) => Some(Operation::Statement(s)),
+fn one_operation<'a>(
+    r: &'a Option<ReadOp>,
+    w: &'a Option<WriteOp>,
+    s: &'a Option<StatementOp>,
+    v: &'a Option<VectorSearchOp>,
+) -> Option<Operation<'a>> {
+    match (r, w, s, v) {
+        (Some(r), None, None, None) => Some(Operation::Read(r)),
+        (None, Some(w), None, None) => Some(Operation::Write(w)),
+        (None, None, Some(s), None) => Some(Operation::Statement(s)),
+        (None, None, None, Some(v)) => Some(Operation::VectorSearch(v)),
         _ => None,
     }
 }
@@ -268,10 +285,16 @@ pub fn default_step_name(i: usize) -> String {
 impl MixEntry {
     /// How many of `read_features`, `write_features`, `statement`, `steps` the entry has.
     pub fn forms(&self) -> usize {
-        [self.read_features.is_some(), self.write_features.is_some(), self.statement.is_some(), self.steps.is_some()]
-            .iter()
-            .filter(|x| **x)
-            .count()
+        [
+            self.read_features.is_some(),
+            self.write_features.is_some(),
+            self.statement.is_some(),
+            self.vector_search.is_some(),
+            self.steps.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count()
     }
 
     /// The entry's operations in order: its steps, or itself.
@@ -283,10 +306,14 @@ impl MixEntry {
                 .map(|(i, s)| StepRef {
                     step: Some(i),
                     name: s.name.as_deref(),
-                    op: one_operation(&s.read_features, &s.write_features, &s.statement),
+                    op: one_operation(&s.read_features, &s.write_features, &s.statement, &None),
                 })
                 .collect(),
-            _ => vec![StepRef { step: None, name: None, op: one_operation(&self.read_features, &self.write_features, &self.statement) }],
+            _ => vec![StepRef {
+                step: None,
+                name: None,
+                op: one_operation(&self.read_features, &self.write_features, &self.statement, &self.vector_search),
+            }],
         }
     }
 

@@ -10,6 +10,7 @@ mod checks;
 mod dataset;
 mod mix;
 mod phases;
+mod vector;
 
 pub use backends::preset_path;
 
