@@ -7,6 +7,7 @@ mod failing;
 pub mod phase;
 pub mod progress;
 mod request;
+mod vector;
 
 use crate::backend::{self, Backend, Ctx, WithBackend};
 use crate::dataset::{hash_str, mix64, DataModel};
@@ -207,10 +208,15 @@ impl BackendJob<'_> {
                     .unwrap_or_default();
                 let salt = mix64(sc.seed ^ mix64(((ci as u64) << 20) ^ pi as u64 ^ hash_str(&name)));
                 let insert_base = ((ci as u64) * 64 + pi as u64) << 36;
-                let workload = Workload::new(&self.model, mix, &keys, salt, insert_base, |m| {
+                let mut workload = Workload::new(&self.model, mix, &keys, salt, insert_base, |m| {
                     m.backends.as_ref().is_none_or(|bs| bs.iter().any(|x| x == self.name))
                 })
                 .map_err(|e| format!("{} phase {name}: {e}", self.name))?;
+                let settings = vector::phase_settings(&sc.backends[self.name], spec);
+                let setting_pairs: Arc<[(String, String)]> = settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                for op in &mut workload.ops {
+                    op.settings = setting_pairs.clone();
+                }
                 let op_labels: Vec<String> = workload.requests.iter().map(|r| op_label(&mix[r.mix_index], r.mix_index)).collect();
                 let op_names: Vec<Option<String>> = workload.requests.iter().map(|r| r.name.clone()).collect();
                 let mut step_labels = vec![StepLabel::default(); workload.ops.len()];
@@ -243,9 +249,11 @@ impl BackendJob<'_> {
                 };
                 let bar = self.progress.bar(&title, len, unit);
                 let workload = Arc::new(workload);
-                let run = run_phase(b, Arc::new(ops), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
+                let ops = Arc::new(ops);
+                let run = run_phase(b, ops.clone(), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
                 bar.finish_and_clear();
                 let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
+                let recall = vector::phase_recall(b.as_ref(), &ops, &workload, &self.model);
                 let secs = run.duration.as_secs_f64();
                 let aborted = run
                     .aborted
@@ -265,7 +273,9 @@ impl BackendJob<'_> {
                         cell: cell.values.clone(),
                         workers: cfg.workers,
                         target_rps: cfg.rate,
+                        settings,
                     },
+                    recall,
                     warmup: ph.is_warmup(),
                     cost_usd: self.cost_model().map(|m| run.stats.usage.cost(&m, secs)),
                     meter: b.metered(),

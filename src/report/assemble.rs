@@ -82,6 +82,7 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
     r.missed_requests = m.missed;
     r.partial = m.stopped_early.clone();
     r.hot_key_share = (st.keys_drawn > 0).then(|| st.keys_hot as f64 / st.keys_drawn as f64);
+    r.recall = m.recall;
     r.cost_usd = m.cost_usd;
     r.cost_per_million_usd = m.cost_usd.and_then(|c| per_million(c, r.requests));
     if m.explain_asked && r.cache.is_none() {
@@ -254,6 +255,8 @@ fn row(id: &PhaseId) -> ResultRow {
         capacity: None,
         partial: None,
         hot_key_share: None,
+        recall: None,
+        settings: id.settings.clone(),
         rows_per_s: None,
     }
 }

@@ -49,6 +49,8 @@ pub const EXTRA: &[&str] = &[
     "missed_requests",
     "partial",
     "rows_per_s",
+    "recall_at_k",
+    "recall_at_k_p5",
 ];
 
 /// The capacity columns (eight of [`EXTRA`], before `missed_requests` and `partial`); empty for kinds that
@@ -132,6 +134,9 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
     v.push(if segment { String::new() } else { row.partial.is_some().to_string() });
     // Rows are counted per phase, not per segment.
     v.push(if segment { String::new() } else { opt(row.rows_per_s, f2) });
+    let recall = row.recall.filter(|_| !segment);
+    v.push(opt(recall.map(|r| r.recall_at_k), f4));
+    v.push(opt(recall.map(|r| r.recall_at_k_p5), f4));
     v
 }
 
@@ -155,10 +160,10 @@ fn setup_record(r: &RunReport, s: &SetupRow) -> Vec<String> {
     v.extend((0..MEASURES.len() - 7).map(|_| String::new()));
     v.extend([opt(s.cost_usd, f6), String::new()]);
     let caps = capacity_cells(s.capacity.as_ref(), s.rows);
-    // The columns before the capacity ones, then those, then missed_requests and partial, then rows_per_s.
-    v.extend((0..EXTRA.len() - caps.len() - 3).map(|_| String::new()));
+    // The columns before the capacity ones, then those, then missed_requests and partial, then rows_per_s, then the recall pair.
+    v.extend((0..EXTRA.len() - caps.len() - 5).map(|_| String::new()));
     v.extend(caps);
-    v.extend([String::new(), String::new(), f2(s.rows_per_s)]);
+    v.extend([String::new(), String::new(), f2(s.rows_per_s), String::new(), String::new()]);
     v
 }
 

@@ -186,6 +186,12 @@ pub struct ResultRow {
     /// per-key view of the hot/cold split); None for inserts only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hot_key_share: Option<f64>,
+    /// A `vector_search` phase: recall against the exact k nearest neighbours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<crate::stats::measured::Recall>,
+    /// The settings each worker's connection had (PostgreSQL `settings`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 impl ResultRow {
@@ -206,6 +212,8 @@ impl ResultRow {
             "rows_per_s" => return self.rows_per_s,
             "error_rate" => self.error_rate,
             "cost_per_million_usd" => return self.cost_per_million_usd,
+            "recall_at_k" => return self.recall.map(|r| r.recall_at_k),
+            "recall_at_k_p5" => return self.recall.map(|r| r.recall_at_k_p5),
             _ => return None,
         })
     }

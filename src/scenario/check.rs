@@ -19,6 +19,8 @@ pub const METRICS: &[&str] = &[
     "rows_per_s",
     "error_rate",
     "cost_per_million_usd",
+    "recall_at_k",
+    "recall_at_k_p5",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

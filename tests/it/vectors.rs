@@ -88,3 +88,60 @@ async fn a_vector_read_back_equals_the_generated_one() {
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {}", t.name))).execute(&pool).await.unwrap();
     }
 }
+
+/// One run: an HNSW index (deliberately weak: m 4, ef_construction 8), then
+/// per ef_search of the matrix an exact phase (index scans off) and an
+/// approximate one. Exact search finds the true neighbours (recall 1, as
+/// benchplan's own brute force computes them); recall does not fall as
+/// ef_search rises; the index row has a size; the settings are in run.json.
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn exact_search_has_recall_one_and_hnsw_recall_rises_with_ef_search() {
+    let url = server_env("BENCHPLAN_TEST_PGVECTOR_URL");
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = "bpv_recall";
+    let index = "  - index: { table: bpv_recall_docs, column: emb, method: hnsw, distance: l2, m: 4, ef_construction: 8, maintenance_work_mem: 64MB }";
+    let search = "      mix:\n        - vector_search: { table: bpv_recall_docs, column: emb, k: 10, distance: l2, queries: 100 }";
+    let phases = format!(
+        "  - run:\n      name: exact\n      requests: 100\n      workers: 2\n      settings: {{ enable_indexscan: false }}\n{search}\n  - run:\n      name: ann\n      requests: 100\n      workers: 2\n      settings: {{ hnsw.ef_search: \"${{ef}}\" }}\n{search}"
+    );
+    let text = vector_scenario(prefix, "method: copy", index, &phases)
+        .replace("params: { url: x }", "params: { url: x, ef: 40 }\nmatrix: { ef: [1, 10, 100] }")
+        + "teardown:\n  - drop: {}\nchecks:\n  - { expr: \"recall_at_k >= 0.999\", phase: exact }\n";
+    let sc = scenario(tmp.path(), prefix, &text);
+    let out = tmp.path().join("out");
+    let a = bin().args(["run", "-q"]).arg(&sc).arg("--set").arg(format!("url={url}")).arg("--out").arg(&out).assert();
+    let o = a.get_output();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let dir = run_dir(&out, prefix);
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    let recall = |phase: &str, ef: &str| -> f64 {
+        let r = rows
+            .iter()
+            .find(|r| r[col(&h, "phase")] == phase && r[col(&h, "ef")] == ef)
+            .unwrap_or_else(|| panic!("{phase} ef={ef}: {rows:?}"));
+        assert_eq!(num(r, &h, "errors"), 0.0, "{r:?}");
+        num(r, &h, "recall_at_k")
+    };
+    for ef in ["1", "10", "100"] {
+        assert_eq!(recall("exact", ef), 1.0, "a sequential scan returns the exact neighbours");
+    }
+    let (r1, r10, r100) = (recall("ann", "1"), recall("ann", "10"), recall("ann", "100"));
+    // ef_search 1 returns one row of 10: at most 0.1.
+    assert!(r1 <= 0.1, "{r1}");
+    assert!(r1 < r10 && r10 <= r100, "recall by ef_search 1, 10, 100: {r1} {r10} {r100}");
+    assert!(r100 > 0.5, "{r100}");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("## Recall"), "{summary}");
+    assert!(summary.contains("| db | ann | 100 | hnsw.ef_search=100 | 10 | 100 |"), "{summary}");
+    let index_row =
+        summary.lines().find(|l| l.starts_with("| db | index bpv_recall_docs.emb hnsw l2 | 2000 |")).unwrap_or_else(|| panic!("{summary}"));
+    assert!(index_row.ends_with(" MiB |") && !index_row.contains("| 0.00 MiB"), "{index_row}");
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let setup = run["setup"].as_array().unwrap();
+    let built = setup.iter().find(|s| s["step"].as_str().unwrap().starts_with("index ")).unwrap();
+    assert!(built["bytes"].as_u64().unwrap() > 8192, "{built}");
+    let ann = run["rows"].as_array().unwrap().iter().find(|r| r["phase"] == "ann" && r["cell"]["ef"] == 10).unwrap();
+    assert_eq!(ann["settings"]["hnsw.ef_search"], "10", "{ann}");
+    assert_eq!(ann["recall"]["k"], 10);
+}

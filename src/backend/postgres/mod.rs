@@ -29,6 +29,8 @@ pub struct PostgresBackend {
     load_method: Option<LoadMethod>,
     /// The server's `max_prepared_transactions` (two-phase statements need it > 0).
     max_prepared: Option<i64>,
+    /// Whether a phase had `settings`: from then on each session checks its connection's.
+    settings_used: std::sync::atomic::AtomicBool,
 }
 
 /// An operation, and for `packed: function` the function it calls.
@@ -88,7 +90,7 @@ impl PostgresBackend {
             .await
             .ok()
             .and_then(|v| v.parse().ok());
-        Ok(PostgresBackend { pool, model: ctx.model.clone(), packed: c.packed.unwrap_or_default(), load_method: c.load_method, max_prepared })
+        Ok(PostgresBackend { pool, model: ctx.model.clone(), packed: c.packed.unwrap_or_default(), load_method: c.load_method, max_prepared, settings_used: Default::default() })
     }
 }
 
@@ -217,7 +219,7 @@ impl Backend for PostgresBackend {
 
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Done, OpError> {
         if session.is_none() && op.op.shape != sql::Shape::Parallel {
-            *session = Some(vector::settled_connection(&self.pool, &op.settings).await?);
+            *session = Some(vector::settled_connection(&self.pool, &op.settings, &self.settings_used).await?);
         }
         if let Some(v) = &op.vector {
             let conn = session.as_mut().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;

@@ -23,12 +23,35 @@ pub struct VectorQuery {
     answered: Vec<AtomicBool>,
 }
 
-/// A connection of the pool with `settings` applied (after RESET ALL, so
-/// none of another phase's remain): a worker's session.
-pub async fn settled_connection(pool: &sqlx::PgPool, settings: &[(String, String)]) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, OpError> {
+/// A connection of the pool with exactly `settings` applied: a worker's
+/// session. Once any phase had settings (`used`), each connection is
+/// checked at its first request of a phase: one that has other settings
+/// (a custom setting, `benchplan.settings`, names them) gets RESET ALL, the
+/// settings, and its prepared statements dropped, since PostgreSQL keeps a
+/// cached plan when a planner setting changes (`enable_indexscan`). A
+/// connection that already has them keeps its statements (a run phase after
+/// its warmup prepares nothing again).
+pub async fn settled_connection(
+    pool: &sqlx::PgPool,
+    settings: &[(String, String)],
+    used: &AtomicBool,
+) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, OpError> {
     let mut conn = pool.acquire().await.map_err(sqlx_exec::op_error)?;
+    if settings.is_empty() && !used.load(Ordering::Relaxed) {
+        return Ok(conn);
+    }
+    used.store(true, Ordering::Relaxed);
+    let wanted = format!("{:016x}", hash_str(&format!("{settings:?}")));
+    let had: Option<String> =
+        sqlx::query_scalar("SELECT current_setting('benchplan.settings', true)").fetch_one(&mut *conn).await.map_err(sqlx_exec::op_error)?;
+    let had = had.unwrap_or_default();
+    if had == wanted || (had.is_empty() && settings.is_empty()) {
+        return Ok(conn);
+    }
     sqlx::query("RESET ALL").execute(&mut *conn).await.map_err(sqlx_exec::op_error)?;
-    for (name, value) in settings {
+    sqlx::Connection::clear_cached_statements(&mut *conn).await.map_err(sqlx_exec::op_error)?;
+    let marker = [("benchplan.settings".to_string(), wanted)];
+    for (name, value) in settings.iter().chain(&marker) {
         sqlx::query("SELECT set_config($1, $2, false)")
             .bind(name)
             .bind(value)

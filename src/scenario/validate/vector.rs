@@ -112,3 +112,42 @@ pub(super) fn vector_search(s: &Scenario, v: &VectorSearchOp, p: &str, d: &mut D
         }
     }
 }
+
+/// `settings:` names PostgreSQL can set (`work_mem`, `hnsw.ef_search`) and scalar values.
+fn settings_map(map: &indexmap::IndexMap<String, serde_json::Value>, p: &str, d: &mut Diagnostics) {
+    for (name, v) in map {
+        let part_ok = |x: &str| {
+            x.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                && x.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        let parts: Vec<&str> = name.split('.').collect();
+        if parts.len() > 2 || !parts.iter().all(|x| part_ok(x)) {
+            d.at(format!("{p}.{name}"), format!("expected a setting name such as work_mem or hnsw.ef_search, found {name:?}"));
+        }
+        if !(v.is_string() || v.is_number() || v.is_boolean()) {
+            d.at(format!("{p}.{name}"), "expected a number, a string or a boolean");
+        }
+    }
+}
+
+/// The backends' and the phases' `settings`; the phases' only where every backend can take them.
+pub(super) fn settings(s: &Scenario, d: &mut Diagnostics) {
+    for (name, b) in &s.backends {
+        if let BackendConfig::Postgres(c) = b {
+            settings_map(&c.settings, &format!("backends.{name}.settings"), d);
+        }
+    }
+    for (i, ph) in s.phases.iter().enumerate() {
+        let spec = ph.spec();
+        if spec.settings.is_empty() {
+            continue;
+        }
+        let p = format!("phases[{i}].{}.settings", if ph.is_warmup() { "warmup" } else { "run" });
+        settings_map(&spec.settings, &p, d);
+        for (name, b) in &s.backends {
+            if !matches!(b.kind(), Kind::Postgres | Kind::Noop) {
+                d.at(&p, format!("settings apply to PostgreSQL connections; backend `{name}` is of kind {}", b.kind()));
+            }
+        }
+    }
+}
