@@ -127,6 +127,9 @@ pub struct ThresholdArgs {
     /// The error rate rising by more than this many percentage points (`1` or `1%`).
     #[arg(long, value_name = "PP", default_value = "1", value_parser = percent, allow_hyphen_values = true)]
     pub error_rate_rise: f64,
+    /// A vector search's recall_at_k falling by more than this many points (`1` = 0.01).
+    #[arg(long, value_name = "PP", default_value = "1", value_parser = percent, allow_hyphen_values = true)]
+    pub recall_drop: f64,
     /// Significance level of the tests.
     #[arg(long, value_name = "P", default_value_t = 0.05)]
     pub alpha: f64,

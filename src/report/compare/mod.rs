@@ -33,6 +33,8 @@ pub struct Thresholds {
     pub min_latency_delta_ms: f64,
     /// Error rate rising by more than this, absolute (0.01 = 1 percentage point).
     pub error_rate_rise: f64,
+    /// `recall_at_k` falling by more than this, absolute (0.01 = 1 point).
+    pub recall_drop: f64,
     /// Significance level of the one-sided tests.
     pub alpha: f64,
     /// Per-second samples each side needs before a change is tested (at least 2).
@@ -46,6 +48,7 @@ impl Default for Thresholds {
             latency_rise: 0.15,
             min_latency_delta_ms: 1.0,
             error_rate_rise: 0.01,
+            recall_drop: 0.01,
             alpha: 0.05,
             min_samples: 2,
         }
@@ -207,6 +210,21 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
             let scale = |rates: &[f64], rpr: f64| rates.iter().map(|r| r * rpr).collect::<Vec<f64>>();
             let (b_s, n_s) = (scale(&bs.rates, b.rows_per_request), scale(&ns.rates, n.rows_per_request));
             metrics.push(higher_is_better("rows_per_s", br, nr, &b_s, &n_s, th));
+        }
+        // Recall: a figure of the whole phase (no per-second samples), and
+        // deterministic for the same data, index and settings: a fall beyond
+        // the threshold is a regression without a test.
+        if let (Some(br), Some(nr)) = (b.recall, n.recall) {
+            let fall = br.recall_at_k - nr.recall_at_k;
+            let (p_worse, p_better) = (Some(0.0).filter(|_| fall > 0.0), Some(0.0).filter(|_| fall < 0.0));
+            metrics.push(MetricDelta {
+                metric: "recall_at_k",
+                base: Some(br.recall_at_k),
+                new: Some(nr.recall_at_k),
+                p_value: None,
+                samples: (br.queries as usize, nr.queries as usize),
+                verdict: verdict(Some((fall, fall)), (th.recall_drop, 0.0), (p_worse, p_better), th.alpha),
+            });
         }
         metrics.push(MetricDelta {
             metric: "cost_per_million_usd",
@@ -441,5 +459,24 @@ mod tests {
             .iter()
             .filter(|m| m.metric != "error_rate" && m.metric != "cost_per_million_usd")
             .all(|m| m.verdict == Verdict::Untested));
+    }
+
+    #[test]
+    fn recall_falling_beyond_its_threshold_is_a_regression() {
+        let seconds = [(1000, 10.0, 20.0), (1000, 10.1, 20.0), (1000, 9.9, 20.0)];
+        let with_recall = |r: f64| {
+            let mut rep = report(&[("hot=1.0", 10.0, 1000.0)], &seconds);
+            rep.rows[0].recall = Some(crate::stats::measured::Recall { k: 10, queries: 200, recall_at_k: r, recall_at_k_p5: r });
+            rep
+        };
+        let recall_verdict = |c: &Comparison| c.rows[0].metrics.iter().find(|m| m.metric == "recall_at_k").map(|m| m.verdict);
+        let c = compare(&with_recall(0.98), &with_recall(0.95), &Thresholds::default());
+        assert_eq!(recall_verdict(&c), Some(Verdict::Regression));
+        let c = compare(&with_recall(0.98), &with_recall(0.975), &Thresholds::default());
+        assert_eq!(recall_verdict(&c), Some(Verdict::Ok), "a fall within the 0.01 threshold");
+        let c = compare(&with_recall(0.95), &with_recall(0.98), &Thresholds::default());
+        assert_eq!(recall_verdict(&c), Some(Verdict::Improvement));
+        let c = compare(&with_recall(0.98), &with_recall(0.95), &Thresholds { recall_drop: 0.05, ..Thresholds::default() });
+        assert_eq!(recall_verdict(&c), Some(Verdict::Ok));
     }
 }
