@@ -97,3 +97,10 @@ pub fn same(want: &benchplan::dataset::FeatureValue, got: &str) -> bool {
         }
     }
 }
+
+/// `benchplan run -q SCENARIO --set url=URL --out OUT`, which must exit 0.
+pub fn run_ok(sc: &Path, url: &str, out: &Path) {
+    let a = bin().args(["run", "-q"]).arg(sc).arg("--set").arg(format!("url={url}")).arg("--out").arg(out).assert();
+    let o = a.get_output();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+}

@@ -83,9 +83,7 @@ async fn check_backend(kind: &str, url: &str, prefix: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let sc = scenario(tmp.path(), prefix, &scenario_text(kind, prefix));
     let out = tmp.path().join("out");
-    let a = bin().args(["run", "-q"]).arg(&sc).arg("--set").arg(format!("url={url}")).arg("--out").arg(&out).assert();
-    let o = a.get_output();
-    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    run_ok(&sc, &url, &out);
     let dir = run_dir(&out, prefix);
     let (h, rows) = read_csv(&dir.join("results.csv"));
     let per = |phase: &str| -> f64 {

@@ -51,9 +51,7 @@ async fn a_vector_read_back_equals_the_generated_one() {
         let phases = "  - run:\n      requests: 50\n      mix:\n        - read_features: { entities: [doc] }\n  - run:\n      name: writes\n      requests: 20\n      mix:\n        - write_features: { entities: [doc], mode: upsert }\n        - write_features: { entities: [doc], mode: upsert, batch: 2 }";
         let sc = scenario(tmp.path(), prefix, &vector_scenario(prefix, load, "", phases));
         let out = tmp.path().join("out");
-        let a = bin().args(["run", "-q"]).arg(&sc).arg("--set").arg(format!("url={url}")).arg("--out").arg(&out).assert();
-        let o = a.get_output();
-        assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        run_ok(&sc, &url, &out);
         let (h, rows) = read_csv(&run_dir(&out, prefix).join("results.csv"));
         let run = rows.iter().find(|r| r[col(&h, "phase")] == "run").unwrap_or_else(|| panic!("{rows:?}"));
         assert_eq!(num(run, &h, "rows_per_request"), 1.0, "{h:?}\n{rows:?}");
@@ -110,9 +108,7 @@ fn exact_search_has_recall_one_and_hnsw_recall_rises_with_ef_search() {
         + "teardown:\n  - drop: {}\nchecks:\n  - { expr: \"recall_at_k >= 0.999\", phase: exact }\n";
     let sc = scenario(tmp.path(), prefix, &text);
     let out = tmp.path().join("out");
-    let a = bin().args(["run", "-q"]).arg(&sc).arg("--set").arg(format!("url={url}")).arg("--out").arg(&out).assert();
-    let o = a.get_output();
-    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    run_ok(&sc, &url, &out);
     let dir = run_dir(&out, prefix);
     let (h, rows) = read_csv(&dir.join("results.csv"));
     let recall = |phase: &str, ef: &str| -> f64 {
