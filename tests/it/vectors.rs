@@ -129,6 +129,10 @@ fn exact_search_has_recall_one_and_hnsw_recall_rises_with_ef_search() {
     assert!(r100 > 0.5, "{r100}");
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("## Recall"), "{summary}");
+    // The ann-benchmarks view: throughput against recall, a line per backend and phase.
+    assert!(summary.contains("(charts/throughput-by-recall.svg)"), "{summary}");
+    let svg = std::fs::read_to_string(dir.join("charts/throughput-by-recall.svg")).unwrap();
+    assert!(svg.contains("recall@k") && svg.contains("db exact") && svg.contains("db ann"), "{svg}");
     assert!(summary.contains("| db | ann | 100 | hnsw.ef_search=100 | 10 | 100 |"), "{summary}");
     let index_row =
         summary.lines().find(|l| l.starts_with("| db | index bpv_recall_docs.emb hnsw l2 | 2000 |")).unwrap_or_else(|| panic!("{summary}"));
