@@ -83,7 +83,7 @@ async fn check_backend(kind: &str, url: &str, prefix: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let sc = scenario(tmp.path(), prefix, &scenario_text(kind, prefix));
     let out = tmp.path().join("out");
-    run_ok(&sc, &url, &out);
+    run_ok(&sc, url, &out);
     let dir = run_dir(&out, prefix);
     let (h, rows) = read_csv(&dir.join("results.csv"));
     let per = |phase: &str| -> f64 {
