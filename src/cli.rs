@@ -151,6 +151,9 @@ pub struct ThresholdArgs {
     /// The client's peak memory (`client_peak_rss_mb`) rising by more than this many percent (`25` or `25%`): one figure a run, gated by the percentage alone.
     #[arg(long, value_name = "PCT", default_value = "25", value_parser = percent, allow_hyphen_values = true)]
     pub memory_rise: f64,
+    /// A vector search's recall_at_k falling by more than this many points (`1` = 0.01).
+    #[arg(long, value_name = "PP", default_value = "1", value_parser = percent, allow_hyphen_values = true)]
+    pub recall_drop: f64,
     /// Significance level of the tests.
     #[arg(long, value_name = "P", default_value_t = 0.05)]
     pub alpha: f64,

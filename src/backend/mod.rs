@@ -13,7 +13,7 @@ pub mod sql;
 pub mod sqlx_exec;
 
 use crate::dataset::DataModel;
-use crate::scenario::model::{BackendConfig, CreateStep, Kind, LoadStep, StatementOp};
+use crate::scenario::model::{BackendConfig, CreateStep, IndexStep, Kind, LoadStep, StatementOp};
 pub use crate::stats::Meter;
 use crate::stats::{Legs, OpError, Usage};
 use crate::template::Templates;
@@ -49,16 +49,29 @@ impl Done {
     }
 }
 
-/// What a load wrote.
+/// What a `vector_search` operation returned, per query vector, for recall:
+/// the keys (as [`crate::dataset::key_fingerprint`]) of query q's rows are
+/// `keys[q * k..(q + 1) * k]`, `u64::MAX` where fewer than k came back;
+/// `answered[q]`: whether query q was sent at all in the phase.
+#[derive(Debug, Clone, Default)]
+pub struct VectorAnswers {
+    pub k: usize,
+    pub keys: Vec<u64>,
+    pub answered: Vec<bool>,
+}
+
+/// What a load wrote (or an index step built).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Loaded {
     pub rows: u64,
     pub usage: Usage,
+    /// An index step: the index's size in bytes, where the server tells it.
+    pub bytes: Option<u64>,
 }
 
 impl Loaded {
     pub fn rows(rows: u64) -> Self {
-        Loaded { rows, usage: Usage::default() }
+        Loaded { rows, usage: Usage::default(), bytes: None }
     }
 }
 
@@ -98,6 +111,19 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// The answers of a `vector_search` operation in the phase that just ran
+    /// (None for other operations and kinds without it).
+    fn vector_answers(&self, _op: &Self::Op) -> Option<VectorAnswers> {
+        None
+    }
+
+    /// Builds a vector index (the `index` setup step): the table's rows and
+    /// the index's size. Validation keeps the step off kinds without one.
+    fn build_index(&self, ctx: &Ctx<'_>, _step: &IndexStep) -> impl Future<Output = Result<Loaded, BackendError>> + Send {
+        let kind = ctx.config.kind();
+        async move { Err(BackendError(format!("a backend of kind {kind} builds no vector indexes"))) }
+    }
 
     /// Executes one request; returns the rows read or written and what it consumed.
     fn execute<'a>(

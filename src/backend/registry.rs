@@ -98,6 +98,7 @@ pub fn describe_plain(kind: Kind, op: &OpSpec, model: &DataModel) -> String {
         }
         OpKind::Statement { name } => format!("statement {name}"),
         OpKind::Kv { .. } => format!("{} keys", model.entities[op.entities[0]].name),
+        OpKind::VectorSearch { table, .. } => model.tables[*table].name.clone(),
     };
     match kind {
         Kind::Noop => format!("(noop: no I/O) {} on {tables}", op.label),

@@ -153,6 +153,8 @@ pub fn prepare(kind: Kind, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&Statem
             Ok(SqlOp { two_phase: st.is_two_phase(), ..SqlOp::new(shape, stmts) })
         }
         OpKind::Kv { .. } => Err(BackendError(crate::workload::KV_ELSEWHERE.into())),
+        // PostgreSQL prepares its own; validation keeps it off the other kinds.
+        OpKind::VectorSearch { .. } => Err(BackendError(format!("vector_search needs PostgreSQL with pgvector, not {kind}"))),
     }
 }
 
@@ -167,6 +169,13 @@ pub enum Bound<'a> {
     FloatArray(Vec<f64>),
     BoolArray(Vec<bool>),
     Null,
+}
+
+/// A vector in pgvector's text form, `[x,y,...]`.
+pub fn vector_text(v: &[f32]) -> String {
+    let mut out = Vec::with_capacity(v.len() * 8 + 2);
+    crate::dataset::write_vector_text(v, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 impl From<KeyValue> for Bound<'static> {
@@ -185,6 +194,7 @@ impl From<FeatureValue> for Bound<'static> {
             FeatureValue::Int(i) => Bound::Int(i),
             FeatureValue::Str(s) => Bound::Str(s.into()),
             FeatureValue::Bool(b) => Bound::Bool(b),
+            FeatureValue::Vector(v) => Bound::Str(vector_text(&v).into()),
         }
     }
 }
@@ -249,6 +259,9 @@ pub fn write_bind(b: &BindRef, model: &DataModel, t: usize, key: impl Fn(usize) 
                     Bound::StrArray(values.map(|v| if let FeatureValue::Str(s) = v { s } else { String::new() }).collect())
                 }
                 FeatureType::Bool => Bound::BoolArray(values.map(|v| matches!(v, FeatureValue::Bool(true))).collect()),
+                FeatureType::Vector | FeatureType::Halfvec => {
+                    Bound::StrArray(values.map(|v| if let FeatureValue::Vector(x) = v { vector_text(&x) } else { String::new() }).collect())
+                }
             }
         }
         _ => Bound::Null,

@@ -3,6 +3,8 @@
 //! reproduces it. Nothing here holds a table in memory: rows are generated
 //! on demand, one batch at a time.
 
+pub mod exact;
+
 use crate::scenario::model::expand_table_names;
 use crate::scenario::model::{Dataset, FeatureType, FeatureTypes, Features, KeyType};
 
@@ -23,6 +25,15 @@ pub fn hash_str(s: &str) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     mix64(h)
+}
+
+/// A key as one number, to compare keys without allocating: an integer key
+/// itself, a string key's hash.
+pub fn key_fingerprint(k: &KeyValue) -> u64 {
+    match k {
+        KeyValue::Int(i) => *i as u64,
+        KeyValue::Str(s) => hash_str(s),
+    }
 }
 
 /// One entity: a key space.
@@ -107,6 +118,8 @@ impl EntityModel {
 pub struct Column {
     pub name: String,
     pub ty: FeatureType,
+    /// Dimensions of a `vector` or `halfvec` feature; 0 for the others.
+    pub dim: u32,
 }
 
 /// One expanded table (`card_f3`).
@@ -130,6 +143,53 @@ pub enum FeatureValue {
     Int(i64),
     Str(String),
     Bool(bool),
+    /// A `vector` or `halfvec` feature.
+    Vector(Vec<f32>),
+}
+
+/// Centroids of each vector feature's Gaussian mixture.
+pub const VECTOR_CLUSTERS: u64 = 32;
+/// The standard deviation of each component's noise around its centroid
+/// (centroid components are uniform in [-1, 1]).
+pub const VECTOR_NOISE: f64 = 0.25;
+/// Vector components are multiples of 2^-10 in (-2, 2): exact as 4-byte and
+/// as 2-byte floats, so `vector` and `halfvec` store the generated values.
+const VECTOR_STEP: f64 = 1024.0;
+
+/// A standard normal value from 64 random bits (Box-Muller).
+fn gaussian(h: u64) -> f64 {
+    let u1 = ((h >> 32) as f64 + 0.5) / 4_294_967_296.0;
+    let u2 = (h & 0xffff_ffff) as f64 / 4_294_967_296.0;
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// One vector of the mixture `salt` (a feature's): the centroid `h` picks,
+/// plus independent noise per component, from the bits `h`.
+fn mixture_vector(salt: u64, h: u64, dim: u32, out: &mut Vec<f32>) {
+    out.clear();
+    let cluster = h % VECTOR_CLUSTERS;
+    let centre = mix64(salt ^ cluster.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+    for j in 0..u64::from(dim) {
+        let c = (mix64(centre ^ j.wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+        let x = c + VECTOR_NOISE * gaussian(mix64(h ^ j.wrapping_mul(0xA24B_AED4_963E_E407)));
+        let q = (x * VECTOR_STEP).round().clamp(-2047.0, 2047.0) / VECTOR_STEP;
+        out.push(q as f32);
+    }
+}
+
+/// pgvector's text form of a vector: `[x,y,...]` (each the shortest decimal
+/// that reads back as the same 4-byte float).
+pub fn write_vector_text(v: &[f32], out: &mut Vec<u8>) {
+    use std::io::Write;
+    out.push(b'[');
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "{x}");
+    }
+    out.push(b']');
 }
 
 impl TableModel {
@@ -143,7 +203,32 @@ impl TableModel {
             FeatureType::Int => FeatureValue::Int((h % 1_000_000) as i64),
             FeatureType::String => FeatureValue::Str(format!("{:012x}", h >> 16)),
             FeatureType::Bool => FeatureValue::Bool(h & 1 == 1),
+            FeatureType::Vector | FeatureType::Halfvec => {
+                let mut v = Vec::with_capacity(self.columns[col].dim as usize);
+                self.write_vector(idx, col, version, &mut v);
+                FeatureValue::Vector(v)
+            }
         }
+    }
+
+    fn vector_salt(&self, col: usize) -> u64 {
+        mix64(self.salt ^ hash_str(&self.columns[col].name).rotate_left(13))
+    }
+
+    /// Vector feature `col` of key `idx` (`version` as in [`Self::value`]) into `out`:
+    /// a Gaussian mixture of [`VECTOR_CLUSTERS`] centroids per feature.
+    pub fn write_vector(&self, idx: u64, col: usize, version: u64, out: &mut Vec<f32>) {
+        let salt = self.vector_salt(col);
+        let h = mix64(salt ^ mix64(idx) ^ version.wrapping_mul(0x9E37_79B9));
+        mixture_vector(salt, h, self.columns[col].dim, out);
+    }
+
+    /// Query vector `q` for feature `col`: drawn from the same mixture as the
+    /// stored vectors, but from other bits (so not one of them).
+    pub fn write_query_vector(&self, col: usize, q: u64, out: &mut Vec<f32>) {
+        let salt = self.vector_salt(col);
+        let h = mix64(salt.rotate_left(29) ^ mix64(q ^ 0x5157_5545_5259));
+        mixture_vector(salt, h, self.columns[col].dim, out);
     }
 }
 
@@ -183,6 +268,7 @@ impl DataModel {
             let columns: Vec<Column> = match &spec.features {
                 Features::Count(n) => (0..*n as usize)
                     .map(|i| Column {
+                        dim: 0,
                         name: format!("f{i}"),
                         ty: match spec.types.unwrap_or(FeatureTypes::Float) {
                             FeatureTypes::Float => FeatureType::Float,
@@ -193,7 +279,7 @@ impl DataModel {
                         },
                     })
                     .collect(),
-                Features::List(list) => list.iter().map(|f| Column { name: f.name.clone(), ty: f.ty }).collect(),
+                Features::List(list) => list.iter().map(|f| Column { name: f.name.clone(), ty: f.ty, dim: f.dim.unwrap_or(0) }).collect(),
             };
             for name in expand_table_names(spec) {
                 tables.push(TableModel {
@@ -255,7 +341,7 @@ impl Iterator for RowBatches<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::model::{Entity, TableSpec};
+    use crate::scenario::model::{Entity, FeatureDef, TableSpec};
     use indexmap::IndexMap;
 
     fn ds() -> Dataset {
@@ -306,6 +392,51 @@ mod tests {
         let KeyValue::Str(u) = m.entities[1].key(5) else { panic!("uuid keys are strings") };
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
+    }
+
+    fn vector_model(seed: u64) -> DataModel {
+        let mut entities = IndexMap::new();
+        entities.insert("doc".to_string(), Entity { keys: Some(2000), key: KeyType::Int, sample: None });
+        let features = Features::List(vec![FeatureDef { name: "emb".into(), ty: FeatureType::Vector, dim: Some(16) }]);
+        let spec =
+            TableSpec { name: "docs".into(), entity: "doc".into(), count: None, features, types: None, rows: None, key_column: None };
+        DataModel::new(seed, &Dataset { entities, tables: vec![spec] })
+    }
+
+    fn distance(a: &[f32], b: &[f32]) -> f64 {
+        a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>().sqrt()
+    }
+
+    #[test]
+    fn vectors_are_deterministic_exact_as_halfs_and_clustered() {
+        let (a, b, c) = (vector_model(3), vector_model(3), vector_model(4));
+        let t = &a.tables[0];
+        let FeatureValue::Vector(v) = t.value(5, 0, 0) else { panic!("a vector feature gives a vector") };
+        assert_eq!(v.len(), 16);
+        assert_eq!(b.tables[0].value(5, 0, 0), FeatureValue::Vector(v.clone()));
+        assert_ne!(c.tables[0].value(5, 0, 0), FeatureValue::Vector(v.clone()), "another seed, other vectors");
+        for x in &v {
+            assert!(x.abs() < 2.0 && (x * 1024.0).fract() == 0.0, "{x} is not a multiple of 2^-10 in (-2, 2)");
+        }
+        // Clustered: a vector's nearest stored neighbour is much closer than a
+        // random pair (a uniform cloud would make them about equal).
+        let all: Vec<Vec<f32>> = (0..2000)
+            .map(|k| {
+                let mut o = Vec::new();
+                t.write_vector(k, 0, 0, &mut o);
+                o
+            })
+            .collect();
+        let nearest = (1..2000).map(|k| distance(&all[0], &all[k])).fold(f64::MAX, f64::min);
+        let mean = (1..2000).map(|k| distance(&all[0], &all[k])).sum::<f64>() / 1999.0;
+        assert!(nearest < mean * 0.6, "nearest {nearest} vs mean {mean}");
+        let mut q = Vec::new();
+        t.write_query_vector(0, 0, &mut q);
+        assert_eq!(q.len(), 16);
+        assert!(!all.contains(&q), "a query vector is not a stored one");
+        let mut text = Vec::new();
+        write_vector_text(&[0.5, -1.0, 0.0009765625], &mut text);
+        assert_eq!(text, b"[0.5,-1,0.0009765625]");
     }
 
     #[test]

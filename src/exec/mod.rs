@@ -7,6 +7,7 @@ mod failing;
 pub mod phase;
 pub mod progress;
 mod request;
+mod vector;
 
 use crate::backend::{self, Backend, Ctx, WithBackend};
 use crate::dataset::{hash_str, mix64, DataModel};
@@ -111,8 +112,9 @@ impl BackendJob<'_> {
         let rows_total = self.model.total_rows();
         // A load counts rows; create and drop count tables.
         let (label, len, unit) = match st {
-            Step::Load(_) => ("load", rows_total, "rows"),
-            _ => (st.name(), self.model.tables.len() as u64, "tables"),
+            Step::Load(_) => ("load".to_string(), rows_total, "rows"),
+            Step::Index(ix) => (ix.label(), 1, "indexes"),
+            _ => (st.name().to_string(), self.model.tables.len() as u64, "tables"),
         };
         let bar = self.progress.bar(&format!("{} {label}", self.name), len, unit);
         let t0 = Instant::now();
@@ -121,6 +123,7 @@ impl BackendJob<'_> {
                 Step::Create(c) => b.create(&ctx, c, &bar).await.map(|_| backend::Loaded::default()),
                 Step::Load(l) => b.load(&ctx, l, &bar).await,
                 Step::Drop(_) => b.drop_tables(&ctx, &bar).await.map(|_| backend::Loaded::default()),
+                Step::Index(ix) => b.build_index(&ctx, ix).await,
             }
         };
         // Ctrl-C stops a long load too, not only the phases (a teardown after
@@ -155,7 +158,8 @@ impl BackendJob<'_> {
         let done = res.map_err(|e| format!("{} {label}: {e}", self.name))?;
         let rows = done.rows;
         out.setup.push(MeasuredStep {
-            step: label.to_string(),
+            bytes: done.bytes,
+            step: label,
             rows,
             duration_s: secs,
             // Only a load does work that is charged per unit or worth pricing.
@@ -169,7 +173,14 @@ impl BackendJob<'_> {
             let analyze_s = t0.elapsed().as_secs_f64();
             out.data_bytes = b.data_bytes().await;
             if analyzed {
-                out.setup.push(MeasuredStep { step: "analyze".into(), rows: 0, duration_s: analyze_s, cost_usd: None, usage: None });
+                out.setup.push(MeasuredStep {
+                    step: "analyze".into(),
+                    rows: 0,
+                    duration_s: analyze_s,
+                    cost_usd: None,
+                    usage: None,
+                    bytes: None,
+                });
             }
         }
         Ok(())
@@ -197,10 +208,15 @@ impl BackendJob<'_> {
                     .unwrap_or_default();
                 let salt = mix64(sc.seed ^ mix64(((ci as u64) << 20) ^ pi as u64 ^ hash_str(&name)));
                 let insert_base = ((ci as u64) * 64 + pi as u64) << 36;
-                let workload = Workload::new(&self.model, mix, &keys, salt, insert_base, |m| {
+                let mut workload = Workload::new(&self.model, mix, &keys, salt, insert_base, |m| {
                     m.backends.as_ref().is_none_or(|bs| bs.iter().any(|x| x == self.name))
                 })
                 .map_err(|e| format!("{} phase {name}: {e}", self.name))?;
+                let settings = vector::phase_settings(&sc.backends[self.name], spec);
+                let setting_pairs: Arc<[(String, String)]> = settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                for op in &mut workload.ops {
+                    op.settings = setting_pairs.clone();
+                }
                 let op_labels: Vec<String> = workload.requests.iter().map(|r| op_label(&mix[r.mix_index], r.mix_index)).collect();
                 let op_names: Vec<Option<String>> = workload.requests.iter().map(|r| r.name.clone()).collect();
                 let mut step_labels = vec![StepLabel::default(); workload.ops.len()];
@@ -234,9 +250,11 @@ impl BackendJob<'_> {
                 };
                 let bar = self.progress.bar(&title, len, unit);
                 let workload = Arc::new(workload);
-                let run = run_phase(b, Arc::new(ops), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
+                let ops = Arc::new(ops);
+                let run = run_phase(b, ops.clone(), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
                 bar.finish_and_clear();
                 let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
+                let recall = vector::phase_recall(b.as_ref(), &ops, &workload, &self.model);
                 let secs = run.duration.as_secs_f64();
                 let aborted = run
                     .aborted
@@ -256,7 +274,9 @@ impl BackendJob<'_> {
                         cell: cell.values.clone(),
                         workers: cfg.workers,
                         target_rps: cfg.rate,
+                        settings,
                     },
+                    recall,
                     warmup: ph.is_warmup(),
                     cost_usd: self.cost_model().map(|m| run.stats.usage.cost(&m, secs)),
                     meter: b.metered(),
@@ -387,5 +407,6 @@ pub fn describe_operation(op: crate::scenario::model::Operation<'_>) -> String {
             let pipe = kv.pipeline.filter(|p| *p > 1).map(|p| format!(", pipeline {p}")).unwrap_or_default();
             format!("kv {}{keys}{pipe}", kv.command.as_str())
         }
+        Operation::VectorSearch(v) => format!("vector search {} k={} ({})", v.table, v.k(), v.distance.as_str()),
     }
 }

@@ -38,6 +38,7 @@ pub fn add_backend(report: &mut RunReport, run: BackendRun) -> Result<(), String
             rows_per_s: if s.duration_s > 0.0 { s.rows as f64 / s.duration_s } else { 0.0 },
             cost_usd: s.cost_usd,
             capacity: s.usage.map(|(u, m)| Capacity::new(u, m)),
+            bytes: s.bytes,
         });
     }
     report.warnings.extend(run.warnings.iter().cloned());
@@ -92,6 +93,7 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
             c.cores
         ));
     }
+    r.recall = m.recall;
     r.cost_usd = m.cost_usd;
     r.cost_per_million_usd = m.cost_usd.and_then(|c| per_million(c, r.requests));
     if m.explain_asked && r.cache.is_none() {
@@ -264,6 +266,8 @@ fn row(id: &PhaseId) -> ResultRow {
         capacity: None,
         partial: None,
         hot_key_share: None,
+        recall: None,
+        settings: id.settings.clone(),
         rows_per_s: None,
         client: None,
     }

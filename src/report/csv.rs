@@ -53,6 +53,8 @@ pub const EXTRA: &[&str] = &[
     "client_cpu_per_request_us",
     "client_cpu_share",
     "client_peak_rss_mb",
+    "recall_at_k",
+    "recall_at_k_p5",
 ];
 
 /// The capacity columns (eight of [`EXTRA`], before `missed_requests` and `partial`); empty for kinds that
@@ -144,6 +146,9 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
         opt(client.map(|c| c.cpu_share), f4),
         opt(client.and_then(|c| c.peak_rss_mb), f2),
     ]);
+    let recall = row.recall.filter(|_| !segment);
+    v.push(opt(recall.map(|r| r.recall_at_k), f4));
+    v.push(opt(recall.map(|r| r.recall_at_k_p5), f4));
     v
 }
 
@@ -168,11 +173,11 @@ fn setup_record(r: &RunReport, s: &SetupRow) -> Vec<String> {
     v.extend([opt(s.cost_usd, f6), String::new()]);
     let caps = capacity_cells(s.capacity.as_ref(), s.rows);
     // The columns before the capacity ones, then those, then missed_requests and partial, then rows_per_s,
-    // then the client's four (not measured for setup steps).
-    v.extend((0..EXTRA.len() - caps.len() - 7).map(|_| String::new()));
+    // then the client's four (not measured for setup steps), then the recall pair.
+    v.extend((0..EXTRA.len() - caps.len() - 9).map(|_| String::new()));
     v.extend(caps);
     v.extend([String::new(), String::new(), f2(s.rows_per_s)]);
-    v.extend((0..4).map(|_| String::new()));
+    v.extend((0..6).map(|_| String::new()));
     v
 }
 

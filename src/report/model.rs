@@ -125,6 +125,9 @@ pub struct SetupRow {
     /// Capacity and retries, for kinds that report them (see [`Capacity`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Capacity>,
+    /// An index step: the index's size in bytes (PostgreSQL: `pg_relation_size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 /// Consumed capacity as the service reported it, and retries, summed over
@@ -201,6 +204,12 @@ pub struct ResultRow {
     /// per-key view of the hot/cold split); None for inserts only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hot_key_share: Option<f64>,
+    /// A `vector_search` phase: recall against the exact k nearest neighbours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<crate::stats::measured::Recall>,
+    /// The settings each worker's connection had (PostgreSQL `settings`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub settings: std::collections::BTreeMap<String, String>,
     /// What the benchplan process itself used during the phase (None in
     /// reports written before it was measured, or where the system does not tell).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,6 +254,8 @@ impl ResultRow {
             "client_cpu_per_request_us" => return self.client.as_ref().and_then(|c| c.cpu_per_request_us),
             "client_cpu_share" => return self.client.as_ref().map(|c| c.cpu_share),
             "client_peak_rss_mb" => return self.client.as_ref().and_then(|c| c.peak_rss_mb),
+            "recall_at_k" => return self.recall.map(|r| r.recall_at_k),
+            "recall_at_k_p5" => return self.recall.map(|r| r.recall_at_k_p5),
             _ => return None,
         })
     }

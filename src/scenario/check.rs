@@ -22,6 +22,8 @@ pub const METRICS: &[&str] = &[
     "client_cpu_per_request_us",
     "client_cpu_share",
     "client_peak_rss_mb",
+    "recall_at_k",
+    "recall_at_k_p5",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

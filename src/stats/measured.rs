@@ -21,6 +21,36 @@ pub struct PhaseId {
     pub workers: u32,
     /// The open-loop rate, where the phase has one.
     pub target_rps: Option<f64>,
+    /// The settings each worker's connection had (PostgreSQL `settings`).
+    pub settings: BTreeMap<String, String>,
+}
+
+/// How many of the exact k nearest neighbours a phase's `vector_search`
+/// returned, over the query vectors it sent (see docs/methodology.md).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Recall {
+    pub k: u32,
+    /// Distinct query vectors sent in the phase.
+    pub queries: u64,
+    /// The mean over those queries of (exact neighbours returned) / k.
+    pub recall_at_k: f64,
+    /// Their 5th percentile: the worst queries' recall.
+    pub recall_at_k_p5: f64,
+}
+
+impl Recall {
+    /// From each sent query's recall.
+    pub fn of(k: u32, mut per_query: Vec<f64>) -> Option<Recall> {
+        if per_query.is_empty() {
+            return None;
+        }
+        per_query.sort_by(f64::total_cmp);
+        let n = per_query.len();
+        let mean = per_query.iter().sum::<f64>() / n as f64;
+        // Nearest rank: the smallest value with at least 5 % of the queries at or below it.
+        let p5 = per_query[((n as f64 * 0.05).ceil() as usize).clamp(1, n) - 1];
+        Some(Recall { k, queries: n as u64, recall_at_k: mean, recall_at_k_p5: p5 })
+    }
 }
 
 /// One phase as measured.
@@ -52,6 +82,8 @@ pub struct MeasuredPhase {
     pub meter: Option<Meter>,
     /// Whether the scenario asked for EXPLAIN samples in this phase.
     pub explain_asked: bool,
+    /// A `vector_search` phase: its recall (None for other phases, and with a `filter`).
+    pub recall: Option<Recall>,
 }
 
 /// One step of a request with `steps`.
@@ -73,6 +105,8 @@ pub struct MeasuredStep {
     pub cost_usd: Option<f64>,
     /// What a load consumed, where the service reports it.
     pub usage: Option<(Usage, Meter)>,
+    /// An index step: the index's size on disk, where the server tells it.
+    pub bytes: Option<u64>,
 }
 
 /// How a backend's run ended.

@@ -289,7 +289,7 @@ fn table_ctx(kind: Kind, model: &DataModel, t: &TableModel) -> JValue {
     let cols: Vec<JValue> = t
         .columns
         .iter()
-        .map(|c: &Column| context! { name => c.name, ident => format!("{q}{}{q}", c.name), type => c.ty.as_str() })
+        .map(|c: &Column| context! { name => c.name, ident => format!("{q}{}{q}", c.name), type => c.ty.as_str(), dim => c.dim })
         .collect();
     context! {
         name => t.name,

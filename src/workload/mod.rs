@@ -36,6 +36,12 @@ pub enum OpKind {
         /// set: milliseconds to live (`PX`).
         ttl_ms: Option<u64>,
     },
+    /// The k nearest rows of `table` by its vector feature `column`.
+    VectorSearch {
+        table: usize,
+        column: usize,
+        search: crate::scenario::model::VectorSearchOp,
+    },
 }
 
 /// One operation a backend prepares: a single-operation mix entry, or one
@@ -55,6 +61,9 @@ pub struct OpSpec {
     pub step: Option<usize>,
     /// The statement's templates (statement ops).
     pub statement: Option<StatementOp>,
+    /// Settings (name, value) a worker's connection gets before its first
+    /// request (PostgreSQL): the backend's and the phase's; set by the runner.
+    pub settings: std::sync::Arc<[(String, String)]>,
 }
 
 /// One request of the mix (a mix entry): the operations it runs.
@@ -162,6 +171,7 @@ fn compile_op(model: &DataModel, op: Operation<'_>, mix_index: usize, step: Opti
         mix_index,
         step,
         statement: None,
+        settings: std::sync::Arc::from([]),
     };
     Ok(match op {
         Operation::Read(r) => {
@@ -174,6 +184,17 @@ fn compile_op(model: &DataModel, op: Operation<'_>, mix_index: usize, step: Opti
             let tables = tables_of(&e, &wr.tables)?;
             op_of(format!("write_features/{}", wr.mode.as_str()), OpKind::Write { mode: wr.mode, tables }, e, wr.batch)
         }
+        Operation::VectorSearch(v) => {
+            let table = model.table_index(&v.table).ok_or_else(|| format!("unknown table `{}`", v.table))?;
+            let t = &model.tables[table];
+            let column = t
+                .columns
+                .iter()
+                .position(|c| c.ty.is_vector() && v.column.as_ref().is_none_or(|n| *n == c.name))
+                .ok_or_else(|| format!("no vector feature in table `{}`", v.table))?;
+            let label = format!("vector_search/{}", v.distance.as_str());
+            op_of(label, OpKind::VectorSearch { table, column, search: v.clone() }, Vec::new(), None)
+        }
         Operation::Statement(st) => OpSpec {
             label: format!("statement/{}", st.name),
             kind: OpKind::Statement { name: st.name.clone() },
@@ -182,6 +203,7 @@ fn compile_op(model: &DataModel, op: Operation<'_>, mix_index: usize, step: Opti
             mix_index,
             step,
             statement: Some(st.clone()),
+            settings: std::sync::Arc::from([]),
         },
         Operation::Kv(kv) => {
             let entity = match &kv.entity {

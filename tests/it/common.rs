@@ -82,3 +82,25 @@ pub fn server_env(var: &str) -> String {
         ),
     }
 }
+
+/// Whether a value read back as text is the model's value.
+pub fn same(want: &benchplan::dataset::FeatureValue, got: &str) -> bool {
+    match want {
+        benchplan::dataset::FeatureValue::Float(f) => got.parse::<f64>().is_ok_and(|g| (g - f).abs() < 1e-12),
+        benchplan::dataset::FeatureValue::Int(i) => got == i.to_string(),
+        benchplan::dataset::FeatureValue::Str(s) => got == s,
+        benchplan::dataset::FeatureValue::Bool(b) => [if *b { "true" } else { "false" }, if *b { "1" } else { "0" }].contains(&got),
+        // pgvector's text form, `[x,y,...]`: each component read back exactly.
+        benchplan::dataset::FeatureValue::Vector(v) => {
+            let parts: Vec<Option<f32>> = got.trim_matches(['[', ']']).split(',').map(|x| x.parse().ok()).collect();
+            parts.len() == v.len() && parts.iter().zip(v).all(|(g, w)| *g == Some(*w))
+        }
+    }
+}
+
+/// `benchplan run -q SCENARIO --set url=URL --out OUT`, which must exit 0.
+pub fn run_ok(sc: &Path, url: &str, out: &Path) {
+    let a = bin().args(["run", "-q"]).arg(sc).arg("--set").arg(format!("url={url}")).arg("--out").arg(out).assert();
+    let o = a.get_output();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+}

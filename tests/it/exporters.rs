@@ -67,6 +67,8 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
             peak_scope: "phase".into(),
         }),
         rows_per_s: Some(10_000.0 * 30.0 / 4.25),
+        recall: None,
+        settings: Default::default(),
     }
 }
 
@@ -163,6 +165,7 @@ fn report() -> RunReport {
                 rows_per_s: 120_000.0,
                 cost_usd: None,
                 capacity: None,
+                bytes: None,
             },
             SetupRow {
                 backend: "ddb".into(),
@@ -173,6 +176,7 @@ fn report() -> RunReport {
                 rows_per_s: 10_000.0,
                 cost_usd: Some(300_000.0 * 0.625e-6),
                 capacity: Some(Capacity { read_units: 0.0, write_units: 300_000.0, retries: 3, throttled: 3, request_units: None }),
+                bytes: None,
             },
         ],
         rows: vec![

@@ -15,7 +15,8 @@
 //! `#[ignore = "needs servers: scripts/test runs it"]`. So plain
 //! `cargo test` / `cargo nextest run` reports them as ignored (skipped),
 //! never as passed. `bash scripts/test` starts the servers, exports
-//! BENCHPLAN_TEST_PG_URL, BENCHPLAN_TEST_MYSQL_URL,
+//! BENCHPLAN_TEST_PG_URL, BENCHPLAN_TEST_PGVECTOR_URL (`vectors`: PostgreSQL
+//! with pgvector), BENCHPLAN_TEST_MYSQL_URL,
 //! BENCHPLAN_TEST_DYNAMODB_ENDPOINT, BENCHPLAN_TEST_COSMOS_ENDPOINT and
 //! BENCHPLAN_TEST_REDIS_URL
 //! (scripts/lib/servers.sh) and runs every test, ignored ones included
@@ -62,3 +63,5 @@ mod sql_servers;
 mod sqlite_ops;
 mod sweeps_and_hints;
 mod validate_invalid;
+#[cfg(feature = "postgres")]
+mod vectors;

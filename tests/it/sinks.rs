@@ -8,7 +8,7 @@
 //! BENCHPLAN_TEST_MYSQL_URL. Table names are unique to this file (`bps_*`).
 
 use crate::common::*;
-use benchplan::dataset::{DataModel, FeatureValue, KeyValue};
+use benchplan::dataset::{DataModel, KeyValue};
 use benchplan::scenario::{load_file, LoadOptions};
 use sqlx::Row;
 use std::path::Path;
@@ -109,16 +109,6 @@ impl Db {
             Db::My(p) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(p).await.map(|_| ()),
         };
         r.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-}
-
-/// Whether a value read back as text is the model's value.
-pub(crate) fn same(want: &FeatureValue, got: &str) -> bool {
-    match want {
-        FeatureValue::Float(f) => got.parse::<f64>().is_ok_and(|g| (g - f).abs() < 1e-12),
-        FeatureValue::Int(i) => got == i.to_string(),
-        FeatureValue::Str(s) => got == s,
-        FeatureValue::Bool(b) => [if *b { "true" } else { "false" }, if *b { "1" } else { "0" }].contains(&got),
     }
 }
 

@@ -83,9 +83,7 @@ async fn check_backend(kind: &str, url: &str, prefix: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let sc = scenario(tmp.path(), prefix, &scenario_text(kind, prefix));
     let out = tmp.path().join("out");
-    let a = bin().args(["run", "-q"]).arg(&sc).arg("--set").arg(format!("url={url}")).arg("--out").arg(&out).assert();
-    let o = a.get_output();
-    assert_eq!(o.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    run_ok(&sc, url, &out);
     let dir = run_dir(&out, prefix);
     let (h, rows) = read_csv(&dir.join("results.csv"));
     let per = |phase: &str| -> f64 {
@@ -137,12 +135,7 @@ async fn check_backend(kind: &str, url: &str, prefix: &str) {
                     continue;
                 }
                 let want = t.value(idx, c, 0);
-                let ok = match &want {
-                    FeatureValue::Float(f) => got.parse::<f64>().map(|g| (g - f).abs() < 1e-12).unwrap_or(false),
-                    FeatureValue::Int(i) => got == i.to_string(),
-                    FeatureValue::Str(s) => &got == s,
-                    FeatureValue::Bool(b) => got == if *b { "true" } else { "false" } || got == if *b { "1" } else { "0" },
-                };
+                let ok = same(&want, &got);
                 assert!(ok, "{}.{} for key {key}: got {got:?}, want {want:?}", t.name, t.columns[c].name);
             }
         }

@@ -131,14 +131,14 @@ const CASES: &[(&str, &str, &str)] = &[
     ("huge_number", "13:19", "dataset.entities.card.keys: expected a number of at most"),
     ("bad_duration", "21:7", "expected a duration such as 500ms"),
     ("requests_not_a_number", "21:7", "expected a whole number >= 0, found string \"lots\""),
-    ("unknown_phase_field", "22:7", "phases[0].run.worker: unknown field `worker`, expected one of `name`, `requests`, `duration`, `workers`, `rate`, `timeout`, `keys`, `explain_every`, `max_error_rate`, `mix`; did you mean `workers`?"),
+    ("unknown_phase_field", "22:7", "phases[0].run.worker: unknown field `worker`, expected one of `name`, `requests`, `duration`, `workers`, `rate`, `timeout`, `keys`, `explain_every`, `max_error_rate`, `mix`, `settings`; did you mean `workers`?"),
     ("missing_env_var", "10:5", "environment variable BENCHPLAN_SURELY_UNSET is not set"),
     ("unknown_param", "14:14", "unknown param `nope`"),
     ("table_count_without_i", "17:9", "the name must contain {i}"),
-    ("mix_no_operation", "27:11", "expected exactly one of read_features, write_features, statement, kv, steps; found 0"),
+    ("mix_no_operation", "27:11", "expected exactly one of read_features, write_features, statement, kv, vector_search, steps; found 0"),
     ("step_unknown_entity", "28:43", "steps[1].read_features.entities[0]: unknown entity `emial`"),
     ("step_two_operations", "26:15", "steps[0]: expected exactly one of read_features, write_features, statement, kv; found 2"),
-    ("steps_and_an_operation", "25:11", "statement, kv, steps; found 2"),
+    ("steps_and_an_operation", "25:11", "statement, kv, vector_search, steps; found 2"),
     ("concurrent_without_steps", "26:11", "`concurrent` applies to a request with `steps` only"),
     ("duplicate_step_name", "27:17", "duplicate step name `a`"),
     ("check_unknown_op", "28:29", "unknown op `lookpu` (named mix entries of the run phases in scope: lookup)"),
@@ -155,6 +155,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("unknown_phase_step", "29:5", "unknown variant `sleep`"),
     ("table_missing_features_block", "17:7", "missing field `features`"),
     ("yaml_duplicate_key", "4:1", "duplicate entry with key \"name\""),
+    ("vector_on_sqlite", "6:5", "the dataset has vector features, which only kind postgres"),
+    ("vector_without_dim", "15:11", "a feature of type halfvec needs `dim`"),
 ];
 
 /// Fixtures with their own tests below.

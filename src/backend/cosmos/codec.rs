@@ -76,6 +76,8 @@ pub fn encode_value(v: FeatureValue) -> Value {
         FeatureValue::Int(i) => Value::from(i),
         FeatureValue::Str(s) => Value::String(s),
         FeatureValue::Bool(b) => Value::Bool(b),
+        // Validation keeps vector features off this kind; an array of numbers if one came.
+        FeatureValue::Vector(v) => Value::Array(v.into_iter().map(|x| Value::from(f64::from(x))).collect()),
     }
 }
 

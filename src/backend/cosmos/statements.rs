@@ -95,6 +95,7 @@ pub fn prepare_op(
             CosmosOp::Statement(Box::new(prepare_statement(model, templates, name, tpl)?))
         }
         OpKind::Kv { .. } => return Err(crate::workload::KV_ELSEWHERE.into()),
+        OpKind::VectorSearch { .. } => return Err("vector_search needs PostgreSQL with pgvector".into()),
     })
 }
 

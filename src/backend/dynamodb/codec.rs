@@ -77,6 +77,8 @@ pub fn encode_value(v: FeatureValue) -> AttributeValue {
         FeatureValue::Int(i) => AttributeValue::N(i.to_string()),
         FeatureValue::Str(s) => AttributeValue::S(s),
         FeatureValue::Bool(b) => AttributeValue::Bool(b),
+        // Validation keeps vector features off this kind; a list of numbers if one came.
+        FeatureValue::Vector(v) => AttributeValue::L(v.iter().map(|x| AttributeValue::N(x.to_string())).collect()),
     }
 }
 

@@ -104,6 +104,7 @@ pub fn prepare_op(
             DynOp::Statement(Box::new(prepare_statement(names, model, templates, name, tpl)?))
         }
         OpKind::Kv { .. } => return Err(crate::workload::KV_ELSEWHERE.into()),
+        OpKind::VectorSearch { .. } => return Err("vector_search needs PostgreSQL with pgvector".into()),
     })
 }
 

@@ -9,7 +9,7 @@ pub use support::NoopKind;
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::clock::sleep_until_precise;
 use crate::dataset::mix64;
-use crate::scenario::model::{CreateStep, Latency, LoadStep, NoopConfig, StatementOp};
+use crate::scenario::model::{CreateStep, IndexStep, Latency, LoadStep, NoopConfig, StatementOp};
 use crate::stats::{ErrorKind, OpError};
 use crate::workload::dist::Rng;
 use crate::workload::{OpKind, OpSpec, Request};
@@ -98,6 +98,7 @@ impl Backend for NoopBackend {
             OpKind::Read { tables, .. } | OpKind::Write { tables, .. } => tables.len() * op.keys_per_entity,
             OpKind::Statement { .. } => 1,
             OpKind::Kv { .. } => op.keys_per_entity,
+            OpKind::VectorSearch { search, .. } => search.k() as usize,
         };
         Ok(NoopOp { rows: rows.min(u32::MAX as usize) as u32 })
     }
@@ -115,6 +116,11 @@ impl Backend for NoopBackend {
 
     async fn drop_tables(&self, _ctx: &Ctx<'_>, _bar: &ProgressBar) -> Result<(), BackendError> {
         Ok(())
+    }
+
+    /// Stores nothing, so builds nothing: the step's rows, no size.
+    async fn build_index(&self, ctx: &Ctx<'_>, step: &IndexStep) -> Result<Loaded, BackendError> {
+        Ok(Loaded::rows(ctx.model.table_index(&step.table).map_or(0, |t| ctx.model.tables[t].rows)))
     }
 
     fn phase_started(&self, at: Instant) {

@@ -110,6 +110,8 @@ fn binary_type(ty: FeatureType) -> &'static str {
         FeatureType::Int => "bigint",
         FeatureType::String => "text",
         FeatureType::Bool => "boolean",
+        FeatureType::Vector => "vector",
+        FeatureType::Halfvec => "halfvec",
     }
 }
 
@@ -130,6 +132,10 @@ fn text_row(buf: &mut Vec<u8>, t: &TableModel, key: KeyValue, idx: u64) {
             FeatureValue::Int(i) => write!(buf, "{i}"),
             FeatureValue::Str(s) => buf.write_all(s.as_bytes()),
             FeatureValue::Bool(b) => buf.write_all(if b { b"t" } else { b"f" }),
+            FeatureValue::Vector(v) => {
+                crate::dataset::write_vector_text(&v, buf);
+                Ok(())
+            }
         };
     }
     buf.push(b'\n');
@@ -154,8 +160,39 @@ fn binary_row(buf: &mut Vec<u8>, t: &TableModel, key: KeyValue, idx: u64) {
             FeatureValue::Int(i) => bytes(buf, &i.to_be_bytes()),
             FeatureValue::Str(s) => bytes(buf, s.as_bytes()),
             FeatureValue::Bool(b) => bytes(buf, &[u8::from(b)]),
+            FeatureValue::Vector(v) => binary_vector(buf, &v, t.columns[c].ty == FeatureType::Halfvec),
         }
     }
+}
+
+/// A pgvector field in COPY's binary format: its length, the dimensions
+/// (int16), an unused int16, then each component as a 4-byte float
+/// (`vector`) or a 2-byte one (`halfvec`).
+fn binary_vector(buf: &mut Vec<u8>, v: &[f32], half: bool) {
+    let width = if half { 2 } else { 4 };
+    buf.extend_from_slice(&((4 + width * v.len()) as i32).to_be_bytes());
+    buf.extend_from_slice(&(v.len() as i16).to_be_bytes());
+    buf.extend_from_slice(&0i16.to_be_bytes());
+    for x in v {
+        if half {
+            buf.extend_from_slice(&half_bits(*x).to_be_bytes());
+        } else {
+            buf.extend_from_slice(&x.to_bits().to_be_bytes());
+        }
+    }
+}
+
+/// The IEEE half-precision bits of `x`, exact for the generated values
+/// (multiples of 2^-10 in (-2, 2): normal halfs or zero; see crate::dataset).
+fn half_bits(x: f32) -> u16 {
+    let b = x.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    if x == 0.0 {
+        return sign;
+    }
+    let exp = ((b >> 23) & 0xff) as i32 - 127 + 15;
+    let mantissa = ((b >> 13) & 0x3ff) as u16;
+    sign | ((exp.clamp(0, 31) as u16) << 10) | mantissa
 }
 
 #[cfg(test)]
@@ -190,5 +227,14 @@ mod tests {
         // int, 12-hex-digit string, bool: 4+8 + 4+12 + 4+1 more bytes.
         assert_eq!(buf.len(), 26 + 12 + 16 + 5);
         assert_eq!(BINARY_HEADER.len(), 19);
+    }
+
+    #[test]
+    fn halfs_of_the_generated_values_are_exact() {
+        assert_eq!(half_bits(1.0), 0x3c00);
+        assert_eq!(half_bits(-2.0 + 1.0 / 1024.0), 0xbfff);
+        assert_eq!(half_bits(1.0 / 1024.0), 0x1400);
+        assert_eq!(half_bits(0.0), 0);
+        assert_eq!(half_bits(-0.5), 0xb800);
     }
 }

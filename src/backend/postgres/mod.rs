@@ -4,12 +4,13 @@
 
 mod load;
 mod support;
+mod vector;
 pub use support::PostgresKind;
 
 use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
-use crate::scenario::model::{CreateStep, Kind, LoadMethod, LoadStep, PackedMode, PostgresConfig, StatementOp, TlsMode};
+use crate::scenario::model::{CreateStep, IndexStep, Kind, LoadMethod, LoadStep, PackedMode, PostgresConfig, StatementOp, TlsMode};
 use crate::stats::OpError;
 use crate::template::BindRef;
 use crate::workload::{OpSpec, Request};
@@ -28,6 +29,8 @@ pub struct PostgresBackend {
     load_method: Option<LoadMethod>,
     /// The server's `max_prepared_transactions` (two-phase statements need it > 0).
     max_prepared: Option<i64>,
+    /// Whether a phase had `settings`: from then on each session checks its connection's.
+    settings_used: std::sync::atomic::AtomicBool,
 }
 
 /// An operation, and for `packed: function` the function it calls.
@@ -35,6 +38,10 @@ pub struct PgOp {
     op: SqlOp,
     /// CREATE OR REPLACE FUNCTION ..., run once before the first call.
     function: Option<(String, tokio::sync::OnceCell<()>)>,
+    /// A `vector_search` (then `op` has no statements).
+    vector: Option<vector::VectorQuery>,
+    /// Settings a worker's connection gets before its first request.
+    settings: Arc<[(String, String)]>,
 }
 
 fn ssl_mode(tls: Option<TlsMode>, host: &str) -> PgSslMode {
@@ -83,8 +90,19 @@ impl PostgresBackend {
             .await
             .ok()
             .and_then(|v| v.parse().ok());
-        Ok(PostgresBackend { pool, model: ctx.model.clone(), packed: c.packed.unwrap_or_default(), load_method: c.load_method, max_prepared })
+        Ok(PostgresBackend { pool, model: ctx.model.clone(), packed: c.packed.unwrap_or_default(), load_method: c.load_method, max_prepared, settings_used: Default::default() })
     }
+}
+
+/// Makes sure pgvector is there for a dataset with vector features.
+async fn vector_extension(pool: &PgPool) -> Result<(), BackendError> {
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS vector").execute(pool).await.map(|_| ()).map_err(|e| {
+        BackendError(format!(
+            "the dataset has vector features, and CREATE EXTENSION vector failed: {} (install pgvector on the server, \
+             https://github.com/pgvector/pgvector, or have an administrator create the extension in this database)",
+            sqlx_exec::error_text(&e)
+        ))
+    })
 }
 
 /// Shared blocks hit and read of the top plan node (it includes its children).
@@ -133,6 +151,12 @@ impl Backend for PostgresBackend {
     }
 
     fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<PgOp, BackendError> {
+        let settings = op.settings.clone();
+        if let crate::workload::OpKind::VectorSearch { table, column, search } = &op.kind {
+            let query = vector::VectorQuery::new(ctx.model, *table, *column, search);
+            let none = SqlOp { shape: sql::Shape::Serial, stmts: Vec::new(), writes: None, two_phase: false };
+            return Ok(PgOp { op: none, function: None, vector: Some(query), settings });
+        }
         let sql_op = sql::prepare(Kind::Postgres, ctx, op, statement)?;
         if sql_op.two_phase && self.max_prepared.unwrap_or(0) < 1 {
             let name = statement.map(|s| s.name.as_str()).unwrap_or("?");
@@ -145,13 +169,16 @@ impl Backend for PostgresBackend {
         let packed_read = matches!(op.kind, crate::workload::OpKind::Read { fetch: crate::scenario::model::Fetch::Packed, .. });
         if packed_read && self.packed == PackedMode::Function {
             let (call, ddl) = packed_function(&sql_op, ctx.model)?;
-            return Ok(PgOp { op: call, function: Some((ddl, tokio::sync::OnceCell::new())) });
+            return Ok(PgOp { op: call, function: Some((ddl, tokio::sync::OnceCell::new())), vector: None, settings });
         }
-        Ok(PgOp { op: sql_op, function: None })
+        Ok(PgOp { op: sql_op, function: None, vector: None, settings })
     }
 
     async fn create(&self, ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> Result<(), BackendError> {
         let unlogged = matches!(ctx.config, crate::scenario::model::BackendConfig::Postgres(c) if c.unlogged);
+        if ctx.model.tables.iter().any(|t| t.columns.iter().any(|c| c.ty.is_vector())) {
+            vector_extension(&self.pool).await?;
+        }
         let extra = BTreeMap::from([("unlogged", minijinja::Value::from(unlogged))]);
         sqlx_exec::create_tables(&self.pool, Kind::Postgres, ctx, step.replace.unwrap_or(true), &extra, bar).await
     }
@@ -173,6 +200,10 @@ impl Backend for PostgresBackend {
         Ok(true)
     }
 
+    async fn build_index(&self, ctx: &Ctx<'_>, step: &IndexStep) -> Result<Loaded, BackendError> {
+        self.create_vector_index(ctx, step).await
+    }
+
     async fn drop_tables(&self, ctx: &Ctx<'_>, bar: &ProgressBar) -> Result<(), BackendError> {
         sqlx_exec::drop_tables(&self.pool, Kind::Postgres, ctx, bar).await?;
         // The functions of `packed: function` reads go with the tables.
@@ -187,6 +218,13 @@ impl Backend for PostgresBackend {
     }
 
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Done, OpError> {
+        if session.is_none() && op.op.shape != sql::Shape::Parallel {
+            *session = Some(vector::settled_connection(&self.pool, &op.settings, &self.settings_used).await?);
+        }
+        if let Some(v) = &op.vector {
+            let conn = session.as_mut().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
+            return v.run(conn, req).await;
+        }
         if let Some((ddl, done)) = &op.function {
             done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
                 .await
@@ -200,6 +238,10 @@ impl Backend for PostgresBackend {
 
     fn can_explain(&self) -> bool {
         true
+    }
+
+    fn vector_answers(&self, op: &PgOp) -> Option<crate::backend::VectorAnswers> {
+        op.vector.as_ref().map(vector::VectorQuery::take_answers)
     }
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {

@@ -52,6 +52,11 @@ impl KindSupport for PostgresKind {
     }
 
     fn describe_op(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<Vec<Statement>, String> {
+        if let crate::workload::OpKind::VectorSearch { table, column, search } = &op.kind {
+            let t = &ctx.model.tables[*table];
+            let c = &t.columns[*column];
+            return Ok(vec![(t.name.clone(), super::vector::search_sql(&t.name, &t.key_column, &c.name, c.ty, search))]);
+        }
         sql::describe_op(Kind::Postgres, ctx, op, statement)
     }
 }

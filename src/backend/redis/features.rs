@@ -22,6 +22,12 @@ pub fn encode(v: &FeatureValue, out: &mut String) {
         FeatureValue::Int(i) => write!(out, "{i}"),
         FeatureValue::Str(s) => out.write_str(s),
         FeatureValue::Bool(b) => out.write_str(if *b { "1" } else { "0" }),
+        // Validation keeps vector features off this kind; the text form if one came.
+        FeatureValue::Vector(v) => {
+            let mut text = Vec::new();
+            crate::dataset::write_vector_text(v, &mut text);
+            out.write_str(&String::from_utf8_lossy(&text))
+        }
     };
 }
 
@@ -36,6 +42,9 @@ pub fn decode(ty: FeatureType, text: &str) -> Option<FeatureValue> {
             "0" => false,
             _ => return None,
         }),
+        FeatureType::Vector | FeatureType::Halfvec => FeatureValue::Vector(
+            text.trim_start_matches('[').trim_end_matches(']').split(',').map(|x| x.trim().parse().ok()).collect::<Option<Vec<f32>>>()?,
+        ),
     })
 }
 

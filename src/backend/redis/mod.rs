@@ -126,6 +126,7 @@ impl Backend for RedisBackend {
             OpKind::Statement { name } => {
                 return Err(BackendError(format!("statement {name}: the redis kind runs read_features, write_features and kv operations, not statements")))
             }
+            OpKind::VectorSearch { .. } => return Err(BackendError("vector_search needs PostgreSQL with pgvector".into())),
         })
     }
 

@@ -126,6 +126,7 @@ impl KindSupport for RedisKind {
                 vec![(String::new(), format!("{text}   (x{pipeline} per request, pipelined)"))]
             }
             OpKind::Statement { name } => return Err(format!("statement {name}: the redis kind has no statements")),
+            OpKind::VectorSearch { .. } => return Err("vector_search needs PostgreSQL with pgvector".into()),
         })
     }
 }

@@ -7,7 +7,7 @@
 //! legend below the plot (SVG `<text>`).
 //!
 //! By file: one per kind of chart (`percentiles`, `p99_by_param`,
-//! `over_time`, `cache`, `cost`), each turning the report into `Panel`s of
+//! `over_time`, `cache`, `recall`, `cost`), each turning the report into `Panel`s of
 //! series; `panel` (the panel, its axes and SLA lines), `colors`, and `draw`
 //! (panels -> SVG, with the legend).
 
@@ -19,6 +19,7 @@ mod over_time;
 mod p99_by_param;
 mod panel;
 mod percentiles;
+mod recall;
 
 use super::assemble::file_safe;
 use super::model::{ResultRow, RunReport};
@@ -38,6 +39,8 @@ enum Kind {
     Cache,
     /// USD per million requests against P99.
     Cost,
+    /// Throughput against a vector search's recall.
+    Recall,
 }
 
 /// One chart of a run folder: `charts/<file>`.
@@ -86,7 +89,7 @@ fn param_values(rows: &[&ResultRow], param: &str) -> Vec<Value> {
 /// Every chart the report has data for, in a fixed order: percentile
 /// distributions per phase, P99 per matrix param and phase it affects, throughput and
 /// P99 over time per backend and phase, latency against cache hit ratio,
-/// cost against P99.
+/// throughput against recall, cost against P99.
 pub fn list(r: &RunReport) -> Vec<Chart> {
     let mut out: Vec<(String, String, Kind)> = Vec::new();
     for phase in distinct(r.histograms.iter().map(|h| h.phase.clone())) {
@@ -122,6 +125,9 @@ pub fn list(r: &RunReport) -> Vec<Chart> {
     if r.rows.iter().any(|x| x.cache.is_some() && measured(x)) {
         out.push(("latency-by-cache-hit-ratio".into(), "Latency against cache hit ratio (EXPLAIN samples)".into(), Kind::Cache));
     }
+    if r.rows.iter().any(|x| x.recall.is_some() && measured(x)) {
+        out.push(("throughput-by-recall".into(), "Throughput against recall@k (vector search)".into(), Kind::Recall));
+    }
     if r.rows.iter().any(|x| x.cost_per_million_usd.is_some() && measured(x)) {
         out.push(("cost-by-p99".into(), "Cost per million requests against P99 latency".into(), Kind::Cost));
     }
@@ -149,6 +155,7 @@ pub fn render(r: &RunReport, c: &Chart) -> Result<Vec<u8>, String> {
         Kind::OverTime { backend, phase } => over_time::over_time(r, backend, phase),
         Kind::Cache => vec![cache::cache(r)],
         Kind::Cost => vec![cost::cost(r)],
+        Kind::Recall => vec![recall::recall(r)],
     };
     draw::draw(&c.title, &panels)
 }

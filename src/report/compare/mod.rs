@@ -39,6 +39,8 @@ pub struct Thresholds {
     pub error_rate_rise: f64,
     /// The client's peak memory rising by more than this fraction (0.25 = 25 %).
     pub memory_rise: f64,
+    /// `recall_at_k` falling by more than this, absolute (0.01 = 1 point).
+    pub recall_drop: f64,
     /// Significance level of the one-sided tests.
     pub alpha: f64,
     /// Per-second samples each side needs before a change is tested (at least 2).
@@ -53,6 +55,7 @@ impl Default for Thresholds {
             min_latency_delta_ms: 1.0,
             error_rate_rise: 0.01,
             memory_rise: 0.25,
+            recall_drop: 0.01,
             alpha: 0.05,
             min_samples: 2,
         }
@@ -227,6 +230,22 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
             metrics.push(higher_is_better("rows_per_s", br, nr, &b_s, &n_s, th));
         }
         metrics.extend(client(b, n, th));
+        // Recall: a figure of the whole phase (no per-second samples), and
+        // deterministic for the same data, index and settings: a fall beyond
+        // the threshold is a regression without a test.
+        if let (Some(br), Some(nr)) = (b.recall, n.recall) {
+            let fall = br.recall_at_k - nr.recall_at_k;
+            let (p_worse, p_better) = (Some(0.0).filter(|_| fall > 0.0), Some(0.0).filter(|_| fall < 0.0));
+            metrics.push(MetricDelta {
+                metric: "recall_at_k",
+                base: Some(br.recall_at_k),
+                new: Some(nr.recall_at_k),
+                p_value: None,
+                samples: (br.queries as usize, nr.queries as usize),
+                intervals: None,
+                verdict: verdict(Some((fall, fall)), (th.recall_drop, 0.0), (p_worse, p_better), th.alpha),
+            });
+        }
         metrics.push(MetricDelta {
             metric: "cost_per_million_usd",
             base: b.cost_per_million_usd,
@@ -602,5 +621,24 @@ mod tests {
             .iter()
             .filter(|m| m.metric != "error_rate" && m.metric != "cost_per_million_usd")
             .all(|m| m.verdict == Verdict::Untested));
+    }
+
+    #[test]
+    fn recall_falling_beyond_its_threshold_is_a_regression() {
+        let seconds = [(1000, 10.0, 20.0), (1000, 10.1, 20.0), (1000, 9.9, 20.0)];
+        let with_recall = |r: f64| {
+            let mut rep = report(&[("hot=1.0", 10.0, 1000.0)], &seconds);
+            rep.rows[0].recall = Some(crate::stats::measured::Recall { k: 10, queries: 200, recall_at_k: r, recall_at_k_p5: r });
+            rep
+        };
+        let recall_verdict = |c: &Comparison| c.rows[0].metrics.iter().find(|m| m.metric == "recall_at_k").map(|m| m.verdict);
+        let c = compare(&with_recall(0.98), &with_recall(0.95), &Thresholds::default());
+        assert_eq!(recall_verdict(&c), Some(Verdict::Regression));
+        let c = compare(&with_recall(0.98), &with_recall(0.975), &Thresholds::default());
+        assert_eq!(recall_verdict(&c), Some(Verdict::Ok), "a fall within the 0.01 threshold");
+        let c = compare(&with_recall(0.95), &with_recall(0.98), &Thresholds::default());
+        assert_eq!(recall_verdict(&c), Some(Verdict::Improvement));
+        let c = compare(&with_recall(0.98), &with_recall(0.95), &Thresholds { recall_drop: 0.05, ..Thresholds::default() });
+        assert_eq!(recall_verdict(&c), Some(Verdict::Ok));
     }
 }

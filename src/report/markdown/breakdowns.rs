@@ -78,3 +78,36 @@ pub(super) fn cache(r: &RunReport, s: &mut String) {
     }
     s.push('\n');
 }
+
+/// `## Recall`: each `vector_search` row's recall beside its throughput and
+/// P99 (the ann-benchmarks view), with the settings its connections had.
+pub(super) fn recall(r: &RunReport, s: &mut String) {
+    let rows: Vec<&ResultRow> = r.rows.iter().filter(|x| x.recall.is_some()).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Recall\n");
+    let params: String = r.matrix_params.iter().map(|p| format!(" {} |", esc(p))).collect();
+    let rule: String = r.matrix_params.iter().map(|_| "---|").collect();
+    let _ = writeln!(s, "| backend | phase |{params} settings | k | queries | recall@k | recall@k p5 | req/s | p99 ms |");
+    let _ = writeln!(s, "|---|---|{rule}---|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let Some(rc) = row.recall else { continue };
+        let settings: Vec<String> = row.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let settings = if settings.is_empty() { "-".to_string() } else { esc(&settings.join(", ")) };
+        let _ = writeln!(
+            s,
+            "| {} | {} |{} {settings} | {} | {} | {} | {} | {} | {} |",
+            esc(&row.backend),
+            esc(&row.phase),
+            super::cells(r, row),
+            rc.k,
+            rc.queries,
+            f4(rc.recall_at_k),
+            f4(rc.recall_at_k_p5),
+            f2(row.throughput_rps),
+            f3(row.latency.p99_ms)
+        );
+    }
+    s.push('\n');
+}

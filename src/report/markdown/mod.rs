@@ -2,7 +2,7 @@
 //!
 //! [`summary_md`] writes the sections in page order, one function each:
 //! `results` (the headline table, open-loop rows, checks), `breakdowns`
-//! (hot / cold, EXPLAIN cache samples), `capacity` (consumed units and
+//! (vector search recall, hot / cold, EXPLAIN cache samples), `capacity` (consumed units and
 //! cost per row), `resources` (the client's own CPU and memory), `run` (setup, errors, warnings, method, environment,
 //! files).
 //! The per-operation, per-entity and slowest-leg sections are `legs`', the
@@ -35,6 +35,7 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
     results::checks(r, &mut s);
     let charts = super::charts::list(r);
     charts_section(&charts, &mut s);
+    breakdowns::recall(r, &mut s);
     breakdowns::hot_cold(r, &mut s);
     s.push_str(&super::legs::operations(r));
     s.push_str(&super::legs::section(r));

@@ -6,19 +6,34 @@ use crate::report::fmt::{f2, f3};
 use crate::report::model::{BackendStatus, RunReport, Status};
 use std::fmt::Write;
 
-/// `## Setup`: each step's rows and time.
+/// `## Setup`: each step's rows and time (and an index's size, when a
+/// run built one: the `size` column is there only then).
 pub(super) fn setup(r: &RunReport, s: &mut String) {
     if r.setup.is_empty() {
         return;
     }
+    let sizes = r.setup.iter().any(|st| st.bytes.is_some());
     let _ = writeln!(s, "## Setup\n");
-    let _ = writeln!(s, "| backend | step | rows | seconds | rows/s |\n|---|---|---:|---:|---:|");
+    if sizes {
+        let _ = writeln!(s, "| backend | step | rows | seconds | rows/s | size |\n|---|---|---:|---:|---:|---:|");
+    } else {
+        let _ = writeln!(s, "| backend | step | rows | seconds | rows/s |\n|---|---|---:|---:|---:|");
+    }
     for st in &r.setup {
         // Create, analyze and drop write no rows: no rate.
         let rate = if st.rows > 0 { f2(st.rows_per_s) } else { "-".into() };
-        let _ = writeln!(s, "| {} | {} | {} | {} | {rate} |", esc(&st.backend), st.step, st.rows, f3(st.duration_s));
+        let _ = write!(s, "| {} | {} | {} | {} | {rate} |", esc(&st.backend), st.step, st.rows, f3(st.duration_s));
+        if sizes {
+            let _ = write!(s, " {} |", st.bytes.map_or_else(|| "-".to_string(), mib));
+        }
+        s.push('\n');
     }
     s.push('\n');
+}
+
+/// Bytes in MiB, two decimals: `12.34 MiB`.
+fn mib(bytes: u64) -> String {
+    format!("{} MiB", f2(bytes as f64 / 1_048_576.0))
 }
 
 /// `## Errors`: counts by kind, with an example each.

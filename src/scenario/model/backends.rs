@@ -158,6 +158,11 @@ pub struct PostgresConfig {
     /// `method`: `copy` (text COPY, the default), `copy_binary`, `insert`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_method: Option<super::LoadMethod>,
+    /// Settings each worker's connection gets (`set_config(name, value)`),
+    /// e.g. `hnsw.ef_search: ${ef}`, `work_mem: 64MB`, `jit: off`; a phase's
+    /// `settings` override them. Recorded per row in run.json.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub settings: IndexMap<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }

@@ -98,6 +98,9 @@ pub struct FeatureDef {
     pub name: String,
     #[serde(rename = "type", default)]
     pub ty: FeatureType,
+    /// `vector` and `halfvec`: the number of dimensions (1..=16000; required for them, refused for the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dim: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
@@ -108,6 +111,11 @@ pub enum FeatureType {
     Int,
     String,
     Bool,
+    /// An embedding of `dim` 4-byte floats (pgvector's `vector(dim)`), drawn
+    /// from a Gaussian mixture: see docs/scenario-format.md.
+    Vector,
+    /// The same values as `vector`, stored as pgvector's `halfvec(dim)` (2-byte floats).
+    Halfvec,
 }
 
 impl FeatureType {
@@ -117,7 +125,14 @@ impl FeatureType {
             FeatureType::Int => "int",
             FeatureType::String => "string",
             FeatureType::Bool => "bool",
+            FeatureType::Vector => "vector",
+            FeatureType::Halfvec => "halfvec",
         }
+    }
+
+    /// `vector` or `halfvec`.
+    pub fn is_vector(self) -> bool {
+        matches!(self, FeatureType::Vector | FeatureType::Halfvec)
     }
 }
 

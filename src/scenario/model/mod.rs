@@ -6,7 +6,7 @@
 //!
 //! One file per section of the file: `backends` (the targets and their
 //! prices), `dataset`, `phases` (setup and teardown steps, phases, the mix),
-//! `checks`, `duration` (the duration strings every section uses) and
+//! `vector` (index steps, distances, vector search), `checks`, `duration` (the duration strings every section uses) and
 //! `distribution` (a key distribution's names, parameters and schema).
 //! Everything is re-exported here: `model::X` is the path to use.
 
@@ -17,6 +17,7 @@ mod distribution;
 mod duration;
 mod kv;
 mod phases;
+mod vector;
 
 pub use backends::*;
 pub use checks::*;
@@ -25,6 +26,7 @@ pub use distribution::*;
 pub use duration::*;
 pub use kv::*;
 pub use phases::*;
+pub use vector::*;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;

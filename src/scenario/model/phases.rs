@@ -1,7 +1,7 @@
 //! `setup:`, `phases:` and `teardown:`: the steps, the phases, their key
 //! distributions and the request mix.
 
-use super::{DurationSpec, Kind, KvOp};
+use super::{DurationSpec, IndexStep, Kind, KvOp, VectorSearchOp};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,8 @@ pub enum Step {
     Load(LoadStep),
     /// Drop the tables.
     Drop(DropStep),
+    /// Build a vector index (PostgreSQL with pgvector), timed; its size is reported.
+    Index(IndexStep),
 }
 
 impl Step {
@@ -25,6 +27,7 @@ impl Step {
             Step::Create(_) => "create",
             Step::Load(_) => "load",
             Step::Drop(_) => "drop",
+            Step::Index(_) => "index",
         }
     }
 }
@@ -142,6 +145,10 @@ pub struct PhaseSpec {
     /// The request mix: weighted operations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mix: Option<Vec<MixEntry>>,
+    /// PostgreSQL: settings each worker's connection gets for this phase
+    /// (over the backend's `settings`), e.g. `hnsw.ef_search: ${ef_search}`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub settings: IndexMap<String, Value>,
 }
 
 /// Its schema (a name, or `zipfian:0.9`) and its names are in `distribution.rs`.
@@ -186,7 +193,7 @@ impl KeySpec {
 }
 
 /// One weighted request of the mix: exactly one of `read_features`,
-/// `write_features`, `statement`, `kv` (a request of one operation) or `steps`
+/// `write_features`, `statement`, `kv`, `vector_search` (a request of one operation) or `steps`
 /// (a request of several operations, timed as one).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
@@ -206,6 +213,9 @@ pub struct MixEntry {
     /// A plain key-value command (redis; noop counts it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kv: Option<KvOp>,
+    /// The k nearest rows to a query vector (PostgreSQL with pgvector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector_search: Option<VectorSearchOp>,
     /// A request made of several operations, run one after another (or
     /// together with `concurrent: true`); its latency runs from its start to
     /// the end of its last step. Every entity draws its keys once per request.
@@ -244,6 +254,7 @@ pub enum Operation<'a> {
     Write(&'a WriteOp),
     Statement(&'a StatementOp),
     Kv(&'a KvOp),
+    VectorSearch(&'a VectorSearchOp),
 }
 
 /// One operation of a mix entry, with where it was written.
@@ -262,12 +273,14 @@ fn one_operation<'a>(
     w: &'a Option<WriteOp>,
     s: &'a Option<StatementOp>,
     kv: &'a Option<KvOp>,
+    v: &'a Option<VectorSearchOp>,
 ) -> Option<Operation<'a>> {
-    match (r, w, s, kv) {
-        (Some(r), None, None, None) => Some(Operation::Read(r)),
-        (None, Some(w), None, None) => Some(Operation::Write(w)),
-        (None, None, Some(s), None) => Some(Operation::Statement(s)),
-        (None, None, None, Some(kv)) => Some(Operation::Kv(kv)),
+    match (r, w, s, kv, v) {
+        (Some(r), None, None, None, None) => Some(Operation::Read(r)),
+        (None, Some(w), None, None, None) => Some(Operation::Write(w)),
+        (None, None, Some(s), None, None) => Some(Operation::Statement(s)),
+        (None, None, None, Some(kv), None) => Some(Operation::Kv(kv)),
+        (None, None, None, None, Some(v)) => Some(Operation::VectorSearch(v)),
         _ => None,
     }
 }
@@ -280,10 +293,17 @@ pub fn default_step_name(i: usize) -> String {
 impl MixEntry {
     /// How many of `read_features`, `write_features`, `statement`, `kv`, `steps` the entry has.
     pub fn forms(&self) -> usize {
-        [self.read_features.is_some(), self.write_features.is_some(), self.statement.is_some(), self.kv.is_some(), self.steps.is_some()]
-            .iter()
-            .filter(|x| **x)
-            .count()
+        [
+            self.read_features.is_some(),
+            self.write_features.is_some(),
+            self.statement.is_some(),
+            self.kv.is_some(),
+            self.vector_search.is_some(),
+            self.steps.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count()
     }
 
     /// The entry's operations in order: its steps, or itself.
@@ -295,13 +315,13 @@ impl MixEntry {
                 .map(|(i, s)| StepRef {
                     step: Some(i),
                     name: s.name.as_deref(),
-                    op: one_operation(&s.read_features, &s.write_features, &s.statement, &s.kv),
+                    op: one_operation(&s.read_features, &s.write_features, &s.statement, &s.kv, &None),
                 })
                 .collect(),
             _ => vec![StepRef {
                 step: None,
                 name: None,
-                op: one_operation(&self.read_features, &self.write_features, &self.statement, &self.kv),
+                op: one_operation(&self.read_features, &self.write_features, &self.statement, &self.kv, &self.vector_search),
             }],
         }
     }

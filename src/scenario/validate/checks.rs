@@ -67,7 +67,7 @@ fn operation_scope(s: &Scenario, sc: &ScopedCheck, p: &str, d: &mut Diagnostics)
     let Some(op) = &sc.op else { return };
     if let Ok(c) = check::parse(&sc.expr) {
         let refm = c.reference.as_ref().map(|r| r.metric.as_str());
-        for m in ["cost_per_million_usd", "rows_per_s"] {
+        for m in ["cost_per_million_usd", "rows_per_s", "recall_at_k", "recall_at_k_p5"] {
             if c.metric == m || refm == Some(m) {
                 d.at(
                     format!("{p}.expr"),

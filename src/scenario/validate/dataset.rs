@@ -123,7 +123,40 @@ fn features(p: &str, t: &TableSpec, d: &mut Diagnostics) {
                 if !fseen.insert(&f.name) {
                     d.at(format!("{p}.features[{j}].name"), format!("duplicate feature `{}`", f.name));
                 }
+                vector_dim(&format!("{p}.features[{j}]"), f, d);
             }
+        }
+    }
+}
+
+/// `dim`: required for `vector` and `halfvec` (pgvector indexes up to 2000
+/// and 4000 dimensions, stores up to 16000), refused for the other types.
+fn vector_dim(p: &str, f: &FeatureDef, d: &mut Diagnostics) {
+    match (f.ty.is_vector(), f.dim) {
+        (true, None) => {
+            d.at(format!("{p}.dim"), format!("a feature of type {} needs `dim`: its number of dimensions, e.g. dim: 384", f.ty.as_str()))
+        }
+        (true, Some(n)) if n == 0 || n > 16_000 => d.at(format!("{p}.dim"), format!("expected 1 to 16000 dimensions, found {n}")),
+        (false, Some(_)) => {
+            d.at(format!("{p}.dim"), format!("`dim` applies to vector and halfvec features, not to type {}", f.ty.as_str()))
+        }
+        _ => {}
+    }
+}
+
+/// Kinds that store vector features: PostgreSQL (pgvector) and noop (stores nothing).
+pub(super) fn vector_kinds(s: &Scenario, d: &mut Diagnostics) {
+    let has_vectors = s.dataset.tables.iter().any(|t| matches!(&t.features, Features::List(l) if l.iter().any(|f| f.ty.is_vector())));
+    if !has_vectors {
+        return;
+    }
+    for (name, b) in &s.backends {
+        let kind = b.kind();
+        if !matches!(kind, Kind::Postgres | Kind::Noop) {
+            d.at(
+                format!("backends.{name}.kind"),
+                format!("the dataset has vector features, which only kind postgres (with the pgvector extension) stores; a backend of kind {kind} cannot"),
+            );
         }
     }
 }

@@ -37,7 +37,7 @@ pub(super) fn entries(s: &Scenario, mix: &[MixEntry], p: &str, tables: &[(String
 fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &mut Diagnostics) {
     let n = m.forms();
     if n != 1 {
-        d.at(mp, format!("expected exactly one of read_features, write_features, statement, kv, steps; found {n}"));
+        d.at(mp, format!("expected exactly one of read_features, write_features, statement, kv, vector_search, steps; found {n}"));
     }
     if let Some(name) = &m.name {
         if !safe_name(name) {
@@ -88,6 +88,9 @@ fn entry(s: &Scenario, m: &MixEntry, mp: &str, tables: &[(String, String)], d: &
             }
         }
         _ => operation(s, m, Ops { read: &m.read_features, write: &m.write_features, stmt: &m.statement, kv: &m.kv }, mp, tables, d),
+    }
+    if let Some(v) = &m.vector_search {
+        super::vector::vector_search(s, v, &format!("{mp}.vector_search"), d);
     }
 }
 

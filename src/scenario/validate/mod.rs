@@ -10,6 +10,7 @@ mod checks;
 mod dataset;
 mod mix;
 mod phases;
+mod vector;
 
 pub use backends::preset_path;
 
@@ -46,6 +47,8 @@ pub fn validate(s: &Scenario, kind_checks: Option<KindChecks>, d: &mut Diagnosti
     top(s, d);
     backends::backends(s, kind_checks, d);
     let all_tables = dataset::dataset(&s.dataset, d);
+    dataset::vector_kinds(s, d);
+    vector::settings(s, d);
     phases::steps(s, d);
     let phase_names = phases::phases(s, &all_tables, d);
     checks::checks(s, &phase_names, d);

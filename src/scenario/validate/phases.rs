@@ -21,6 +21,9 @@ pub(super) fn steps(s: &Scenario, d: &mut Diagnostics) {
                     load_method(s, m, &format!("{p}.method"), d);
                 }
             }
+            if let Step::Index(ix) = st {
+                super::vector::index_step(s, ix, &format!("{which}[{i}].index"), d);
+            }
         }
     }
 }
