@@ -174,8 +174,9 @@ _bp_pg_start_throwaway() {
         _bp_die "initdb failed (log above)"
     fi
     # fsync off: a throwaway server needs no durability, and tests run faster.
+    # pg_stat_statements loaded: the cross-check tests compare its counts.
     if ! (cd "$_bp_pg_base" && _bp_as "$_bp_pg_user" "$_bp_pg_bindir/pg_ctl" -D "$_bp_pg_base/data" -l "$_bp_pg_base/server.log" \
-        -w -t 60 -o "-p $port -k $_bp_pg_base -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -w -t 60 -o "-p $port -k $_bp_pg_base -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements" \
         start </dev/null >/dev/null); then
         cat "$_bp_pg_base/server.log" >&2 || true
         _bp_die "the throwaway PostgreSQL did not start (log above)"

@@ -138,6 +138,7 @@ async fn worker<B: Backend>(
             match res {
                 Ok(Ok(done)) => {
                     rec.usage.add(&done.usage);
+                    rec.sent.add(&done.sent);
                     let service = (t1 - t0).as_nanos() as u64;
                     let response = match intended {
                         Some(due) => {

@@ -63,6 +63,8 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
             });
         }
     }
+    let checks = super::xcheck::rows(m, &label, &mut report.warnings, &mut report.cross_check_notes);
+    report.cross_checks.extend(checks);
     if m.warmup {
         if errors_total > 0 {
             report.warnings.push(format!("{}: warmup {} [{label}] had {errors_total} failed requests", id.backend, id.phase));

@@ -50,6 +50,12 @@ pub struct RunReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<OpRow>,
     pub histograms: Vec<HistogramRecord>,
+    /// Per phase: the server's own counters beside benchplan's counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cross_checks: Vec<CrossCheckRow>,
+    /// What the cross-checks could not compare, and why (`pg: pg_stat_statements is not installed ...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cross_check_notes: Vec<String>,
     pub warnings: Vec<String>,
     pub interrupted: bool,
     /// The scenario as run: params substituted, `${env:...}` kept as written.
@@ -349,4 +355,32 @@ pub struct HistogramRecord {
     /// `response` (or `service` in open loop).
     pub measure: String,
     pub data: String,
+}
+
+/// One server counter over one phase, beside the count of benchplan's it measures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CrossCheckRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warmup: bool,
+    /// `pg_stat_statements.calls`, `Questions`, `pg_stat_database.blks_read`, ...
+    pub counter: String,
+    /// Which of benchplan's counts it is compared with (`statements`,
+    /// `commits`, `rows`); None: the server's figure alone (blocks, buffer pool reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared_with: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchplan: Option<u64>,
+    /// The counter's change over the phase, less the tool's own reading queries.
+    pub server: u64,
+    /// server - benchplan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<i64>,
+    /// The largest difference that still agrees (docs/methodology.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agrees: Option<bool>,
 }
