@@ -427,6 +427,7 @@ fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): 
         entities: Vec::new(),
         operations: Vec::new(),
         histograms: Vec::new(),
+        hot_split: Vec::new(),
         cross_checks: Vec::new(),
         cross_check_notes: Vec::new(),
         warnings: Vec::new(),

@@ -152,6 +152,7 @@ async fn worker<B: Backend>(
                     rec.ok(req.class(), response, service, done.rows, second);
                     rec.op_ok(req.op, response);
                     rec.keys(req.keys_drawn, req.keys_hot);
+                    rec.hot_split.record(req.entities, req.hot, response);
                     rec.legs(&done.legs);
                     if !many && !spec.step_names.is_empty() {
                         rec.step_ok(spec.steps[0], service);

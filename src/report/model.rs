@@ -50,6 +50,10 @@ pub struct RunReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<OpRow>,
     pub histograms: Vec<HistogramRecord>,
+    /// Per phase: successful requests by their entities and how many of
+    /// them drew a hot key (the cache score's split).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hot_split: Vec<HotSplitRow>,
     /// Per phase: the server's own counters beside benchplan's counts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cross_checks: Vec<CrossCheckRow>,
@@ -189,6 +193,10 @@ pub struct ResultRow {
     /// per-key view of the hot/cold split); None for inserts only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hot_key_share: Option<f64>,
+    /// Pearson's correlation of response time and the request's cache score
+    /// (the share of its entities that drew a hot key), over every successful request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_score_corr: Option<f64>,
 }
 
 impl ResultRow {
@@ -383,4 +391,21 @@ pub struct CrossCheckRow {
     pub tolerance: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agrees: Option<bool>,
+}
+
+/// Successful requests of `entities` entities, `hot_entities` of which drew
+/// only hot keys: the split by cache score (`hot_entities / entities`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HotSplitRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    pub entities: u8,
+    pub hot_entities: u8,
+    pub cache_score: f64,
+    pub requests: u64,
+    /// Of the phase's successful requests with entities.
+    pub share: f64,
+    #[serde(flatten)]
+    pub latency: Latency,
 }

@@ -8,7 +8,7 @@ pub mod measured;
 pub mod timeseries;
 pub mod xcheck;
 
-pub use cache::{pearson, CacheSummary, ExplainSample};
+pub use cache::{pearson, CacheSummary, ExplainSample, HotCell, HotSplit};
 
 pub use legs::{Legs, SerialPositions, LEG_ENTITIES};
 
@@ -175,6 +175,8 @@ pub struct Recorder {
     /// Keys drawn by successful requests, and how many of them were hot.
     pub keys_drawn: u64,
     pub keys_hot: u64,
+    /// Response time by how many of the request's entities drew a hot key.
+    pub hot_split: HotSplit,
     /// What the successful requests sent (the cross-checks with the server's counters).
     pub sent: xcheck::Sent,
     second: timeseries::SecondAcc,
@@ -201,6 +203,7 @@ impl Recorder {
             steps: Vec::new(),
             keys_drawn: 0,
             keys_hot: 0,
+            hot_split: HotSplit::default(),
             sent: xcheck::Sent::default(),
             second: timeseries::SecondAcc::new(),
             tx,
@@ -354,6 +357,7 @@ pub struct PhaseStats {
     pub steps: Vec<OpAcc>,
     pub keys_drawn: u64,
     pub keys_hot: u64,
+    pub hot_split: HotSplit,
     pub sent: xcheck::Sent,
 }
 
@@ -394,6 +398,7 @@ impl PhaseStats {
             steps: Vec::new(),
             keys_drawn: 0,
             keys_hot: 0,
+            hot_split: HotSplit::default(),
             sent: xcheck::Sent::default(),
         };
         for r in recorders {
@@ -402,6 +407,7 @@ impl PhaseStats {
             out.keys_drawn += r.keys_drawn;
             out.keys_hot += r.keys_hot;
             out.sent.add(&r.sent);
+            out.hot_split.merge(&r.hot_split);
             out.explain.extend_from_slice(&r.explain);
             if out.slowest.len() < r.slowest.len() {
                 out.slowest.resize(r.slowest.len(), 0);
