@@ -117,8 +117,8 @@ pub const TOLERANCE_SLACK: u64 = 10;
 
 /// The difference allowed between benchplan's count and the server's:
 /// 1 % of benchplan's, plus the phase's requests whose statements are not
-/// all known (failed ones, EXPLAIN samples) times the statements a request
-/// may send, plus [`TOLERANCE_SLACK`].
+/// all known (failed ones) times the statements a request may send, plus
+/// [`TOLERANCE_SLACK`].
 pub fn tolerance(count: u64, uncounted_requests: u64, per_request: u64) -> u64 {
     (count as f64 * TOLERANCE_SHARE).ceil() as u64 + uncounted_requests * per_request.max(1) + TOLERANCE_SLACK
 }
