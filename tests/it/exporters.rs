@@ -481,6 +481,9 @@ fn same_report_same_bytes() {
             "charts/latency-serve.svg",
             "charts/p99-by-hot-serve.svg",
             "charts/latency-by-cache-hit-ratio.svg",
+            "charts/latency-by-cache-score.svg",
+            "charts/latency-by-cold-entities.svg",
+            "charts/io-by-hot-key-share.svg",
             "charts/cost-by-p99.svg",
         ]
     );
