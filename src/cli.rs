@@ -105,6 +105,27 @@ pub struct RunArgs {
     /// Also write the checks (and the comparison, with --baseline) as JUnit XML.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Threads of the async runtime that runs the workers, like pgbench's
+    /// `-j` [default: the machine's CPUs]; recorded in run.json.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Serve live metrics while the run lasts at http://ADDR/metrics (Prometheus text format:
+    /// requests, errors, a latency histogram and the last second's P99 per backend, phase and cell),
+    /// e.g. `127.0.0.1:9464`. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+impl RunArgs {
+    /// The runtime's worker threads: `--threads`, or one per CPU.
+    pub fn runtime_threads(&self) -> usize {
+        self.threads.map_or_else(default_threads, usize::from)
+    }
+}
+
+/// One runtime thread per CPU the process may use.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
 /// When a change is a regression (`compare`, and `run --baseline`).
@@ -127,6 +148,9 @@ pub struct ThresholdArgs {
     /// The error rate rising by more than this many percentage points (`1` or `1%`).
     #[arg(long, value_name = "PP", default_value = "1", value_parser = percent, allow_hyphen_values = true)]
     pub error_rate_rise: f64,
+    /// The client's peak memory (`client_peak_rss_mb`) rising by more than this many percent (`25` or `25%`): one figure a run, gated by the percentage alone.
+    #[arg(long, value_name = "PCT", default_value = "25", value_parser = percent, allow_hyphen_values = true)]
+    pub memory_rise: f64,
     /// Significance level of the tests.
     #[arg(long, value_name = "P", default_value_t = 0.05)]
     pub alpha: f64,

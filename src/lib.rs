@@ -62,7 +62,10 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
     if std::env::var_os("COSMOS_DISABLE_IMDS").is_none() {
         std::env::set_var("COSMOS_DISABLE_IMDS", "1");
     }
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let workers = match &cli.command {
+        Command::Run(args) => args.runtime_threads(),
+        _ => cli::default_threads(),
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

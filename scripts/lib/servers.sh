@@ -448,16 +448,35 @@ _bp_cosmos_setup() {
 
 # $@: only these kinds (postgres, mysql, dynamodb, cosmos); none: all four.
 # shellcheck disable=SC2120 # the arguments are optional
+# Prometheus (the live-metrics test starts its own on a free port): the
+# binary from BENCHPLAN_TEST_PROMETHEUS, else `prometheus` on PATH, else
+# the Debian package installed here when apt-get can (root).
+_bp_prometheus_setup() {
+    if [[ -n ${BENCHPLAN_TEST_PROMETHEUS:-} ]]; then return; fi
+    if ! command -v prometheus >/dev/null 2>&1; then
+        if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+            _bp_say "installing Prometheus (Debian package prometheus)"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null \
+                || _bp_die "apt-get install prometheus failed: install it, or set BENCHPLAN_TEST_PROMETHEUS to a prometheus binary"
+        else
+            _bp_die "prometheus not found: install the Debian package prometheus, or set BENCHPLAN_TEST_PROMETHEUS to a prometheus binary"
+        fi
+    fi
+    BENCHPLAN_TEST_PROMETHEUS=$(command -v prometheus)
+    export BENCHPLAN_TEST_PROMETHEUS
+}
+
 benchplan_servers_start() {
     local kind kinds=("$@")
-    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres mysql dynamodb cosmos); fi
+    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres mysql dynamodb cosmos prometheus); fi
     for kind in "${kinds[@]}"; do
         case $kind in
             postgres) _bp_pg_setup ;;
             mysql) _bp_my_setup ;;
             dynamodb) _bp_ddb_setup ;;
             cosmos) _bp_cosmos_setup ;;
-            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, mysql, dynamodb or cosmos)" ;;
+            prometheus) _bp_prometheus_setup ;;
+            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, mysql, dynamodb, cosmos or prometheus)" ;;
         esac
     done
 }

@@ -21,6 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+mod machine;
+mod metrics_server;
 mod stored;
 use stored::{check_writable, read_run_in, write_junit};
 pub use stored::{compare, report};
@@ -325,7 +327,13 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     let redact = Redactor::new(r.secrets.clone());
     let sc = r.first().clone();
     let templates = plan::templates_for(&r);
-    let progress = Progress::new(args.quiet, Some(args.status_every));
+    let mut progress = Progress::new(args.quiet, Some(args.status_every));
+    if let Some(addr) = args.metrics_addr {
+        let metrics = crate::stats::live::Exposition::new();
+        let bound = metrics_server::serve(addr, metrics.clone()).await?;
+        progress.note(&format!("benchplan: live metrics at http://{bound}/metrics"));
+        progress = progress.with_metrics(metrics);
+    }
     let lists = sampled_keys(&r, &names, &templates, &progress).await.map_err(|e| Error::Internal(redact.text(&e)))?;
     let model = Arc::new(DataModel::with_keys(sc.seed, &sc.dataset, &lists));
     let started = SystemTime::now();
@@ -353,11 +361,15 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     }
     let finished = SystemTime::now();
 
-    let mut report = new_report(&r, run_id, command, (started, finished), interrupt.load(Ordering::Relaxed));
+    let mut report = new_report(&r, run_id, command, (started, finished), interrupt.load(Ordering::Relaxed), args.runtime_threads());
     for o in outcomes {
         report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
     report.checks = checks::evaluate(&sc.checks, &report, &checks::slots(&r, &names), baseline.as_ref().map(|(_, b)| b));
+    report.baseline = baseline.as_ref().map(|(_, b)| report::model::BaselineNote {
+        run_id: b.run_id.clone(),
+        differences: report::compare::differences(b, &report).iter().map(|d| d.text()).collect(),
+    });
     // Nothing secret leaves the process.
     let mut v = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
     redact.value(&mut v);
@@ -394,7 +406,14 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
 }
 
 /// The report of a run before any backend's measurements are added.
-fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): (SystemTime, SystemTime), interrupted: bool) -> RunReport {
+fn new_report(
+    r: &Resolved,
+    run_id: String,
+    command: &str,
+    (started, finished): (SystemTime, SystemTime),
+    interrupted: bool,
+    threads: usize,
+) -> RunReport {
     let sc = r.first();
     RunReport {
         format: REPORT_FORMAT,
@@ -412,6 +431,8 @@ fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): 
             arch: std::env::consts::ARCH.to_string(),
             cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            machine: machine::facts(),
+            runtime_threads: Some(threads),
         },
         matrix_params: r.matrix_params.clone(),
         matrix_scope: (!r.matrix_params.is_empty()).then(|| r.matrix_scope()),
@@ -432,6 +453,7 @@ fn new_report(r: &Resolved, run_id: String, command: &str, (started, finished): 
         cross_check_notes: Vec::new(),
         warnings: Vec::new(),
         interrupted,
+        baseline: None,
         resolved_scenario: r.display.clone(),
     }
 }

@@ -37,6 +37,7 @@ impl crate::cli::ThresholdArgs {
             latency_rise,
             min_latency_delta_ms: self.min_latency_delta,
             error_rate_rise,
+            memory_rise: self.memory_rise / 100.0,
             alpha: self.alpha,
             min_samples: self.min_samples,
         })

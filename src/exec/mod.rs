@@ -223,6 +223,7 @@ impl BackendJob<'_> {
                     max_error_rate: spec.max_error_rate.unwrap_or(DEFAULT_MAX_ERROR_RATE),
                     explain_every: if ph.is_warmup() { None } else { spec.explain_every },
                     status_every: self.progress.status_every(),
+                    live: (!ph.is_warmup()).then(|| self.progress.series(self.name, &name, &cell.label())).flatten(),
                 };
                 let label = cell.label();
                 let title = if label == "-" { format!("{} {name}", self.name) } else { format!("{} {name} [{label}]", self.name) };
@@ -275,6 +276,7 @@ impl BackendJob<'_> {
                     duration_s: secs,
                     drain_s: run.drain.as_secs_f64(),
                     missed: run.missed,
+                    client: run.client,
                     timeseries: run.timeseries,
                     op_labels,
                     op_names,

@@ -30,6 +30,8 @@ pub struct PhaseConfig {
     pub explain_every: Option<u32>,
     /// Print a status line on stderr this often (stderr not a terminal).
     pub status_every: Option<Duration>,
+    /// Live metrics (`--metrics-addr`): where each finished second goes.
+    pub live: Option<crate::stats::live::SeriesHandle>,
 }
 
 /// How a phase ended.
@@ -46,6 +48,8 @@ pub struct PhaseRun {
     /// Open loop: requests due within the window that were never sent
     /// (the backend, or the workers, could not keep up with the rate).
     pub missed: Option<u64>,
+    /// What the benchplan process itself used during the phase.
+    pub client: Option<crate::stats::process::ClientUsage>,
     /// Set when the error policy stopped the phase.
     pub aborted: Option<String>,
 }
@@ -199,7 +203,8 @@ pub async fn run_phase<B: Backend>(
     bar: &ProgressBar,
 ) -> Result<PhaseRun, String> {
     let workers = cfg.workers.max(1) as usize;
-    let agg = Aggregator::start(workers).map_err(|e| format!("cannot start the statistics thread: {e}"))?;
+    let client = crate::stats::process::ClientMark::now();
+    let agg = Aggregator::start(workers, cfg.live.clone()).map_err(|e| format!("cannot start the statistics thread: {e}"))?;
     let open = cfg.rate.is_some();
     // Open loop: a little head start so that spawning workers is not counted as lateness.
     let start = Instant::now() + if open { Duration::from_millis(5) } else { Duration::ZERO };
@@ -254,6 +259,7 @@ pub async fn run_phase<B: Backend>(
         }
     }
     let end = Instant::now();
+    let client = client.since();
     ticker.abort();
     let timeseries = agg.finish();
     if let Some(p) = panicked {
@@ -272,7 +278,7 @@ pub async fn run_phase<B: Backend>(
         let due = cfg.requests.map_or(due, |n| due.min(n));
         due.saturating_sub(stats.ok + stats.error_count() + stats.explain.len() as u64)
     });
-    Ok(PhaseRun { stats, timeseries, duration, drain: ran.saturating_sub(duration), missed, aborted })
+    Ok(PhaseRun { stats, timeseries, duration, drain: ran.saturating_sub(duration), missed, aborted, client })
 }
 
 /// Progress: reads the shared counters a few times a second, for the bar

@@ -2,8 +2,10 @@
 //! status line per phase every `--status-every` (10 s by default); nothing
 //! with `--quiet`.
 
+use crate::stats::live::{Exposition, SeriesHandle};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The status-line interval when stderr is not a terminal.
@@ -14,6 +16,8 @@ pub struct Progress {
     bars: bool,
     /// Status lines this often (stderr is not a terminal).
     lines: Option<Duration>,
+    /// Live metrics served while the run lasts (`--metrics-addr`).
+    metrics: Option<Arc<Exposition>>,
 }
 
 impl Progress {
@@ -22,11 +26,22 @@ impl Progress {
     pub fn new(quiet: bool, status_every: Option<Duration>) -> Self {
         let terminal = std::io::stderr().is_terminal();
         let every = status_every.unwrap_or(DEFAULT_STATUS_EVERY);
-        Progress { bars: !quiet && terminal, lines: (!quiet && !terminal && !every.is_zero()).then_some(every) }
+        Progress { bars: !quiet && terminal, lines: (!quiet && !terminal && !every.is_zero()).then_some(every), metrics: None }
     }
 
     pub fn hidden() -> Self {
-        Progress { bars: false, lines: None }
+        Progress { bars: false, lines: None, metrics: None }
+    }
+
+    /// Also feeds live metrics.
+    pub fn with_metrics(mut self, metrics: Arc<Exposition>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The live series of (backend, phase, cell), when metrics are served.
+    pub fn series(&self, backend: &str, phase: &str, cell: &str) -> Option<SeriesHandle> {
+        self.metrics.as_ref().map(|m| m.series(backend, phase, cell))
     }
 
     /// How often a running phase prints a status line, if it does.

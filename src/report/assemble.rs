@@ -6,6 +6,7 @@ use super::model::*;
 use crate::prices::per_million;
 use crate::scenario::cell_label;
 use crate::stats::measured::{BackendRun, Ending, MeasuredPhase, PhaseId};
+use crate::stats::process::ClientUsage;
 use crate::stats::{CacheSummary, ErrorKind, Latency, OpAcc, SEGMENTS};
 use base64::Engine;
 use hdrhistogram::serialization::{Serializer, V2Serializer};
@@ -83,6 +84,16 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
     r.missed_requests = m.missed;
     r.partial = m.stopped_early.clone();
     r.hot_key_share = (st.keys_drawn > 0).then(|| st.keys_hot as f64 / st.keys_drawn as f64);
+    r.client = m.client.map(|u| client_resources(&u, r.requests, secs + m.drain_s));
+    if let Some(c) = r.client.as_ref().filter(|c| c.cpu_share > SATURATED) {
+        report.warnings.push(format!(
+            "{}: {} [{label}]: benchplan itself kept {:.0} % of its {} core(s) busy: its figures may measure the client more than the backend (fewer workers, or a client machine of its own)",
+            id.backend,
+            id.phase,
+            c.cpu_share * 100.0,
+            c.cores
+        ));
+    }
     r.cost_usd = m.cost_usd;
     r.cost_per_million_usd = m.cost_usd.and_then(|c| per_million(c, r.requests));
     if m.explain_asked && r.cache.is_none() {
@@ -273,6 +284,22 @@ fn row(id: &PhaseId) -> ResultRow {
         hot_key_share: None,
         cache_score_corr: None,
         rows_per_s: None,
+        client: None,
+    }
+}
+
+/// Above this share of its cores busy, the client is called saturated.
+const SATURATED: f64 = 0.8;
+
+/// The client's use over a phase that ran `secs` (its window and the drain).
+fn client_resources(u: &ClientUsage, requests: u64, secs: f64) -> ClientResources {
+    ClientResources {
+        cpu_s: u.cpu_s,
+        cpu_per_request_us: (requests > 0).then(|| u.cpu_s * 1e6 / requests as f64),
+        cpu_share: if secs > 0.0 { u.cpu_s / (secs * u.cores.max(1) as f64) } else { 0.0 },
+        cores: u.cores,
+        peak_rss_mb: u.peak_rss_bytes.map(|b| b as f64 / 1e6),
+        peak_scope: if u.peak_is_phase { "phase" } else { "process" }.into(),
     }
 }
 
@@ -315,4 +342,20 @@ pub fn histogram_stem(backend: &str, phase: &str, cell_label: &str) -> String {
 pub fn histogram_file(h: &HistogramRecord) -> String {
     let suffix = if h.measure == "service" { "_service" } else { "" };
     format!("{}{suffix}.hgrm", histogram_stem(&h.backend, &h.phase, &h.cell))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_s_share_of_its_cores_is_over_the_phase_and_its_drain() {
+        let u = ClientUsage { cpu_s: 3.4, peak_rss_bytes: Some(20_500_000), peak_is_phase: true, cores: 2 };
+        let c = client_resources(&u, 10_000, 2.0);
+        // 3.4 CPU seconds in 2 s on 2 cores: 85 % busy, saturated; 340 µs a request.
+        assert!((c.cpu_share - 0.85).abs() < 1e-9 && c.cpu_share > SATURATED, "{c:?}");
+        assert_eq!((c.cpu_per_request_us, c.peak_rss_mb, c.peak_scope.as_str()), (Some(340.0), Some(20.5), "phase"));
+        let idle = client_resources(&ClientUsage { cpu_s: 0.5, peak_is_phase: false, ..u }, 0, 2.0);
+        assert!(idle.cpu_share < SATURATED && idle.cpu_per_request_us.is_none() && idle.peak_scope == "process", "{idle:?}");
+    }
 }

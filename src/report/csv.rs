@@ -49,6 +49,10 @@ pub const EXTRA: &[&str] = &[
     "missed_requests",
     "partial",
     "rows_per_s",
+    "client_cpu_s",
+    "client_cpu_per_request_us",
+    "client_cpu_share",
+    "client_peak_rss_mb",
 ];
 
 /// The capacity columns (eight of [`EXTRA`], before `missed_requests` and `partial`); empty for kinds that
@@ -132,6 +136,14 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
     v.push(if segment { String::new() } else { row.partial.is_some().to_string() });
     // Rows are counted per phase, not per segment.
     v.push(if segment { String::new() } else { opt(row.rows_per_s, f2) });
+    // The client's own use is measured per phase, not per segment.
+    let client = row.client.as_ref().filter(|_| !segment);
+    v.extend([
+        opt(client.map(|c| c.cpu_s), f3),
+        opt(client.and_then(|c| c.cpu_per_request_us), f2),
+        opt(client.map(|c| c.cpu_share), f4),
+        opt(client.and_then(|c| c.peak_rss_mb), f2),
+    ]);
     v
 }
 
@@ -155,10 +167,12 @@ fn setup_record(r: &RunReport, s: &SetupRow) -> Vec<String> {
     v.extend((0..MEASURES.len() - 7).map(|_| String::new()));
     v.extend([opt(s.cost_usd, f6), String::new()]);
     let caps = capacity_cells(s.capacity.as_ref(), s.rows);
-    // The columns before the capacity ones, then those, then missed_requests and partial, then rows_per_s.
-    v.extend((0..EXTRA.len() - caps.len() - 3).map(|_| String::new()));
+    // The columns before the capacity ones, then those, then missed_requests and partial, then rows_per_s,
+    // then the client's four (not measured for setup steps).
+    v.extend((0..EXTRA.len() - caps.len() - 7).map(|_| String::new()));
     v.extend(caps);
     v.extend([String::new(), String::new(), f2(s.rows_per_s)]);
+    v.extend((0..4).map(|_| String::new()));
     v
 }
 

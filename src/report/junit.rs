@@ -142,6 +142,7 @@ fn comparison_suite(c: &Comparison, scenario: &str) -> Suite {
         ("throughput_drop_pct", plain(th.throughput_drop * 100.0)),
         ("latency_rise_pct", plain(th.latency_rise * 100.0)),
         ("min_latency_delta_ms", plain(th.min_latency_delta_ms)),
+        ("memory_rise_pct", plain(th.memory_rise * 100.0)),
         ("error_rate_rise_pp", plain(th.error_rate_rise * 100.0)),
         ("alpha", plain(th.alpha)),
         ("min_samples", th.min_samples.to_string()),

@@ -62,8 +62,19 @@ pub struct RunReport {
     pub cross_check_notes: Vec<String>,
     pub warnings: Vec<String>,
     pub interrupted: bool,
+    /// `run --baseline`: the baseline's run id and what differs between it
+    /// and this run (tool, scenario, machine, servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineNote>,
     /// The scenario as run: params substituted, `${env:...}` kept as written.
     pub resolved_scenario: Value,
+}
+
+/// The run this one was compared with, and what differs between them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BaselineNote {
+    pub run_id: String,
+    pub differences: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -72,6 +83,13 @@ pub struct Environment {
     pub arch: String,
     pub cpus: usize,
     pub tool_version: String,
+    /// What identifies the machine, where the system tells it: `host`,
+    /// `cpu_model`, `kernel`, `memory_gib`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub machine: BTreeMap<String, String>,
+    /// Threads of the async runtime that ran the workers (`--threads`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_threads: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -197,6 +215,27 @@ pub struct ResultRow {
     /// (the share of its entities that drew a hot key), over every successful request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_score_corr: Option<f64>,
+    /// What the benchplan process itself used during the phase (None in
+    /// reports written before it was measured, or where the system does not tell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientResources>,
+}
+
+/// The client's own resource use in one phase.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClientResources {
+    /// CPU seconds, user + system, all threads.
+    pub cpu_s: f64,
+    /// CPU microseconds per request sent (successful or failed).
+    pub cpu_per_request_us: Option<f64>,
+    /// The share of its cores the process kept busy: cpu_s / (duration × cores).
+    pub cpu_share: f64,
+    pub cores: usize,
+    /// Peak resident memory, MB (10^6 bytes).
+    pub peak_rss_mb: Option<f64>,
+    /// `phase` (the peak was reset at the phase's start) or `process` (the
+    /// process's peak so far).
+    pub peak_scope: String,
 }
 
 impl ResultRow {
@@ -217,6 +256,9 @@ impl ResultRow {
             "rows_per_s" => return self.rows_per_s,
             "error_rate" => self.error_rate,
             "cost_per_million_usd" => return self.cost_per_million_usd,
+            "client_cpu_per_request_us" => return self.client.as_ref().and_then(|c| c.cpu_per_request_us),
+            "client_cpu_share" => return self.client.as_ref().map(|c| c.cpu_share),
+            "client_peak_rss_mb" => return self.client.as_ref().and_then(|c| c.peak_rss_mb),
             _ => return None,
         })
     }

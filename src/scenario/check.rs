@@ -19,6 +19,9 @@ pub const METRICS: &[&str] = &[
     "rows_per_s",
     "error_rate",
     "cost_per_million_usd",
+    "client_cpu_per_request_us",
+    "client_cpu_share",
+    "client_peak_rss_mb",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,6 +34,8 @@ pub struct MeasuredPhase {
     pub drain_s: f64,
     /// Open loop: requests due within the window that were never sent.
     pub missed: Option<u64>,
+    /// What the benchplan process itself used during the phase.
+    pub client: Option<super::process::ClientUsage>,
     pub timeseries: Vec<TsPoint>,
     /// Each mix op's label, in mix order (`#2 write card (upsert)`).
     pub op_labels: Vec<String>,

@@ -4,7 +4,9 @@
 
 mod cache;
 mod legs;
+pub mod live;
 pub mod measured;
+pub mod process;
 pub mod timeseries;
 pub mod xcheck;
 

@@ -95,11 +95,18 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    pub fn start(workers: usize) -> std::io::Result<Self> {
+    /// `series`: where live metrics (`--metrics-addr`) get each finished second.
+    pub fn start(workers: usize, series: Option<super::live::SeriesHandle>) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let live = Arc::new(Live::default());
         let l2 = live.clone();
-        let handle = std::thread::Builder::new().name("timeseries".into()).spawn(move || aggregate(rx, workers, &l2))?;
+        let handle = std::thread::Builder::new().name("timeseries".into()).spawn(move || {
+            let out = aggregate(rx, workers, &l2, series.as_ref());
+            if let Some(s) = &series {
+                s.finish();
+            }
+            out
+        })?;
         Ok(Aggregator { tx, handle, live })
     }
 
@@ -120,7 +127,7 @@ fn point(second: u64, h: &Option<Histogram<u64>>, ok: u64, errors: u64) -> TsPoi
     TsPoint { second, requests: ok + errors, errors, p50_ms: q(0.5), p99_ms: q(0.99), p95_ms: q(0.95), mean_ms: mean }
 }
 
-fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live) -> Vec<TsPoint> {
+fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live, series: Option<&super::live::SeriesHandle>) -> Vec<TsPoint> {
     let mut pending: BTreeMap<u64, (Option<Histogram<u64>>, u64, u64)> = BTreeMap::new();
     // Latest second each worker reported; u64::MAX once done.
     let mut last: Vec<Option<u64>> = vec![None; workers];
@@ -132,6 +139,9 @@ fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live) -> Vec<TsPoin
             }
             if let Some((s, (h, ok, errors))) = pending.pop_first() {
                 let p = point(s, &h, ok, errors);
+                if let Some(series) = series {
+                    series.add_second(h.as_ref(), ok, errors);
+                }
                 live.p99_ns.store((p.p99_ms.unwrap_or(0.0) * NS_PER_MS) as u64, Ordering::Relaxed);
                 out.push(p);
             }
@@ -185,7 +195,7 @@ mod tests {
 
     #[test]
     fn a_second_without_replies_is_a_row() {
-        let agg = Aggregator::start(1).unwrap();
+        let agg = Aggregator::start(1, None).unwrap();
         let mut a = Recorder::new(false, Some(agg.sender(0)));
         a.ok(0, 1_000_000, 1_000_000, 1, 0);
         a.ok(0, 1_000_000, 1_000_000, 1, 3);
@@ -197,7 +207,7 @@ mod tests {
 
     #[test]
     fn seconds_from_all_workers_are_merged() {
-        let agg = Aggregator::start(2).unwrap();
+        let agg = Aggregator::start(2, None).unwrap();
         let mut a = Recorder::new(false, Some(agg.sender(0)));
         let mut b = Recorder::new(false, Some(agg.sender(1)));
         for s in 0..3u64 {

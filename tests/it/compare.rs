@@ -96,7 +96,7 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     assert!(line.contains("| **REGRESSION** |") && line.contains("+"), "{line}");
     let (suites, cases, failures) = junit(&junit_file);
     assert_eq!(suites, vec!["cmp comparison".to_string()]);
-    assert_eq!(cases, 2 * 7, "p50, p99, throughput, error rate, mean, p95, rows/s per row");
+    assert_eq!(cases, 2 * 8, "p50, p99, throughput, error rate, mean, p95, rows/s, client peak memory per row");
     let xml = std::fs::read_to_string(&junit_file).unwrap();
     assert!(xml.contains(r#"<property name="min_latency_delta_ms" value="1"/>"#), "{xml}");
     assert!(failures.len() >= 4 && failures.iter().all(|f| f.contains("regressed")), "{failures:?}");
@@ -154,7 +154,7 @@ fn a_run_against_itself_is_clean_and_a_slower_one_is_a_regression() {
     assert!(said.contains("regression(s):") && said.contains("checks: 2 of 2 passed"), "{said}");
     let (suites, cases, failures) = junit(&junit_file);
     assert_eq!(suites, vec!["cmp checks".to_string(), "cmp comparison".to_string()]);
-    assert_eq!(cases, 2 + 2 * 7);
+    assert_eq!(cases, 2 + 2 * 8);
     assert!(!failures.is_empty());
 }
 

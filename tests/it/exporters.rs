@@ -62,6 +62,14 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
         partial: None,
         hot_key_share: None,
         cache_score_corr: open.then_some(-0.42),
+        client: (!open).then(|| benchplan::report::model::ClientResources {
+            cpu_s: 2.125,
+            cpu_per_request_us: Some(212.5),
+            cpu_share: 0.25,
+            cores: 2,
+            peak_rss_mb: Some(14.5),
+            peak_scope: "phase".into(),
+        }),
         rows_per_s: Some(10_000.0 * 30.0 / 4.25),
     }
 }
@@ -107,7 +115,14 @@ fn report() -> RunReport {
         command: "benchplan run scenarios/golden.yaml".into(),
         started_utc: "2026-11-22T10:15:00Z".into(),
         finished_utc: "2026-11-22T10:16:00Z".into(),
-        environment: Environment { os: "linux".into(), arch: "x86_64".into(), cpus: 2, tool_version: "0.1.0".into() },
+        environment: Environment {
+            os: "linux".into(),
+            arch: "x86_64".into(),
+            cpus: 2,
+            tool_version: "0.1.0".into(),
+            machine: [("cpu_model".to_string(), "Golden CPU @ 3.0GHz".to_string())].into_iter().collect(),
+            runtime_threads: Some(2),
+        },
         matrix_params: vec!["hot".into()],
         matrix_scope: Some([("hot".to_string(), vec!["serve".to_string()])].into_iter().collect()),
         backends: vec![
@@ -429,6 +444,7 @@ fn report() -> RunReport {
         cross_check_notes: vec!["local: SHOW GLOBAL STATUS counts every client of the server, not only this run's".into()],
         warnings: vec!["local open [hot=0.5]: achieved 2352.9 req/s, short of the target 2500 req/s".into()],
         interrupted: false,
+        baseline: None,
         resolved_scenario: json!({"name": "golden"}),
     }
 }

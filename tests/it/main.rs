@@ -7,8 +7,9 @@
 //! PostgreSQL and MySQL/MariaDB (`sql_servers`, the PostgreSQL test of
 //! `existing_tables`), DynamoDB (`dynamodb`, against dynalite), Cosmos DB
 //! (`cosmos`, against @vercel/cosmosdb-server through
-//! tests/servers/cosmos-launch.js) and the throwaway PostgreSQL that
-//! `pg_faults` starts and restarts (initdb/pg_ctl) each carry
+//! tests/servers/cosmos-launch.js), the throwaway PostgreSQL that
+//! `pg_faults` starts and restarts (initdb/pg_ctl) and the Prometheus that
+//! `live_metrics` starts (BENCHPLAN_TEST_PROMETHEUS: its binary) each carry
 //! `#[ignore = "needs servers: scripts/test runs it"]`. So plain
 //! `cargo test` / `cargo nextest run` reports them as ignored (skipped),
 //! never as passed. `bash scripts/test` starts the servers, exports
@@ -38,6 +39,7 @@ mod dynamodb;
 #[cfg(feature = "postgres")]
 mod existing_tables;
 mod exporters;
+mod live_metrics;
 #[cfg(feature = "postgres")]
 mod pg_faults;
 mod relative_checks;

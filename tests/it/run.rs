@@ -361,3 +361,114 @@ phases:
     assert_eq!(a, b, "same seed, same data");
     assert_ne!(a, c, "another seed, other data");
 }
+
+#[test]
+fn the_client_s_own_cpu_and_memory_are_measured_per_phase_and_checkable() {
+    let out = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let checks = "checks:\n  - client_cpu_per_request_us > 0\n  - client_peak_rss_mb > 1\n  - client_cpu_share <= 1\n";
+    let sc = scenario(tmp.path(), "client", &noop("client", "", "      requests: 20000\n      workers: 1", checks));
+    let a = bin().args(["run", "-q", "--threads", "1"]).arg(&sc).arg("--out").arg(out.path()).assert().code(0);
+    let stdout = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(stdout.contains("checks: 3 of 3 passed"), "{stdout}");
+    let dir = run_dir(out.path(), "client");
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    let row = rows.iter().find(|r| r[col(&h, "phase")] == "run").unwrap();
+    let (cpu, per, share, rss) = (
+        num(row, &h, "client_cpu_s"),
+        num(row, &h, "client_cpu_per_request_us"),
+        num(row, &h, "client_cpu_share"),
+        num(row, &h, "client_peak_rss_mb"),
+    );
+    // 20,000 requests cost some CPU; per request is the whole over the requests.
+    assert!(cpu > 0.0 && share > 0.0 && share <= 1.0, "{row:?}");
+    assert!((per * 20_000.0 / 1e6 - cpu).abs() <= 0.001 + cpu * 0.01, "{per} x 20000 vs {cpu}");
+    // A process with a runtime and histograms: megabytes, not gigabytes.
+    assert!(rss > 1.0 && rss < 4000.0, "{rss}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let client = &json["rows"][0]["client"];
+    assert_eq!(client["peak_scope"], "phase", "{client}");
+    assert_eq!(json["environment"]["runtime_threads"], 1);
+    assert!(client["cores"].as_u64().is_some_and(|c| c >= 1), "{client}");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("## Client resources") && summary.contains("| dry | run | - | 20000 |"), "{summary}");
+    // compare shows CPU per request and gates peak memory: a run against itself is clean.
+    let a = bin().arg("compare").arg(&dir).arg(&dir).assert().code(0);
+    let said = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(said.contains("| client_cpu_per_request_us |") && said.contains("| client_peak_rss_mb |"), "{said}");
+}
+
+#[test]
+fn two_runs_of_one_seed_send_the_same_keys_and_a_baseline_run_names_what_differs() {
+    // Every request adds 1 to f1 of the row of its key: after a run, the
+    // table holds how often each key was sent. Request i's key is a function
+    // of (seed, phase, i), whichever of the 4 workers sends it.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"version: 1
+name: keyseq
+seed: ${seed}
+params: { db: x.db, seed: 5 }
+backends:
+  f:
+    kind: sqlite
+    path: ${db}
+dataset:
+  entities:
+    card: { keys: 300, key: int }
+  tables:
+    - { name: "card_f0", entity: card, features: 2, types: mixed }
+setup:
+  - create: {}
+  - load: {}
+phases:
+  - run:
+      requests: 3000
+      workers: 4
+      keys: { distribution: zipfian, theta: 0.9 }
+      mix:
+        - statement:
+            name: count_key
+            sql: "UPDATE {{ table('card_f0') }} SET f1 = f1 + 1 WHERE pk = {{ bind(key.card) }}"
+"#;
+    let sc = scenario(tmp.path(), "keyseq", text);
+    let out = tmp.path().join("out");
+    let dbs: Vec<_> = ["a.db", "b.db", "c.db"].iter().map(|n| tmp.path().join(n)).collect();
+    let run = |db: &std::path::Path, seed: &str, extra: &[&str]| {
+        let a = bin()
+            .args(["run", "-q"])
+            .arg(&sc)
+            .args(["--set", &format!("db={}", db.display()), "--set", &format!("seed={seed}"), "--out"])
+            .arg(&out)
+            .args(extra)
+            .assert();
+        let o = a.get_output();
+        assert_eq!(o.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    };
+    run(&dbs[0], "5", &[]);
+    let first = run_dir(&out, "keyseq");
+    run(&dbs[1], "5", &["--baseline", first.to_str().unwrap()]);
+    run(&dbs[2], "6", &[]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let counts = |db: &std::path::Path| -> Vec<(i64, i64)> {
+        rt.block_on(async {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+            sqlx::query_as("SELECT pk, f1 FROM card_f0 ORDER BY pk").fetch_all(&pool).await.unwrap()
+        })
+    };
+    let (a, b, c) = (counts(&dbs[0]), counts(&dbs[1]), counts(&dbs[2]));
+    assert_eq!(a.len(), 300);
+    assert_eq!(a, b, "same seed: every key sent as often");
+    assert_ne!(a, c, "another seed: other keys");
+    // The second run was compared with the first: its summary names what differs.
+    let mut runs: Vec<_> = std::fs::read_dir(out.join("keyseq")).unwrap().map(|e| e.unwrap().path()).collect();
+    runs.sort();
+    let second = std::fs::read_to_string(runs[1].join("summary.md")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(runs[1].join("run.json")).unwrap()).unwrap();
+    let base_id = first.file_name().unwrap().to_str().unwrap();
+    assert_eq!(json["baseline"]["run_id"], base_id, "{}", json["baseline"]);
+    assert!(second.contains(&format!("Compared with baseline `{base_id}`")), "{second}");
+    let diffs: Vec<&str> = json["baseline"]["differences"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    // Same tool, scenario file and machine: nothing but what the server said may differ.
+    assert!(diffs.iter().all(|d| d.starts_with("backend `f` ")), "{diffs:?}");
+    assert!(!json["environment"]["machine"].as_object().unwrap().is_empty() || !cfg!(target_os = "linux"));
+}

@@ -29,7 +29,7 @@ fn num(metric: &str, v: Option<f64>) -> String {
         (_, None) => "n/a".into(),
         ("error_rate", Some(x)) => format!("{:.4} %", x * 100.0),
         ("cost_per_million_usd", Some(x)) => crate::report::fmt::f6(x),
-        ("throughput_rps" | "rows_per_s", Some(x)) => crate::report::fmt::f2(x),
+        ("throughput_rps" | "rows_per_s" | "client_cpu_per_request_us" | "client_peak_rss_mb", Some(x)) => crate::report::fmt::f2(x),
         (_, Some(x)) => f3(x),
     }
 }
@@ -71,12 +71,20 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
             new.scenario_sha256.chars().take(12).collect::<String>()
         );
     }
+    let other: Vec<String> =
+        super::differences(base, new).iter().filter(|d| !d.what.starts_with("scenario")).map(|d| esc(&d.text())).collect();
+    if other.is_empty() {
+        let _ = writeln!(s, "- Same tool, machine and server settings (as each run recorded them).");
+    } else {
+        let _ = writeln!(s, "- Also different: {}.", other.join("; "));
+    }
     let _ = writeln!(
         s,
-        "- A regression is worse than its threshold (throughput and rows/s -{:.0} %, p50/p99/mean/p95 {}, error rate +{} pp) and significant: one-sided Welch's t-test over the per-second samples of timeseries.csv, at least {} a side (error rate: two-proportion z-test), p < {}; a percentile also needs the two runs' 95 % intervals (order statistics of each run's whole histogram) apart.\n",
+        "- A regression is worse than its threshold (throughput and rows/s -{:.0} %, p50/p99/mean/p95 {}, error rate +{} pp, the client's peak memory +{:.0} %, by that alone) and significant: one-sided Welch's t-test over the per-second samples of timeseries.csv, at least {} a side (error rate: two-proportion z-test), p < {}; a percentile also needs the two runs' 95 % intervals (order statistics of each run's whole histogram) apart.\n",
         th.throughput_drop * 100.0,
         latency_gate(th),
         plain(th.error_rate_rise * 100.0),
+        th.memory_rise * 100.0,
         th.min_samples,
         plain(th.alpha)
     );
@@ -85,7 +93,11 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
     let _ = writeln!(s, "|---|---|---|---|---:|---:|---:|---:|---:|---|---|");
     for r in &c.rows {
         for m in &r.metrics {
-            let samples = if m.metric == "cost_per_million_usd" { "-".to_string() } else { format!("{} / {}", m.samples.0, m.samples.1) };
+            let samples = if m.samples == (0, 0) || m.metric.starts_with("client_") {
+                "-".to_string()
+            } else {
+                format!("{} / {}", m.samples.0, m.samples.1)
+            };
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {samples} | {} | {} |",

@@ -8,9 +8,11 @@
 //! rows/s; at least `min_samples` a side), or a two-proportion z-test for
 //! the error rate. Cost per million requests is shown, not gated.
 
+mod environment;
 mod markdown;
 mod stats;
 
+pub use environment::{differences, Difference};
 pub(crate) use markdown::latency_gate;
 pub use markdown::{markdown, p_clause, p_text};
 pub use stats::{student_t_upper, welch_greater};
@@ -35,6 +37,8 @@ pub struct Thresholds {
     pub min_latency_delta_ms: f64,
     /// Error rate rising by more than this, absolute (0.01 = 1 percentage point).
     pub error_rate_rise: f64,
+    /// The client's peak memory rising by more than this fraction (0.25 = 25 %).
+    pub memory_rise: f64,
     /// Significance level of the one-sided tests.
     pub alpha: f64,
     /// Per-second samples each side needs before a change is tested (at least 2).
@@ -48,6 +52,7 @@ impl Default for Thresholds {
             latency_rise: 0.15,
             min_latency_delta_ms: 1.0,
             error_rate_rise: 0.01,
+            memory_rise: 0.25,
             alpha: 0.05,
             min_samples: 2,
         }
@@ -221,6 +226,7 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
             let (b_s, n_s) = (scale(&bs.rates, b.rows_per_request), scale(&ns.rates, n.rows_per_request));
             metrics.push(higher_is_better("rows_per_s", br, nr, &b_s, &n_s, th));
         }
+        metrics.extend(client(b, n, th));
         metrics.push(MetricDelta {
             metric: "cost_per_million_usd",
             base: b.cost_per_million_usd,
@@ -277,6 +283,28 @@ fn higher_is_better(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f
 fn latency(metric: &'static str, base: f64, new: f64, b: &[f64], n: &[f64], th: &Thresholds) -> MetricDelta {
     let worse = rel(base, new).map(|r| (r, new - base));
     delta(metric, (base, new), (b, n), worse, (th.latency_rise, th.min_latency_delta_ms), tests(n, b, th), th.alpha)
+}
+
+/// The client's own use, where both runs measured it: CPU per request
+/// (shown, not gated: it moves with the machine's load and frequency) and
+/// peak memory (gated by `memory_rise` alone: one figure a run, no test).
+fn client(b: &ResultRow, n: &ResultRow, th: &Thresholds) -> Vec<MetricDelta> {
+    let (Some(cb), Some(cn)) = (&b.client, &n.client) else {
+        return Vec::new();
+    };
+    let shown =
+        |metric, base, new| MetricDelta { metric, base, new, p_value: None, samples: (1, 1), intervals: None, verdict: Verdict::Info };
+    let mut out = vec![shown("client_cpu_per_request_us", cb.cpu_per_request_us, cn.cpu_per_request_us)];
+    if let (Some(mb), Some(mn)) = (cb.peak_rss_mb, cn.peak_rss_mb) {
+        let verdict = match rel(mb, mn) {
+            None => Verdict::Info,
+            Some(r) if r > th.memory_rise => Verdict::Regression,
+            Some(r) if r < -th.memory_rise => Verdict::Improvement,
+            Some(_) => Verdict::Ok,
+        };
+        out.push(MetricDelta { verdict, ..shown("client_peak_rss_mb", Some(mb), Some(mn)) });
+    }
+    out
 }
 
 /// The row's whole-run response-time histogram, where run.json has it.
@@ -469,6 +497,37 @@ mod tests {
         let c = compare(&slow, &base, &Thresholds::default());
         let v: Vec<Verdict> = c.rows[0].metrics.iter().filter(|m| ["p50_ms", "p99_ms"].contains(&m.metric)).map(|m| m.verdict).collect();
         assert_eq!(v, [Verdict::Ok, Verdict::Improvement]);
+    }
+
+    #[test]
+    fn what_differs_besides_the_numbers_is_named() {
+        let base = report(&[("hot=1.0", 10.0, 1000.0)], &[(1000, 10.0, 20.0)]);
+        assert!(differences(&base, &base).is_empty());
+        let mut new = base.clone();
+        new.tool = "benchplan 0.2.0".into();
+        new.environment.machine.insert("host".into(), "ci-7".into());
+        new.backends = serde_json::from_value(serde_json::json!([
+            { "name": "pg", "kind": "postgres", "status": "ok", "server": { "version": "16.4", "shared_buffers": "1GB" } }
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut old = base.clone();
+        old.backends = serde_json::from_value(serde_json::json!([
+            { "name": "pg", "kind": "postgres", "status": "ok", "server": { "version": "16.4", "shared_buffers": "128MB" } },
+            { "name": "ddb", "kind": "dynamodb", "status": "ok", "server": {} }
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let texts: Vec<String> = differences(&old, &new).iter().map(|d| d.text()).collect();
+        assert_eq!(
+            texts,
+            [
+                "tool: t → benchplan 0.2.0",
+                "machine host: - → ci-7",
+                "backend `pg` shared_buffers: 128MB → 1GB",
+                "backend `ddb`: dynamodb → -"
+            ]
+        );
+        let md = markdown(&compare(&old, &new, &Thresholds::default()), &old, &new, "a", "b");
+        assert!(md.contains("- Also different: tool: t → benchplan 0.2.0; machine host: - → ci-7;"), "{md}");
     }
 
     #[test]

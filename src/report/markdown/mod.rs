@@ -3,13 +3,14 @@
 //! [`summary_md`] writes the sections in page order, one function each:
 //! `results` (the headline table, open-loop rows, checks), `breakdowns`
 //! (hot / cold, EXPLAIN cache samples), `capacity` (consumed units and
-//! cost per row), `run` (setup, errors, warnings, method, environment,
+//! cost per row), `resources` (the client's own CPU and memory), `run` (setup, errors, warnings, method, environment,
 //! files).
 //! The per-operation, per-entity and slowest-leg sections are `legs`', the
 //! cost projection `costs`'.
 
 mod breakdowns;
 mod capacity;
+mod resources;
 mod results;
 mod run;
 
@@ -40,6 +41,7 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
     breakdowns::cache(r, &mut s);
     capacity::capacity(r, &mut s);
     s.push_str(&super::xcheck::section(r));
+    resources::client(r, &mut s);
     s.push_str(&super::costs::section(r));
     run::setup(r, &mut s);
     run::errors(r, &mut s);

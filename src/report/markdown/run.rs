@@ -80,6 +80,12 @@ pub(super) fn environment(r: &RunReport, s: &mut String) {
     let _ = writeln!(s, "| tool | {} |", esc(&r.tool));
     let _ = writeln!(s, "| OS | {} ({}) |", esc(&e.os), esc(&e.arch));
     let _ = writeln!(s, "| CPUs | {} |", e.cpus);
+    if let Some(t) = e.runtime_threads {
+        let _ = writeln!(s, "| runtime threads | {t} |");
+    }
+    for (k, v) in &e.machine {
+        let _ = writeln!(s, "| {} | {} |", k.replace('_', " "), esc(v));
+    }
     for b in &r.backends {
         let server: Vec<String> = b.server.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let status = match b.status {
@@ -94,6 +100,16 @@ pub(super) fn environment(r: &RunReport, s: &mut String) {
             b.kind,
             if server.is_empty() { String::new() } else { format!("; {}", esc(&server.join(", "))) }
         );
+    }
+    if let Some(b) = &r.baseline {
+        if b.differences.is_empty() {
+            let _ = writeln!(s, "\nCompared with baseline `{}`: the same tool, scenario, machine and server settings.", esc(&b.run_id));
+        } else {
+            let _ = writeln!(s, "\nCompared with baseline `{}`, which differs in:\n", esc(&b.run_id));
+            for d in &b.differences {
+                let _ = writeln!(s, "- {}", esc(d));
+            }
+        }
     }
 }
 
