@@ -186,7 +186,7 @@ _bp_pg_ensure_test_db() {
 # in $2 (a fresh directory) as user $3 ("" = the current one) on
 # 127.0.0.1:$4, and creates its database `test`; $5 names it in messages.
 _bp_pg_initdb_start() {
-    local bindir=$1 base=$2 user=$3 port=$4 name=$5
+    local bindir=$1 base=$2 user=$3 port=$4 name=$5 extra=${6:-}
     if [[ -n $user ]]; then chown "$user" "$base"; fi
     _bp_say "starting a throwaway $name ($bindir) on 127.0.0.1:$port in $base${user:+ as $user}"
     if ! (cd "$base" && _bp_as "$user" "$bindir/initdb" -D "$base/data" -U postgres \
@@ -195,8 +195,10 @@ _bp_pg_initdb_start() {
         _bp_die "initdb failed for the throwaway $name (log above)"
     fi
     # fsync off: a throwaway server needs no durability, and tests run faster.
+    # $6: more server options (the plain PostgreSQL loads pg_stat_statements:
+    # the cross-check tests compare its counts).
     if ! (cd "$base" && _bp_as "$user" "$bindir/pg_ctl" -D "$base/data" -l "$base/server.log" \
-        -w -t 60 -o "-p $port -k $base -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -w -t 60 -o "-p $port -k $base -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off $extra" \
         start </dev/null >/dev/null); then
         cat "$base/server.log" >&2 || true
         _bp_die "the throwaway $name did not start (log above)"
@@ -227,7 +229,7 @@ _bp_pg_start_throwaway() {
     _bp_pg_user=$(_bp_pg_run_user) || exit 2
     _bp_pg_base=$(mktemp -d /tmp/benchplan-pg.XXXXXX)
     port=$(_bp_free_port) || exit 2
-    _bp_pg_initdb_start "$_bp_pg_bindir" "$_bp_pg_base" "$_bp_pg_user" "$port" PostgreSQL
+    _bp_pg_initdb_start "$_bp_pg_bindir" "$_bp_pg_base" "$_bp_pg_user" "$port" PostgreSQL "-c shared_preload_libraries=pg_stat_statements"
     export BENCHPLAN_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/test"
 }
 

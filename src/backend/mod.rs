@@ -14,6 +14,7 @@ pub mod sqlx_exec;
 
 use crate::dataset::DataModel;
 use crate::scenario::model::{BackendConfig, CreateStep, IndexStep, Kind, LoadStep, StatementOp};
+use crate::stats::xcheck::{Sent, ServerCounters};
 pub use crate::stats::Meter;
 use crate::stats::{Legs, OpError, Usage};
 use crate::template::Templates;
@@ -41,11 +42,13 @@ pub struct Done {
     pub usage: Usage,
     /// Serial and parallel reads: each table's leg.
     pub legs: Legs,
+    /// What it sent, where the kind counts it (the SQL kinds): the cross-checks.
+    pub sent: Sent,
 }
 
 impl Done {
     pub fn rows(rows: u32) -> Self {
-        Done { rows, usage: Usage::default(), legs: Legs::default() }
+        Done { rows, usage: Usage::default(), legs: Legs::default(), sent: Sent::default() }
     }
 }
 
@@ -165,6 +168,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Bytes the dataset's tables take in the service after the load (data
     /// and indexes), for the storage cost; None where the kind cannot tell.
     fn data_bytes(&self) -> impl Future<Output = Option<u64>> + Send {
+        async { None }
+    }
+
+    /// The server's own counters (statements, transactions, blocks), read
+    /// before and after every phase for the report's cross-checks; never per
+    /// request. None where the kind has none to read.
+    fn server_counters(&self) -> impl Future<Output = Option<ServerCounters>> + Send {
         async { None }
     }
 

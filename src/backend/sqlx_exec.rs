@@ -4,6 +4,7 @@
 use super::sql::{self, Bound, Shape, SqlOp, Stmt};
 use super::CONNECT_TIMEOUT;
 use crate::dataset::DataModel;
+use crate::stats::xcheck::Sent;
 use crate::stats::{ErrorKind, OpError};
 use crate::workload::Request;
 use sqlx::{AssertSqlSafe, Database, Executor, Pool};
@@ -192,6 +193,7 @@ where
                 }
             }
             done.rows = rows;
+            done.sent = Sent::autocommit(op.stmts.len() as u64);
             return Ok(done);
         }
         Shape::Transaction => {
@@ -200,10 +202,20 @@ where
                 return Err(OpError::new(ErrorKind::Query, "two-phase commit is PostgreSQL's"));
             }
             rows = transaction::<DB>(&mut **conn, op, req, model).await?;
+            done.sent = in_transaction(op, 2);
         }
+    }
+    if op.shape == Shape::Serial {
+        done.sent = Sent::autocommit(op.stmts.len() as u64);
     }
     done.rows = rows;
     Ok(done)
+}
+
+/// What a transaction of `op`'s statements sends: them, `control`
+/// statements around them (BEGIN, COMMIT, ...) and one commit.
+pub fn in_transaction(op: &SqlOp, control: u64) -> Sent {
+    Sent { statements: op.stmts.len() as u64, control, commits: 1 }
 }
 
 /// Runs `op`'s statements in one transaction; returns the rows it wrote

@@ -250,9 +250,15 @@ impl BackendJob<'_> {
                 };
                 let bar = self.progress.bar(&title, len, unit);
                 let workload = Arc::new(workload);
+                // The server's counters at the phase's boundaries: the cross-checks.
+                let before = b.server_counters().await;
                 let ops = Arc::new(ops);
                 let run = run_phase(b, ops.clone(), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
                 bar.finish_and_clear();
+                let server = match before {
+                    Some(before) => b.server_counters().await.map(|after| crate::stats::xcheck::delta(&before, &after)),
+                    None => None,
+                };
                 let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
                 let recall = vector::phase_recall(b.as_ref(), &ops, &workload, &self.model);
                 let secs = run.duration.as_secs_f64();
@@ -281,6 +287,11 @@ impl BackendJob<'_> {
                     cost_usd: self.cost_model().map(|m| run.stats.usage.cost(&m, secs)),
                     meter: b.metered(),
                     explain_asked: cfg.explain_every.is_some(),
+                    // A step may read every table, one statement each, with BEGIN/COMMIT around.
+                    statements_bound: workload.requests.iter().map(|r| r.steps.len() as u64).max().unwrap_or(1)
+                        * self.model.tables.len().max(1) as u64
+                        + 3,
+                    server,
                     stats: run.stats,
                     duration_s: secs,
                     drain_s: run.drain.as_secs_f64(),

@@ -142,6 +142,7 @@ async fn worker<B: Backend>(
             match res {
                 Ok(Ok(done)) => {
                     rec.usage.add(&done.usage);
+                    rec.sent.add(&done.sent);
                     let service = (t1 - t0).as_nanos() as u64;
                     let response = match intended {
                         Some(due) => {
@@ -155,6 +156,7 @@ async fn worker<B: Backend>(
                     rec.ok(req.class(), response, service, done.rows, second);
                     rec.op_ok(req.op, response);
                     rec.keys(req.keys_drawn, req.keys_hot);
+                    rec.hot_split.record(req.entities, req.hot, response);
                     rec.legs(&done.legs);
                     if !many && !spec.step_names.is_empty() {
                         rec.step_ok(spec.steps[0], service);

@@ -65,6 +65,8 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
             });
         }
     }
+    let checks = super::xcheck::rows(m, &label, &mut report.warnings, &mut report.cross_check_notes);
+    report.cross_checks.extend(checks);
     if m.warmup {
         if errors_total > 0 {
             report.warnings.push(format!("{}: warmup {} [{label}] had {errors_total} failed requests", id.backend, id.phase));
@@ -121,8 +123,24 @@ fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Res
             id.backend, id.phase, m.drain_s, m.duration_s, m.duration_s
         ));
     }
+    r.cache_score_corr = st.hot_split.score_corr();
     report.rows.push(r);
     add_legs(report, run, m, &label);
+    let cells = st.hot_split.cells();
+    let total: u64 = cells.iter().map(|c| c.latency.len()).sum();
+    for c in cells {
+        report.hot_split.push(HotSplitRow {
+            backend: id.backend.clone(),
+            cell: label.clone(),
+            phase: id.phase.clone(),
+            entities: c.entities,
+            hot_entities: c.hot,
+            cache_score: c.cache_score(),
+            requests: c.latency.len(),
+            share: c.latency.len() as f64 / total.max(1) as f64,
+            latency: Latency::of(c.latency),
+        });
+    }
     for (s, seg) in SEGMENTS.iter().enumerate() {
         if let Some(h) = &st.response[s] {
             let mut br = row(id);
@@ -268,6 +286,7 @@ fn row(id: &PhaseId) -> ResultRow {
         hot_key_share: None,
         recall: None,
         settings: id.settings.clone(),
+        cache_score_corr: None,
         rows_per_s: None,
         client: None,
     }

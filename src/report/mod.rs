@@ -13,6 +13,7 @@ pub mod junit;
 pub mod legs;
 pub mod markdown;
 pub mod model;
+pub mod xcheck;
 
 use model::RunReport;
 use std::path::{Path, PathBuf};

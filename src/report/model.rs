@@ -50,6 +50,16 @@ pub struct RunReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operations: Vec<OpRow>,
     pub histograms: Vec<HistogramRecord>,
+    /// Per phase: successful requests by their entities and how many of
+    /// them drew a hot key (the cache score's split).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hot_split: Vec<HotSplitRow>,
+    /// Per phase: the server's own counters beside benchplan's counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cross_checks: Vec<CrossCheckRow>,
+    /// What the cross-checks could not compare, and why (`pg: pg_stat_statements is not installed ...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cross_check_notes: Vec<String>,
     pub warnings: Vec<String>,
     pub interrupted: bool,
     /// `run --baseline`: the baseline's run id and what differs between it
@@ -210,6 +220,10 @@ pub struct ResultRow {
     /// The settings each worker's connection had (PostgreSQL `settings`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub settings: std::collections::BTreeMap<String, String>,
+    /// Pearson's correlation of response time and the request's cache score
+    /// (the share of its entities that drew a hot key), over every successful request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_score_corr: Option<f64>,
     /// What the benchplan process itself used during the phase (None in
     /// reports written before it was measured, or where the system does not tell).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -402,4 +416,49 @@ pub struct HistogramRecord {
     /// `response` (or `service` in open loop).
     pub measure: String,
     pub data: String,
+}
+
+/// One server counter over one phase, beside the count of benchplan's it measures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CrossCheckRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warmup: bool,
+    /// `pg_stat_statements.calls`, `Questions`, `pg_stat_database.blks_read`, ...
+    pub counter: String,
+    /// Which of benchplan's counts it is compared with (`statements`,
+    /// `commits`, `rows`); None: the server's figure alone (blocks, buffer pool reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared_with: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchplan: Option<u64>,
+    /// The counter's change over the phase, less the tool's own reading queries.
+    pub server: u64,
+    /// server - benchplan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<i64>,
+    /// The largest difference that still agrees (docs/methodology.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agrees: Option<bool>,
+}
+
+/// Successful requests of `entities` entities, `hot_entities` of which drew
+/// only hot keys: the split by cache score (`hot_entities / entities`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HotSplitRow {
+    pub backend: String,
+    pub cell: String,
+    pub phase: String,
+    pub entities: u8,
+    pub hot_entities: u8,
+    pub cache_score: f64,
+    pub requests: u64,
+    /// Of the phase's successful requests with entities.
+    pub share: f64,
+    #[serde(flatten)]
+    pub latency: Latency,
 }

@@ -84,6 +84,11 @@ pub struct MeasuredPhase {
     pub explain_asked: bool,
     /// A `vector_search` phase: its recall (None for other phases, and with a `filter`).
     pub recall: Option<Recall>,
+    /// At most how many statements a request of the phase sends (a failed
+    /// one may have sent some of them): the cross-checks' tolerance.
+    pub statements_bound: u64,
+    /// What the server's own counters say of the phase, where the kind reads them.
+    pub server: Option<super::xcheck::ServerDelta>,
 }
 
 /// One step of a request with `steps`.

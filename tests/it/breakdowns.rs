@@ -161,3 +161,31 @@ phases:
     let shown = line.split(" | ").nth(5).unwrap();
     assert_eq!(shown, format!("{:.2} %", share * 100.0), "{line}");
 }
+
+/// The split by number of hot entities: every successful request in one
+/// row by its entities and hot entities, the rows of none and all hot are
+/// the breakdown's cold and hot segments, and the cache score is hot / entities.
+#[test]
+fn requests_are_split_by_their_number_of_hot_entities() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "split", &noop("split", "", "      requests: 4000\n      workers: 2", ""));
+    let out = tmp.path().join("out");
+    bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert().success();
+    let dir = run_dir(&out, "split");
+    let r: RunReport = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let split: Vec<_> = r.hot_split.iter().filter(|h| h.phase == "run").collect();
+    assert_eq!(split.iter().map(|h| (h.entities, h.hot_entities)).collect::<Vec<_>>(), [(2, 0), (2, 1), (2, 2)], "{split:?}");
+    assert_eq!(split.iter().map(|h| h.requests).sum::<u64>(), 4000);
+    assert!((split.iter().map(|h| h.share).sum::<f64>() - 1.0).abs() < 1e-9);
+    assert_eq!(split.iter().map(|h| h.cache_score).collect::<Vec<_>>(), [0.0, 0.5, 1.0]);
+    let segment = |s: &str| r.breakdown.iter().find(|b| b.segment.as_deref() == Some(s)).map_or(0, |b| b.requests);
+    assert_eq!(split[0].requests, segment("cold"));
+    assert_eq!(split[1].requests, segment("mixed"));
+    assert_eq!(split[2].requests, segment("hot"));
+    // Each entity draws a hot key about half the time (hot_traffic 0.5): one of two is the commonest.
+    assert!(split[1].share > 0.4 && split[1].share < 0.6, "{split:?}");
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(md.contains("| backend | phase | cell | entities | hot | cold | cache score |"), "{md}");
+    assert!(md.contains(&format!("| dry | run | - | 2 | 1 | 1 | 0.50 | {} |", split[1].requests)), "{md}");
+    assert!(md.contains("Correlation of response time with the cache score"), "{md}");
+}

@@ -332,3 +332,44 @@ checks:
     assert!(svgs.contains(&"p99-by-hot-swept.svg".to_string()), "{svgs:?}");
     assert!(!svgs.iter().any(|f| f.starts_with("p99-by-limit") || f == "p99-by-hot-fixed.svg"), "{svgs:?}");
 }
+
+#[test]
+fn the_hot_cold_charts_are_drawn_where_their_data_is() {
+    let mut r = report();
+    let hot_cold = |r: &RunReport| {
+        charts::list(r)
+            .into_iter()
+            .map(|c| c.file)
+            .filter(|f| f.contains("cache-score") || f.contains("cold") || f.contains("io-by"))
+            .collect::<Vec<_>>()
+    };
+    assert!(hot_cold(&r).is_empty(), "no split, no blocks read: none of them");
+    let split = |backend: &str, hot: u8, requests: u64| {
+        json!({"backend": backend, "cell": "hot=1.0", "phase": "serve", "entities": 2, "hot_entities": hot,
+            "cache_score": f64::from(hot) / 2.0, "requests": requests, "share": 0.3, "mean_ms": 1.0, "stddev_ms": 0.5,
+            "cv": 0.5, "min_ms": 0.1, "p50_ms": 3.0 - f64::from(hot), "p90_ms": 4.0, "p95_ms": 5.0, "p99_ms": 9.0 - f64::from(hot),
+            "p999_ms": 12.0, "max_ms": 20.0})
+    };
+    // beta's rows have too few requests for a P99: left off the charts.
+    r.hot_split =
+        serde_json::from_value(json!([split("alpha", 0, 500), split("alpha", 1, 900), split("alpha", 2, 400), split("beta & <co>", 0, 7)]))
+            .unwrap();
+    for (i, x) in r.rows.iter_mut().enumerate() {
+        x.hot_key_share = Some(0.1 * i as f64);
+        let c = x.cache.as_mut().unwrap();
+        (c.read_per_request, c.read_p50, c.read_p99) = (Some(2.0 - 0.1 * i as f64), Some(1), Some(6 - i as u64));
+    }
+    assert_eq!(hot_cold(&r), ["latency-by-cache-score.svg", "latency-by-cold-entities.svg", "io-by-hot-key-share.svg"]);
+    let f = chart_files(&r);
+    let text_of = |name: &str| texts(&f.iter().find(|(n, _)| n == name).unwrap().1);
+    for name in ["latency-by-cache-score.svg", "latency-by-cold-entities.svg"] {
+        let t = text_of(name);
+        assert!(t.contains(&"alpha p99".to_string()) && t.contains(&"alpha p50".to_string()), "{name}: {t:?}");
+        assert!(!t.iter().any(|x| x.starts_with("beta")), "{name}: {t:?}");
+        assert!(t.iter().any(|x| x == "response time (ms)"), "{name}: {t:?}");
+    }
+    let io = text_of("io-by-hot-key-share.svg");
+    for label in ["alpha blocks read p99", "beta & <co> blocks read mean", "hot key share (keys drawn that were hot)"] {
+        assert!(io.iter().any(|x| x == label), "no {label:?} in {io:?}");
+    }
+}

@@ -36,6 +36,8 @@ mod compare;
 #[cfg(feature = "cosmos")]
 mod cosmos;
 mod costs;
+#[cfg(all(feature = "postgres", feature = "mysql"))]
+mod cross_check;
 #[cfg(feature = "dynamodb")]
 mod dynamodb;
 #[cfg(feature = "postgres")]

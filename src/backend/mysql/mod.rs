@@ -115,6 +115,21 @@ impl Backend for MysqlBackend {
         (total > 0).then_some(total)
     }
 
+    async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
+        use crate::stats::xcheck::{Compare, Counter, ServerCounters};
+        let q = "SHOW GLOBAL STATUS WHERE Variable_name IN \
+                 ('Questions', 'Com_select', 'Innodb_buffer_pool_read_requests', 'Innodb_buffer_pool_reads')";
+        let listed: Vec<(String, String)> = sqlx::query_as(q).fetch_all(&self.pool).await.ok()?;
+        let mut out = ServerCounters::default();
+        for (name, value) in listed {
+            // The SHOW itself is one of the Questions the next reading sees.
+            let (compare, own) = if name == "Questions" { (Compare::AllStatements, 1) } else { (Compare::Nothing, 0) };
+            out.counters.push(Counter { name, value: value.parse().unwrap_or(0), compare, own });
+        }
+        out.notes.push("SHOW GLOBAL STATUS counts every client of the server, not only this run's".into());
+        Some(out)
+    }
+
     async fn server_info(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         if let Ok(v) = sqlx::query_scalar::<_, String>("SELECT VERSION()").fetch_one(&self.pool).await {

@@ -2,6 +2,7 @@
 //! through sqlx: COPY FROM STDIN loads, prepared statements per connection,
 //! `packed: function` (a generated SQL function called once per request).
 
+mod counters;
 mod load;
 mod support;
 mod vector;
@@ -31,6 +32,9 @@ pub struct PostgresBackend {
     max_prepared: Option<i64>,
     /// Whether a phase had `settings`: from then on each session checks its connection's.
     settings_used: std::sync::atomic::AtomicBool,
+    /// The texts of the statements prepared so far: the cross-checks count
+    /// their calls in `pg_stat_statements`.
+    statements: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// An operation, and for `packed: function` the function it calls.
@@ -90,7 +94,15 @@ impl PostgresBackend {
             .await
             .ok()
             .and_then(|v| v.parse().ok());
-        Ok(PostgresBackend { pool, model: ctx.model.clone(), packed: c.packed.unwrap_or_default(), load_method: c.load_method, max_prepared, settings_used: Default::default() })
+        Ok(PostgresBackend {
+            pool,
+            model: ctx.model.clone(),
+            packed: c.packed.unwrap_or_default(),
+            load_method: c.load_method,
+            max_prepared,
+            settings_used: Default::default(),
+            statements: Default::default(),
+        })
     }
 }
 
@@ -167,11 +179,16 @@ impl Backend for PostgresBackend {
             )));
         }
         let packed_read = matches!(op.kind, crate::workload::OpKind::Read { fetch: crate::scenario::model::Fetch::Packed, .. });
-        if packed_read && self.packed == PackedMode::Function {
+        let prepared = if packed_read && self.packed == PackedMode::Function {
             let (call, ddl) = packed_function(&sql_op, ctx.model)?;
-            return Ok(PgOp { op: call, function: Some((ddl, tokio::sync::OnceCell::new())), vector: None, settings });
+            PgOp { op: call, function: Some((ddl, tokio::sync::OnceCell::new())), vector: None, settings }
+        } else {
+            PgOp { op: sql_op, function: None, vector: None, settings }
+        };
+        if let Ok(mut texts) = self.statements.lock() {
+            texts.extend(prepared.op.stmts.iter().map(|s| s.sql.to_string()));
         }
-        Ok(PgOp { op: sql_op, function: None, vector: None, settings })
+        Ok(prepared)
     }
 
     async fn create(&self, ctx: &Ctx<'_>, step: &CreateStep, bar: &ProgressBar) -> Result<(), BackendError> {
@@ -231,7 +248,9 @@ impl Backend for PostgresBackend {
                 .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
         }
         if op.op.two_phase {
-            return sqlx_exec::two_phase_pg(&self.pool, session, &op.op, req, &self.model).await.map(Done::rows);
+            // BEGIN, PREPARE TRANSACTION and COMMIT PREPARED around the statements.
+            let sent = sqlx_exec::in_transaction(&op.op, 3);
+            return sqlx_exec::two_phase_pg(&self.pool, session, &op.op, req, &self.model).await.map(|rows| Done { sent, ..Done::rows(rows) });
         }
         sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await
     }
@@ -307,6 +326,11 @@ impl Backend for PostgresBackend {
         let bytes = sqlx::query_scalar::<_, i64>(q).bind(names).fetch_one(&self.pool).await.ok()?;
         // No table found (another schema?): unknown, not empty.
         u64::try_from(bytes).ok().filter(|b| *b > 0)
+    }
+
+    async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
+        let texts = self.statements.lock().map(|t| t.clone()).unwrap_or_default();
+        counters::read(&self.pool, &texts).await
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {

@@ -189,7 +189,7 @@ impl Backend for RedisBackend {
                 run.write(*mode, conn, pipe, buf, req).await?
             }
         };
-        Ok(Done { rows, usage: Default::default(), legs })
+        Ok(Done { rows, legs, ..Default::default() })
     }
 
     async fn data_bytes(&self) -> Option<u64> {

@@ -63,7 +63,7 @@ pub fn gather_legs(
 /// first error carrying the same (failed calls are charged too).
 pub fn finish(rows: Result<u32, OpError>, usage: Usage, legs: Legs) -> Result<Done, OpError> {
     match rows {
-        Ok(rows) => Ok(Done { rows, usage, legs }),
+        Ok(rows) => Ok(Done { rows, usage, legs, sent: Default::default() }),
         Err(mut e) => {
             e.usage = usage;
             Err(e)

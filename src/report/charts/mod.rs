@@ -7,14 +7,17 @@
 //! legend below the plot (SVG `<text>`).
 //!
 //! By file: one per kind of chart (`percentiles`, `p99_by_param`,
-//! `over_time`, `cache`, `recall`, `cost`), each turning the report into `Panel`s of
+//! `over_time`, `cache`, `recall`, `cost`, `by_cache_score`, `cold_fanout`, `io_by_skew`), each turning the report into `Panel`s of
 //! series; `panel` (the panel, its axes and SLA lines), `colors`, and `draw`
 //! (panels -> SVG, with the legend).
 
+mod by_cache_score;
 mod cache;
+mod cold_fanout;
 mod colors;
 mod cost;
 mod draw;
+mod io_by_skew;
 mod over_time;
 mod p99_by_param;
 mod panel;
@@ -41,6 +44,12 @@ enum Kind {
     Cost,
     /// Throughput against a vector search's recall.
     Recall,
+    /// P99 and P50 by the requests' cache score (the split by hot entities).
+    ByCacheScore,
+    /// P99 and P50 by the requests' number of cold entities.
+    ColdFanout,
+    /// Blocks read per request (EXPLAIN samples) by the hot key share.
+    IoBySkew,
 }
 
 /// One chart of a run folder: `charts/<file>`.
@@ -89,7 +98,8 @@ fn param_values(rows: &[&ResultRow], param: &str) -> Vec<Value> {
 /// Every chart the report has data for, in a fixed order: percentile
 /// distributions per phase, P99 per matrix param and phase it affects, throughput and
 /// P99 over time per backend and phase, latency against cache hit ratio,
-/// throughput against recall, cost against P99.
+/// throughput against recall, latency by cache score and by cold entities,
+/// blocks read by hot key share, cost against P99.
 pub fn list(r: &RunReport) -> Vec<Chart> {
     let mut out: Vec<(String, String, Kind)> = Vec::new();
     for phase in distinct(r.histograms.iter().map(|h| h.phase.clone())) {
@@ -128,6 +138,16 @@ pub fn list(r: &RunReport) -> Vec<Chart> {
     if r.rows.iter().any(|x| x.recall.is_some() && measured(x)) {
         out.push(("throughput-by-recall".into(), "Throughput against recall@k (vector search)".into(), Kind::Recall));
     }
+    // Requests with at least two cache scores (a split with one row shows nothing).
+    if by_cache_score::drawn(r).count() >= 2 {
+        out.push(("latency-by-cache-score".into(), "Request latency by cache score".into(), Kind::ByCacheScore));
+    }
+    if by_cache_score::drawn(r).any(|h| h.entities >= 2) {
+        out.push(("latency-by-cold-entities".into(), "Cold fan-out: request latency by number of cold entities".into(), Kind::ColdFanout));
+    }
+    if !io_by_skew::rows(r).is_empty() {
+        out.push(("io-by-hot-key-share".into(), "I/O per request by skew (EXPLAIN samples)".into(), Kind::IoBySkew));
+    }
     if r.rows.iter().any(|x| x.cost_per_million_usd.is_some() && measured(x)) {
         out.push(("cost-by-p99".into(), "Cost per million requests against P99 latency".into(), Kind::Cost));
     }
@@ -156,6 +176,9 @@ pub fn render(r: &RunReport, c: &Chart) -> Result<Vec<u8>, String> {
         Kind::Cache => vec![cache::cache(r)],
         Kind::Cost => vec![cost::cost(r)],
         Kind::Recall => vec![recall::recall(r)],
+        Kind::ByCacheScore => vec![by_cache_score::by_cache_score(r)],
+        Kind::ColdFanout => vec![cold_fanout::cold_fanout(r)],
+        Kind::IoBySkew => vec![io_by_skew::io_by_skew(r)],
     };
     draw::draw(&c.title, &panels)
 }

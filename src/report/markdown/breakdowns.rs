@@ -47,6 +47,50 @@ pub(super) fn hot_cold(r: &RunReport, s: &mut String) {
     if !per_key.is_empty() {
         let _ = writeln!(s, "Per key, the share of the keys drawn by successful requests that were hot: {}.\n", per_key.join("; "));
     }
+    hot_split(r, s);
+}
+
+/// The split by number of hot entities (0, 1, ..., E), and the correlation
+/// of latency with the cache score.
+fn hot_split(r: &RunReport, s: &mut String) {
+    if r.hot_split.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "By number of hot entities: a request's cache score is the share of its entities that drew a hot key (0 = all cold, 1 = all hot); `cold` counts the entities that did not.\n");
+    let _ = writeln!(
+        s,
+        "| backend | phase | cell | entities | hot | cold | cache score | requests | share | p50 ms | p99 ms | max ms |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for h in &r.hot_split {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} % | {} | {} | {} |",
+            esc(&h.backend),
+            esc(&h.phase),
+            esc(&h.cell),
+            h.entities,
+            h.hot_entities,
+            h.entities - h.hot_entities.min(h.entities),
+            f2(h.cache_score),
+            h.requests,
+            f2(h.share * 100.0),
+            f3(h.latency.p50_ms),
+            f3(h.latency.p99_ms),
+            f3(h.latency.max_ms)
+        );
+    }
+    s.push('\n');
+    let corr: Vec<String> = r
+        .rows
+        .iter()
+        .filter_map(|x| {
+            let c = x.cache_score_corr?;
+            Some(format!("{} {} [{}] {}", esc(&x.backend), esc(&x.phase), esc(&crate::scenario::cell_label(&x.cell)), f4(c)))
+        })
+        .collect();
+    if !corr.is_empty() {
+        let _ = writeln!(s, "Correlation of response time with the cache score (Pearson's, over every successful request; negative: colder requests are slower): {}.\n", corr.join("; "));
+    }
 }
 
 /// `## Cache (EXPLAIN samples)`: hit ratio and its correlation with latency.
@@ -56,22 +100,25 @@ pub(super) fn cache(r: &RunReport, s: &mut String) {
         return;
     }
     let _ = writeln!(s, "## Cache (EXPLAIN samples)\n");
-    let _ = writeln!(s, "One request in `explain_every` ran under `EXPLAIN (ANALYZE, BUFFERS)` and was left out of the latency figures. Hit ratio = shared blocks hit / (hit + read); the correlation is Pearson's, between a sample's service time (send to reply, under EXPLAIN) and its own hit ratio (negative: cache misses are slower).\n");
+    let _ = writeln!(s, "One request in `explain_every` ran under `EXPLAIN (ANALYZE, BUFFERS)` and was left out of the latency figures. Hit ratio = shared blocks hit / (hit + read); blocks read are those not found in shared buffers (read from the OS cache or disk), with their median and 99th percentile over the samples; the correlation is Pearson's, between a sample's service time (send to reply, under EXPLAIN) and its own hit ratio (negative: cache misses are slower).\n");
     let _ = writeln!(
         s,
-        "| backend | phase | cell | samples | hit ratio | blocks / request | corr(latency, hit ratio) |\n|---|---|---|---:|---:|---:|---:|"
+        "| backend | phase | cell | samples | hit ratio | blocks / request | blocks read / request | read p50 | read p99 | corr(latency, hit ratio) |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
     );
     for row in cached {
         if let Some(c) = &row.cache {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 esc(&row.backend),
                 esc(&row.phase),
                 esc(&crate::scenario::cell_label(&row.cell)),
                 c.samples,
                 f4(c.hit_ratio),
                 f2(c.blocks_per_request),
+                c.read_per_request.map(f2).unwrap_or_else(|| "-".into()),
+                c.read_p50.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                c.read_p99.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
                 c.latency_corr.map(f4).unwrap_or_else(|| "n/a".into())
             );
         }

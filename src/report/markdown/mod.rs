@@ -41,6 +41,7 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
     s.push_str(&super::legs::section(r));
     breakdowns::cache(r, &mut s);
     capacity::capacity(r, &mut s);
+    s.push_str(&super::xcheck::section(r));
     resources::client(r, &mut s);
     s.push_str(&super::costs::section(r));
     run::setup(r, &mut s);
