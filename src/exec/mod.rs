@@ -26,6 +26,16 @@ use std::time::{Duration, Instant};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.1;
+/// How long reading a server's own counters (the cross-checks) may take.
+const COUNTERS_BOUND: Duration = Duration::from_secs(5);
+
+/// A server's counters, or none when reading them took over [`COUNTERS_BOUND`].
+async fn bounded<F: std::future::Future<Output = Option<crate::stats::xcheck::ServerCounters>>>(
+    read: F,
+) -> Option<crate::stats::xcheck::ServerCounters> {
+    tokio::time::timeout(COUNTERS_BOUND, read).await.ok().flatten()
+}
+
 /// How long a teardown may take after Ctrl-C (or SIGTERM) or a failure
 /// before the run gives up on it and names what was left.
 pub const TEARDOWN_BOUND: Duration = Duration::from_secs(15);
@@ -251,12 +261,16 @@ impl BackendJob<'_> {
                 let bar = self.progress.bar(&title, len, unit);
                 let workload = Arc::new(workload);
                 // The server's counters at the phase's boundaries: the cross-checks.
-                let before = b.server_counters().await;
+                // A reading may take COUNTERS_BOUND at most (a server that stopped
+                // answering must not hold the run), and none is taken after a
+                // phase that stopped early: its counts would not compare.
+                let before = bounded(b.server_counters()).await;
                 let ops = Arc::new(ops);
                 let run = run_phase(b, ops.clone(), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
                 bar.finish_and_clear();
-                let server = match before {
-                    Some(before) => b.server_counters().await.map(|after| crate::stats::xcheck::delta(&before, &after)),
+                let whole = run.as_ref().is_ok_and(|r| r.aborted.is_none()) && !self.interrupt.load(Ordering::Relaxed);
+                let server = match before.filter(|_| whole) {
+                    Some(before) => bounded(b.server_counters()).await.map(|after| crate::stats::xcheck::delta(&before, &after)),
                     None => None,
                 };
                 let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
