@@ -38,8 +38,7 @@ pub fn differences(base: &RunReport, new: &RunReport) -> Vec<Difference> {
     diff("runtime threads", &threads(eb.runtime_threads), &threads(en.runtime_threads));
     let keys: BTreeSet<&String> = eb.machine.keys().chain(en.machine.keys()).collect();
     for k in keys {
-        let get = |m: &std::collections::BTreeMap<String, String>| m.get(k).cloned().unwrap_or_else(|| "-".into());
-        diff(&format!("machine {k}"), &get(&eb.machine), &get(&en.machine));
+        diff(&format!("machine {k}"), value(&eb.machine, k), value(&en.machine, k));
     }
     for n in &new.backends {
         let Some(b) = base.backends.iter().find(|b| b.name == n.name) else {
@@ -49,12 +48,16 @@ pub fn differences(base: &RunReport, new: &RunReport) -> Vec<Difference> {
         diff(&format!("backend `{}` kind", n.name), &b.kind, &n.kind);
         let keys: BTreeSet<&String> = b.server.keys().chain(n.server.keys()).collect();
         for k in keys {
-            let get = |m: &std::collections::BTreeMap<String, String>| m.get(k).cloned().unwrap_or_else(|| "-".into());
-            diff(&format!("backend `{}` {k}", n.name), &get(&b.server), &get(&n.server));
+            diff(&format!("backend `{}` {k}", n.name), value(&b.server, k), value(&n.server, k));
         }
     }
     for b in base.backends.iter().filter(|b| !new.backends.iter().any(|n| n.name == b.name)) {
         diff(&format!("backend `{}`", b.name), &b.kind, "-");
     }
     out
+}
+
+/// A recorded fact, or `-` where a run did not record it.
+fn value<'a>(facts: &'a std::collections::BTreeMap<String, String>, key: &str) -> &'a str {
+    facts.get(key).map_or("-", String::as_str)
 }
