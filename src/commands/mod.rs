@@ -343,6 +343,17 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         progress.note(&format!("benchplan: warning: {w}"));
     }
 
+    // A findmax step is judged on its own row, by the scenario's checks.
+    let slots = checks::slots(&r, &names);
+    let empty = new_report(&r, String::new(), command, (started, started), false, args.runtime_threads());
+    let (tables, entities): (Vec<String>, Vec<String>) =
+        (model.tables.iter().map(|t| t.name.clone()).collect(), model.entities.iter().map(|e| e.name.clone()).collect());
+    let judge = |m: &crate::stats::measured::MeasuredPhase, base: &str| {
+        let mut run = crate::stats::measured::BackendRun::failed(&m.id.backend, &m.id.kind, String::new());
+        run.tables = tables.clone();
+        run.entities = entities.clone();
+        report::findmax::judge(&sc.checks, &empty, &run, &slots, m, base)
+    };
     let mut outcomes = Vec::new();
     for name in &names {
         if interrupt.load(Ordering::Relaxed) {
@@ -356,6 +367,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
             max_workers: max_workers(&r),
             interrupt: interrupt.clone(),
             progress: &progress,
+            judge: &judge,
         };
         outcomes.push(run_backend(job).await);
     }
@@ -365,7 +377,9 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     for o in outcomes {
         report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
-    report.checks = checks::evaluate(&sc.checks, &report, &checks::slots(&r, &names), baseline.as_ref().map(|(_, b)| b));
+    let mut slots = slots.clone();
+    report::findmax::point_slots(&mut slots, &report);
+    report.checks = checks::evaluate(&sc.checks, &report, &slots, baseline.as_ref().map(|(_, b)| b));
     report.baseline = baseline.as_ref().map(|(_, b)| report::model::BaselineNote {
         run_id: b.run_id.clone(),
         differences: report::compare::differences(b, &report).iter().map(|d| d.text()).collect(),
@@ -443,6 +457,7 @@ fn new_report(
         timeseries: Vec::new(),
         errors: Vec::new(),
         checks: Vec::new(),
+        findmax: Vec::new(),
         legs: Vec::new(),
         leg_positions: Vec::new(),
         entities: Vec::new(),

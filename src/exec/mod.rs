@@ -4,6 +4,7 @@
 //! Ctrl-C. The report builds its rows from that.
 
 mod failing;
+mod findmax;
 pub mod phase;
 pub mod progress;
 mod request;
@@ -48,6 +49,8 @@ pub struct BackendJob<'a> {
     pub max_workers: u32,
     pub interrupt: Arc<AtomicBool>,
     pub progress: &'a Progress,
+    /// Whether a findmax step met the checks (see `findmax`).
+    pub judge: &'a crate::stats::measured::Judge<'a>,
 }
 
 /// Connections the busiest phase needs: each worker keeps one, and a
@@ -198,131 +201,158 @@ impl BackendJob<'_> {
 
     /// Runs every cell's phases; Err(message) when the backend failed.
     async fn phases<B: Backend>(&self, b: &Arc<B>, out: &mut BackendRun) -> Result<(), String> {
-        let ctx = self.ctx();
-        let kind = ctx.config.kind().to_string();
         for (ci, cell) in self.resolved.cells.iter().enumerate() {
             let sc: &Scenario = &cell.scenario;
             for (pi, ph) in sc.phases.iter().enumerate() {
                 if self.interrupt.load(Ordering::Relaxed) {
                     return Ok(());
                 }
-                let name = phase_name(&sc.phases, pi);
-                let spec = ph.spec();
-                // A warmup without mix/keys takes the next run phase's.
-                let next_run = sc.phases[pi..].iter().find(|p| !p.is_warmup()).map(Phase::spec);
-                let mix = spec.mix.as_ref().or(next_run.and_then(|r| r.mix.as_ref())).ok_or_else(|| format!("phase {name} has no mix"))?;
-                let keys = spec
-                    .keys
-                    .clone()
-                    .or_else(|| if spec.mix.is_none() { next_run.and_then(|r| r.keys.clone()) } else { None })
-                    .unwrap_or_default();
-                let salt = mix64(sc.seed ^ mix64(((ci as u64) << 20) ^ pi as u64 ^ hash_str(&name)));
-                let insert_base = ((ci as u64) * 64 + pi as u64) << 36;
-                let mut workload = Workload::new(&self.model, mix, &keys, salt, insert_base, |m| {
-                    m.backends.as_ref().is_none_or(|bs| bs.iter().any(|x| x == self.name))
-                })
-                .map_err(|e| format!("{} phase {name}: {e}", self.name))?;
-                let settings = vector::phase_settings(&sc.backends[self.name], spec);
-                let setting_pairs: Arc<[(String, String)]> = settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                for op in &mut workload.ops {
-                    op.settings = setting_pairs.clone();
+                if let (Some(f), false) = (&ph.spec().findmax, ph.is_warmup()) {
+                    findmax::search(self, b, ci, pi, f, out).await?;
+                    continue;
                 }
-                let op_labels: Vec<String> = workload.requests.iter().map(|r| op_label(&mix[r.mix_index], r.mix_index)).collect();
-                let op_names: Vec<Option<String>> = workload.requests.iter().map(|r| r.name.clone()).collect();
-                let mut step_labels = vec![StepLabel::default(); workload.ops.len()];
-                for (ri, r) in workload.requests.iter().enumerate() {
-                    for (j, &o) in r.steps.iter().enumerate() {
-                        let what = mix[r.mix_index].operations().get(j).and_then(|s| s.op).map(describe_operation).unwrap_or_default();
-                        step_labels[o] = StepLabel { op: ri, name: r.step_names.get(j).cloned().unwrap_or_default(), what };
-                    }
-                }
-                let mut ops = Vec::with_capacity(workload.ops.len());
-                for op in &workload.ops {
-                    ops.push(b.prepare(&ctx, op, op.statement.as_ref()).map_err(|e| format!("{} phase {name}: {e}", self.name))?);
-                }
-                let cfg = PhaseConfig {
-                    workers: spec.workers.unwrap_or(1).max(1),
-                    requests: spec.requests,
-                    duration: spec.duration.map(|d| d.0),
-                    rate: spec.rate,
-                    timeout: spec.timeout.map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT),
-                    max_error_rate: spec.max_error_rate.unwrap_or(DEFAULT_MAX_ERROR_RATE),
-                    explain_every: if ph.is_warmup() { None } else { spec.explain_every },
-                    status_every: self.progress.status_every(),
-                    live: (!ph.is_warmup()).then(|| self.progress.series(self.name, &name, &cell.label())).flatten(),
-                };
-                let label = cell.label();
-                let title = if label == "-" { format!("{} {name}", self.name) } else { format!("{} {name} [{label}]", self.name) };
-                let (len, unit) = match (cfg.requests, cfg.duration) {
-                    (Some(n), _) => (n, "req"),
-                    (None, Some(d)) => (d.as_secs().max(1), "s"),
-                    _ => (0, "req"),
-                };
-                let bar = self.progress.bar(&title, len, unit);
-                let workload = Arc::new(workload);
-                // The server's counters at the phase's boundaries: the cross-checks.
-                // A reading may take COUNTERS_BOUND at most (a server that stopped
-                // answering must not hold the run), and none is taken after a
-                // phase that stopped early: its counts would not compare.
-                let before = bounded(b.server_counters()).await;
-                let ops = Arc::new(ops);
-                let run = run_phase(b, ops.clone(), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
-                bar.finish_and_clear();
-                let whole = run.as_ref().is_ok_and(|r| r.aborted.is_none()) && !self.interrupt.load(Ordering::Relaxed);
-                let server = match before.filter(|_| whole) {
-                    Some(before) => bounded(b.server_counters()).await.map(|after| crate::stats::xcheck::delta(&before, &after)),
-                    None => None,
-                };
-                let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
-                let recall = vector::phase_recall(b.as_ref(), &ops, &workload, &self.model);
-                let secs = run.duration.as_secs_f64();
-                let aborted = run
-                    .aborted
-                    .as_ref()
-                    .map(|why| format!("{why}{}", failing::context(self.resolved, &sc.phases, pi, why, &run.stats, &workload, mix)));
-                if run.stats.steps.is_empty() {
-                    step_labels.clear();
-                }
-                let stopped_early = aborted
-                    .clone()
-                    .or_else(|| self.interrupt.load(Ordering::Relaxed).then(|| "interrupted by Ctrl-C or a signal".to_string()));
-                out.phases.push(MeasuredPhase {
-                    id: PhaseId {
-                        backend: self.name.to_string(),
-                        kind: kind.clone(),
-                        phase: name.clone(),
-                        cell: cell.values.clone(),
-                        workers: cfg.workers,
-                        target_rps: cfg.rate,
-                        settings,
-                    },
-                    recall,
-                    warmup: ph.is_warmup(),
-                    cost_usd: self.cost_model().map(|m| run.stats.usage.cost(&m, secs)),
-                    meter: b.metered(),
-                    explain_asked: cfg.explain_every.is_some(),
-                    // A step may read every table, one statement each, with BEGIN/COMMIT around.
-                    statements_bound: workload.requests.iter().map(|r| r.steps.len() as u64).max().unwrap_or(1)
-                        * self.model.tables.len().max(1) as u64
-                        + 3,
-                    server,
-                    stats: run.stats,
-                    duration_s: secs,
-                    drain_s: run.drain.as_secs_f64(),
-                    missed: run.missed,
-                    client: run.client,
-                    timeseries: run.timeseries,
-                    op_labels,
-                    op_names,
-                    step_labels,
-                    stopped_early,
-                });
+                let (m, aborted) = self.measure(b, ci, pi, None).await?;
+                let title = format!("{} phase {} [{}]", self.name, m.id.phase, cell.label());
+                out.phases.push(m);
                 if let Some(why) = aborted {
-                    return Err(format!("{} phase {name} [{label}] stopped: {why}", self.name));
+                    return Err(format!("{title} stopped: {why}"));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Measures phase `pi` of cell `ci` once: as the scenario says, or as
+    /// findmax step `(rate, index)` (named `<phase>@<rate>`). Also returns
+    /// why the phase stopped early under the error policy.
+    async fn measure<B: Backend>(
+        &self,
+        b: &Arc<B>,
+        ci: usize,
+        pi: usize,
+        step: Option<(f64, u32)>,
+    ) -> Result<(MeasuredPhase, Option<String>), String> {
+        let rate = step.map(|(r, _)| r);
+        let ctx = self.ctx();
+        let kind = ctx.config.kind().to_string();
+        let cell = &self.resolved.cells[ci];
+        let sc: &Scenario = &cell.scenario;
+        let ph = &sc.phases[pi];
+        let base = phase_name(&sc.phases, pi);
+        // Every findmax step draws the same keys: the salt is the phase's.
+        let name = match rate {
+            Some(r) => findmax::step_name(&base, r),
+            None => base.clone(),
+        };
+        let spec = ph.spec();
+        // A warmup without mix/keys takes the next run phase's.
+        let next_run = sc.phases[pi..].iter().find(|p| !p.is_warmup()).map(Phase::spec);
+        let mix = spec.mix.as_ref().or(next_run.and_then(|r| r.mix.as_ref())).ok_or_else(|| format!("phase {name} has no mix"))?;
+        let keys =
+            spec.keys.clone().or_else(|| if spec.mix.is_none() { next_run.and_then(|r| r.keys.clone()) } else { None }).unwrap_or_default();
+        let salt = mix64(sc.seed ^ mix64(((ci as u64) << 20) ^ pi as u64 ^ hash_str(&base)));
+        // Inserts of each (cell, phase) have 2^36 keys of their own; a
+        // findmax step 2^29 of those.
+        let insert_base = (((ci as u64) * 64 + pi as u64) << 36) + (step.map_or(0, |(_, i)| i as u64) << 29);
+        let mut workload = Workload::new(&self.model, mix, &keys, salt, insert_base, |m| {
+            m.backends.as_ref().is_none_or(|bs| bs.iter().any(|x| x == self.name))
+        })
+        .map_err(|e| format!("{} phase {name}: {e}", self.name))?;
+        let settings = vector::phase_settings(&sc.backends[self.name], spec);
+        let setting_pairs: Arc<[(String, String)]> = settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for op in &mut workload.ops {
+            op.settings = setting_pairs.clone();
+        }
+        let op_labels: Vec<String> = workload.requests.iter().map(|r| op_label(&mix[r.mix_index], r.mix_index)).collect();
+        let op_names: Vec<Option<String>> = workload.requests.iter().map(|r| r.name.clone()).collect();
+        let mut step_labels = vec![StepLabel::default(); workload.ops.len()];
+        for (ri, r) in workload.requests.iter().enumerate() {
+            for (j, &o) in r.steps.iter().enumerate() {
+                let what = mix[r.mix_index].operations().get(j).and_then(|s| s.op).map(describe_operation).unwrap_or_default();
+                step_labels[o] = StepLabel { op: ri, name: r.step_names.get(j).cloned().unwrap_or_default(), what };
+            }
+        }
+        let mut ops = Vec::with_capacity(workload.ops.len());
+        for op in &workload.ops {
+            ops.push(b.prepare(&ctx, op, op.statement.as_ref()).map_err(|e| format!("{} phase {name}: {e}", self.name))?);
+        }
+        let cfg = PhaseConfig {
+            workers: spec.workers.unwrap_or(1).max(1),
+            requests: spec.requests,
+            duration: spec.duration.map(|d| d.0),
+            rate: rate.or(spec.rate),
+            timeout: spec.timeout.map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT),
+            max_error_rate: spec.max_error_rate.unwrap_or(DEFAULT_MAX_ERROR_RATE),
+            explain_every: if ph.is_warmup() { None } else { spec.explain_every },
+            status_every: self.progress.status_every(),
+            live: (!ph.is_warmup()).then(|| self.progress.series(self.name, &name, &cell.label())).flatten(),
+        };
+        let label = cell.label();
+        let title = if label == "-" { format!("{} {name}", self.name) } else { format!("{} {name} [{label}]", self.name) };
+        let (len, unit) = match (cfg.requests, cfg.duration) {
+            (Some(n), _) => (n, "req"),
+            (None, Some(d)) => (d.as_secs().max(1), "s"),
+            _ => (0, "req"),
+        };
+        let bar = self.progress.bar(&title, len, unit);
+        let workload = Arc::new(workload);
+        // The server's counters at the phase's boundaries: the cross-checks.
+        // A reading may take COUNTERS_BOUND at most (a server that stopped
+        // answering must not hold the run), and none is taken after a
+        // phase that stopped early: its counts would not compare.
+        let before = bounded(b.server_counters()).await;
+        let ops = Arc::new(ops);
+        let run = run_phase(b, ops.clone(), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
+        bar.finish_and_clear();
+        let whole = run.as_ref().is_ok_and(|r| r.aborted.is_none()) && !self.interrupt.load(Ordering::Relaxed);
+        let server = match before.filter(|_| whole) {
+            Some(before) => bounded(b.server_counters()).await.map(|after| crate::stats::xcheck::delta(&before, &after)),
+            None => None,
+        };
+        let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
+        let recall = vector::phase_recall(b.as_ref(), &ops, &workload, &self.model);
+        let secs = run.duration.as_secs_f64();
+        let aborted = run
+            .aborted
+            .as_ref()
+            .map(|why| format!("{why}{}", failing::context(self.resolved, &sc.phases, pi, why, &run.stats, &workload, mix)));
+        if run.stats.steps.is_empty() {
+            step_labels.clear();
+        }
+        let stopped_early =
+            aborted.clone().or_else(|| self.interrupt.load(Ordering::Relaxed).then(|| "interrupted by Ctrl-C or a signal".to_string()));
+        let measured = MeasuredPhase {
+            id: PhaseId {
+                backend: self.name.to_string(),
+                kind: kind.clone(),
+                phase: name.clone(),
+                cell: cell.values.clone(),
+                workers: cfg.workers,
+                target_rps: cfg.rate,
+                settings,
+            },
+            recall,
+            warmup: ph.is_warmup(),
+            cost_usd: self.cost_model().map(|m| run.stats.usage.cost(&m, secs)),
+            meter: b.metered(),
+            explain_asked: cfg.explain_every.is_some(),
+            // A step may read every table, one statement each, with BEGIN/COMMIT around.
+            statements_bound: workload.requests.iter().map(|r| r.steps.len() as u64).max().unwrap_or(1)
+                * self.model.tables.len().max(1) as u64
+                + 3,
+            server,
+            stats: run.stats,
+            duration_s: secs,
+            drain_s: run.drain.as_secs_f64(),
+            missed: run.missed,
+            client: run.client,
+            timeseries: run.timeseries,
+            op_labels,
+            op_names,
+            step_labels,
+            stopped_early,
+        };
+        Ok((measured, aborted))
     }
 }
 

@@ -45,10 +45,11 @@ pub fn add_backend(report: &mut RunReport, run: BackendRun) -> Result<(), String
     for p in &run.phases {
         add_phase(report, &run, p)?;
     }
+    report.findmax.extend(run.findmax.iter().cloned());
     Ok(())
 }
 
-fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Result<(), String> {
+pub(crate) fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPhase) -> Result<(), String> {
     let (id, st) = (&m.id, &m.stats);
     let label = cell_label(&id.cell);
     let errors_total = st.error_count();

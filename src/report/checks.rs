@@ -17,6 +17,9 @@ pub struct Slot {
     pub cell: IndexMap<String, Value>,
     /// The names of the mix entries that run in it on this backend.
     pub ops: Vec<String>,
+    /// The row its figures are read from, when not the phase's own: a
+    /// findmax phase's highest passing step (`capacity@1200`).
+    pub row: Option<String>,
 }
 
 /// Every phase the run was to measure on `backends`, in run order.
@@ -34,7 +37,7 @@ pub fn slots(r: &Resolved, backends: &[String]) -> Vec<Slot> {
                     .filter(|m| m.backends.as_ref().is_none_or(|bs| bs.contains(b)))
                     .filter_map(|m| m.name.clone())
                     .collect();
-                out.push(Slot { backend: b.clone(), phase: phase_name(phases, i), cell: cell.values.clone(), ops });
+                out.push(Slot { backend: b.clone(), phase: phase_name(phases, i), cell: cell.values.clone(), ops, row: None });
             }
         }
     }
@@ -120,10 +123,11 @@ pub fn evaluate(checks: &[Check], report: &RunReport, slots: &[Slot], baseline: 
         for slot in slots.iter().filter(|slot| in_scope(scope, slot)) {
             let label = cell_label(&slot.cell);
             let (op, step) = (scope.and_then(|s| s.op.as_ref()), scope.and_then(|s| s.step.as_ref()));
+            let row_phase = slot.row.as_ref().unwrap_or(&slot.phase);
             let mut result = CheckResult {
                 check: parsed.to_string(),
                 backend: slot.backend.clone(),
-                phase: slot.phase.clone(),
+                phase: row_phase.clone(),
                 cell: label.clone(),
                 op: op.cloned(),
                 step: step.cloned(),
@@ -134,7 +138,7 @@ pub fn evaluate(checks: &[Check], report: &RunReport, slots: &[Slot], baseline: 
             };
             let own = Lookup {
                 backend: &slot.backend,
-                phase: &slot.phase,
+                phase: row_phase,
                 cell: slot.cell.iter().map(|(k, v)| (k.as_str(), scalar_text(v))).collect(),
                 op,
                 step,
@@ -156,7 +160,7 @@ pub fn evaluate(checks: &[Check], report: &RunReport, slots: &[Slot], baseline: 
                 }
                 let other = Lookup {
                     backend: rf.backend.as_deref().unwrap_or(&slot.backend),
-                    phase: rf.phase.as_deref().unwrap_or(&slot.phase),
+                    phase: rf.phase.as_deref().unwrap_or(row_phase),
                     cell,
                     op,
                     step,

@@ -7,6 +7,7 @@ pub mod checks;
 pub mod compare;
 pub mod costs;
 pub mod csv;
+pub mod findmax;
 pub mod fmt;
 pub mod hgrm;
 pub mod junit;

@@ -37,6 +37,9 @@ pub struct RunReport {
     pub timeseries: Vec<TsRow>,
     pub errors: Vec<ErrorRow>,
     pub checks: Vec<CheckResult>,
+    /// Each findmax phase's search per backend and cell (its steps are rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findmax: Vec<crate::stats::measured::FindmaxOutcome>,
     /// Serial and parallel reads: how often each table was the slowest leg.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub legs: Vec<LegRow>,

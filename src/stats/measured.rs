@@ -139,6 +139,8 @@ pub struct BackendRun {
     /// The dataset's table and entity names, by index (legs and entities are counted by index).
     pub tables: Vec<String>,
     pub entities: Vec<String>,
+    /// Each findmax phase's search (its steps are in `phases`).
+    pub findmax: Vec<FindmaxOutcome>,
 }
 
 impl BackendRun {
@@ -158,6 +160,67 @@ impl BackendRun {
             warnings: Vec::new(),
             tables: Vec::new(),
             entities: Vec::new(),
+            findmax: Vec::new(),
         }
     }
+}
+
+/// What judged one findmax step: the checks that apply to its phase,
+/// evaluated on the step's own figures (built by the report, handed to
+/// the runner, so exec never builds report rows itself).
+pub type Judge<'a> = dyn Fn(&MeasuredPhase, &str) -> Verdict + Send + Sync + 'a;
+
+/// A findmax step's verdict.
+#[derive(Debug, Clone, Default)]
+pub struct Verdict {
+    /// What it failed (a check with its measured value, or the rate not
+    /// achieved); empty when it passed.
+    pub failed: Vec<String>,
+    /// Checks in scope that one step's figures cannot decide (a relative
+    /// check, a metric without a value): named once in the report.
+    pub unjudged: Vec<String>,
+    pub throughput_rps: f64,
+    pub p99_ms: f64,
+}
+
+/// One step of a findmax search.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FindmaxStep {
+    /// The step's row (`<phase>@<rate>`).
+    pub phase: String,
+    /// The offered rate, requests per second.
+    pub rate: f64,
+    pub throughput_rps: f64,
+    pub p99_ms: f64,
+    pub passed: bool,
+    /// What it failed; empty when it passed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<String>,
+}
+
+/// A findmax phase's search on one backend and cell: the highest rate that
+/// met the checks and the lowest that did not.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FindmaxOutcome {
+    pub backend: String,
+    /// The phase as the scenario names it.
+    pub phase: String,
+    pub cell: IndexMap<String, Value>,
+    /// The highest rate that met the checks; None when the first did not.
+    pub max_rps: Option<f64>,
+    /// That step's row (`<phase>@<rate>`): the phase's checks are reported on it.
+    pub max_phase: Option<String>,
+    /// The lowest rate that failed them; None when none did (up to `max`).
+    pub failed_rps: Option<f64>,
+    /// The precision asked for (relative).
+    pub precision: f64,
+    /// Each step's length: `10 s` or `5000 requests`.
+    pub step_length: String,
+    /// Why the search ended: `converged`, `passed at max`, `failed at start`,
+    /// `step limit`, `interrupted`.
+    pub ended: String,
+    pub steps: Vec<FindmaxStep>,
+    /// Checks in scope that no step could decide.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unjudged: Vec<String>,
 }

@@ -254,6 +254,7 @@ fn report() -> RunReport {
                 not_evaluated: Some("the phase did not run (its backend failed, or the run stopped, before it)".into()),
             },
         ],
+        findmax: Vec::new(),
         legs: vec![
             LegRow {
                 backend: "local".into(),

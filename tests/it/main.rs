@@ -43,6 +43,7 @@ mod dynamodb;
 #[cfg(feature = "postgres")]
 mod existing_tables;
 mod exporters;
+mod findmax;
 mod live_metrics;
 #[cfg(feature = "postgres")]
 mod pg_faults;

@@ -1,6 +1,7 @@
 //! The noop backend: no I/O. It answers at once, or after a simulated
 //! service time (fixed or log-normal), and can stall: stop answering for a
-//! while, measured from the start of each phase. It measures the harness's
+//! while, measured from the start of each phase, and serve a limited
+//! number of requests at once (`servers`: a queue with a known capacity). It measures the harness's
 //! own ceiling and lets runner, CLI and report tests run without a database.
 
 mod support;
@@ -35,6 +36,8 @@ pub struct NoopBackend {
     epoch: Instant,
     phase_start_ns: AtomicU64,
     fail: f64,
+    /// `servers`: requests beyond this many at once wait for a permit.
+    servers: Option<tokio::sync::Semaphore>,
 }
 
 /// z such that P(Z < z) = 0.99 for a standard normal Z.
@@ -63,6 +66,7 @@ impl NoopBackend {
             epoch: Instant::now(),
             phase_start_ns: AtomicU64::new(0),
             fail: c.fail.unwrap_or(0.0),
+            servers: c.servers.map(|n| tokio::sync::Semaphore::new(n as usize)),
         }
     }
 
@@ -136,6 +140,11 @@ impl Backend for NoopBackend {
                 sleep_until_precise(until).await;
             }
         }
+        // A request waits for one of `servers`; its service time starts then.
+        let _serving = match &self.servers {
+            Some(s) => Some(s.acquire().await.map_err(|_| OpError::new(ErrorKind::Other, "noop servers closed"))?),
+            None => None,
+        };
         if let Some(d) = self.service_time(req) {
             sleep_until_precise(Instant::now() + d).await;
         }

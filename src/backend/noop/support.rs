@@ -27,6 +27,9 @@ impl KindSupport for NoopKind {
             }
         }
         fraction(d, &format!("{p}.fail"), c.fail, false);
+        if let Some(n) = c.servers.filter(|n| !(1..=100_000).contains(n)) {
+            d.at(format!("{p}.servers"), format!("expected 1 to 100000 servers, found {n}"));
+        }
         if let Some(st) = &c.stall {
             if st.for_.0.is_zero() {
                 d.at(format!("{p}.stall.for"), "expected a positive duration");

@@ -7,7 +7,7 @@
 //! legend below the plot (SVG `<text>`).
 //!
 //! By file: one per kind of chart (`percentiles`, `p99_by_param`,
-//! `over_time`, `cache`, `recall`, `cost`, `by_cache_score`, `cold_fanout`, `io_by_skew`), each turning the report into `Panel`s of
+//! `over_time`, `cache`, `recall`, `cost`, `by_cache_score`, `cold_fanout`, `io_by_skew`, `findmax`), each turning the report into `Panel`s of
 //! series; `panel` (the panel, its axes and SLA lines), `colors`, and `draw`
 //! (panels -> SVG, with the legend).
 
@@ -17,6 +17,7 @@ mod cold_fanout;
 mod colors;
 mod cost;
 mod draw;
+mod findmax;
 mod io_by_skew;
 mod over_time;
 mod p99_by_param;
@@ -50,6 +51,8 @@ enum Kind {
     ColdFanout,
     /// Blocks read per request (EXPLAIN samples) by the hot key share.
     IoBySkew,
+    /// P99 against the offered rate of a findmax phase's steps.
+    Findmax { phase: String },
 }
 
 /// One chart of a run folder: `charts/<file>`.
@@ -102,7 +105,11 @@ fn param_values(rows: &[&ResultRow], param: &str) -> Vec<Value> {
 /// blocks read by hot key share, cost against P99.
 pub fn list(r: &RunReport) -> Vec<Chart> {
     let mut out: Vec<(String, String, Kind)> = Vec::new();
-    for phase in distinct(r.histograms.iter().map(|h| h.phase.clone())) {
+    // Of a findmax search's steps, only the highest passing one gets the
+    // per-phase charts (the findmax chart shows them all).
+    let other_step =
+        |phase: &str| r.findmax.iter().any(|o| o.steps.iter().any(|s| s.phase == phase) && o.max_phase.as_deref() != Some(phase));
+    for phase in distinct(r.histograms.iter().map(|h| h.phase.clone())).into_iter().filter(|p| !other_step(p)) {
         out.push((format!("latency-{}", file_safe(&phase)), format!("Latency by percentile, phase {phase}"), Kind::Percentiles { phase }));
     }
     for param in &r.matrix_params {
@@ -119,7 +126,9 @@ pub fn list(r: &RunReport) -> Vec<Chart> {
         }
     }
     for backend in distinct(r.timeseries.iter().map(|t| t.backend.clone())) {
-        for phase in distinct(r.timeseries.iter().filter(|t| t.backend == backend).map(|t| t.phase.clone())) {
+        for phase in
+            distinct(r.timeseries.iter().filter(|t| t.backend == backend).map(|t| t.phase.clone())).into_iter().filter(|p| !other_step(p))
+        {
             // A phase shorter than two seconds has nothing to show over time.
             let ts = || r.timeseries.iter().filter(|t| t.backend == backend && t.phase == phase);
             if !distinct(ts().map(|t| t.cell.as_str())).into_iter().any(|c| ts().filter(|t| t.cell == c).count() >= 2) {
@@ -131,6 +140,13 @@ pub fn list(r: &RunReport) -> Vec<Chart> {
                 Kind::OverTime { backend: backend.clone(), phase },
             ));
         }
+    }
+    for phase in distinct(r.findmax.iter().filter(|o| !o.steps.is_empty()).map(|o| o.phase.clone())) {
+        out.push((
+            format!("findmax-{}", file_safe(&phase)),
+            format!("Findmax: P99 latency by offered rate, phase {phase}"),
+            Kind::Findmax { phase },
+        ));
     }
     if r.rows.iter().any(|x| x.cache.is_some() && measured(x)) {
         out.push(("latency-by-cache-hit-ratio".into(), "Latency against cache hit ratio (EXPLAIN samples)".into(), Kind::Cache));
@@ -179,6 +195,7 @@ pub fn render(r: &RunReport, c: &Chart) -> Result<Vec<u8>, String> {
         Kind::ByCacheScore => vec![by_cache_score::by_cache_score(r)],
         Kind::ColdFanout => vec![cold_fanout::cold_fanout(r)],
         Kind::IoBySkew => vec![io_by_skew::io_by_skew(r)],
+        Kind::Findmax { phase } => vec![findmax::findmax(r, phase)],
     };
     draw::draw(&c.title, &panels)
 }

@@ -33,6 +33,7 @@ pub fn summary_md(r: &RunReport) -> Vec<u8> {
     header(r, &mut s);
     results::results(r, &mut s);
     results::checks(r, &mut s);
+    super::findmax::section(r, &mut s);
     let charts = super::charts::list(r);
     charts_section(&charts, &mut s);
     breakdowns::recall(r, &mut s);

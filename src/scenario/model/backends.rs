@@ -359,6 +359,10 @@ pub struct NoopConfig {
     /// This fraction of requests fails (chosen per request index, so runs repeat): tests of the error policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail: Option<f64>,
+    /// Serves at most this many requests at once; the others queue (with
+    /// `latency`, a capacity of `servers / latency` requests per second).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servers: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }

@@ -149,6 +149,50 @@ pub struct PhaseSpec {
     /// (over the backend's `settings`), e.g. `hnsw.ef_search: ${ef_search}`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub settings: IndexMap<String, Value>,
+    /// Open loop: find the highest rate meeting the scenario's checks (a
+    /// run phase without `rate`; `duration` or `requests` is each step's length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findmax: Option<FindMax>,
+}
+
+/// `findmax`: step the open-loop rate up from `start` by `factor` until a
+/// step fails the checks (or `max` passes), then bisect between the highest
+/// rate that passed and the lowest that failed until they are within
+/// `precision` of each other (or `steps` steps have run).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FindMax {
+    /// The first rate tried, requests per second.
+    pub start: f64,
+    /// The highest rate tried (default: no limit but `steps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Each step up multiplies the rate by this (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// Stop bisecting when (lowest failing - highest passing) / highest passing
+    /// is at most this (default 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<f64>,
+    /// At most this many steps (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u32>,
+}
+
+impl FindMax {
+    pub const DEFAULT_FACTOR: f64 = 2.0;
+    pub const DEFAULT_PRECISION: f64 = 0.05;
+    pub const DEFAULT_STEPS: u32 = 20;
+
+    pub fn factor(&self) -> f64 {
+        self.factor.unwrap_or(Self::DEFAULT_FACTOR)
+    }
+    pub fn precision(&self) -> f64 {
+        self.precision.unwrap_or(Self::DEFAULT_PRECISION)
+    }
+    pub fn steps(&self) -> u32 {
+        self.steps.unwrap_or(Self::DEFAULT_STEPS)
+    }
 }
 
 /// Its schema (a name, or `zipfian:0.9`) and its names are in `distribution.rs`.

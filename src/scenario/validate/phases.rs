@@ -72,6 +72,9 @@ pub(super) fn phases(s: &Scenario, tables: &[(String, String)], d: &mut Diagnost
             }
         }
         spec(ph.spec(), &p, d);
+        if let Some(f) = &ph.spec().findmax {
+            findmax(f, ph, &format!("{p}.findmax"), d);
+        }
         if let Some(k) = &ph.spec().keys {
             entity_keys(s, k, &format!("{p}.keys"), d);
         }
@@ -121,6 +124,40 @@ fn spec(sp: &PhaseSpec, p: &str, d: &mut Diagnostics) {
     fraction(d, &format!("{p}.max_error_rate"), sp.max_error_rate, false);
     if let Some(k) = &sp.keys {
         keys(k, &format!("{p}.keys"), d);
+    }
+}
+
+/// `findmax`: a run phase without `rate`, rates and factors in range.
+fn findmax(f: &FindMax, ph: &Phase, p: &str, d: &mut Diagnostics) {
+    if ph.is_warmup() {
+        d.at(p, "findmax applies to a `run` phase (a warmup is not measured)");
+    }
+    if ph.spec().rate.is_some() {
+        d.at(p, "findmax chooses the rate of each step: remove this phase's `rate`");
+    }
+    let positive = |v: f64| v > 0.0 && v.is_finite() && v <= 10_000_000.0;
+    if !positive(f.start) {
+        d.at(format!("{p}.start"), format!("expected a positive rate in requests per second (at most 10000000), found {}", f.start));
+    }
+    if let Some(m) = f.max {
+        if !positive(m) || m < f.start {
+            d.at(format!("{p}.max"), format!("expected a rate of at least `start` ({}) and at most 10000000, found {m}", f.start));
+        }
+    }
+    if let Some(x) = f.factor {
+        if !(x > 1.0 && x <= 100.0) {
+            d.at(format!("{p}.factor"), format!("expected a factor above 1 and at most 100, found {x}"));
+        }
+    }
+    if let Some(x) = f.precision {
+        if !(x > 0.0 && x < 1.0) {
+            d.at(format!("{p}.precision"), format!("expected a relative precision in (0, 1), such as 0.05, found {x}"));
+        }
+    }
+    if let Some(n) = f.steps {
+        if !(2..=100).contains(&n) {
+            d.at(format!("{p}.steps"), format!("expected 2 to 100 steps, found {n}"));
+        }
     }
 }
 
