@@ -65,6 +65,45 @@ pub enum Command {
     },
     /// Write a starter scenario.
     Init(InitArgs),
+    /// Write Kubernetes manifests that run a scenario as N shards and merge them into one report.
+    ///
+    /// A ConfigMap (the scenario), a PersistentVolumeClaim (the results), a
+    /// setup Job, an Indexed Job of N shards and a merge Job; secrets come
+    /// from a Kubernetes Secret (--secret) through ${env:...}, never from the
+    /// ConfigMap. Nothing is applied: see the README.md written beside them.
+    K8s(K8sArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct K8sArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Client pods (shards), 1 to 1000.
+    #[arg(long)]
+    pub shards: u32,
+    /// The benchplan image every pod runs (built from the repository's Dockerfile).
+    #[arg(long)]
+    pub image: String,
+    /// The namespace of every object.
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    /// A Secret whose keys become the pods' environment variables (the scenario's ${env:...}).
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
+    /// The results volume's size.
+    #[arg(long, default_value = "1Gi")]
+    pub storage: String,
+    /// The results volume's storage class (one that offers ReadWriteMany); default: the cluster's.
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
+    /// How long after setup the shards start their phases together.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub start_delay: String,
+    /// Where to write the manifests (a new or empty folder); default k8s/<scenario name>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub sets: SetArgs,
 }
 
 #[derive(Debug, Args, Default, Clone)]

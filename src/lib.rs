@@ -96,6 +96,7 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
             Command::Compare(a) => commands::compare(a, &mut stdout),
             Command::Backends { file, sets } => commands::backends(file.as_deref(), &sets.set, &mut stdout).await,
             Command::Init(a) => commands::init(a, &mut stdout),
+            Command::K8s(a) => commands::k8s::k8s(a, &mut stdout),
         }
     });
     // Workers still waiting on a server must not hold the process.

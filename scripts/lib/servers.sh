@@ -568,6 +568,30 @@ _bp_prometheus_setup() {
     export BENCHPLAN_TEST_PROMETHEUS
 }
 
+# kubernetes-validate (the test of `benchplan k8s`'s manifests, offline):
+# BENCHPLAN_TEST_KUBERNETES_VALIDATE if set, else the PyPI package pinned in
+# tests/servers/requirements-k8s.txt, installed (pip, --no-deps) into a venv
+# at $CARGO_TARGET_DIR/k8s-venv (else target/k8s-venv) when missing or older
+# than that file.
+_bp_k8s_validate_setup() {
+    if [[ -n ${BENCHPLAN_TEST_KUBERNETES_VALIDATE:-} ]]; then return; fi
+    local target=${CARGO_TARGET_DIR:-$_bp_servers_dir/../../target} venv req=$_bp_servers_dir/requirements-k8s.txt
+    mkdir -p "$target" || _bp_die "cannot create $target for the kubernetes-validate venv"
+    venv="$(cd "$target" && pwd)/k8s-venv"
+    if [[ ! -f $venv/.installed || $req -nt $venv/.installed ]]; then
+        command -v python3 >/dev/null 2>&1 || _bp_die "python3 was not found to install kubernetes-validate: install python3 and python3-venv, or set BENCHPLAN_TEST_KUBERNETES_VALIDATE"
+        _bp_say "installing kubernetes-validate (pip, pinned in $req) into $venv"
+        rm -rf "$venv"
+        if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -r "$req"; } </dev/null >"$target/k8s-pip.log" 2>&1; then
+            cat "$target/k8s-pip.log" >&2
+            _bp_die "installing kubernetes-validate failed (log above), or set BENCHPLAN_TEST_KUBERNETES_VALIDATE"
+        fi
+        touch "$venv/.installed"
+    fi
+    BENCHPLAN_TEST_KUBERNETES_VALIDATE=$venv/bin/kubernetes-validate
+    export BENCHPLAN_TEST_KUBERNETES_VALIDATE
+}
+
 # --------------------------------------------------------------------- Redis
 
 # Whether a Redis answers PING at 127.0.0.1:$1.
@@ -627,7 +651,7 @@ _bp_redis_setup() {
 
 benchplan_servers_start() {
     local kind kinds=("$@")
-    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres pgvector mysql dynamodb cosmos redis prometheus); fi
+    if [[ ${#kinds[@]} -eq 0 ]]; then kinds=(postgres pgvector mysql dynamodb cosmos redis prometheus k8s-validate); fi
     for kind in "${kinds[@]}"; do
         case $kind in
             postgres) _bp_pg_setup ;;
@@ -637,7 +661,8 @@ benchplan_servers_start() {
             cosmos) _bp_cosmos_setup ;;
             redis) _bp_redis_setup ;;
             prometheus) _bp_prometheus_setup ;;
-            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, pgvector, mysql, dynamodb, cosmos, redis or prometheus)" ;;
+            k8s-validate) _bp_k8s_validate_setup ;;
+            *) _bp_die "benchplan_servers_start: unknown server kind '$kind' (expected postgres, pgvector, mysql, dynamodb, cosmos, redis, prometheus or k8s-validate)" ;;
         esac
     done
 }

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+pub mod k8s;
 mod machine;
 mod metrics_server;
 mod stored;
@@ -29,7 +30,12 @@ pub use stored::{compare, report};
 
 /// Loads a scenario and renders every backend's templates: all problems at once.
 pub fn load(file: &Path, sets: &[String]) -> Result<Resolved, Error> {
-    let opts = LoadOptions { sets: sets.to_vec(), kind_checks: Some(backend::registry::validate_config) };
+    load_with(file, sets, false)
+}
+
+/// [`load`]; `env_placeholders`: an unset `${env:NAME}` reads as `env-NAME`.
+pub fn load_with(file: &Path, sets: &[String], env_placeholders: bool) -> Result<Resolved, Error> {
+    let opts = LoadOptions { sets: sets.to_vec(), kind_checks: Some(backend::registry::validate_config), env_placeholders };
     let mut r = scenario::load_file(file, &opts).map_err(Error::Scenario)?;
     // Secrets a kind's config holds (account keys), wherever they came from.
     let held: Vec<String> = r.cells.iter().flat_map(|c| c.scenario.backends.values()).flat_map(backend::registry::secrets).collect();

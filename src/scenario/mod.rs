@@ -164,6 +164,9 @@ pub struct LoadOptions {
     /// `backend::registry::validate_config`); None checks only what the
     /// scenario knows.
     pub kind_checks: Option<validate::KindChecks>,
+    /// An `${env:NAME}` that is not set reads as the text `env-NAME` instead
+    /// of being an error (`benchplan k8s`: the values are the cluster's).
+    pub env_placeholders: bool,
 }
 /// Reads, substitutes, types and validates a scenario file.
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Resolved, LoadError> {
@@ -177,7 +180,7 @@ pub fn load_file(path: &Path, opts: &LoadOptions) -> Result<Resolved, LoadError>
             message: format!("cannot read the file: {e}"),
         }])
     })?;
-    let env = |name: &str| std::env::var(name).ok();
+    let env = |name: &str| std::env::var(name).ok().or_else(|| opts.env_placeholders.then(|| format!("env-{name}")));
     load_bytes(&file, &bytes, opts, &env)
 }
 

@@ -11,7 +11,8 @@
 //! 127.0.0.1:6379 or a throwaway redis-server; its fault tests start their
 //! own redis-server), the throwaway PostgreSQL that
 //! `pg_faults` starts and restarts (initdb/pg_ctl) and the Prometheus that
-//! `live_metrics` starts (BENCHPLAN_TEST_PROMETHEUS: its binary) each carry
+//! `live_metrics` starts (BENCHPLAN_TEST_PROMETHEUS: its binary) and the
+//! kubernetes-validate that `k8s` runs (BENCHPLAN_TEST_KUBERNETES_VALIDATE) each carry
 //! `#[ignore = "needs servers: scripts/test runs it"]`. So plain
 //! `cargo test` / `cargo nextest run` reports them as ignored (skipped),
 //! never as passed. `bash scripts/test` starts the servers, exports
@@ -44,6 +45,7 @@ mod dynamodb;
 mod existing_tables;
 mod exporters;
 mod findmax;
+mod k8s;
 mod live_metrics;
 #[cfg(feature = "postgres")]
 mod pg_faults;

@@ -16,7 +16,7 @@ fn scenario(matrix: &str, keys: &str) -> String {
 }
 
 fn load(text: &str, sets: &[&str]) -> Result<Resolved, Vec<String>> {
-    let opts = LoadOptions { sets: sets.iter().map(|s| s.to_string()).collect(), kind_checks: None };
+    let opts = LoadOptions { sets: sets.iter().map(|s| s.to_string()).collect(), kind_checks: None, env_placeholders: false };
     load_bytes("s.yaml", text.as_bytes(), &opts, &|_| None).map_err(|e| e.0.iter().map(ToString::to_string).collect())
 }
 

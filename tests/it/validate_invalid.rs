@@ -131,7 +131,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("huge_number", "13:19", "dataset.entities.card.keys: expected a number of at most"),
     ("bad_duration", "21:7", "expected a duration such as 500ms"),
     ("requests_not_a_number", "21:7", "expected a whole number >= 0, found string \"lots\""),
-    ("unknown_phase_field", "22:7", "phases[0].run.worker: unknown field `worker`, expected one of `name`, `requests`, `duration`, `workers`, `rate`, `timeout`, `keys`, `explain_every`, `max_error_rate`, `mix`, `settings`; did you mean `workers`?"),
+    ("unknown_phase_field", "22:7", "phases[0].run.worker: unknown field `worker`, expected one of `name`, `requests`, `duration`, `workers`, `rate`, `timeout`, `keys`, `explain_every`, `max_error_rate`, `mix`, `settings`, `findmax`; did you mean `workers`?"),
     ("missing_env_var", "10:5", "environment variable BENCHPLAN_SURELY_UNSET is not set"),
     ("unknown_param", "14:14", "unknown param `nope`"),
     ("table_count_without_i", "17:9", "the name must contain {i}"),
