@@ -24,6 +24,7 @@ use std::time::{Duration, SystemTime};
 pub mod k8s;
 mod machine;
 mod metrics_server;
+mod sampling;
 mod stored;
 use stored::{check_writable, read_run_in, write_junit};
 pub use stored::{compare, report};
@@ -203,85 +204,6 @@ pub fn new_run_dir(root: &Path, name: &str, stamp: &str) -> Result<(PathBuf, Str
     Err(Error::Usage(format!("too many runs named {stamp} in {}", parent.display())))
 }
 
-/// The keys file of a sampled entity.
-pub fn keys_file(r: &Resolved, entity: &str) -> Option<PathBuf> {
-    let e = r.first().dataset.entities.get(entity)?;
-    let s = e.sample.as_ref()?;
-    let stem = Path::new(&r.file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "scenario".into());
-    Some(r.dir.join(s.file.clone().unwrap_or_else(|| format!("{stem}.{entity}.keys"))))
-}
-
-/// Keys of entities that sample an existing table: read from their keys
-/// file, or sampled through the first selected backend that can, and written
-/// to the file so the next run uses the same keys.
-async fn sampled_keys(
-    r: &Resolved,
-    names: &[String],
-    templates: &crate::template::Templates,
-    progress: &Progress,
-) -> Result<std::collections::BTreeMap<String, Vec<String>>, String> {
-    struct Sample<'a> {
-        table: &'a str,
-        column: &'a str,
-        n: u64,
-    }
-    impl backend::WithBackend for Sample<'_> {
-        type Output = Result<Vec<String>, backend::BackendError>;
-        async fn run<B: backend::Backend>(self, b: B) -> Self::Output {
-            b.sample_keys(self.table, self.column, self.n).await
-        }
-    }
-    let sc = r.first();
-    let mut out = std::collections::BTreeMap::new();
-    for (name, e) in &sc.dataset.entities {
-        let (Some(s), Some(path)) = (&e.sample, keys_file(r, name)) else { continue };
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
-            let keys: Vec<String> =
-                text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect();
-            if keys.is_empty() {
-                return Err(format!("{}: no keys in the keys file; delete it to sample again", path.display()));
-            }
-            out.insert(name.clone(), keys);
-            continue;
-        }
-        let column = s
-            .column
-            .clone()
-            .or_else(|| sc.dataset.tables.iter().find(|t| &t.entity == name).and_then(|t| t.key_column.clone()))
-            .unwrap_or_else(|| "pk".into());
-        let model = DataModel::new(sc.seed, &sc.dataset);
-        let mut errors = Vec::new();
-        let mut keys = None;
-        for b in names {
-            let ctx = backend::Ctx { name: b, config: &sc.backends[b], model: &model, templates, max_workers: 1 };
-            match backend::with_backend(&ctx, Sample { table: &s.table, column: &column, n: s.count }).await {
-                Ok(Ok(k)) if !k.is_empty() => {
-                    keys = Some(k);
-                    break;
-                }
-                Ok(Ok(_)) => errors.push(format!("{b}: {} has no rows", s.table)),
-                Ok(Err(e)) | Err(e) => errors.push(format!("{b}: {e}")),
-            }
-        }
-        let Some(mut keys) = keys else {
-            return Err(format!("cannot sample keys of entity {name} from table {}: {}", s.table, errors.join("; ")));
-        };
-        keys.sort();
-        keys.dedup();
-        let body = format!(
-            "# keys of entity {name}, sampled from {}.{column} ({} keys); benchplan reuses this file: delete it to sample again\n{}\n",
-            s.table,
-            keys.len(),
-            keys.join("\n")
-        );
-        std::fs::write(&path, body).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-        progress.note(&format!("benchplan: sampled {} keys of {name} from {} into {}", keys.len(), s.table, path.display()));
-        out.insert(name.clone(), keys);
-    }
-    Ok(out)
-}
-
 /// `--quick`: a tenth of the requests and durations, at most 10,000 keys per entity.
 fn quick(s: &mut Scenario) {
     for e in s.dataset.entities.values_mut() {
@@ -340,7 +262,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         progress.note(&format!("benchplan: live metrics at http://{bound}/metrics"));
         progress = progress.with_metrics(metrics);
     }
-    let lists = sampled_keys(&r, &names, &templates, &progress).await.map_err(|e| Error::Internal(redact.text(&e)))?;
+    let lists = sampling::sampled_keys(&r, &names, &templates, &progress).await.map_err(|e| Error::Internal(redact.text(&e)))?;
     let model = Arc::new(DataModel::with_keys(sc.seed, &sc.dataset, &lists));
     let started = SystemTime::now();
     let (dir, run_id) = new_run_dir(&args.out, &sc.name, &utc_stamp(started))?;

@@ -99,3 +99,57 @@ async fn postgres_existing_table_keys_come_from_tablesample() {
     assert_eq!(n, 20000, "an existing table is never loaded or dropped");
     sqlx::query("DROP TABLE bpt_existing_cards").execute(&pool).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_table_keys_come_from_the_union_of_the_entitys_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("customer.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display())).await.unwrap();
+    // cards_a holds c-00000..c-00299, cards_b c-00200..c-00499: 500 keys in all, 100 in both.
+    for (table, from, to) in [("cards_a", 0, 300), ("cards_b", 200, 500)] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE TABLE {table} (card_id TEXT PRIMARY KEY, amount REAL NOT NULL)")))
+            .execute(&pool)
+            .await
+            .unwrap();
+        for i in from..to {
+            sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO {table} VALUES (?1, ?2)")))
+                .bind(format!("c-{i:05}"))
+                .bind(i as f64)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+    pool.close().await;
+    let text = format!(
+        r#"version: 1
+name: existing
+backends:
+  local: {{ kind: sqlite, path: "{}" }}
+dataset:
+  entities:
+    card: {{ key: string, sample: {{ count: 1000 }} }}
+  tables:
+    - {{ name: cards_a, entity: card, key_column: card_id, features: [ {{ name: amount, type: float }} ] }}
+    - {{ name: cards_b, entity: card, key_column: card_id, features: [ {{ name: amount, type: float }} ] }}
+phases:
+  - run:
+      requests: 400
+      mix:
+        - read_features: {{ entities: [card], fetch: serial }}
+"#,
+        db.display()
+    );
+    let sc = scenario(tmp.path(), "existing", &text);
+    let out = tmp.path().join("out");
+    bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert().success();
+    let keys_text = std::fs::read_to_string(tmp.path().join("existing.card.keys")).unwrap();
+    assert!(keys_text.starts_with("# keys of entity card, sampled from cards_a.card_id, cards_b.card_id (500 keys)"), "{keys_text}");
+    let keys: Vec<&str> = keys_text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(keys.len(), 500);
+    assert!(keys.contains(&"c-00000") && keys.contains(&"c-00499"), "keys of each table");
+    // A key is in one table or both: 1.2 rows a request on average.
+    let (h, rows) = read_csv(&run_dir(&out, "existing").join("results.csv"));
+    let rpr = num(&rows[0], &h, "rows_per_request");
+    assert!(rpr > 1.0 && rpr < 1.5, "rows per request {rpr}");
+}

@@ -38,8 +38,10 @@ impl Entity {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeySample {
-    /// The table to sample (an existing table of the database).
-    pub table: String,
+    /// The table to sample (an existing table of the database); default:
+    /// every table of the entity, the union of their keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
     /// Its key column (default `pk`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,

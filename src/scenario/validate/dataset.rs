@@ -38,8 +38,8 @@ fn entity(name: &str, e: &Entity, d: &mut Diagnostics) {
         _ => {}
     }
     if let Some(sm) = &e.sample {
-        if !safe_name(&sm.table) {
-            d.at(format!("{p}.sample.table"), format!("expected a safe identifier, found {:?}", sm.table));
+        if let Some(t) = sm.table.as_ref().filter(|t| !safe_name(t)) {
+            d.at(format!("{p}.sample.table"), format!("expected a safe identifier, found {t:?}"));
         }
         if let Some(c) = &sm.column {
             if !safe_name(c) {
