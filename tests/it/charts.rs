@@ -373,3 +373,29 @@ fn the_hot_cold_charts_are_drawn_where_their_data_is() {
         assert!(io.iter().any(|x| x == label), "no {label:?} in {io:?}");
     }
 }
+
+#[test]
+fn the_entity_heatmap_colours_each_entity_and_cell_by_its_p99_band() {
+    let mut r = report();
+    // alpha: card slows from 1 ms to 5 ms over the cells; email stays at 1 ms.
+    for (i, hot) in HOT.iter().enumerate() {
+        for (entity, p99) in [("card", 1.0 + 4.0 * i as f64 / (HOT.len() - 1) as f64), ("email", 1.0)] {
+            r.entities.push(
+                serde_json::from_value(json!({"backend": "alpha", "cell": format!("hot={hot:?}"), "phase": "serve",
+                "entity": entity, "requests": 100, "p50_ms": p99 / 2.0, "p99_ms": p99, "max_ms": p99 * 2.0}))
+                .unwrap(),
+            );
+        }
+    }
+    let f = chart_files(&r);
+    let (_, svg) = f.iter().find(|(n, _)| n == "entity-p99-alpha-serve.svg").expect("a heatmap for alpha serve");
+    let t = texts(svg);
+    for label in ["card", "email", "hot=1.0", "hot=0.0", "p99 1.00–1.80 ms", "p99 4.20–5.00 ms"] {
+        assert!(t.iter().any(|x| x == label), "no {label:?} in {t:?}");
+    }
+    // One square per entity and cell.
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let squares = doc.descendants().filter(|n| n.has_tag_name("rect") && n.attribute("fill").is_some_and(|f| f != "#FFFFFF")).count();
+    assert!(squares >= 2 * HOT.len(), "{squares} squares");
+    assert!(!f.iter().any(|(n, _)| n.starts_with("entity-p99-beta")), "no entity figures of beta, no heatmap");
+}

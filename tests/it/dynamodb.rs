@@ -445,3 +445,53 @@ cost:
     assert!(line.contains("storage left out: a data size is unknown"), "{line}");
     assert!(line.ends_with("below it `ddb` is cheaper, above it `srv`."), "{line}");
 }
+
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn the_break_even_rate_is_charted_by_skew() {
+    let ep = endpoint();
+    let tmp = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"version: 1
+name: tbskew
+seed: 3
+backends:
+  srv: {{ kind: sqlite, pricing: aurora_postgres }}
+  ddb: {{ kind: dynamodb, endpoint: {ep}, region: us-east-1, table_prefix: tbskew_, billing: on_demand, pricing: dynamodb_on_demand }}
+matrix:
+  hot: [0.5, 0.95]
+dataset:
+  entities:
+    card: {{ keys: 200, key: int }}
+  tables:
+    - {{ name: "card_f{{i}}", entity: card, count: 3, features: 2 }}
+setup:
+  - create: {{}}
+  - load: {{ batch: 25, workers: 4 }}
+phases:
+  - run:
+      name: serve
+      requests: 200
+      workers: 4
+      keys: {{ distribution: hotspot, hot_keys: 0.05, hot_traffic: "${{hot}}" }}
+      mix: [ {{ read_features: {{ entities: [card], fetch: packed }} }} ]
+teardown:
+  - drop: {{}}
+cost:
+  target_rps: 1000
+"#
+    );
+    let sc = scenario(tmp.path(), "tbskew", &text);
+    let out = tmp.path().join("out");
+    bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert().success();
+    let dir = run_dir(&out, "tbskew");
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    // One break-even line per cell, and the chart through both.
+    let lines: Vec<&str> =
+        md.lines().filter(|l| l.starts_with("- serve [hot=") && l.contains("`srv` and `ddb` cost the same at ")).collect();
+    assert_eq!(lines.len(), 2, "{md}");
+    let svg = std::fs::read_to_string(dir.join("charts/break-even-by-hot-key-share.svg")).unwrap();
+    roxmltree::Document::parse(&svg).unwrap();
+    assert!(svg.contains("srv vs ddb (serve)"), "the pair is named in the legend");
+    assert!(md.contains("charts/break-even-by-hot-key-share.svg"), "summary.md links the chart");
+}

@@ -77,6 +77,7 @@ fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, legend: &[Entry<'_>], 
             }
             Mark::Points(filled) => area.draw(&Circle::new((x + 14, y), 5, if filled { e.color.filled() } else { line })).map_err(err)?,
             Mark::Sla => area.draw(&DashedPathElement::new(vec![(x, y), (x + 28, y)], 7, 4, line)).map_err(err)?,
+            Mark::Cell => area.draw(&Rectangle::new([(x + 6, y - 8), (x + 22, y + 8)], e.color.filled())).map_err(err)?,
         }
         area.draw(&Text::new(e.label.to_string(), (x + 36, y), font.clone())).map_err(err)?;
     }
@@ -158,6 +159,9 @@ fn draw_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, p: &Panel) -> Result<()
                 let style = if filled { s.color.filled() } else { line };
                 chart.draw_series(s.points.iter().map(|&xy| Circle::new(xy, 5, style))).map_err(err)?
             }
+            Mark::Cell => chart
+                .draw_series(s.points.iter().map(|&(x, y)| Rectangle::new([(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)], s.color.filled())))
+                .map_err(err)?,
         };
     }
     for (_, y) in p.slas.iter().filter(|(_, y)| y.is_finite()) {

@@ -7,16 +7,18 @@
 //! legend below the plot (SVG `<text>`).
 //!
 //! By file: one per kind of chart (`percentiles`, `p99_by_param`,
-//! `over_time`, `cache`, `recall`, `cost`, `by_cache_score`, `cold_fanout`, `io_by_skew`, `findmax`), each turning the report into `Panel`s of
+//! `over_time`, `cache`, `recall`, `cost`, `by_cache_score`, `cold_fanout`, `io_by_skew`, `findmax`, `break_even`, `entity_heatmap`), each turning the report into `Panel`s of
 //! series; `panel` (the panel, its axes and SLA lines), `colors`, and `draw`
 //! (panels -> SVG, with the legend).
 
+mod break_even;
 mod by_cache_score;
 mod cache;
 mod cold_fanout;
 mod colors;
 mod cost;
 mod draw;
+mod entity_heatmap;
 mod findmax;
 mod io_by_skew;
 mod over_time;
@@ -53,6 +55,10 @@ enum Kind {
     IoBySkew,
     /// P99 against the offered rate of a findmax phase's steps.
     Findmax { phase: String },
+    /// The rate at which two backends cost the same, by the hot key share.
+    BreakEvenBySkew,
+    /// P99 per entity (rows) and matrix cell (columns) of one backend's phase.
+    EntityHeatmap { backend: String, phase: String },
 }
 
 /// One chart of a run folder: `charts/<file>`.
@@ -167,6 +173,20 @@ pub fn list(r: &RunReport) -> Vec<Chart> {
     if r.rows.iter().any(|x| x.cost_per_million_usd.is_some() && measured(x)) {
         out.push(("cost-by-p99".into(), "Cost per million requests against P99 latency".into(), Kind::Cost));
     }
+    for (backend, phase) in entity_heatmap::drawn(r) {
+        out.push((
+            format!("entity-p99-{}-{}", file_safe(&backend), file_safe(&phase)),
+            format!("P99 per entity and cell, {backend}, phase {phase}"),
+            Kind::EntityHeatmap { backend, phase },
+        ));
+    }
+    if break_even::drawn(r) {
+        out.push((
+            "break-even-by-hot-key-share".into(),
+            "Break-even request rate by skew (cost.target_rps projections)".into(),
+            Kind::BreakEvenBySkew,
+        ));
+    }
     // Sanitised names can collide ("a b" and "a-b"): number the later ones.
     let mut used: Vec<String> = Vec::new();
     out.into_iter()
@@ -196,6 +216,8 @@ pub fn render(r: &RunReport, c: &Chart) -> Result<Vec<u8>, String> {
         Kind::ColdFanout => vec![cold_fanout::cold_fanout(r)],
         Kind::IoBySkew => vec![io_by_skew::io_by_skew(r)],
         Kind::Findmax { phase } => vec![findmax::findmax(r, phase)],
+        Kind::BreakEvenBySkew => vec![break_even::break_even_by_skew(r)],
+        Kind::EntityHeatmap { backend, phase } => vec![entity_heatmap::entity_heatmap(r, backend, phase)],
     };
     draw::draw(&c.title, &panels)
 }

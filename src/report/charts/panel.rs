@@ -15,6 +15,8 @@ pub(super) enum Mark {
     Points(bool),
     /// A dashed SLA line.
     Sla,
+    /// Filled unit squares centred on the points (a heatmap's cells).
+    Cell,
 }
 
 /// One named line, or set of points, of a panel.
