@@ -494,4 +494,6 @@ cost:
     roxmltree::Document::parse(&svg).unwrap();
     assert!(svg.contains("srv vs ddb (serve)"), "the pair is named in the legend");
     assert!(md.contains("charts/break-even-by-hot-key-share.svg"), "summary.md links the chart");
+    // The cross-check says what it cannot compare on DynamoDB, and why.
+    assert!(md.contains("ddb: DynamoDB's consumed capacity is the sum of what each response reported"), "{md}");
 }

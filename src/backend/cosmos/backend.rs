@@ -53,6 +53,14 @@ impl Backend for CosmosBackend {
         self.containers_bytes().await
     }
 
+    /// No counters: Cosmos DB's own totals are Azure Monitor metrics.
+    async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
+        Some(crate::stats::xcheck::ServerCounters {
+            counters: Vec::new(),
+            notes: vec!["Cosmos DB's request units are the sum of what each response reported (x-ms-request-charge; the capacity columns); the account's own totals (Azure Monitor TotalRequestUnits) are not read by benchplan: compare them over the phase's times in Azure Monitor (an emulator has none)".to_string()],
+        })
+    }
+
     async fn server_info(&self) -> BTreeMap<String, String> {
         let c = &self.config;
         let mut out = BTreeMap::new();

@@ -58,6 +58,15 @@ impl Backend for DynamoBackend {
         self.scan_keys(table, column, n).await
     }
 
+    /// No counters: DynamoDB's own totals are CloudWatch metrics, which the
+    /// table's API does not return; the note says so in the Cross-check section.
+    async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
+        Some(crate::stats::xcheck::ServerCounters {
+            counters: Vec::new(),
+            notes: vec!["DynamoDB's consumed capacity is the sum of what each response reported (ReturnConsumedCapacity; the capacity columns); the table's own totals (CloudWatch ConsumedReadCapacityUnits / ConsumedWriteCapacityUnits, per minute) are not read by benchplan: compare them over the phase's times in CloudWatch (a local DynamoDB such as dynalite has none)".to_string()],
+        })
+    }
+
     async fn server_info(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let at = match &self.endpoint {
