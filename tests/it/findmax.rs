@@ -11,13 +11,31 @@ const KNEE: f64 = 300.0;
 #[test]
 fn findmax_finds_the_known_knee_within_its_precision_and_reports_every_step() {
     let dir = tempfile::tempdir().unwrap();
-    let text = noop(
-        "fm",
-        "    latency: 20ms\n    servers: 6",
-        "      name: capacity\n      duration: 2s\n      workers: 64\n      findmax: { start: 80, precision: 0.05 }",
-        "checks:\n  - p99_ms < 40\n",
-    );
-    let sc = scenario(dir.path(), "fm", &text);
+    // A warmup first: the process's first requests (threads starting,
+    // pages first touched) would otherwise be the first step's.
+    let text = r#"version: 1
+name: fm
+seed: 3
+backends:
+  dry: { kind: noop, latency: 20ms, servers: 6 }
+dataset:
+  entities:
+    card: { keys: 1000, key: string }
+  tables:
+    - { name: "card_f{i}", entity: card, count: 2, features: 3 }
+phases:
+  - warmup: { requests: 300, rate: 150, workers: 64 }
+  - run:
+      name: capacity
+      duration: 2s
+      workers: 64
+      findmax: { start: 80, precision: 0.05 }
+      mix:
+        - read_features: { entities: [card], fetch: packed }
+checks:
+  - p99_ms < 40
+"#;
+    let sc = scenario(dir.path(), "fm", text);
     let out = dir.path().join("out");
     let o = bin().args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));

@@ -88,6 +88,13 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
         th.min_samples,
         plain(th.alpha)
     );
+    if c.rows.iter().any(|r| r.metrics.iter().any(|m| m.metric == "findmax_rps")) {
+        let _ = writeln!(
+            s,
+            "- `findmax_rps` is a findmax phase's answer, the highest rate that met the checks (its steps are not compared row by row): it regresses when it fell by more than {:.0} % and the new search failed at or below a rate the base search passed; its interval column is each search's bracket, highest passing – lowest failing rate.\n",
+            th.throughput_drop * 100.0
+        );
+    }
     let _ =
         writeln!(s, "| backend | phase | cell | metric | base | new | change | p-value | samples | verdict | 95 % interval, base / new |");
     let _ = writeln!(s, "|---|---|---|---|---:|---:|---:|---:|---:|---|---|");

@@ -9,6 +9,7 @@
 //! the error rate. Cost per million requests is shown, not gated.
 
 mod environment;
+mod findmax;
 mod markdown;
 mod stats;
 
@@ -189,7 +190,7 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
     let mut rows = Vec::new();
     let mut only_new = Vec::new();
     let label = |k: &(String, String, String)| format!("{} {} [{}]", k.0, k.1, k.2);
-    for n in &new.rows {
+    for n in new.rows.iter().filter(|n| !findmax::is_step(new, &n.backend, &n.phase)) {
         let k = key(n);
         let Some(b) = base.rows.iter().find(|b| key(b) == k) else {
             only_new.push(label(&k));
@@ -257,7 +258,18 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
         });
         rows.push(RowDelta { backend: k.0, phase: k.1, cell: k.2, metrics });
     }
-    let only_base = base.rows.iter().map(key).filter(|k| !new.rows.iter().any(|n| key(n) == *k)).map(|k| label(&k)).collect();
+    let mut only_base: Vec<String> = base
+        .rows
+        .iter()
+        .filter(|b| !findmax::is_step(base, &b.backend, &b.phase))
+        .map(key)
+        .filter(|k| !new.rows.iter().any(|n| key(n) == *k))
+        .map(|k| label(&k))
+        .collect();
+    let (searches, base_only, new_only) = findmax::rows(base, new, th);
+    rows.extend(searches);
+    only_base.extend(base_only);
+    only_new.extend(new_only);
     Comparison { thresholds: *th, rows, only_base, only_new, allow_missing: false }
 }
 

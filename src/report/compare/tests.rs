@@ -240,3 +240,56 @@ fn recall_falling_beyond_its_threshold_is_a_regression() {
     let c = compare(&with_recall(0.98), &with_recall(0.95), &Thresholds { recall_drop: 0.05, ..Thresholds::default() });
     assert_eq!(recall_verdict(&c), Some(Verdict::Ok));
 }
+
+/// A report whose only phase is a findmax search that passed `max` and failed `failed`.
+fn searched(max: f64, failed: f64) -> RunReport {
+    let mut r = report(&[], &[]);
+    r.findmax.push(crate::stats::measured::FindmaxOutcome {
+        backend: "b".into(),
+        phase: "capacity".into(),
+        cell: Default::default(),
+        max_rps: Some(max),
+        max_phase: Some(format!("capacity@{max}")),
+        failed_rps: Some(failed),
+        precision: 0.05,
+        step_length: "2 s".into(),
+        ended: "converged".into(),
+        steps: [(max, true), (failed, false)]
+            .iter()
+            .map(|&(rate, passed)| crate::stats::measured::FindmaxStep {
+                phase: format!("capacity@{rate}"),
+                rate,
+                throughput_rps: rate,
+                p99_ms: 1.0,
+                passed,
+                failed: Vec::new(),
+            })
+            .collect(),
+        unjudged: Vec::new(),
+    });
+    // Each step is a row of its own, at a rate the other search did not try.
+    let mut base = report(&[("hot=1.0", 1.0, max), ("hot=0.5", 1.0, failed)], &[]);
+    for (row, step) in base.rows.iter_mut().zip(&r.findmax[0].steps) {
+        row.phase = step.phase.clone();
+        row.cell = Default::default();
+    }
+    r.rows = base.rows;
+    r
+}
+
+#[test]
+fn a_findmax_answer_regresses_only_when_the_searches_brackets_are_apart() {
+    let th = Thresholds::default();
+    // Same knee, other steps: the step rows are not missing, the answer is ok.
+    let c = compare(&searched(290.0, 300.0), &searched(285.0, 295.0), &th);
+    assert!(!c.incomplete(), "{c:?}");
+    assert!(c.only_base.is_empty() && c.only_new.is_empty(), "{c:?}");
+    assert_eq!(c.rows.len(), 1);
+    assert_eq!((c.rows[0].metrics[0].metric, c.rows[0].metrics[0].verdict), ("findmax_rps", Verdict::Ok));
+    // The new search failed at 200, below the base's 290 that passed.
+    let c = compare(&searched(290.0, 300.0), &searched(190.0, 200.0), &th);
+    assert_eq!(c.regressions().len(), 1, "{c:?}");
+    // Fell by more than the threshold, but the new search never failed at or below 290: not proven.
+    let c = compare(&searched(290.0, 300.0), &searched(200.0, 400.0), &th);
+    assert_eq!(c.rows[0].metrics[0].verdict, Verdict::WithinInterval);
+}
