@@ -150,6 +150,12 @@ pub trait Backend: Send + Sync + 'static {
         async { Err(BackendError("this backend kind cannot sample keys from existing tables".into())) }
     }
 
+    /// An existing table's columns from the catalog, in order: (name, the
+    /// database's type name), for `features: "*"`.
+    fn table_columns(&self, _table: &str) -> impl Future<Output = Result<Vec<(String, String)>, BackendError>> + Send {
+        async { Err(BackendError("this backend kind cannot read a table's columns from a catalog".into())) }
+    }
+
     /// Whether [`Backend::explain`] samples query plans (PostgreSQL).
     fn can_explain(&self) -> bool {
         false

@@ -253,7 +253,6 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     }
     let names = select_backends(&r, &args.backends)?;
     let redact = Redactor::new(r.secrets.clone());
-    let sc = r.first().clone();
     let templates = plan::templates_for(&r);
     let mut progress = Progress::new(args.quiet, Some(args.status_every));
     if let Some(addr) = args.metrics_addr {
@@ -262,6 +261,8 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         progress.note(&format!("benchplan: live metrics at http://{bound}/metrics"));
         progress = progress.with_metrics(metrics);
     }
+    sampling::catalog_columns(&mut r, &names, &templates, &progress).await.map_err(|e| Error::Internal(redact.text(&e)))?;
+    let sc = r.first().clone();
     let lists = sampling::sampled_keys(&r, &names, &templates, &progress).await.map_err(|e| Error::Internal(redact.text(&e)))?;
     let model = Arc::new(DataModel::with_keys(sc.seed, &sc.dataset, &lists));
     let started = SystemTime::now();

@@ -1,11 +1,12 @@
-//! Keys of entities that sample existing tables: one table, or the union of
-//! every table of the entity, sampled once through a backend and kept in a
-//! keys file beside the scenario so later runs send the same keys.
+//! Existing tables. Keys of entities that sample them: one table, or the
+//! union of every table of the entity, sampled once through a backend and
+//! kept in a keys file beside the scenario so later runs send the same keys.
+//! Columns of tables with `features: "*"`: read from the catalog.
 
 use crate::backend;
 use crate::dataset::{hash_str, mix64, DataModel};
 use crate::exec::progress::Progress;
-use crate::scenario::model::{expand_table_names, KeySample, Scenario};
+use crate::scenario::model::{expand_table_names, FeatureDef, FeatureType, Features, KeySample, Scenario};
 use crate::scenario::Resolved;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -89,6 +90,88 @@ pub(super) async fn sampled_keys(
     Ok(out)
 }
 
+/// Replaces every `features: "*"` with the table's columns from the first
+/// selected backend's catalog (all but the key column), in every cell and in
+/// the scenario as the report records it; a note names them.
+pub(super) async fn catalog_columns(
+    r: &mut Resolved,
+    names: &[String],
+    templates: &crate::template::Templates,
+    progress: &Progress,
+) -> Result<(), String> {
+    struct Columns<'a>(&'a str);
+    impl backend::WithBackend for Columns<'_> {
+        type Output = Result<Vec<(String, String)>, backend::BackendError>;
+        async fn run<B: backend::Backend>(self, b: B) -> Self::Output {
+            b.table_columns(self.0).await
+        }
+    }
+    let sc = r.first().clone();
+    let model = DataModel::new(sc.seed, &sc.dataset);
+    for (j, t) in sc.dataset.tables.iter().enumerate() {
+        if !matches!(t.features, Features::Catalog(_)) {
+            continue;
+        }
+        let table = expand_table_names(t).into_iter().next().unwrap_or_else(|| t.name.clone());
+        let key = t.key_column.clone().unwrap_or_else(|| "pk".into());
+        let mut errors = Vec::new();
+        let mut found = None;
+        for b in names {
+            let ctx = backend::Ctx { name: b, config: &sc.backends[b], model: &model, templates, max_workers: 1 };
+            match backend::with_backend(&ctx, Columns(&table)).await {
+                Ok(Ok(c)) if !c.is_empty() => {
+                    found = Some(c);
+                    break;
+                }
+                Ok(Ok(_)) => errors.push(format!("{b}: no table {table} (or it has no columns)")),
+                Ok(Err(e)) | Err(e) => errors.push(format!("{b}: {e}")),
+            }
+        }
+        let Some(columns) = found else {
+            return Err(format!("cannot read the columns of table {table} (features: \"*\"): {}", errors.join("; ")));
+        };
+        let defs = features_of(&table, &key, &columns)?;
+        if defs.is_empty() {
+            return Err(format!("table {table} has no column besides its key {key} (features: \"*\")"));
+        }
+        let listed: Vec<String> = defs.iter().map(|f| format!("{} ({})", f.name, f.ty.as_str())).collect();
+        progress.note(&format!("benchplan: {table}: features from the catalog: {}", listed.join(", ")));
+        if let Some(v) = r.display.pointer_mut(&format!("/dataset/tables/{j}/features")) {
+            *v = serde_json::to_value(&defs).map_err(|e| e.to_string())?;
+        }
+        for c in &mut r.cells {
+            if let Some(spec) = c.scenario.dataset.tables.get_mut(j) {
+                spec.features = Features::List(defs.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The features of a table's catalog columns, its key left out: integer
+/// types as `int`, floating and decimal as `float`, booleans as `bool`,
+/// anything else as `string` (reads fetch whatever the column holds).
+fn features_of(table: &str, key: &str, columns: &[(String, String)]) -> Result<Vec<FeatureDef>, String> {
+    let mut out = Vec::new();
+    for (name, ty) in columns.iter().filter(|(n, _)| !n.eq_ignore_ascii_case(key)) {
+        if name.is_empty() || name.chars().any(|c| c == '"' || c == '`' || c.is_control()) {
+            return Err(format!("table {table}: column {name:?} cannot be quoted safely; list the features instead of \"*\""));
+        }
+        let t = ty.to_ascii_lowercase();
+        let ty = if t.contains("int") || t.contains("serial") {
+            FeatureType::Int
+        } else if ["double", "real", "float", "numeric", "decimal"].iter().any(|x| t.contains(x)) {
+            FeatureType::Float
+        } else if t.contains("bool") {
+            FeatureType::Bool
+        } else {
+            FeatureType::String
+        };
+        out.push(FeatureDef { name: name.clone(), ty, dim: None });
+    }
+    Ok(out)
+}
+
 /// The (table, key column) pairs an entity's keys are sampled from: its
 /// `sample.table`, or every table of the entity (each with its own key
 /// column: `sample.column`, else the table's `key_column`, else `pk`).
@@ -127,6 +210,19 @@ fn spread(mut union: Vec<String>, count: u64, seed: u64) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn catalog_types_map_to_feature_types_and_the_key_is_left_out() {
+        let cols: Vec<(String, String)> =
+            [("card_id", "text"), ("amount", "double precision"), ("risk", "bigint"), ("ok", "boolean"), ("seen", "timestamp")]
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+        let f = super::features_of("t", "card_id", &cols).unwrap();
+        let got: Vec<(&str, &str)> = f.iter().map(|d| (d.name.as_str(), d.ty.as_str())).collect();
+        assert_eq!(got, [("amount", "float"), ("risk", "int"), ("ok", "bool"), ("seen", "string")]);
+        assert!(super::features_of("t", "k", &[("a\"b".to_string(), "int".to_string())]).is_err());
+    }
+
     #[test]
     fn the_union_is_distinct_and_cut_to_the_count_the_same_way_each_time() {
         let union: Vec<String> = ["b", "a", "c", "a", "d", "e"].iter().map(|s| s.to_string()).collect();

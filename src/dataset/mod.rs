@@ -280,6 +280,8 @@ impl DataModel {
                     })
                     .collect(),
                 Features::List(list) => list.iter().map(|f| Column { name: f.name.clone(), ty: f.ty, dim: f.dim.unwrap_or(0) }).collect(),
+                // Read from the catalog when the run starts; none before.
+                Features::Catalog(_) => Vec::new(),
             };
             for name in expand_table_names(spec) {
                 tables.push(TableModel {

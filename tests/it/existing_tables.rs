@@ -95,6 +95,16 @@ async fn postgres_existing_table_keys_come_from_tablesample() {
     let backend = format!("  pg:\n    kind: postgres\n    url: {url}");
     let sc = scenario(tmp.path(), "existing", &scenario_text(&backend, "bpt_existing_cards", 200));
     run_twice(tmp.path(), &sc, 200);
+    // The same table with its columns read from PostgreSQL's catalog.
+    let star = scenario_text(&backend, "bpt_existing_cards", 200)
+        .replace("features: [ { name: amount, type: float }, { name: risk, type: int } ]", "features: \"*\"");
+    let sc = scenario(tmp.path(), "existing", &star);
+    let out = tmp.path().join("star");
+    let o = bin().args(["run"]).arg(&sc).arg("--out").arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bpt_existing_cards: features from the catalog: amount (float), risk (int)"));
+    let (h, rows) = read_csv(&run_dir(&out, "existing").join("results.csv"));
+    assert_eq!(num(&rows[0], &h, "rows_per_request"), 1.0);
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bpt_existing_cards").fetch_one(&pool).await.unwrap();
     assert_eq!(n, 20000, "an existing table is never loaded or dropped");
     sqlx::query("DROP TABLE bpt_existing_cards").execute(&pool).await.unwrap();
@@ -152,4 +162,56 @@ phases:
     let (h, rows) = read_csv(&run_dir(&out, "existing").join("results.csv"));
     let rpr = num(&rows[0], &h, "rows_per_request");
     assert!(rpr > 1.0 && rpr < 1.5, "rows per request {rpr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn features_star_reads_the_columns_from_the_catalog() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("customer.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display())).await.unwrap();
+    sqlx::query("CREATE TABLE customer_cards (card_id TEXT PRIMARY KEY, amount REAL NOT NULL, risk INTEGER NOT NULL, note TEXT)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for i in 0..200 {
+        sqlx::query("INSERT INTO customer_cards VALUES (?1, ?2, ?3, 'n')")
+            .bind(format!("c-{i:05}"))
+            .bind(i as f64)
+            .bind(i % 10)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    let text = scenario_text(&format!("  local:\n    kind: sqlite\n    path: {}", db.display()), "customer_cards", 50)
+        .replace("features: [ { name: amount, type: float }, { name: risk, type: int } ]", "features: \"*\"");
+    assert!(text.contains("features: \"*\""));
+    let sc = scenario(tmp.path(), "existing", &text);
+    let out = tmp.path().join("out");
+    let o = bin().args(["run"]).arg(&sc).arg("--out").arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("customer_cards: features from the catalog: amount (float), risk (int), note (string)"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dir = run_dir(&out, "existing");
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    assert_eq!(num(&rows[0], &h, "rows_per_request"), 1.0);
+    assert_eq!(num(&rows[0], &h, "errors"), 0.0);
+    // run.json records the columns the run used, not "*".
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    let features = &report["resolved_scenario"]["dataset"]["tables"][0]["features"];
+    let names: Vec<&str> = features.as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["amount", "risk", "note"]);
+    // A table that setup creates needs its features listed.
+    let bad = text.replace("phases:", "setup:\n  - create: {}\nphases:");
+    let sc = scenario(tmp.path(), "bad", &bad);
+    let o = bin().args(["validate"]).arg(&sc).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("dataset.tables[0].features: \"*\" reads the columns of an existing table"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -102,6 +102,16 @@ impl Backend for MysqlBackend {
         sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {}", crate::backend::sqlx_exec::error_text(&e))))
     }
 
+    async fn table_columns(&self, table: &str) -> Result<Vec<(String, String)>, BackendError> {
+        let q = "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR) FROM information_schema.columns \
+                 WHERE table_name = ? AND table_schema = DATABASE() ORDER BY ordinal_position";
+        sqlx::query_as(q)
+            .bind(table)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| BackendError(format!("columns of {table}: {}", crate::backend::sqlx_exec::error_text(&e))))
+    }
+
     async fn data_bytes(&self) -> Option<u64> {
         // InnoDB's own figure (data + indexes), its statistics refreshed first:
         // information_schema otherwise shows the size from before the load.

@@ -263,6 +263,12 @@ impl Backend for PostgresBackend {
         op.vector.as_ref().map(vector::VectorQuery::take_answers)
     }
 
+    async fn table_columns(&self, table: &str) -> Result<Vec<(String, String)>, BackendError> {
+        let q = "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                 WHERE table_name = $1 AND table_schema = ANY(current_schemas(false)) ORDER BY ordinal_position";
+        sqlx::query_as(q).bind(table).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("columns of {table}: {}", sqlx_exec::error_text(&e))))
+    }
+
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {
         // TABLESAMPLE SYSTEM reads a fraction of the table's pages; size the
         // fraction from the planner's row estimate, with room to spare.

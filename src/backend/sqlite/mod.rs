@@ -104,6 +104,14 @@ impl Backend for SqliteBackend {
         sqlx::query_scalar(sqlx::AssertSqlSafe(q)).fetch_all(&self.pool).await.map_err(|e| BackendError(format!("sampling {table}: {}", crate::backend::sqlx_exec::error_text(&e))))
     }
 
+    async fn table_columns(&self, table: &str) -> Result<Vec<(String, String)>, BackendError> {
+        sqlx::query_as("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")
+            .bind(table)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| BackendError(format!("columns of {table}: {}", crate::backend::sqlx_exec::error_text(&e))))
+    }
+
     async fn data_bytes(&self) -> Option<u64> {
         // The whole database file (or in-memory database): pages in use x page size.
         let q = "SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()), (SELECT page_size FROM pragma_page_size())";

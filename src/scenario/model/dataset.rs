@@ -74,7 +74,8 @@ pub struct TableSpec {
     pub entity: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
-    /// A number of features (`f0`..`fN-1`), or a list of `{name, type}`.
+    /// A number of features (`f0`..`fN-1`), a list of `{name, type}`, or
+    /// `"*"` (an existing table: its columns from the catalog).
     pub features: Features,
     /// Types of numbered features: `float` (default), `mixed`, `int`, `string`, `bool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +93,9 @@ pub struct TableSpec {
 pub enum Features {
     Count(u32),
     List(Vec<FeatureDef>),
+    /// `"*"`: an existing table's columns, read from the database's catalog
+    /// when the run starts (every column but the key).
+    Catalog(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -108,6 +108,11 @@ fn features(p: &str, t: &TableSpec, d: &mut Diagnostics) {
         Features::Count(0) => d.at(format!("{p}.features"), "expected at least 1 feature, found 0"),
         Features::Count(n) if *n > 1000 => d.at(format!("{p}.features"), format!("expected at most 1000 features, found {n}")),
         Features::Count(_) => {}
+        Features::Catalog(s) if s != "*" => d.at(
+            format!("{p}.features"),
+            format!("expected a number of features, a list of {{ name, type }}, or \"*\" (an existing table's columns), found {s:?}"),
+        ),
+        Features::Catalog(_) => {}
         Features::List(list) => {
             if list.is_empty() {
                 d.at(format!("{p}.features"), "expected at least 1 feature, found an empty list");
@@ -157,6 +162,31 @@ pub(super) fn vector_kinds(s: &Scenario, d: &mut Diagnostics) {
                 format!("backends.{name}.kind"),
                 format!("the dataset has vector features, which only kind postgres (with the pgvector extension) stores; a backend of kind {kind} cannot"),
             );
+        }
+    }
+}
+
+/// `features: "*"` reads an existing table's columns: a table the scenario
+/// creates or loads needs them listed, and only the SQL kinds have a catalog.
+pub(super) fn catalog_tables(s: &Scenario, d: &mut Diagnostics) {
+    let creates = s.setup.iter().any(|st| matches!(st, Step::Create(_) | Step::Load(_)));
+    for (i, t) in s.dataset.tables.iter().enumerate() {
+        if !matches!(t.features, Features::Catalog(_)) {
+            continue;
+        }
+        if creates {
+            d.at(
+                format!("dataset.tables[{i}].features"),
+                "\"*\" reads the columns of an existing table from the database; a table that setup creates or loads needs its features listed (or remove create and load)",
+            );
+        }
+        for (name, b) in &s.backends {
+            if !matches!(b.kind(), Kind::Postgres | Kind::Mysql | Kind::Sqlite) {
+                d.at(
+                    format!("dataset.tables[{i}].features"),
+                    format!("\"*\" reads columns from a SQL catalog; backend `{name}` (kind {}) has none: list the features", b.kind()),
+                );
+            }
         }
     }
 }

@@ -48,6 +48,7 @@ pub fn validate(s: &Scenario, kind_checks: Option<KindChecks>, d: &mut Diagnosti
     backends::backends(s, kind_checks, d);
     let all_tables = dataset::dataset(&s.dataset, d);
     dataset::vector_kinds(s, d);
+    dataset::catalog_tables(s, d);
     vector::settings(s, d);
     phases::steps(s, d);
     let phase_names = phases::phases(s, &all_tables, d);
