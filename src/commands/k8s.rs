@@ -282,7 +282,10 @@ impl Manifests<'_> {
     fn merge_job(&self) -> Value {
         let n = self.a.shards;
         // The shards' runs and the setup's (its setup rows go into the merged report).
-        let merge = format!("benchplan merge {RESULTS_DIR}/shards/*/{name}/*/ {RESULTS_DIR}/setup/{name}/*/ --out {RESULTS_DIR}/merged", name = self.name);
+        let merge = format!(
+            "benchplan merge {RESULTS_DIR}/shards/*/{name}/*/ {RESULTS_DIR}/setup/{name}/*/ --out {RESULTS_DIR}/merged",
+            name = self.name
+        );
         let script = format!(
             "until [ \"$(ls {RESULTS_DIR}/shards/*.exit 2>/dev/null | wc -l)\" -ge {n} ]; do sleep 5; done\n{merge}\nrc=$?\n{teardown} --out {RESULTS_DIR}/teardown\nexit $rc\n",
             teardown = self.command(&["teardown"])

@@ -128,7 +128,7 @@ impl Backend for MysqlBackend {
     async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
         use crate::stats::xcheck::{Compare, Counter, ServerCounters};
         let q = "SHOW GLOBAL STATUS WHERE Variable_name IN \
-                 ('Questions', 'Com_select', 'Innodb_buffer_pool_read_requests', 'Innodb_buffer_pool_reads')";
+                 ('Questions', 'Com_select', 'Innodb_buffer_pool_read_requests', 'Innodb_buffer_pool_reads', 'Innodb_buffer_pool_pages_data', 'Created_tmp_disk_tables')";
         let listed: Vec<(String, String)> = sqlx::query_as(q).fetch_all(&self.pool).await.ok()?;
         let mut out = ServerCounters::default();
         for (name, value) in listed {

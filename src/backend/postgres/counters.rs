@@ -15,8 +15,9 @@ pub async fn read(pool: &PgPool, statements: &BTreeSet<String>) -> Option<Server
     // a while (up to 10 s): ask every idle connection of the pool to publish
     // them now, so that the phase's transactions are all in the view.
     let flushed = flush_idle(pool, &mut out).await;
-    let q = "SELECT xact_commit, blks_hit, blks_read, tup_returned FROM pg_stat_database WHERE datname = current_database()";
-    let (commits, hit, read, returned) = sqlx::query_as::<_, (i64, i64, i64, i64)>(q).fetch_one(pool).await.ok()?;
+    let q = "SELECT xact_commit, blks_hit, blks_read, tup_returned, temp_files, temp_bytes FROM pg_stat_database WHERE datname = current_database()";
+    let (commits, hit, read, returned, temp_files, temp_bytes) =
+        sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(q).fetch_one(pool).await.ok()?;
     let counter = |name: &str, value: i64, compare: Compare, own: u64| Counter { name: name.into(), value: value.max(0) as u64, compare, own };
     let statement_counts = statement_counts(pool, statements).await;
     // Each query of a reading is a transaction: those after this one's read
@@ -26,6 +27,10 @@ pub async fn read(pool: &PgPool, statements: &BTreeSet<String>) -> Option<Server
     out.counters.push(counter("pg_stat_database.blks_hit", hit, Compare::Nothing, 0));
     out.counters.push(counter("pg_stat_database.blks_read", read, Compare::Nothing, 0));
     out.counters.push(counter("pg_stat_database.tup_returned", returned, Compare::Nothing, 0));
+    // What spilled to disk (sorts, hashes beyond work_mem): the server's
+    // memory pressure, as far as PostgreSQL tells it.
+    out.counters.push(counter("pg_stat_database.temp_files", temp_files, Compare::Nothing, 0));
+    out.counters.push(counter("pg_stat_database.temp_bytes", temp_bytes, Compare::Nothing, 0));
     match statement_counts {
         Ok((calls, rows)) => {
             out.counters.push(counter("pg_stat_statements.calls", calls, Compare::Statements, 0));
