@@ -122,7 +122,9 @@ fn rediss_with_the_private_ca_runs_and_without_it_exits_3_naming_the_certificate
     let tmp = tempfile::tempdir().unwrap();
     let prefix = unique_prefix("tls");
     let ca = certs.path().join("ca.crt");
-    let with_ca = kv_scenario("rtls", &prefix).replace("    key_prefix:", &format!("    ca_file: \"{}\"\n    key_prefix:", ca.display()));
+    // Priced as one ElastiCache node (the preset): every phase gets a cost.
+    let with_ca = kv_scenario("rtls", &prefix)
+        .replace("    key_prefix:", &format!("    ca_file: \"{}\"\n    pricing: elasticache_redis\n    key_prefix:", ca.display()));
     let sc = scenario(tmp.path(), "rtls", &with_ca);
     let (code, so, se) = run(&sc, &tmp.path().join("out"), &url);
     assert_eq!(code, Some(0), "{so}\n{se}");
@@ -134,9 +136,15 @@ fn rediss_with_the_private_ca_runs_and_without_it_exits_3_naming_the_certificate
             (requests, 0.0, 1.0),
             "{phase}: {r:?}"
         );
+        // $0.206 a node-hour over the phase's duration, per million requests (duration_s has 3 decimals).
+        let per_million = num(&r, &h, "cost_per_million_usd");
+        let expected = 0.206 * num(&r, &h, "duration_s") / 3600.0 / requests * 1e6;
+        assert!(per_million > 0.0 && (per_million - expected).abs() <= expected * 0.1, "{phase}: {per_million} vs {expected}: {r:?}");
     }
     let run_json = std::fs::read_to_string(dir.join("run.json")).unwrap();
-    assert!(run_json.contains(&format!("127.0.0.1:{}", server.port)) || run_json.contains("Redis 7"), "{run_json}");
+    assert!(run_json.contains("Redis 7"), "{run_json}");
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("preset `elasticache_redis`"), "the cost basis names the node: {summary}");
 
     // The system's roots do not hold the test CA: verification fails, exit 3, the reason named.
     let sc = scenario(tmp.path(), "rtlsnoca", &kv_scenario("rtlsnoca", &prefix));
