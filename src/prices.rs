@@ -13,7 +13,7 @@ pub const PRICE_FIELDS: &[(&str, &str)] = &[
     ("rcu_hour", "USD per provisioned read capacity unit and hour (DynamoDB provisioned)"),
     ("wcu_hour", "USD per provisioned write capacity unit and hour (DynamoDB provisioned)"),
     ("storage_gb_month", "USD per GB stored and month"),
-    ("instance_hour", "USD per hour of the server (SQL kinds)"),
+    ("instance_hour", "USD per hour of the server (SQL kinds; a Redis node)"),
     ("request_units_per_million", "USD per million request units consumed (Cosmos DB serverless)"),
     ("hundred_ru_per_second_hour", "USD per 100 RU/s provisioned and hour (Cosmos DB provisioned throughput)"),
 ];
@@ -79,6 +79,13 @@ const RDS_POSTGRES_US_EAST_1: &[(&str, f64)] = &[("instance_hour", 0.225), ("sto
 /// <https://www.databricks.com/product/pricing/lakebase>.
 const LAKEBASE_AWS_US_EAST_1: &[(&str, f64)] = &[("instance_hour", 0.736), ("storage_gb_month", 0.345)];
 
+/// Amazon ElastiCache for Redis OSS, US East (N. Virginia), on-demand
+/// cache.r6g.large (13.07 GiB, 2 vCPU: the memory class of the SQL presets'
+/// db.r6g.large): $0.206 per node-hour, from
+/// <https://aws.amazon.com/elasticache/pricing/>. The data lives in the
+/// node's memory, paid with the node: no storage price.
+const ELASTICACHE_REDIS_US_EAST_1: &[(&str, f64)] = &[("instance_hour", 0.206), ("storage_gb_month", 0.0)];
+
 /// SQLite stands in for any SQL service.
 const POSTGRES_KINDS: &[&str] = &["postgres", "sqlite"];
 const MYSQL_KINDS: &[&str] = &["mysql", "sqlite"];
@@ -98,6 +105,12 @@ pub const PRESETS: &[Preset] = &[
         server: "RDS for PostgreSQL db.r6g.large Single-AZ, us-east-1",
         kinds: POSTGRES_KINDS,
         prices: RDS_POSTGRES_US_EAST_1,
+    },
+    Preset {
+        name: "elasticache_redis",
+        server: "ElastiCache for Redis OSS cache.r6g.large node, us-east-1",
+        kinds: &["redis"],
+        prices: ELASTICACHE_REDIS_US_EAST_1,
     },
     Preset { name: "dynamodb_on_demand", server: "", kinds: &["dynamodb"], prices: DYNAMODB_US_EAST_1 },
     Preset { name: "dynamodb_provisioned", server: "", kinds: &["dynamodb"], prices: DYNAMODB_US_EAST_1 },

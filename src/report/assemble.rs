@@ -97,6 +97,7 @@ pub(crate) fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPh
         ));
     }
     r.recall = m.recall;
+    r.server = m.server.as_ref().and_then(ServerFigures::of);
     r.cost_usd = m.cost_usd;
     r.cost_per_million_usd = m.cost_usd.and_then(|c| per_million(c, r.requests));
     if m.explain_asked && r.cache.is_none() {
@@ -290,6 +291,7 @@ fn row(id: &PhaseId) -> ResultRow {
         cache_score_corr: None,
         rows_per_s: None,
         client: None,
+        server: None,
     }
 }
 

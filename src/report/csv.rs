@@ -55,6 +55,10 @@ pub const EXTRA: &[&str] = &[
     "client_peak_rss_mb",
     "recall_at_k",
     "recall_at_k_p5",
+    "redirections_moved",
+    "redirections_ask",
+    "server_memory_before_mb",
+    "server_memory_after_mb",
 ];
 
 /// The capacity columns (eight of [`EXTRA`], before `missed_requests` and `partial`); empty for kinds that
@@ -149,6 +153,15 @@ fn record(r: &RunReport, row: &ResultRow, segment: bool) -> Vec<String> {
     let recall = row.recall.filter(|_| !segment);
     v.push(opt(recall.map(|r| r.recall_at_k), f4));
     v.push(opt(recall.map(|r| r.recall_at_k_p5), f4));
+    // The server's figures are read per phase, not per segment.
+    let server = row.server.filter(|_| !segment).unwrap_or_default();
+    let mb = |b: Option<u64>| opt(b.map(|b| b as f64 / 1e6), f3);
+    v.extend([
+        server.redirections_moved.map(|n| n.to_string()).unwrap_or_default(),
+        server.redirections_ask.map(|n| n.to_string()).unwrap_or_default(),
+        mb(server.memory_before_bytes),
+        mb(server.memory_after_bytes),
+    ]);
     v
 }
 
@@ -173,11 +186,11 @@ fn setup_record(r: &RunReport, s: &SetupRow) -> Vec<String> {
     v.extend([opt(s.cost_usd, f6), String::new()]);
     let caps = capacity_cells(s.capacity.as_ref(), s.rows);
     // The columns before the capacity ones, then those, then missed_requests and partial, then rows_per_s,
-    // then the client's four (not measured for setup steps), then the recall pair.
-    v.extend((0..EXTRA.len() - caps.len() - 9).map(|_| String::new()));
+    // then the client's four (not measured for setup steps), the recall pair, then the server's four.
+    v.extend((0..EXTRA.len() - caps.len() - 13).map(|_| String::new()));
     v.extend(caps);
     v.extend([String::new(), String::new(), f2(s.rows_per_s)]);
-    v.extend((0..6).map(|_| String::new()));
+    v.extend((0..10).map(|_| String::new()));
     v
 }
 

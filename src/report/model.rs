@@ -231,6 +231,38 @@ pub struct ResultRow {
     /// reports written before it was measured, or where the system does not tell).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<ClientResources>,
+    /// What the server's own counters said of the phase, where the kind reads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerFigures>,
+}
+
+/// The server's figures of one phase, read at its boundaries (Redis: INFO).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct ServerFigures {
+    /// Cluster redirections the server replied (MOVED, ASK), where it counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirections_moved: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirections_ask: Option<u64>,
+    /// Its memory in use at the phase's start and end, bytes (Redis `used_memory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_before_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_after_bytes: Option<u64>,
+}
+
+impl ServerFigures {
+    /// From the phase's server delta; None when it holds none of these figures.
+    pub fn of(d: &crate::stats::xcheck::ServerDelta) -> Option<ServerFigures> {
+        use crate::stats::xcheck::{ASK, MOVED};
+        let f = ServerFigures {
+            redirections_moved: d.counter(MOVED),
+            redirections_ask: d.counter(ASK),
+            memory_before_bytes: d.memory_bytes.map(|m| m.0),
+            memory_after_bytes: d.memory_bytes.map(|m| m.1),
+        };
+        (f != ServerFigures::default()).then_some(f)
+    }
 }
 
 /// The client's own resource use in one phase.

@@ -78,7 +78,15 @@ pub struct ServerCounters {
     pub counters: Vec<Counter>,
     /// `pg_stat_statements is not loaded: ...`: said in the summary.
     pub notes: Vec<String>,
+    /// The server's memory in use, bytes (Redis `used_memory`): a gauge,
+    /// kept at both boundaries rather than subtracted.
+    pub memory_bytes: Option<u64>,
 }
+
+/// Counter names the report also shows as results.csv columns
+/// (`redirections_moved`, `redirections_ask`): a cluster's redirection replies.
+pub const MOVED: &str = "MOVED replies (errorstats)";
+pub const ASK: &str = "ASK replies (errorstats)";
 
 /// A counter's change over a phase.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +101,15 @@ pub struct CounterDelta {
 pub struct ServerDelta {
     pub counters: Vec<CounterDelta>,
     pub notes: Vec<String>,
+    /// The server's memory in use at the phase's start and end, bytes.
+    pub memory_bytes: Option<(u64, u64)>,
+}
+
+impl ServerDelta {
+    /// A counter's change by name, where the server reported it.
+    pub fn counter(&self, name: &str) -> Option<u64> {
+        self.counters.iter().find(|c| c.name == name).map(|c| c.delta)
+    }
 }
 
 /// `after - before` per counter read both times, less the after reading's own part.
@@ -107,7 +124,8 @@ pub fn delta(before: &ServerCounters, after: &ServerCounters) -> ServerDelta {
         .collect();
     let mut notes = before.notes.clone();
     notes.extend(after.notes.iter().filter(|n| !before.notes.contains(n)).cloned());
-    ServerDelta { counters, notes }
+    let memory_bytes = before.memory_bytes.zip(after.memory_bytes);
+    ServerDelta { counters, notes, memory_bytes }
 }
 
 /// The relative part of the tolerance: 1 % of benchplan's count.
@@ -133,13 +151,19 @@ mod tests {
 
     #[test]
     fn a_delta_leaves_out_the_readings_own_statements_and_unpaired_counters() {
-        let before = ServerCounters { counters: vec![c("Questions", 100, 1), c("gone", 5, 0)], notes: vec!["a".into()] };
-        let after = ServerCounters { counters: vec![c("Questions", 1101, 1), c("new", 9, 0)], notes: vec!["a".into(), "b".into()] };
+        let before =
+            ServerCounters { counters: vec![c("Questions", 100, 1), c("gone", 5, 0)], notes: vec!["a".into()], memory_bytes: Some(7) };
+        let after = ServerCounters {
+            counters: vec![c("Questions", 1101, 1), c("new", 9, 0)],
+            notes: vec!["a".into(), "b".into()],
+            memory_bytes: Some(5),
+        };
         let d = delta(&before, &after);
         assert_eq!(d.counters, vec![CounterDelta { name: "Questions".into(), delta: 1000, compare: Compare::AllStatements }]);
         assert_eq!(d.notes, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!((d.memory_bytes, d.counter("Questions"), d.counter("gone")), (Some((7, 5)), Some(1000), None));
         // A counter reset (server restart) is no negative count.
-        let reset = ServerCounters { counters: vec![c("Questions", 3, 1)], notes: vec![] };
+        let reset = ServerCounters { counters: vec![c("Questions", 3, 1)], ..Default::default() };
         assert_eq!(delta(&before, &reset).counters[0].delta, 0);
     }
 

@@ -73,6 +73,7 @@ fn row(backend: &str, phase: &str, hot: f64, p99: f64, open: bool) -> ResultRow 
         rows_per_s: Some(10_000.0 * 30.0 / 4.25),
         recall: None,
         settings: Default::default(),
+        server: None,
     }
 }
 

@@ -53,6 +53,8 @@ mod pg_faults;
 mod redis;
 #[cfg(feature = "redis")]
 mod redis_cluster;
+#[cfg(feature = "redis")]
+mod redis_tls;
 mod relative_checks;
 mod requests;
 mod robustness;

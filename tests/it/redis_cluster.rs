@@ -169,3 +169,125 @@ fn a_three_node_cluster_serves_kv_and_feature_requests_and_drop_empties_every_no
         }
     }
 }
+
+/// The cluster's node ids, in port order.
+fn node_ids(cluster: &Cluster) -> Vec<String> {
+    cluster
+        .ports
+        .iter()
+        .map(|p| redis::cmd("CLUSTER").arg("MYID").query(&mut crate::redis::conn(&format!("redis://127.0.0.1:{p}"))).unwrap())
+        .collect()
+}
+
+/// A SET phase, then GETs for 6 s during which the test moves slots.
+fn moved_scenario(prefix: &str) -> String {
+    format!(
+        r#"version: 1
+name: cmoved
+seed: 3
+params: {{ url: x }}
+backends:
+  r:
+    kind: redis
+    url: ${{url}}
+    cluster: true
+    key_prefix: "{prefix}"
+dataset:
+  entities:
+    k: {{ keys: 3000, key: int }}
+  tables:
+    - {{ name: unused, entity: k, features: 1 }}
+phases:
+  - run:
+      name: set
+      requests: 3000
+      workers: 2
+      keys: {{ distribution: sequential }}
+      mix:
+        - kv: {{ command: set, value_size: 32 }}
+  - run:
+      name: moved
+      duration: 6s
+      workers: 2
+      mix:
+        - kv: {{ command: get }}
+checks:
+  - error_rate == 0
+"#
+    )
+}
+
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn slots_moved_mid_phase_are_followed_counted_as_moved_and_the_commands_agree_with_commandstats() {
+    let test = "slots_moved_mid_phase_are_followed_counted_as_moved_and_the_commands_agree_with_commandstats";
+    let cluster = Cluster::start(test);
+    let url = cluster.url();
+    let ids = node_ids(&cluster);
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = unique_prefix("cmoved");
+    let sc = scenario(tmp.path(), "cmoved", &moved_scenario(&prefix));
+    let out = tmp.path().join("out");
+    let logs = tempfile::tempdir().unwrap();
+    let (so, se) = (logs.path().join("stdout"), logs.path().join("stderr"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_benchplan"))
+        .current_dir(root())
+        .args(["run", "--status-every", "1s"])
+        .arg(&sc)
+        .arg("--set")
+        .arg(format!("url={url}"))
+        .arg("--out")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&so).unwrap())
+        .stderr(std::fs::File::create(&se).unwrap())
+        .spawn()
+        .unwrap();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    // The GET phase has run a second (its workers hold the slot map) when its first status line is printed.
+    let t0 = Instant::now();
+    while !read(&se).contains("r moved: ") {
+        if t0.elapsed() > Duration::from_secs(60) || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("the moved phase did not start\n{}\n{}", read(&so), read(&se));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A third of the slots, with their keys, from the first node to the second.
+    let reshard = Command::new("redis-cli")
+        .args(["--cluster", "reshard", &format!("127.0.0.1:{}", cluster.ports[0])])
+        .args(["--cluster-from", &ids[0], "--cluster-to", &ids[1], "--cluster-slots", "2000", "--cluster-yes"])
+        .output()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(reshard.status.success(), "reshard failed: {}", String::from_utf8_lossy(&reshard.stdout));
+    assert_eq!(status.code(), Some(0), "{}\n{}", read(&so), read(&se));
+    let dir = run_dir(&out, "cmoved");
+    let (h, r) = phase_row(&dir, "moved");
+    assert_eq!(num(&r, &h, "errors"), 0.0, "every GET succeeded: {r:?}");
+    assert_eq!(num(&r, &h, "rows_per_request"), 1.0, "every GET found its value: {r:?}");
+    let moved = num(&r, &h, "redirections_moved");
+    eprintln!("MOVED replies during the phase: {moved}; ASK: {}", num(&r, &h, "redirections_ask"));
+    assert!(moved > 0.0, "the moved slots were redirected: {r:?}");
+    let (h, r) = phase_row(&dir, "set");
+    assert_eq!(num(&r, &h, "redirections_moved"), 0.0, "no slot moved during the set phase: {r:?}");
+    assert!(num(&r, &h, "server_memory_after_mb") > num(&r, &h, "server_memory_before_mb"), "3000 values were written: {r:?}");
+    let run_json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let row = run_json["rows"].as_array().unwrap().iter().find(|r| r["phase"] == "moved").unwrap();
+    assert_eq!(row["server"]["redirections_moved"].as_f64(), Some(moved), "{row}");
+    // Cross-check: the GETs the server executed are the GETs benchplan sent (the MOVED ones are rejected calls, not calls).
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    let line =
+        summary.lines().find(|l| l.starts_with("| r | - | moved | commands (commandstats calls) |")).unwrap_or_else(|| panic!("{summary}"));
+    eprintln!("{line}");
+    let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+    let sent: u64 = cells[4].split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(sent as f64, num(&phase_row(&dir, "moved").1, &h, "requests"), "{line}");
+    assert_eq!((cells[5].parse::<u64>().unwrap(), cells[8]), (sent, "yes"), "{line}");
+    // The values are where the cluster says, all 3000 of them, 32 bytes each.
+    let mut cc = redis::cluster::ClusterClient::new(vec![url.as_str()]).unwrap().get_connection().unwrap();
+    for i in (0..3000).step_by(11) {
+        let v: Vec<u8> = cc.get(format!("{prefix}kv:{i}")).unwrap();
+        assert_eq!(v.len(), 32, "key {i}");
+    }
+}

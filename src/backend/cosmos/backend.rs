@@ -57,6 +57,7 @@ impl Backend for CosmosBackend {
     async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
         Some(crate::stats::xcheck::ServerCounters {
             counters: Vec::new(),
+            memory_bytes: None,
             notes: vec!["Cosmos DB's request units are the sum of what each response reported (x-ms-request-charge; the capacity columns); the account's own totals (Azure Monitor TotalRequestUnits) are not read by benchplan: compare them over the phase's times in Azure Monitor (an emulator has none)".to_string()],
         })
     }

@@ -63,6 +63,7 @@ impl Backend for DynamoBackend {
     async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
         Some(crate::stats::xcheck::ServerCounters {
             counters: Vec::new(),
+            memory_bytes: None,
             notes: vec!["DynamoDB's consumed capacity is the sum of what each response reported (ReturnConsumedCapacity; the capacity columns); the table's own totals (CloudWatch ConsumedReadCapacityUnits / ConsumedWriteCapacityUnits, per minute) are not read by benchplan: compare them over the phase's times in CloudWatch (a local DynamoDB such as dynalite has none)".to_string()],
         })
     }

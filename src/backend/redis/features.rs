@@ -197,7 +197,8 @@ impl FeatureRun<'_> {
     }
 
     /// Writes every table's rows of the request's keys in one pipeline
-    /// (MULTI/EXEC when `pipe` is atomic).
+    /// (MULTI/EXEC when `pipe` is atomic): the rows written, and the
+    /// pipelines sent (one per entity key in cluster mode).
     pub async fn write(
         &self,
         mode: WriteMode,
@@ -205,11 +206,13 @@ impl FeatureRun<'_> {
         pipe: &mut redis::Pipeline,
         buf: &mut (String, String),
         req: &Request,
-    ) -> Result<u32, OpError> {
+    ) -> Result<(u32, u64), OpError> {
+        let rows = (self.tables.len() * self.k) as u32;
         if conn.is_cluster() {
             let pipes = self.grouped(req, pipe.is_transaction(), |p, t, idx| write_cmds(self.names, self.model, mode, t, idx, req.version, p, buf));
+            let sent = pipes.len() as u64;
             send_all(conn, pipes).await?;
-            return Ok((self.tables.len() * self.k) as u32);
+            return Ok((rows, sent));
         }
         pipe.clear();
         for (t, idx) in self.calls(req) {
@@ -217,7 +220,7 @@ impl FeatureRun<'_> {
         }
         let r: Result<(), _> = pipe.query_async(conn).await;
         r.map_err(op_error)?;
-        Ok((self.tables.len() * self.k) as u32)
+        Ok((rows, 1))
     }
 }
 

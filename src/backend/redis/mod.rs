@@ -5,6 +5,7 @@
 //! by prefix only.
 
 mod conn;
+mod counters;
 mod features;
 mod kv;
 mod names;
@@ -15,7 +16,7 @@ pub use support::RedisKind;
 
 use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
-use crate::scenario::model::{CreateStep, LoadStep, RedisConfig, StatementOp};
+use crate::scenario::model::{CreateStep, Layout, LoadStep, RedisConfig, StatementOp, WriteMode};
 use crate::stats::{Legs, OpError};
 use crate::workload::{OpKind, OpSpec, Request};
 use features::FeatureRun;
@@ -177,19 +178,25 @@ impl Backend for RedisBackend {
             None => conn.insert(conn::connect(&self.clients).await?),
         };
         let mut legs = Legs::default();
-        let rows = match op {
-            RedisOp::Kv(plan) => plan.execute(&self.names, &self.model, kv::Buffers { conn, cmd, pipe, key }, req).await?,
+        // The commands sent, for the cross-check with INFO commandstats.
+        let (rows, commands) = match op {
+            RedisOp::Kv(plan) => (plan.execute(&self.names, &self.model, kv::Buffers { conn, cmd, pipe, key }, req).await?, plan.pipeline),
             RedisOp::Read { fetch, tables, k } => {
                 let run = FeatureRun { names: &self.names, model: &self.model, tables, k: *k };
-                run.read(*fetch, conn, pipe, key, &mut legs, req).await?
+                (run.read(*fetch, conn, pipe, key, &mut legs, req).await?, tables.len() * k)
             }
             RedisOp::Write { mode, tables, k } => {
                 let run = FeatureRun { names: &self.names, model: &self.model, tables, k: *k };
                 let pipe = if self.transaction { multi } else { pipe };
-                run.write(*mode, conn, pipe, buf, req).await?
+                let (rows, pipelines) = run.write(*mode, conn, pipe, buf, req).await?;
+                // HSET per row, DEL first on replace (table_per_table), MULTI and EXEC per pipeline.
+                let per_row = if *mode == WriteMode::Replace && self.names.layout == Layout::TablePerTable { 2 } else { 1 };
+                let control = if self.transaction { 2 * pipelines as usize } else { 0 };
+                (rows, tables.len() * k * per_row + control)
             }
         };
-        Ok(Done { rows, legs, ..Default::default() })
+        let sent = crate::stats::xcheck::Sent { statements: commands as u64, control: 0, commits: 0 };
+        Ok(Done { rows, legs, sent, ..Default::default() })
     }
 
     async fn data_bytes(&self) -> Option<u64> {
@@ -201,6 +208,10 @@ impl Backend for RedisBackend {
         }
         let after = setup::used_memory(&mut self.nodes().await.ok()?).await?;
         Some(after.saturating_sub(before)).filter(|b| *b > 0)
+    }
+
+    async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
+        counters::read(&mut self.nodes().await.ok()?).await
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {
