@@ -6,7 +6,7 @@ use crate::cli::{InitArgs, RunArgs};
 use crate::dataset::DataModel;
 use crate::error::{Error, Exit};
 use crate::exec::progress::Progress;
-use crate::exec::{max_workers, run_backend, BackendJob};
+use crate::exec::{max_workers, run_backend, BackendJob, Parts};
 use crate::plan;
 use crate::report::model::*;
 use crate::report::{self, checks};
@@ -22,8 +22,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 mod machine;
+mod merge;
 mod metrics_server;
 mod stored;
+pub use merge::merge;
 use stored::{check_writable, read_run_in, write_junit};
 pub use stored::{compare, report};
 
@@ -177,7 +179,7 @@ pub fn utc_stamp(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string().replace(['-', ':'], "")
 }
 
-fn utc_text(t: SystemTime) -> String {
+pub(crate) fn utc_text(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
@@ -306,7 +308,39 @@ pub fn command_line() -> String {
     std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ")
 }
 
-pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: Arc<AtomicBool>) -> Result<Exit, Error> {
+/// How long ago `--start-at` may be and still start (at once): a shard
+/// started late is then late by that much, as its warnings say.
+const START_AT_SLACK: Duration = Duration::from_secs(10);
+
+/// `run` (parts All), `setup`, `teardown`; `run --shard` runs the phases alone.
+pub async fn run(args: &RunArgs, parts: Parts, command: &str, out: &mut dyn Write, interrupt: Arc<AtomicBool>) -> Result<Exit, Error> {
+    let verb = match parts {
+        Parts::Setup => Some("setup"),
+        Parts::Teardown => Some("teardown"),
+        _ => None,
+    };
+    if let Some(verb) = verb {
+        for (given, flag) in
+            [(args.shard.is_some(), "--shard"), (args.start_at.is_some(), "--start-at"), (args.baseline.is_some(), "--baseline")]
+        {
+            if given {
+                return Err(Error::Usage(format!("{verb}: {flag} is an option of `run`, not of `{verb}`")));
+            }
+        }
+    }
+    if let Some(at) = args.start_at {
+        if let Ok(late) = SystemTime::now().duration_since(at) {
+            if late > START_AT_SLACK {
+                return Err(Error::Usage(format!(
+                    "--start-at {} was {:.0} s ago (more than {} s): give a time in the future",
+                    utc_text(at),
+                    late.as_secs_f64(),
+                    START_AT_SLACK.as_secs()
+                )));
+            }
+        }
+    }
+    let parts = if args.shard.is_some() { Parts::Phases } else { parts };
     let mut r = load(&args.file, &args.sets.set)?;
     // Bad comparison arguments fail before anything runs.
     let thresholds = args.thresholds.thresholds()?;
@@ -349,6 +383,9 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
             break;
         }
         let job = BackendJob {
+            parts,
+            shard: args.shard,
+            start_at: args.start_at,
             name,
             resolved: &r,
             model: model.clone(),
@@ -362,10 +399,26 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     let finished = SystemTime::now();
 
     let mut report = new_report(&r, run_id, command, (started, finished), interrupt.load(Ordering::Relaxed), args.runtime_threads());
+    report.only = verb.map(str::to_string);
+    if let Some(s) = args.shard {
+        report.shard = Some(report::shards::ShardInfo {
+            index: s.index,
+            count: s.count,
+            start_at_utc: args.start_at.map(utc_text),
+            host: report.environment.machine.get("host").cloned(),
+            clock: machine::clock(),
+            checks: sc.checks.clone(),
+            slots: checks::slots(&r, &names),
+        });
+        report.measured = outcomes.clone();
+    }
     for o in outcomes {
         report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
-    report.checks = checks::evaluate(&sc.checks, &report, &checks::slots(&r, &names), baseline.as_ref().map(|(_, b)| b));
+    // A shard's checks are evaluated by `merge`, on the merged figures; setup and teardown have none.
+    if verb.is_none() && args.shard.is_none() {
+        report.checks = checks::evaluate(&sc.checks, &report, &checks::slots(&r, &names), baseline.as_ref().map(|(_, b)| b));
+    }
     report.baseline = baseline.as_ref().map(|(_, b)| report::model::BaselineNote {
         run_id: b.run_id.clone(),
         differences: report::compare::differences(b, &report).iter().map(|d| d.text()).collect(),
@@ -455,6 +508,10 @@ fn new_report(
         interrupted,
         baseline: None,
         resolved_scenario: r.display.clone(),
+        only: None,
+        shard: None,
+        merged: None,
+        measured: Vec::new(),
     }
 }
 
