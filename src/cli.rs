@@ -175,7 +175,7 @@ fn shard(text: &str) -> Result<crate::exec::Shard, String> {
 fn start_at(text: &str) -> Result<std::time::SystemTime, String> {
     let t = text.trim();
     if let Ok(secs) = t.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 && secs < 1e11 {
+        if (0.0..1e11).contains(&secs) {
             return Ok(std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(secs));
         }
     }
