@@ -136,7 +136,7 @@ pub struct RunArgs {
     /// setup or teardown (`benchplan setup` / `teardown` do those once).
     /// Combine the shards with `benchplan merge`.
     #[arg(long, value_name = "I/N", value_parser = shard)]
-    pub shard: Option<crate::exec::Shard>,
+    pub shard: Option<ShardArg>,
     /// Wait until TIME before the first phase, so that shards start together:
     /// RFC 3339 (`2026-12-06T01:30:00Z`) or unix seconds (`1796520600`).
     /// More than 10 s in the past is refused.
@@ -160,15 +160,22 @@ pub struct MergeArgs {
     pub junit: Option<PathBuf>,
 }
 
+/// `--shard I/N`: shard I (from 0) of N, checked (0 <= I < N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardArg {
+    pub index: u32,
+    pub count: u32,
+}
+
 /// `I/N`: shard I (from 0) of N.
-fn shard(text: &str) -> Result<crate::exec::Shard, String> {
+fn shard(text: &str) -> Result<ShardArg, String> {
     let bad = || format!("expected I/N with 0 <= I < N (shard I of N, from 0), e.g. 0/4, found {text:?}");
     let (i, n) = text.trim().split_once('/').ok_or_else(bad)?;
     let (index, count): (u32, u32) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
     if count == 0 || index >= count {
         return Err(bad());
     }
-    Ok(crate::exec::Shard { index, count })
+    Ok(ShardArg { index, count })
 }
 
 /// RFC 3339 (`2026-12-06T01:30:00Z`, fractions allowed) or unix seconds.
@@ -300,9 +307,9 @@ mod tests {
 
     #[test]
     fn shards_and_start_times_are_read_or_refused() {
-        assert_eq!(shard("0/4"), Ok(crate::exec::Shard { index: 0, count: 4 }));
-        assert_eq!(shard("3/4"), Ok(crate::exec::Shard { index: 3, count: 4 }));
-        assert_eq!(shard("0/1"), Ok(crate::exec::Shard { index: 0, count: 1 }));
+        assert_eq!(shard("0/4"), Ok(ShardArg { index: 0, count: 4 }));
+        assert_eq!(shard("3/4"), Ok(ShardArg { index: 3, count: 4 }));
+        assert_eq!(shard("0/1"), Ok(ShardArg { index: 0, count: 1 }));
         for t in ["4/4", "0/0", "-1/4", "1", "a/b", "1/4/2", ""] {
             assert!(shard(t).unwrap_err().starts_with("expected I/N"), "{t}");
         }

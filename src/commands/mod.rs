@@ -341,6 +341,7 @@ pub async fn run(args: &RunArgs, parts: Parts, command: &str, out: &mut dyn Writ
         }
     }
     let parts = if args.shard.is_some() { Parts::Phases } else { parts };
+    let shard = args.shard.map(|s| crate::exec::Shard { index: s.index, count: s.count });
     let mut r = load(&args.file, &args.sets.set)?;
     // Bad comparison arguments fail before anything runs.
     let thresholds = args.thresholds.thresholds()?;
@@ -384,7 +385,7 @@ pub async fn run(args: &RunArgs, parts: Parts, command: &str, out: &mut dyn Writ
         }
         let job = BackendJob {
             parts,
-            shard: args.shard,
+            shard,
             start_at: args.start_at,
             name,
             resolved: &r,
@@ -400,7 +401,7 @@ pub async fn run(args: &RunArgs, parts: Parts, command: &str, out: &mut dyn Writ
 
     let mut report = new_report(&r, run_id, command, (started, finished), interrupt.load(Ordering::Relaxed), args.runtime_threads());
     report.only = verb.map(str::to_string);
-    if let Some(s) = args.shard {
+    if let Some(s) = shard {
         report.shard = Some(report::shards::ShardInfo {
             index: s.index,
             count: s.count,
