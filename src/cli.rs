@@ -20,6 +20,23 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario and write its report to results/<name>/<UTC time>/.
     Run(RunArgs),
+    /// Run the scenario's setup steps (create, load, index) on every backend, and record them in a run folder.
+    ///
+    /// The first step of a sharded run: the shards (`run --shard`) never set up.
+    /// Takes the options of `run` (not --shard, --start-at, --baseline).
+    Setup(RunArgs),
+    /// Run the scenario's teardown steps (drop) on every backend, and record them in a run folder.
+    ///
+    /// The last step of a sharded run: the shards never tear down.
+    /// Takes the options of `run` (not --shard, --start-at, --baseline).
+    Teardown(RunArgs),
+    /// Merge shard runs (`run --shard I/N`) into one run folder: histograms
+    /// added exactly, counters summed, per-second series aligned on the wall clock.
+    ///
+    /// Refuses (exit 2) shards of different scenarios, tool versions or
+    /// params, a shard given twice, and a missing shard unless --allow-missing.
+    /// Exit status otherwise as `run`'s: 1 a check failed, 3 a backend failed in some shard.
+    Merge(MergeArgs),
     /// Check scenario files against the schema and for meaning; opens no connection.
     Validate {
         /// Scenario files.
@@ -153,6 +170,65 @@ pub struct RunArgs {
     /// e.g. `127.0.0.1:9464`. Off by default.
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Run shard I of N (0 <= I < N): request indices I, I+N, I+2N, ... of each
+    /// phase, on the phase's one schedule, with its share of the workers; no
+    /// setup or teardown (`benchplan setup` / `teardown` do those once).
+    /// Combine the shards with `benchplan merge`.
+    #[arg(long, value_name = "I/N", value_parser = shard)]
+    pub shard: Option<ShardArg>,
+    /// Wait until TIME before the first phase, so that shards start together:
+    /// RFC 3339 (`2026-12-06T01:30:00Z`) or unix seconds (`1796520600`).
+    /// More than 10 s in the past is refused.
+    #[arg(long, value_name = "TIME", value_parser = start_at)]
+    pub start_at: Option<std::time::SystemTime>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' run folders (or their run.json), and at most one run folder of `benchplan setup`.
+    #[arg(required = true, value_name = "RUN_DIR")]
+    pub run_dirs: Vec<PathBuf>,
+    /// The merged run folder to write (created; refused if it holds a run.json).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Merge although some shards are missing; summary.md names them.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Also write the checks as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// `--shard I/N`: shard I (from 0) of N, checked (0 <= I < N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardArg {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// `I/N`: shard I (from 0) of N.
+fn shard(text: &str) -> Result<ShardArg, String> {
+    let bad = || format!("expected I/N with 0 <= I < N (shard I of N, from 0), e.g. 0/4, found {text:?}");
+    let (i, n) = text.trim().split_once('/').ok_or_else(bad)?;
+    let (index, count): (u32, u32) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok(ShardArg { index, count })
+}
+
+/// RFC 3339 (`2026-12-06T01:30:00Z`, fractions allowed) or unix seconds.
+fn start_at(text: &str) -> Result<std::time::SystemTime, String> {
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if (0.0..1e11).contains(&secs) {
+            return Ok(std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(secs));
+        }
+    }
+    humantime::parse_rfc3339_weak(t)
+        .ok()
+        .filter(|_| t.ends_with('Z') || t.ends_with('z'))
+        .ok_or_else(|| format!("expected a UTC time such as 2026-12-06T01:30:00Z, or unix seconds, found {text:?}"))
 }
 
 impl RunArgs {
@@ -267,6 +343,22 @@ fn millis(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_and_start_times_are_read_or_refused() {
+        assert_eq!(shard("0/4"), Ok(ShardArg { index: 0, count: 4 }));
+        assert_eq!(shard("3/4"), Ok(ShardArg { index: 3, count: 4 }));
+        assert_eq!(shard("0/1"), Ok(ShardArg { index: 0, count: 1 }));
+        for t in ["4/4", "0/0", "-1/4", "1", "a/b", "1/4/2", ""] {
+            assert!(shard(t).unwrap_err().starts_with("expected I/N"), "{t}");
+        }
+        let t = start_at("2026-12-06T01:30:00Z").unwrap();
+        assert_eq!(t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(), 1_796_520_600);
+        assert_eq!(start_at("1796520600").unwrap(), t);
+        for t in ["tomorrow", "2026-12-06T01:30:00", "-5"] {
+            assert!(start_at(t).is_err(), "{t}");
+        }
+    }
 
     #[test]
     fn latency_minimums_read_as_milliseconds() {

@@ -63,7 +63,7 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
         std::env::set_var("COSMOS_DISABLE_IMDS", "1");
     }
     let workers = match &cli.command {
-        Command::Run(args) => args.runtime_threads(),
+        Command::Run(args) | Command::Setup(args) | Command::Teardown(args) => args.runtime_threads(),
         _ => cli::default_threads(),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {
@@ -76,12 +76,17 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
     let mut stdout = std::io::stdout().lock();
     let res = rt.block_on(async {
         match &cli.command {
-            Command::Run(args) => {
+            Command::Run(args) | Command::Setup(args) | Command::Teardown(args) => {
+                let parts = match &cli.command {
+                    Command::Setup(_) => exec::Parts::Setup,
+                    Command::Teardown(_) => exec::Parts::Teardown,
+                    _ => exec::Parts::All,
+                };
                 let interrupt = Arc::new(AtomicBool::new(false));
                 let signal = Arc::new(AtomicU8::new(0));
                 tokio::spawn(watch_signals(interrupt.clone(), signal.clone()));
                 let command = secrets::url_passwords(&commands::command_line());
-                let res = commands::run(args, &command, &mut stdout, interrupt).await;
+                let res = commands::run(args, parts, &command, &mut stdout, interrupt).await;
                 // SIGTERM and SIGHUP end a run as Ctrl-C does, with their own exit codes.
                 match (res, signal.load(Ordering::Relaxed)) {
                     (Ok(Exit::Interrupted), 15) => Ok(Exit::Terminated),
@@ -94,6 +99,7 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
             Command::Schema => commands::schema(&mut stdout),
             Command::Report { run_dir } => commands::report(run_dir, &mut stdout),
             Command::Compare(a) => commands::compare(a, &mut stdout),
+            Command::Merge(a) => commands::merge(a, &secrets::url_passwords(&commands::command_line()), &mut stdout),
             Command::Backends { file, sets } => commands::backends(file.as_deref(), &sets.set, &mut stdout).await,
             Command::Init(a) => commands::init(a, &mut stdout),
             Command::K8s(a) => commands::k8s::k8s(a, &mut stdout),

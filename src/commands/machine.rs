@@ -26,3 +26,31 @@ pub(super) fn facts() -> BTreeMap<String, String> {
     }
     m
 }
+
+/// The system clock's state as the kernel keeps it (`adjtimex`, read only):
+/// whether NTP keeps it synchronised, its offset and error estimates. None
+/// where the system does not tell.
+pub(super) fn clock() -> Option<crate::report::shards::ClockState> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: timex is plain data; modes = 0 makes adjtimex a read.
+        let mut t: libc::timex = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid, writable timex.
+        let state = unsafe { libc::adjtimex(&mut t) };
+        if state < 0 {
+            return None;
+        }
+        // The offset is in microseconds, or nanoseconds with STA_NANO.
+        let unit = if t.status & libc::STA_NANO != 0 { 1e-6 } else { 1e-3 };
+        Some(crate::report::shards::ClockState {
+            synchronized: state != libc::TIME_ERROR && t.status & libc::STA_UNSYNC == 0,
+            offset_ms: t.offset as f64 * unit,
+            est_error_ms: t.esterror as f64 / 1e3,
+            max_error_ms: t.maxerror as f64 / 1e3,
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}

@@ -6,7 +6,7 @@ use crate::cli::{InitArgs, RunArgs};
 use crate::dataset::DataModel;
 use crate::error::{Error, Exit};
 use crate::exec::progress::Progress;
-use crate::exec::{max_workers, run_backend, BackendJob};
+use crate::exec::{max_workers, run_backend, BackendJob, Parts};
 use crate::plan;
 use crate::report::model::*;
 use crate::report::{self, checks};
@@ -23,9 +23,11 @@ use std::time::{Duration, SystemTime};
 
 pub mod k8s;
 mod machine;
+mod merge;
 mod metrics_server;
 mod sampling;
 mod stored;
+pub use merge::merge;
 use stored::{check_writable, read_run_in, write_junit};
 pub use stored::{compare, report};
 
@@ -184,7 +186,7 @@ pub fn utc_stamp(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string().replace(['-', ':'], "")
 }
 
-fn utc_text(t: SystemTime) -> String {
+pub(crate) fn utc_text(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
@@ -234,8 +236,48 @@ pub fn command_line() -> String {
     std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" ")
 }
 
-pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: Arc<AtomicBool>) -> Result<Exit, Error> {
+/// How long ago `--start-at` may be and still start (at once): a shard
+/// started late is then late by that much, as its warnings say.
+const START_AT_SLACK: Duration = Duration::from_secs(10);
+
+/// `run` (parts All), `setup`, `teardown`; `run --shard` runs the phases alone.
+pub async fn run(args: &RunArgs, parts: Parts, command: &str, out: &mut dyn Write, interrupt: Arc<AtomicBool>) -> Result<Exit, Error> {
+    let verb = match parts {
+        Parts::Setup => Some("setup"),
+        Parts::Teardown => Some("teardown"),
+        _ => None,
+    };
+    if let Some(verb) = verb {
+        for (given, flag) in
+            [(args.shard.is_some(), "--shard"), (args.start_at.is_some(), "--start-at"), (args.baseline.is_some(), "--baseline")]
+        {
+            if given {
+                return Err(Error::Usage(format!("{verb}: {flag} is an option of `run`, not of `{verb}`")));
+            }
+        }
+    }
+    if let Some(at) = args.start_at {
+        if let Ok(late) = SystemTime::now().duration_since(at) {
+            if late > START_AT_SLACK {
+                return Err(Error::Usage(format!(
+                    "--start-at {} was {:.0} s ago (more than {} s): give a time in the future",
+                    utc_text(at),
+                    late.as_secs_f64(),
+                    START_AT_SLACK.as_secs()
+                )));
+            }
+        }
+    }
+    let parts = if args.shard.is_some() { Parts::Phases } else { parts };
+    let shard = args.shard.map(|s| crate::exec::Shard { index: s.index, count: s.count });
     let mut r = load(&args.file, &args.sets.set)?;
+    // A findmax search decides each step on the whole rate's figures: a
+    // shard sees its part only, and N shards would search apart.
+    if args.shard.is_some() && r.cells.iter().any(|c| c.scenario.phases.iter().any(|p| p.spec().findmax.is_some())) {
+        return Err(Error::Usage(
+            "--shard: a findmax phase cannot be sharded (each shard would judge its own share of the rate and search alone); run it in one process, or shard a phase with a fixed `rate`".into(),
+        ));
+    }
     // Bad comparison arguments fail before anything runs.
     let thresholds = args.thresholds.thresholds()?;
     if let Some(p) = &args.junit {
@@ -289,6 +331,9 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
             break;
         }
         let job = BackendJob {
+            parts,
+            shard,
+            start_at: args.start_at,
             name,
             resolved: &r,
             model: model.clone(),
@@ -303,12 +348,28 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
     let finished = SystemTime::now();
 
     let mut report = new_report(&r, run_id, command, (started, finished), interrupt.load(Ordering::Relaxed), args.runtime_threads());
+    report.only = verb.map(str::to_string);
+    if let Some(s) = shard {
+        report.shard = Some(report::shards::ShardInfo {
+            index: s.index,
+            count: s.count,
+            start_at_utc: args.start_at.map(utc_text),
+            host: report.environment.machine.get("host").cloned(),
+            clock: machine::clock(),
+            checks: sc.checks.clone(),
+            slots: checks::slots(&r, &names),
+        });
+        report.measured = outcomes.clone();
+    }
     for o in outcomes {
         report::assemble::add_backend(&mut report, o).map_err(Error::Internal)?;
     }
-    let mut slots = slots.clone();
-    report::findmax::point_slots(&mut slots, &report);
-    report.checks = checks::evaluate(&sc.checks, &report, &slots, baseline.as_ref().map(|(_, b)| b));
+    // A shard's checks are evaluated by `merge`, on the merged figures; setup and teardown have none.
+    if verb.is_none() && args.shard.is_none() {
+        let mut slots = slots.clone();
+        report::findmax::point_slots(&mut slots, &report);
+        report.checks = checks::evaluate(&sc.checks, &report, &slots, baseline.as_ref().map(|(_, b)| b));
+    }
     report.baseline = baseline.as_ref().map(|(_, b)| report::model::BaselineNote {
         run_id: b.run_id.clone(),
         differences: report::compare::differences(b, &report).iter().map(|d| d.text()).collect(),
@@ -399,6 +460,10 @@ fn new_report(
         interrupted,
         baseline: None,
         resolved_scenario: r.display.clone(),
+        only: None,
+        shard: None,
+        merged: None,
+        measured: Vec::new(),
     }
 }
 

@@ -41,7 +41,49 @@ async fn bounded<F: std::future::Future<Output = Option<crate::stats::xcheck::Se
 /// before the run gives up on it and names what was left.
 pub const TEARDOWN_BOUND: Duration = Duration::from_secs(15);
 
+/// Which parts of a scenario a process runs: `run` all of them; `setup`
+/// and `teardown` their steps alone; a shard (`run --shard`) its phases alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    All,
+    Setup,
+    Teardown,
+    Phases,
+}
+
+/// Shard `index` of `count` (`run --shard index/count`): it sends request
+/// indices index, index + count, ... of each phase, with its share of the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// This shard's workers of a phase's `workers`: `workers / count`, one
+    /// more for the first `workers % count` shards, and at least one.
+    pub fn workers(&self, workers: u32) -> u32 {
+        (workers / self.count + u32::from(self.index < workers % self.count)).max(1)
+    }
+
+    /// How many of the first `n` request indices are this shard's.
+    pub fn share(&self, n: u64) -> u64 {
+        let (i, c) = (u64::from(self.index), u64::from(self.count));
+        if n > i {
+            (n - i).div_ceil(c)
+        } else {
+            0
+        }
+    }
+}
+
 pub struct BackendJob<'a> {
+    /// What to run of the scenario.
+    pub parts: Parts,
+    /// A shard of a run (its phases only).
+    pub shard: Option<Shard>,
+    /// Wait until this wall-clock time before the first phase (`--start-at`).
+    pub start_at: Option<std::time::SystemTime>,
     pub name: &'a str,
     pub resolved: &'a Resolved,
     pub model: Arc<DataModel>,
@@ -204,6 +246,11 @@ impl BackendJob<'_> {
         for (ci, cell) in self.resolved.cells.iter().enumerate() {
             let sc: &Scenario = &cell.scenario;
             for (pi, ph) in sc.phases.iter().enumerate() {
+                if ci == 0 && pi == 0 {
+                    if let Some(at) = self.start_at {
+                        wait_until(at, &self.interrupt).await;
+                    }
+                }
                 if self.interrupt.load(Ordering::Relaxed) {
                     return Ok(());
                 }
@@ -276,8 +323,10 @@ impl BackendJob<'_> {
         for op in &workload.ops {
             ops.push(b.prepare(&ctx, op, op.statement.as_ref()).map_err(|e| format!("{} phase {name}: {e}", self.name))?);
         }
+        let all_workers = spec.workers.unwrap_or(1).max(1);
         let cfg = PhaseConfig {
-            workers: spec.workers.unwrap_or(1).max(1),
+            workers: self.shard.map_or(all_workers, |s| s.workers(all_workers)),
+            shard: self.shard,
             requests: spec.requests,
             duration: spec.duration.map(|d| d.0),
             rate: rate.or(spec.rate),
@@ -300,7 +349,8 @@ impl BackendJob<'_> {
         // A reading may take COUNTERS_BOUND at most (a server that stopped
         // answering must not hold the run), and none is taken after a
         // phase that stopped early: its counts would not compare.
-        let before = bounded(b.server_counters()).await;
+        // A shard's server sees every shard's requests: no cross-check.
+        let before = if self.shard.is_some() { None } else { bounded(b.server_counters()).await };
         let ops = Arc::new(ops);
         let run = run_phase(b, ops.clone(), workload.clone(), self.model.clone(), &cfg, &self.interrupt, &bar).await;
         bar.finish_and_clear();
@@ -328,7 +378,8 @@ impl BackendJob<'_> {
                 phase: name.clone(),
                 cell: cell.values.clone(),
                 workers: cfg.workers,
-                target_rps: cfg.rate,
+                // A shard sends its share of the rate.
+                target_rps: cfg.rate.map(|r| self.shard.map_or(r, |s| r / f64::from(s.count))),
                 settings,
             },
             recall,
@@ -351,6 +402,7 @@ impl BackendJob<'_> {
             op_names,
             step_labels,
             stopped_early,
+            started_unix_s: Some(run.started_unix_s),
         };
         Ok((measured, aborted))
     }
@@ -370,13 +422,14 @@ impl WithBackend for BackendJob<'_> {
             out.warnings.push(format!("{}: {why}; its cost columns stay empty", self.name));
         }
         let mut failure: Option<String> = None;
-        for st in &sc.setup {
+        let setup: &[Step] = if matches!(self.parts, Parts::All | Parts::Setup) { &sc.setup } else { &[] };
+        for st in setup {
             if let Err(e) = self.step(b.as_ref(), st, &mut out, false).await {
                 failure = Some(e);
                 break;
             }
         }
-        if failure.is_none() {
+        if failure.is_none() && matches!(self.parts, Parts::All | Parts::Phases) {
             if let Err(e) = self.phases(&b, &mut out).await {
                 failure = Some(e);
             }
@@ -385,7 +438,8 @@ impl WithBackend for BackendJob<'_> {
         // within TEARDOWN_BOUND: the server may be gone), so tables do not
         // linger; what it could not drop is named in the report.
         let bounded = failure.is_some() || self.interrupt.load(Ordering::Relaxed);
-        for st in &sc.teardown {
+        let teardown: &[Step] = if matches!(self.parts, Parts::All | Parts::Teardown) { &sc.teardown } else { &[] };
+        for st in teardown {
             if let Err(e) = self.step(b.as_ref(), st, &mut out, bounded).await {
                 let left: Vec<&str> = self.model.tables.iter().map(|t| t.name.as_str()).collect();
                 out.warnings.push(format!(
@@ -416,6 +470,20 @@ impl WithBackend for BackendJob<'_> {
         out.prices = cost.map(|m| m.facts());
         out
     }
+}
+
+/// Waits until the wall-clock time `at` (`--start-at`), or Ctrl-C.
+async fn wait_until(at: std::time::SystemTime, interrupt: &AtomicBool) {
+    let Ok(left) = at.duration_since(std::time::SystemTime::now()) else { return };
+    let due = Instant::now() + left;
+    // Coarse sleeps that notice Ctrl-C, then the last stretch precisely.
+    while due.saturating_duration_since(Instant::now()) > Duration::from_millis(50) {
+        if interrupt.load(Ordering::Relaxed) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    crate::clock::sleep_until_precise(due).await;
 }
 
 /// Runs one backend by name; connection failures become a failed status.

@@ -32,6 +32,9 @@ pub struct PhaseConfig {
     pub status_every: Option<Duration>,
     /// Live metrics (`--metrics-addr`): where each finished second goes.
     pub live: Option<crate::stats::live::SeriesHandle>,
+    /// A shard (`run --shard`): it sends only its request indices, on the
+    /// phase's one global schedule.
+    pub shard: Option<super::Shard>,
 }
 
 /// How a phase ended.
@@ -52,6 +55,8 @@ pub struct PhaseRun {
     pub client: Option<crate::stats::process::ClientUsage>,
     /// Set when the error policy stopped the phase.
     pub aborted: Option<String>,
+    /// When the phase started, as unix time in seconds.
+    pub started_unix_s: f64,
 }
 
 struct Shared {
@@ -65,6 +70,12 @@ struct Shared {
 
 struct Plan {
     start: Instant,
+    /// Where second 0 of the per-second series begins: the start, or in a
+    /// shard the whole wall-clock second the start falls in (so that shards'
+    /// seconds line up).
+    second_origin: Instant,
+    /// (index, count): the request indices this process sends.
+    shard: (u64, u64),
     total: Option<u64>,
     deadline: Option<Instant>,
     interval_ns: Option<f64>,
@@ -92,7 +103,8 @@ async fn worker<B: Backend>(
         if shared.stop.load(Ordering::Relaxed) || interrupt.load(Ordering::Relaxed) {
             break;
         }
-        let i = shared.next.fetch_add(1, Ordering::Relaxed);
+        // The global request index: a shard sends every count-th one.
+        let i = plan.shard.0 + shared.next.fetch_add(1, Ordering::Relaxed) * plan.shard.1;
         if plan.total.is_some_and(|n| i >= n) {
             break;
         }
@@ -132,7 +144,7 @@ async fn worker<B: Backend>(
         } else {
             let res = tokio::time::timeout(plan.timeout, request::execute(&*backend, &mut sessions, &ops, spec, &req, &mut step_ns)).await;
             let t1 = Instant::now();
-            let second = t1.saturating_duration_since(plan.start).as_secs();
+            let second = t1.saturating_duration_since(plan.second_origin).as_secs();
             let many = spec.steps.len() > 1;
             if many {
                 for (j, &ns) in step_ns[..spec.steps.len()].iter().enumerate().filter(|(_, ns)| **ns > 0) {
@@ -172,7 +184,7 @@ async fn worker<B: Backend>(
         let (err, t1) = err;
         // The connections may be broken or mid-statement: start over with new ones.
         sessions.iter_mut().for_each(|s| *s = backend.session());
-        rec.error(&err, t1.saturating_duration_since(plan.start).as_secs());
+        rec.error(&err, t1.saturating_duration_since(plan.second_origin).as_secs());
         rec.op_error(req.op);
         if let Some(o) = step {
             rec.step_error(o);
@@ -204,14 +216,24 @@ pub async fn run_phase<B: Backend>(
 ) -> Result<PhaseRun, String> {
     let workers = cfg.workers.max(1) as usize;
     let client = crate::stats::process::ClientMark::now();
-    let agg = Aggregator::start(workers, cfg.live.clone()).map_err(|e| format!("cannot start the statistics thread: {e}"))?;
+    let agg = Aggregator::start_keeping(workers, cfg.live.clone(), cfg.shard.is_some())
+        .map_err(|e| format!("cannot start the statistics thread: {e}"))?;
     let open = cfg.rate.is_some();
     // Open loop: a little head start so that spawning workers is not counted as lateness.
-    let start = Instant::now() + if open { Duration::from_millis(5) } else { Duration::ZERO };
+    let (wall, now) = (std::time::SystemTime::now(), Instant::now());
+    let start = now + if open { Duration::from_millis(5) } else { Duration::ZERO };
+    let started_unix_s = wall.duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()) + (start - now).as_secs_f64();
+    let second_origin = match cfg.shard {
+        Some(_) => start.checked_sub(Duration::from_secs_f64(started_unix_s.fract())).unwrap_or(start),
+        None => start,
+    };
+    let shard = cfg.shard.map_or((0, 1), |s| (u64::from(s.index), u64::from(s.count)));
     // An open-loop phase of N requests at rate R lasts N / R.
     let window = cfg.duration.or_else(|| Some(Duration::from_secs_f64(cfg.requests? as f64 / cfg.rate?)));
     let plan = Arc::new(Plan {
         start,
+        second_origin,
+        shard,
         total: cfg.requests,
         deadline: window.map(|d| start + d),
         interval_ns: cfg.rate.map(|r| 1e9 / r),
@@ -249,7 +271,9 @@ pub async fn run_phase<B: Backend>(
             rec,
         )));
     }
-    let ticker = spawn_ticker(bar.clone(), shared.clone(), agg.live.clone(), start, cfg);
+    // The bar counts this shard's requests.
+    let shown = PhaseConfig { requests: cfg.requests.map(|n| cfg.shard.map_or(n, |s| s.share(n))), live: None, ..cfg.clone() };
+    let ticker = spawn_ticker(bar.clone(), shared.clone(), agg.live.clone(), start, &shown);
     let mut recorders = Vec::with_capacity(workers);
     let mut panicked = None;
     for h in handles {
@@ -261,7 +285,12 @@ pub async fn run_phase<B: Backend>(
     let end = Instant::now();
     let client = client.since();
     ticker.abort();
-    let timeseries = agg.finish();
+    let mut timeseries = agg.finish();
+    // The whole unix second each row's second began in (in a shard, its seconds are those seconds).
+    let first_unix = started_unix_s.floor() as u64;
+    for p in &mut timeseries {
+        p.unix_s = Some(first_unix + p.second);
+    }
     if let Some(p) = panicked {
         return Err(format!("a worker failed: {p}"));
     }
@@ -276,9 +305,10 @@ pub async fn run_phase<B: Backend>(
     let missed = cfg.rate.map(|r| {
         let due = (duration.as_secs_f64() * r).ceil() as u64;
         let due = cfg.requests.map_or(due, |n| due.min(n));
+        let due = cfg.shard.map_or(due, |s| s.share(due));
         due.saturating_sub(stats.ok + stats.error_count() + stats.explain.len() as u64)
     });
-    Ok(PhaseRun { stats, timeseries, duration, drain: ran.saturating_sub(duration), missed, aborted, client })
+    Ok(PhaseRun { stats, timeseries, duration, drain: ran.saturating_sub(duration), missed, aborted, client, started_unix_s })
 }
 
 /// Progress: reads the shared counters a few times a second, for the bar

@@ -176,6 +176,7 @@ pub(crate) fn add_phase(report: &mut RunReport, run: &BackendRun, m: &MeasuredPh
             p99_ms: p.p99_ms,
             p95_ms: p.p95_ms,
             mean_ms: p.mean_ms,
+            unix_s: p.unix_s,
         });
     }
     Ok(())

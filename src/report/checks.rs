@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 /// A phase the run was to measure: one backend, one matrix cell, one run phase.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Slot {
     pub backend: String,
     pub phase: String,

@@ -13,7 +13,9 @@ pub mod hgrm;
 pub mod junit;
 pub mod legs;
 pub mod markdown;
+pub mod merge;
 pub mod model;
+pub mod shards;
 pub mod xcheck;
 
 use model::RunReport;

@@ -71,6 +71,19 @@ pub struct RunReport {
     pub baseline: Option<BaselineNote>,
     /// The scenario as run: params substituted, `${env:...}` kept as written.
     pub resolved_scenario: Value,
+    /// `setup` or `teardown`: a run of those steps alone (`benchplan setup`, `benchplan teardown`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<String>,
+    /// A shard of a run (`run --shard i/n`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::shards::ShardInfo>,
+    /// A run merged from shards (`benchplan merge`): each shard's identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<super::shards::MergeInfo>,
+    /// A shard's measurements as the runner handed them on (histograms
+    /// included), from which `merge` builds the merged run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measured: Vec<crate::stats::measured::BackendRun>,
 }
 
 /// The run this one was compared with, and what differs between them.
@@ -326,6 +339,11 @@ pub struct TsRow {
     pub p95_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_ms: Option<f64>,
+    /// The wall-clock second (unix time) this second began in (None in
+    /// reports written before it was kept). In a shard or merged run the
+    /// seconds are whole wall-clock seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unix_s: Option<u64>,
 }
 
 /// How often one table was the slowest leg of a serial or parallel read.

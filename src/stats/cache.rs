@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 /// One request sampled with EXPLAIN (ANALYZE, BUFFERS).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ExplainSample {
     pub latency_ns: u64,
     pub hit: u64,
@@ -75,9 +75,10 @@ impl CacheSummary {
 /// histogram per (entities, hot entities), made at the first such request,
 /// of 2 significant digits (a tenth of the memory of 3: the split is a
 /// view beside the whole phase's histograms, not the headline).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HotSplit {
     /// Slot `e * (e + 1) / 2 + h`: requests of `e` entities, `h` of them hot.
+    #[serde(with = "super::stored::vec")]
     hists: Vec<Option<Histogram<u64>>>,
 }
 

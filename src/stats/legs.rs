@@ -91,7 +91,7 @@ impl Legs {
 /// legs: how often the leg at each position was the slowest. A serial read
 /// sends its tables in a fixed order, so a table's slowest count mixes what
 /// the table costs with what its position costs; this tells them apart.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SerialPositions {
     /// (legs per request, the table of the first leg or None when it
     /// varied, requests whose slowest leg was at each position). Usually

@@ -7,11 +7,12 @@ use super::timeseries::TsPoint;
 use super::{Meter, PhaseStats, Usage};
 use crate::prices::PriceFacts;
 use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Which phase of which backend and matrix cell a measurement is of.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhaseId {
     pub backend: String,
     pub kind: String,
@@ -53,7 +54,8 @@ impl Recall {
     }
 }
 
-/// One phase as measured.
+/// One phase as measured (kept in a shard's run.json, so `merge` can add shards).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MeasuredPhase {
     pub id: PhaseId,
     pub warmup: bool,
@@ -88,11 +90,17 @@ pub struct MeasuredPhase {
     /// one may have sent some of them): the cross-checks' tolerance.
     pub statements_bound: u64,
     /// What the server's own counters say of the phase, where the kind reads them.
+    /// Not kept for a merge: the server counts every shard's requests.
+    #[serde(skip)]
     pub server: Option<super::xcheck::ServerDelta>,
+    /// When the phase started, as unix time (seconds): where its per-second
+    /// series sits on the wall clock (shards are merged by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_unix_s: Option<f64>,
 }
 
 /// One step of a request with `steps`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StepLabel {
     /// The request's index among the phase's mix ops.
     pub op: usize,
@@ -103,6 +111,7 @@ pub struct StepLabel {
 }
 
 /// One setup or teardown step as measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MeasuredStep {
     pub step: String,
     pub rows: u64,
@@ -115,7 +124,8 @@ pub struct MeasuredStep {
 }
 
 /// How a backend's run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Ending {
     Ok,
     Failed,
@@ -123,6 +133,7 @@ pub enum Ending {
 }
 
 /// Everything one backend produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BackendRun {
     pub name: String,
     pub kind: String,

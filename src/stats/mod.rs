@@ -7,6 +7,7 @@ mod legs;
 pub mod live;
 pub mod measured;
 pub mod process;
+pub mod stored;
 pub mod timeseries;
 pub mod xcheck;
 
@@ -95,7 +96,7 @@ impl OpError {
 
 /// Capacity the service reported as consumed, and the retries it took.
 /// Zero for kinds that report none (the SQL servers).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     /// Read capacity / request units (DynamoDB `ConsumedCapacity`).
     pub read_units: f64,
@@ -110,7 +111,7 @@ pub struct Usage {
 }
 
 /// The units a metered service charges in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Meter {
     /// DynamoDB: read and write capacity units (`ConsumedCapacity`).
     CapacityUnits,
@@ -138,9 +139,10 @@ impl Usage {
 }
 
 /// One mix entry's requests in a mixed phase (YCSB's `[READ]` / `[UPDATE]`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OpAcc {
     /// Response time of its successful requests.
+    #[serde(with = "stored::opt")]
     pub latency: Option<Histogram<u64>>,
     pub errors: u64,
 }
@@ -335,9 +337,11 @@ impl Recorder {
 }
 
 /// Merged measurements of one phase (all workers).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhaseStats {
+    #[serde(with = "stored::three")]
     pub response: [Option<Histogram<u64>>; 3],
+    #[serde(with = "stored::three")]
     pub service: [Option<Histogram<u64>>; 3],
     pub open_loop: bool,
     pub ok: u64,
@@ -352,6 +356,7 @@ pub struct PhaseStats {
     /// Serial reads: how often the leg at each position was the slowest.
     pub positions: SerialPositions,
     /// Per entity: its legs' latency.
+    #[serde(with = "stored::vec")]
     pub entity: Vec<Option<Histogram<u64>>>,
     /// Per mix op, when the mix has more than one.
     pub ops: Vec<OpAcc>,
@@ -442,6 +447,48 @@ impl PhaseStats {
             out.usage.add(&r.usage);
         }
         out
+    }
+
+    /// Adds another process's merged measurements of the same phase (a
+    /// shard, `benchplan merge`): histograms added, counters summed.
+    pub fn add(&mut self, o: &PhaseStats) {
+        self.open_loop |= o.open_loop;
+        merge_accs(&mut self.ops, &o.ops);
+        merge_accs(&mut self.steps, &o.steps);
+        self.keys_drawn += o.keys_drawn;
+        self.keys_hot += o.keys_hot;
+        self.sent.add(&o.sent);
+        self.hot_split.merge(&o.hot_split);
+        self.explain.extend_from_slice(&o.explain);
+        if self.slowest.len() < o.slowest.len() {
+            self.slowest.resize(o.slowest.len(), 0);
+        }
+        for (t, n) in o.slowest.iter().enumerate() {
+            self.slowest[t] += n;
+        }
+        self.positions.merge(&o.positions);
+        if self.entity.len() < o.entity.len() {
+            self.entity.resize(o.entity.len(), None);
+        }
+        for (e, h) in o.entity.iter().enumerate() {
+            merge_into(&mut self.entity[e], h);
+        }
+        for s in 0..3 {
+            merge_into(&mut self.response[s], &o.response[s]);
+            merge_into(&mut self.service[s], &o.service[s]);
+        }
+        self.ok += o.ok;
+        for k in 0..6 {
+            self.errors[k] += o.errors[k];
+        }
+        for ex in &o.examples {
+            if self.examples.iter().filter(|(k, _)| *k == ex.0).count() < EXAMPLES_PER_KIND && !self.examples.contains(ex) {
+                self.examples.push(ex.clone());
+            }
+        }
+        self.late += o.late;
+        self.rows += o.rows;
+        self.usage.add(&o.usage);
     }
 
     pub fn error_count(&self) -> u64 {

@@ -22,6 +22,37 @@ pub struct TsPoint {
     pub p99_ms: Option<f64>,
     pub p95_ms: Option<f64>,
     pub mean_ms: Option<f64>,
+    /// The wall-clock second (unix time) the row's second began in; set by the runner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unix_s: Option<u64>,
+    /// The second's histogram (base64, V2), kept only in a shard run so that
+    /// `merge` adds the shards' seconds exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hist: Option<String>,
+}
+
+impl TsPoint {
+    /// A second in which nothing completed.
+    pub fn empty(second: u64) -> Self {
+        TsPoint { second, requests: 0, errors: 0, p50_ms: None, p99_ms: None, p95_ms: None, mean_ms: None, unix_s: None, hist: None }
+    }
+
+    /// The figures of a second from its merged histogram and counts.
+    pub fn of(second: u64, h: Option<&Histogram<u64>>, ok: u64, errors: u64) -> Self {
+        let q = |p: f64| h.map(|h| h.value_at_quantile(p) as f64 / NS_PER_MS);
+        let mean = h.filter(|h| !h.is_empty()).map(|h| h.mean() / NS_PER_MS);
+        TsPoint {
+            second,
+            requests: ok + errors,
+            errors,
+            p50_ms: q(0.5),
+            p99_ms: q(0.99),
+            p95_ms: q(0.95),
+            mean_ms: mean,
+            unix_s: None,
+            hist: None,
+        }
+    }
 }
 
 enum Msg {
@@ -97,11 +128,16 @@ pub struct Aggregator {
 impl Aggregator {
     /// `series`: where live metrics (`--metrics-addr`) get each finished second.
     pub fn start(workers: usize, series: Option<super::live::SeriesHandle>) -> std::io::Result<Self> {
+        Self::start_keeping(workers, series, false)
+    }
+
+    /// `keep`: each second's histogram is kept in its point (a shard run).
+    pub fn start_keeping(workers: usize, series: Option<super::live::SeriesHandle>, keep: bool) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let live = Arc::new(Live::default());
         let l2 = live.clone();
         let handle = std::thread::Builder::new().name("timeseries".into()).spawn(move || {
-            let out = aggregate(rx, workers, &l2, series.as_ref());
+            let out = aggregate(rx, workers, &l2, series.as_ref(), keep);
             if let Some(s) = &series {
                 s.finish();
             }
@@ -121,13 +157,15 @@ impl Aggregator {
     }
 }
 
-fn point(second: u64, h: &Option<Histogram<u64>>, ok: u64, errors: u64) -> TsPoint {
-    let q = |p: f64| h.as_ref().map(|h| h.value_at_quantile(p) as f64 / NS_PER_MS);
-    let mean = h.as_ref().filter(|h| !h.is_empty()).map(|h| h.mean() / NS_PER_MS);
-    TsPoint { second, requests: ok + errors, errors, p50_ms: q(0.5), p99_ms: q(0.99), p95_ms: q(0.95), mean_ms: mean }
+fn point(second: u64, h: &Option<Histogram<u64>>, ok: u64, errors: u64, keep: bool) -> TsPoint {
+    let mut p = TsPoint::of(second, h.as_ref(), ok, errors);
+    if keep {
+        p.hist = h.as_ref().and_then(|h| super::stored::encode(h).ok());
+    }
+    p
 }
 
-fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live, series: Option<&super::live::SeriesHandle>) -> Vec<TsPoint> {
+fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live, series: Option<&super::live::SeriesHandle>, keep: bool) -> Vec<TsPoint> {
     let mut pending: BTreeMap<u64, (Option<Histogram<u64>>, u64, u64)> = BTreeMap::new();
     // Latest second each worker reported; u64::MAX once done.
     let mut last: Vec<Option<u64>> = vec![None; workers];
@@ -138,7 +176,7 @@ fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live, series: Optio
                 break;
             }
             if let Some((s, (h, ok, errors))) = pending.pop_first() {
-                let p = point(s, &h, ok, errors);
+                let p = point(s, &h, ok, errors, keep);
                 if let Some(series) = series {
                     series.add_second(h.as_ref(), ok, errors);
                 }
@@ -181,7 +219,7 @@ fn aggregate(rx: mpsc::Receiver<Msg>, workers: usize, live: &Live, series: Optio
     let mut filled = Vec::with_capacity(out.len());
     for p in out {
         while let Some(next) = filled.last().map(|l: &TsPoint| l.second + 1).filter(|n| *n < p.second) {
-            filled.push(TsPoint { second: next, requests: 0, errors: 0, p50_ms: None, p99_ms: None, p95_ms: None, mean_ms: None });
+            filled.push(TsPoint::empty(next));
         }
         filled.push(p);
     }

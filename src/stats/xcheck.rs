@@ -8,7 +8,7 @@
 
 /// What a request sent to the server, for the cross-checks: counted per
 /// worker (three additions per request, no allocation).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sent {
     /// The operation's own statements (or calls): what `pg_stat_statements` lists.
     pub statements: u64,

@@ -208,6 +208,7 @@ fn report() -> RunReport {
             p99_ms: Some(4.9),
             p95_ms: Some(3.1),
             mean_ms: Some(1.5),
+            unix_s: None,
         }],
         errors: vec![ErrorRow {
             backend: "local".into(),
@@ -452,6 +453,10 @@ fn report() -> RunReport {
         interrupted: false,
         baseline: None,
         resolved_scenario: json!({"name": "golden"}),
+        only: None,
+        shard: None,
+        merged: None,
+        measured: Vec::new(),
     }
 }
 
@@ -549,6 +554,7 @@ fn seconds(backend: &str, cell: &str, phase: &str, samples: &[(u64, f64, f64)]) 
             p99_ms: Some(p99),
             p95_ms: None,
             mean_ms: None,
+            unix_s: None,
         })
         .collect()
 }

@@ -63,6 +63,7 @@ mod schema;
 mod seed_scenarios;
 #[cfg(all(feature = "postgres", feature = "dynamodb", feature = "cosmos"))]
 mod server_faults;
+mod shards;
 #[cfg(feature = "sqlite")]
 mod sinks;
 #[cfg(all(feature = "postgres", feature = "mysql"))]

@@ -70,6 +70,7 @@ fn header(r: &RunReport, s: &mut String) {
     for b in &failed {
         let _ = writeln!(s, "- **Backend `{}` failed**: {}", b.name, esc(b.error.as_deref().unwrap_or("unknown error")));
     }
+    s.push_str(&super::shards::header_lines(r));
     s.push('\n');
 }
 
