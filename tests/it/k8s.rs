@@ -145,3 +145,111 @@ fn the_manifests_pass_the_official_kubernetes_schemas() {
     let run = std::process::Command::new(&validate).arg("--strict").arg(&bad).output().unwrap();
     assert!(!run.status.success(), "a Job with `completions: four` passed");
 }
+
+/// The three Jobs' scripts, as the manifests hold them, run here with sh in
+/// the order Kubernetes would reach (setup, the shards side by side, merge),
+/// with /scenario and /results mapped to folders of the test and the
+/// benchplan under test on PATH: the flow the manifests encode, end to end,
+/// on an SQLite file (no cluster is reachable here).
+#[test]
+#[cfg(feature = "sqlite")]
+fn the_jobs_scripts_set_up_run_two_shards_merge_and_tear_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("flow.db");
+    let text = format!(
+        r#"version: 1
+name: flow
+seed: 5
+backends:
+  local: {{ kind: sqlite, path: "{}" }}
+dataset:
+  entities:
+    card: {{ keys: 500, key: string }}
+  tables:
+    - {{ name: "card_f{{i}}", entity: card, count: 2, features: 3 }}
+setup:
+  - create: {{}}
+  - load: {{}}
+phases:
+  - run: {{ name: serve, requests: 400, workers: 2, mix: [ {{ read_features: {{ entities: [card], fetch: packed }} }} ] }}
+teardown:
+  - drop: {{}}
+checks:
+  - error_rate == 0
+"#,
+        db.display()
+    );
+    let sc = scenario(dir.path(), "flow", &text);
+    let out = dir.path().join("manifests");
+    let o = bin()
+        .args(["k8s", sc.to_str().unwrap(), "--shards", "2", "--image", "x:1", "--start-delay", "2s", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let (scenario_dir, results) = (dir.path().join("scenario"), dir.path().join("results"));
+    std::fs::create_dir_all(&scenario_dir).unwrap();
+    std::fs::create_dir_all(&results).unwrap();
+    std::fs::write(scenario_dir.join("scenario.yaml"), doc(&out.join("1-configmap.yaml"))["data"]["scenario.yaml"].as_str().unwrap())
+        .unwrap();
+    let script = |file: &str| {
+        let job = doc(&out.join(file));
+        let s = job["spec"]["template"]["spec"]["containers"][0]["command"][2].as_str().unwrap().to_string();
+        s.replace("/scenario/scenario.yaml", scenario_dir.join("scenario.yaml").to_str().unwrap())
+            .replace("/results", results.to_str().unwrap())
+    };
+    let bin_dir = assert_cmd::cargo::cargo_bin("benchplan").parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let sh = |script: String, index: Option<u32>| {
+        let mut c = std::process::Command::new("sh");
+        c.arg("-c").arg(script).env("PATH", &path).env("SHARDS", "2");
+        if let Some(i) = index {
+            c.env("SHARD_INDEX", i.to_string());
+        }
+        c.spawn().unwrap()
+    };
+    /// Kills what is still running when the test fails.
+    struct Jobs(Vec<(&'static str, std::process::Child)>);
+    impl Drop for Jobs {
+        fn drop(&mut self) {
+            for (_, c) in &mut self.0 {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+    // All three Jobs start at once; the files on the volume keep the order.
+    let mut jobs = Jobs(vec![("merge", sh(script("5-merge-job.yaml"), None))]);
+    for i in 0..2 {
+        jobs.0.push(("shard", sh(script("4-shards-job.yaml"), Some(i))));
+    }
+    jobs.0.push(("setup", sh(script("3-setup-job.yaml"), None)));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    for (what, child) in jobs.0.iter_mut().rev() {
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            assert!(std::time::Instant::now() < deadline, "{what} did not end within 120 s");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        assert!(status.success(), "{what} failed: {status}");
+    }
+    for i in 0..2 {
+        assert_eq!(std::fs::read_to_string(results.join(format!("shards/{i}.exit"))).unwrap().trim(), "0");
+    }
+    let merged: Value = serde_json::from_slice(&std::fs::read(results.join("merged/run.json")).unwrap()).unwrap();
+    let row = &merged["rows"][0];
+    assert_eq!(row["requests"], 400, "the two shards' requests add up to the phase's");
+    assert_eq!(row["errors"], 0);
+    assert_eq!(merged["checks"][0]["passed"], true);
+    assert!(merged["setup"].as_array().unwrap().iter().any(|s| s["step"] == "load"), "the setup's rows are in the merged report");
+    // The teardown dropped the tables.
+    let left: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'card_f%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(left, 0, "tables left after the teardown");
+}
