@@ -318,6 +318,9 @@ impl ResultRow {
             "client_peak_rss_mb" => return self.client.as_ref().and_then(|c| c.peak_rss_mb),
             "recall_at_k" => return self.recall.map(|r| r.recall_at_k),
             "recall_at_k_p5" => return self.recall.map(|r| r.recall_at_k_p5),
+            "redirections_moved" => return self.server.as_ref().and_then(|s| s.redirections_moved).map(|n| n as f64),
+            "redirections_ask" => return self.server.as_ref().and_then(|s| s.redirections_ask).map(|n| n as f64),
+            "server_memory_after_mb" => return self.server.as_ref().and_then(|s| s.memory_after_bytes).map(|b| b as f64 / 1e6),
             _ => return None,
         })
     }

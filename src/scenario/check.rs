@@ -24,6 +24,9 @@ pub const METRICS: &[&str] = &[
     "client_peak_rss_mb",
     "recall_at_k",
     "recall_at_k_p5",
+    "redirections_moved",
+    "redirections_ask",
+    "server_memory_after_mb",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
