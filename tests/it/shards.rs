@@ -350,3 +350,28 @@ phases:
     assert_eq!(td["only"], "teardown");
     assert_eq!(td["setup"][0]["step"], "drop");
 }
+
+#[test]
+fn an_open_loop_stall_shows_in_the_merged_response_times() {
+    // The noop backend stops answering 1 s into the phase for 1 s, in every
+    // shard: requests due meanwhile wait, and their response time (from the
+    // one schedule's due time) must carry that wait into the merged figures.
+    let tmp = tempfile::tempdir().unwrap();
+    let text_sc = NOOP
+        .replace("latency: { median: 200us, p99: 2ms }", "stall: { at: 1s, for: 1s }")
+        .replace("requests: 1203\n      rate: 600", "requests: 1200\n      rate: 400")
+        .replace("requests: 4001", "requests: 40");
+    let sc = scenario(tmp.path(), "shardnoop", &text_sc);
+    let out = tmp.path().join("out");
+    let parts = shards(&sc, &out, &[], 4);
+    let merged = tmp.path().join("merged");
+    let args: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    let o = merge(&args, &merged, &[]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    let m = rows(&merged);
+    let open = m.iter().find(|r| r.0 == "open").unwrap();
+    assert_eq!(open.1, 1200);
+    assert!(open.4 >= 800.0, "merged p99 {} ms hides the 1 s stall", open.4);
+    assert_eq!(open.4, by_hand(&parts, "open").value_at_quantile(0.99) as f64 / 1e6);
+    println!("stall: merged open p50 {} ms, p99 {} ms", open.3, open.4);
+}
