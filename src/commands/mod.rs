@@ -343,6 +343,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
         progress.note(&format!("benchplan: warning: {w}"));
     }
 
+    let exact = crate::exec::ExactCache::new(Some(dir.clone()));
     let mut outcomes = Vec::new();
     for name in &names {
         if interrupt.load(Ordering::Relaxed) {
@@ -356,6 +357,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
             max_workers: max_workers(&r),
             interrupt: interrupt.clone(),
             progress: &progress,
+            exact: &exact,
         };
         outcomes.push(run_backend(job).await);
     }

@@ -8,6 +8,7 @@ pub mod phase;
 pub mod progress;
 mod request;
 mod vector;
+pub use vector::ExactCache;
 
 use crate::backend::{self, Backend, Ctx, WithBackend};
 use crate::dataset::{hash_str, mix64, DataModel};
@@ -48,6 +49,8 @@ pub struct BackendJob<'a> {
     pub max_workers: u32,
     pub interrupt: Arc<AtomicBool>,
     pub progress: &'a Progress,
+    /// The run's exact nearest neighbours, shared by its backends (recall).
+    pub exact: &'a ExactCache,
 }
 
 /// Connections the busiest phase needs: each worker keeps one, and a
@@ -274,7 +277,8 @@ impl BackendJob<'_> {
                     None => None,
                 };
                 let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
-                let recall = vector::phase_recall(b.as_ref(), &ops, &workload, &self.model);
+                let (recall, unwritten) = vector::phase_recall(b.as_ref(), &ops, &workload, &self.model, self.exact);
+                out.warnings.extend(unwritten.map(|w| format!("{}: {w}", self.name)));
                 let secs = run.duration.as_secs_f64();
                 let aborted = run
                     .aborted

@@ -1,0 +1,100 @@
+//! The exact answers recall is measured against: computed by benchplan's
+//! brute force once per run, kept in the run folder, and checked here against
+//! PostgreSQL's own answer (a sequential scan and sort, no index).
+
+use crate::common::*;
+use benchplan::dataset::{write_vector_text, DataModel};
+use benchplan::scenario::{load_file, LoadOptions};
+use sqlx::Row;
+
+/// Three phases (l2, cosine, ip) and a fourth repeating l2: the run folder
+/// gets one file per distance, the repeated phase reuses the l2 answers; each
+/// query's exact keys are PostgreSQL's (`enable_indexscan = off`, no index),
+/// except where the server's k-th row ties with ours at the same distance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs servers: scripts/test runs it"]
+async fn exact_answers_are_cached_in_the_run_folder_and_match_the_servers() {
+    let url = server_env("BENCHPLAN_TEST_PGVECTOR_URL");
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = "bpv_exact";
+    let phase = |name: &str, d: &str| {
+        format!(
+            "  - run:\n      name: {name}\n      requests: 40\n      workers: 2\n      settings: {{ enable_indexscan: false }}\n      mix:\n        - vector_search: {{ table: bpv_exact_docs, column: emb, k: 10, distance: {d}, queries: 40 }}\n"
+        )
+    };
+    let text = format!(
+        "version: 1\nname: {prefix}\nseed: 23\nparams: {{ url: x }}\nbackends:\n  db: {{ kind: postgres, url: \"${{url}}\", pool: 2 }}\n\
+dataset:\n  entities:\n    doc: {{ keys: 3000 }}\n  tables:\n    - name: bpv_exact_docs\n      entity: doc\n      features:\n        - {{ name: emb, type: vector, dim: 16 }}\n\
+setup:\n  - create: {{}}\n  - load: {{}}\nphases:\n{}{}{}{}",
+        phase("l2", "l2"),
+        phase("cosine", "cosine"),
+        phase("ip", "ip"),
+        phase("l2_again", "l2")
+    );
+    let sc = scenario(tmp.path(), prefix, &text);
+    let out = tmp.path().join("out");
+    run_ok(&sc, &url, &out);
+    let dir = run_dir(&out, prefix);
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    for phase in ["l2", "cosine", "ip", "l2_again"] {
+        let r = rows.iter().find(|r| r[col(&h, "phase")] == phase).unwrap_or_else(|| panic!("{phase}: {rows:?}"));
+        assert_eq!(num(r, &h, "recall_at_k"), 1.0, "a sequential scan returns the exact neighbours: {r:?}");
+    }
+    let mut files: Vec<String> =
+        std::fs::read_dir(dir.join("exact")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "bpv_exact_docs.emb.cosine.k10.rows3000.json",
+            "bpv_exact_docs.emb.ip.k10.rows3000.json",
+            "bpv_exact_docs.emb.l2.k10.rows3000.json"
+        ]
+    );
+
+    let r = load_file(&sc, &LoadOptions { sets: vec![format!("url={url}")], ..Default::default() }).unwrap();
+    let model = DataModel::new(r.first().seed, &r.first().dataset);
+    let t = &model.tables[0];
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("SET enable_indexscan = off").execute(&mut *conn).await.unwrap();
+    let (mut same, mut ties) = (0, 0);
+    for (d, op) in [("l2", "<->"), ("cosine", "<=>"), ("ip", "<#>")] {
+        let file: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("exact").join(format!("bpv_exact_docs.emb.{d}.k10.rows3000.json"))).unwrap())
+                .unwrap();
+        assert_eq!((file["k"].as_u64(), file["rows"].as_u64(), file["distance"].as_str()), (Some(10), Some(3000), Some(d)));
+        let queries = file["queries"].as_array().unwrap();
+        assert_eq!(queries.len(), 40, "{d}: every query sent, once (the repeated l2 phase added none)");
+        for q in queries {
+            let n = q["query"].as_u64().unwrap();
+            let ours: Vec<String> = q["keys"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_string()).collect();
+            let dists: Vec<f64> = q["distances"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            assert_eq!((ours.len(), dists.len()), (10, 10));
+            assert!(dists.windows(2).all(|w| w[0] <= w[1]), "{d} query {n}: nearest first: {dists:?}");
+            let mut v = Vec::new();
+            t.write_query_vector(0, n, &mut v);
+            let mut text = Vec::new();
+            write_vector_text(&v, &mut text);
+            let sql = format!("SELECT pk::text, (emb {op} $1::vector)::float8 FROM bpv_exact_docs ORDER BY emb {op} $1::vector LIMIT 10");
+            let server = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(String::from_utf8(text).unwrap()).fetch_all(&mut *conn).await.unwrap();
+            let theirs: Vec<String> = server.iter().map(|r| r.get::<String, _>(0)).collect();
+            let their_dists: Vec<f64> = server.iter().map(|r| r.get::<f64, _>(1)).collect();
+            if theirs == ours {
+                same += 1;
+                continue;
+            }
+            // Ties aside: every row the server returned and we did not is at our k-th distance.
+            ties += 1;
+            let kth = dists[9];
+            for (key, sd) in theirs.iter().zip(&their_dists) {
+                if !ours.contains(key) {
+                    assert!((sd - kth).abs() <= kth.abs() * 1e-5 + 1e-6, "{d} query {n}: server row {key} at {sd}, our k-th at {kth}\nours {ours:?} {dists:?}\ntheirs {theirs:?} {their_dists:?}");
+                }
+            }
+        }
+    }
+    println!("exact answers: {same} of 120 queries give the server's keys in the same order; {ties} differ only by rows at the k-th distance or by order");
+    assert!(same >= 100, "{same} of 120");
+    sqlx::query("DROP TABLE bpv_exact_docs").execute(&pool).await.unwrap();
+}
