@@ -358,6 +358,7 @@ pub async fn run(args: &RunArgs, command: &str, out: &mut dyn Write, interrupt: 
             interrupt: interrupt.clone(),
             progress: &progress,
             exact: &exact,
+            cells: 0..r.cells.len(),
         };
         outcomes.push(run_backend(job).await);
     }

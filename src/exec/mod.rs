@@ -41,6 +41,7 @@ async fn bounded<F: std::future::Future<Output = Option<crate::stats::xcheck::Se
 /// before the run gives up on it and names what was left.
 pub const TEARDOWN_BOUND: Duration = Duration::from_secs(15);
 
+#[derive(Clone)]
 pub struct BackendJob<'a> {
     pub name: &'a str,
     pub resolved: &'a Resolved,
@@ -51,6 +52,9 @@ pub struct BackendJob<'a> {
     pub progress: &'a Progress,
     /// The run's exact nearest neighbours, shared by its backends (recall).
     pub exact: &'a ExactCache,
+    /// The matrix cells to run (all of them: `0..resolved.cells.len()`);
+    /// [`run_backend`] splits them where the dataset, setup or teardown change.
+    pub cells: std::ops::Range<usize>,
 }
 
 /// Connections the busiest phase needs: each worker keeps one, and a
@@ -199,11 +203,11 @@ impl BackendJob<'_> {
         Ok(())
     }
 
-    /// Runs every cell's phases; Err(message) when the backend failed.
-    async fn phases<B: Backend>(&self, b: &Arc<B>, out: &mut BackendRun) -> Result<(), String> {
+    /// Runs the phases of the cells `cells`; Err(message) when the backend failed.
+    async fn phases<B: Backend>(&self, b: &Arc<B>, out: &mut BackendRun, cells: std::ops::Range<usize>) -> Result<(), String> {
         let ctx = self.ctx();
         let kind = ctx.config.kind().to_string();
-        for (ci, cell) in self.resolved.cells.iter().enumerate() {
+        for (ci, cell) in self.resolved.cells.iter().enumerate().skip(cells.start).take(cells.len()) {
             let sc: &Scenario = &cell.scenario;
             for (pi, ph) in sc.phases.iter().enumerate() {
                 if self.interrupt.load(Ordering::Relaxed) {
@@ -344,6 +348,11 @@ impl WithBackend for BackendJob<'_> {
             out.warnings.push(format!("{}: {why}; its cost columns stay empty", self.name));
         }
         let mut failure: Option<String> = None;
+        // This job's cells share their dataset, setup and teardown (run_backend).
+        let cells = self.cells.clone();
+        let group = &self.resolved.cells[cells.clone()];
+        let Some(first) = group.first() else { return out };
+        let sc = &first.scenario;
         for st in &sc.setup {
             if let Err(e) = self.step(b.as_ref(), st, &mut out, false).await {
                 failure = Some(e);
@@ -351,7 +360,7 @@ impl WithBackend for BackendJob<'_> {
             }
         }
         if failure.is_none() {
-            if let Err(e) = self.phases(&b, &mut out).await {
+            if let Err(e) = self.phases(&b, &mut out, cells.clone()).await {
                 failure = Some(e);
             }
         }
@@ -377,6 +386,20 @@ impl WithBackend for BackendJob<'_> {
                 }
             }
         }
+        // A matrix over the dataset: each group's setup rows name the matrix
+        // values it was set up for (`load [rows=5000]`).
+        if cells.len() < self.resolved.cells.len() {
+            let fixed: indexmap::IndexMap<String, serde_json::Value> = first
+                .values
+                .iter()
+                .filter(|(k, v)| group.iter().all(|c| c.values.get(*k) == Some(*v)))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let label = crate::scenario::cell_label(&fixed);
+            for st in &mut out.setup {
+                st.step = format!("{} [{label}]", st.step);
+            }
+        }
         out.ending = if self.interrupt.load(Ordering::Relaxed) {
             Ending::Interrupted
         } else if failure.is_some() {
@@ -392,8 +415,54 @@ impl WithBackend for BackendJob<'_> {
     }
 }
 
+/// The matrix cells in runs of the same dataset, setup and teardown (one
+/// run for a matrix that changes neither), each with its data model: the
+/// first run's is `first` (with its sampled keys), a later run's is made from
+/// its own dataset.
+fn data_groups(r: &Resolved, first: &Arc<DataModel>) -> Vec<(std::ops::Range<usize>, Arc<DataModel>)> {
+    let same = |a: &Scenario, b: &Scenario| {
+        let v = |s: &Scenario| serde_json::to_value((&s.dataset, &s.setup, &s.teardown)).ok();
+        v(a) == v(b)
+    };
+    let mut out: Vec<(std::ops::Range<usize>, Arc<DataModel>)> = Vec::new();
+    for (i, c) in r.cells.iter().enumerate() {
+        match out.last_mut() {
+            Some((range, _)) if same(&r.cells[range.start].scenario, &c.scenario) => range.end = i + 1,
+            None => out.push((i..i + 1, first.clone())),
+            Some(_) => out.push((i..i + 1, Arc::new(DataModel::new(c.scenario.seed, &c.scenario.dataset)))),
+        }
+    }
+    out
+}
+
 /// Runs one backend by name; connection failures become a failed status.
+/// A matrix that changes the dataset (or setup, teardown) runs each group of
+/// cells on a connection of its own, with that group's data model.
 pub async fn run_backend(job: BackendJob<'_>) -> BackendRun {
+    let mut merged: Option<BackendRun> = None;
+    for (cells, model) in data_groups(job.resolved, &job.model) {
+        let part = run_cells(BackendJob { model, cells, ..job.clone() }).await;
+        let stop = part.ending != Ending::Ok;
+        match merged.as_mut() {
+            None => merged = Some(part),
+            Some(m) => {
+                m.setup.extend(part.setup);
+                m.phases.extend(part.phases);
+                m.warnings.extend(part.warnings);
+                m.data_bytes = part.data_bytes.or(m.data_bytes);
+                m.ending = part.ending;
+                m.error = part.error;
+            }
+        }
+        if stop || job.interrupt.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    merged
+        .unwrap_or_else(|| BackendRun::failed(job.name, job.resolved.first().backends[job.name].kind().as_str(), "no matrix cells".into()))
+}
+
+async fn run_cells(job: BackendJob<'_>) -> BackendRun {
     let name = job.name.to_string();
     let config = job.resolved.first().backends[job.name].clone();
     let ctx = Ctx { name: job.name, config: &config, model: &job.model.clone(), templates: job.templates, max_workers: job.max_workers };

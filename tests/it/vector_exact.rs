@@ -98,3 +98,43 @@ setup:\n  - create: {{}}\n  - load: {{}}\nphases:\n{}{}{}{}",
     assert!(same >= 100, "{same} of 120");
     sqlx::query("DROP TABLE bpv_exact_docs").execute(&pool).await.unwrap();
 }
+
+/// A matrix over the data size sets up each size anew: its own create, load
+/// and timed index build (setup rows named by the size, each with its index
+/// size), its own exact answers, recall 1 in each cell with index scans off.
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn a_matrix_over_the_data_size_loads_and_indexes_each_size() {
+    let url = server_env("BENCHPLAN_TEST_PGVECTOR_URL");
+    let tmp = tempfile::tempdir().unwrap();
+    let prefix = "bpv_sizes";
+    let text = format!(
+        "version: 1\nname: {prefix}\nseed: 29\nparams: {{ url: x, rows: 1000 }}\nmatrix: {{ rows: [1000, 3000] }}\nbackends:\n  db: {{ kind: postgres, url: \"${{url}}\", pool: 2 }}\n\
+dataset:\n  entities:\n    doc: {{ keys: \"${{rows}}\" }}\n  tables:\n    - name: bpv_sizes_docs\n      entity: doc\n      features:\n        - {{ name: emb, type: vector, dim: 16 }}\n\
+setup:\n  - create: {{}}\n  - load: {{}}\n  - index: {{ table: bpv_sizes_docs, column: emb, method: hnsw, distance: l2 }}\n\
+phases:\n  - run:\n      name: exact\n      requests: 30\n      settings: {{ enable_indexscan: false }}\n      mix:\n        - vector_search: {{ table: bpv_sizes_docs, k: 5, queries: 30 }}\n\
+teardown:\n  - drop: {{}}\n"
+    );
+    let sc = scenario(tmp.path(), prefix, &text);
+    let out = tmp.path().join("out");
+    run_ok(&sc, &url, &out);
+    let dir = run_dir(&out, prefix);
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    let setup = run["setup"].as_array().unwrap();
+    let step = |name: &str| setup.iter().find(|s| s["step"] == name).unwrap_or_else(|| panic!("no setup step {name}: {setup:?}"));
+    assert_eq!(step("load [rows=1000]")["rows"], 1000);
+    assert_eq!(step("load [rows=3000]")["rows"], 3000);
+    let small = step("index bpv_sizes_docs.emb hnsw l2 [rows=1000]");
+    let large = step("index bpv_sizes_docs.emb hnsw l2 [rows=3000]");
+    assert_eq!((small["rows"].as_u64(), large["rows"].as_u64()), (Some(1000), Some(3000)));
+    assert!(large["bytes"].as_u64().unwrap() > small["bytes"].as_u64().unwrap(), "{small} {large}");
+    assert_eq!(setup.iter().filter(|s| s["step"].as_str().unwrap().starts_with("drop")).count(), 2, "{setup:?}");
+    let (h, rows) = read_csv(&dir.join("results.csv"));
+    for n in ["1000", "3000"] {
+        let r = rows.iter().find(|r| r[col(&h, "phase")] == "exact" && r[col(&h, "rows")] == n).unwrap_or_else(|| panic!("{rows:?}"));
+        assert_eq!(num(r, &h, "recall_at_k"), 1.0, "{r:?}");
+        assert!(dir.join(format!("exact/bpv_sizes_docs.emb.l2.k5.rows{n}.json")).exists());
+    }
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("| db | index bpv_sizes_docs.emb hnsw l2 [rows=3000] | 3000 |"), "{summary}");
+}
