@@ -130,7 +130,7 @@ mod tests {
     fn model() -> DataModel {
         let mut entities = IndexMap::new();
         entities.insert("doc".to_string(), Entity { keys: Some(500), key: KeyType::String, sample: None });
-        let features = Features::List(vec![FeatureDef { name: "emb".into(), ty: FeatureType::Vector, dim: Some(8) }]);
+        let features = Features::List(vec![FeatureDef { name: "emb".into(), ty: FeatureType::Vector, dim: Some(8), source: None }]);
         let spec =
             TableSpec { name: "docs".into(), entity: "doc".into(), count: None, features, types: None, rows: None, key_column: None };
         DataModel::new(5, &Dataset { entities, tables: vec![spec] })

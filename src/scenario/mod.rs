@@ -24,6 +24,7 @@ pub mod substitute;
 pub mod suggest;
 mod typed;
 pub mod validate;
+pub mod vector_file;
 
 use diag::{Diagnostic, Diagnostics};
 use indexmap::IndexMap;

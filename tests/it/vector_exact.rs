@@ -138,3 +138,79 @@ teardown:\n  - drop: {{}}\n"
     let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(summary.contains("| db | index bpv_sizes_docs.emb hnsw l2 [rows=3000] | 3000 |"), "{summary}");
 }
+
+/// Writes `rows` × `dim` vectors (a few clusters) as .npy (format 1.0, '<f4') or .fvecs.
+fn embeddings_file(path: &std::path::Path, rows: usize, dim: usize) {
+    let value = |r: usize, j: usize| ((r % 7) as f32) + ((r * 31 + j * 17) % 100) as f32 / 400.0 - (j % 3) as f32;
+    let mut b = Vec::new();
+    if path.extension().unwrap() == "npy" {
+        let mut h = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {dim}), }}");
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        b.extend(b"\x93NUMPY\x01\x00");
+        b.extend((h.len() as u16).to_le_bytes());
+        b.extend(h.as_bytes());
+        for r in 0..rows {
+            (0..dim).for_each(|j| b.extend(value(r, j).to_le_bytes()));
+        }
+    } else {
+        for r in 0..rows {
+            b.extend((dim as i32).to_le_bytes());
+            (0..dim).for_each(|j| b.extend(value(r, j).to_le_bytes()));
+        }
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// A user's embeddings from a .npy and an .fvecs file: the table holds the
+/// file's first rows (read back equal), the rows after them are the query
+/// vectors, and recall with index scans off is 1. A file with another
+/// dimension or too few rows is refused at validation, located, exit 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs servers: scripts/test runs it"]
+async fn embeddings_from_a_npy_or_fvecs_file_are_loaded_and_searched() {
+    let url = server_env("BENCHPLAN_TEST_PGVECTOR_URL");
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    for ext in ["npy", "fvecs"] {
+        let tmp = tempfile::tempdir().unwrap();
+        embeddings_file(&tmp.path().join(format!("emb.{ext}")), 600, 12);
+        let prefix = format!("bpv_file_{ext}");
+        let text = format!(
+            "version: 1\nname: {prefix}\nseed: 1\nparams: {{ url: x }}\nbackends:\n  db: {{ kind: postgres, url: \"${{url}}\", pool: 2 }}\n\
+dataset:\n  entities:\n    doc: {{ keys: 500 }}\n  tables:\n    - name: {prefix}\n      entity: doc\n      features:\n        - {{ name: emb, type: vector, dim: 12, source: {{ file: emb.{ext} }} }}\n\
+setup:\n  - create: {{}}\n  - load: {{}}\nphases:\n  - run:\n      requests: 100\n      settings: {{ enable_indexscan: false }}\n      mix:\n        - vector_search: {{ table: {prefix}, k: 5, queries: 100 }}\n"
+        );
+        let sc = scenario(tmp.path(), &prefix, &text);
+        let out = tmp.path().join("out");
+        run_ok(&sc, &url, &out);
+        let dir = run_dir(&out, &prefix);
+        let (h, rows) = read_csv(&dir.join("results.csv"));
+        let run = rows.iter().find(|r| r[col(&h, "phase")] == "run").unwrap();
+        assert_eq!(num(run, &h, "recall_at_k"), 1.0, "{run:?}");
+        let got: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT emb::text FROM {prefix} WHERE pk = 499")))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let want = benchplan::dataset::FeatureValue::Vector(
+            (0..12).map(|j| ((499 % 7) as f32) + ((499 * 31 + j * 17) % 100) as f32 / 400.0 - (j % 3) as f32).collect(),
+        );
+        assert!(same(&want, &got), "{got}");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {prefix}"))).fetch_one(&pool).await.unwrap();
+        assert_eq!(n, 500);
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {prefix}"))).execute(&pool).await.unwrap();
+
+        // Another dimension, and too few rows for the table and its queries.
+        for (bad, why) in [
+            (text.replace("dim: 12", "dim: 13"), "expected `dim` (13)"),
+            (text.replace("keys: 500", "keys: 600"), "expected more than the table's 600 rows"),
+        ] {
+            let p = scenario(tmp.path(), "bad", &bad);
+            let o = bin().arg("validate").arg(&p).output().unwrap();
+            let err = String::from_utf8_lossy(&o.stderr).to_string() + &String::from_utf8_lossy(&o.stdout);
+            assert_eq!(o.status.code(), Some(2), "{err}");
+            assert!(err.contains("bad.yaml:") && err.contains("source.file") && err.contains(why), "{err}");
+        }
+    }
+}
