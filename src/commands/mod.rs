@@ -325,6 +325,7 @@ pub async fn run(args: &RunArgs, parts: Parts, command: &str, out: &mut dyn Writ
         run.entities = entities.clone();
         report::findmax::judge(&sc.checks, &empty, &run, &slots, m, base)
     };
+    let exact = crate::exec::ExactCache::new(Some(dir.clone()));
     let mut outcomes = Vec::new();
     for name in &names {
         if interrupt.load(Ordering::Relaxed) {
@@ -342,6 +343,8 @@ pub async fn run(args: &RunArgs, parts: Parts, command: &str, out: &mut dyn Writ
             interrupt: interrupt.clone(),
             progress: &progress,
             judge: &judge,
+            exact: &exact,
+            cells: 0..r.cells.len(),
         };
         outcomes.push(run_backend(job).await);
     }

@@ -167,7 +167,7 @@ fn features_of(table: &str, key: &str, columns: &[(String, String)]) -> Result<V
         } else {
             FeatureType::String
         };
-        out.push(FeatureDef { name: name.clone(), ty, dim: None });
+        out.push(FeatureDef { name: name.clone(), ty, dim: None, source: None });
     }
     Ok(out)
 }

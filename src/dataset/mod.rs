@@ -120,6 +120,9 @@ pub struct Column {
     pub ty: FeatureType,
     /// Dimensions of a `vector` or `halfvec` feature; 0 for the others.
     pub dim: u32,
+    /// A vector feature read from the user's file (`source`): row i is key
+    /// i's vector, the rows after the table's are the query vectors.
+    pub file: Option<std::sync::Arc<crate::scenario::vector_file::VectorFile>>,
 }
 
 /// One expanded table (`card_f3`).
@@ -218,6 +221,9 @@ impl TableModel {
     /// Vector feature `col` of key `idx` (`version` as in [`Self::value`]) into `out`:
     /// a Gaussian mixture of [`VECTOR_CLUSTERS`] centroids per feature.
     pub fn write_vector(&self, idx: u64, col: usize, version: u64, out: &mut Vec<f32>) {
+        if let Some(file) = &self.columns[col].file {
+            return file.read_row(idx, out);
+        }
         let salt = self.vector_salt(col);
         let h = mix64(salt ^ mix64(idx) ^ version.wrapping_mul(0x9E37_79B9));
         mixture_vector(salt, h, self.columns[col].dim, out);
@@ -226,6 +232,10 @@ impl TableModel {
     /// Query vector `q` for feature `col`: drawn from the same mixture as the
     /// stored vectors, but from other bits (so not one of them).
     pub fn write_query_vector(&self, col: usize, q: u64, out: &mut Vec<f32>) {
+        if let Some(file) = &self.columns[col].file {
+            let held_out = file.rows.saturating_sub(self.rows).max(1);
+            return file.read_row(self.rows + q % held_out, out);
+        }
         let salt = self.vector_salt(col);
         let h = mix64(salt.rotate_left(29) ^ mix64(q ^ 0x5157_5545_5259));
         mixture_vector(salt, h, self.columns[col].dim, out);
@@ -269,6 +279,7 @@ impl DataModel {
                 Features::Count(n) => (0..*n as usize)
                     .map(|i| Column {
                         dim: 0,
+                        file: None,
                         name: format!("f{i}"),
                         ty: match spec.types.unwrap_or(FeatureTypes::Float) {
                             FeatureTypes::Float => FeatureType::Float,
@@ -279,7 +290,21 @@ impl DataModel {
                         },
                     })
                     .collect(),
-                Features::List(list) => list.iter().map(|f| Column { name: f.name.clone(), ty: f.ty, dim: f.dim.unwrap_or(0) }).collect(),
+                Features::List(list) => list
+                    .iter()
+                    .map(|f| Column {
+                        name: f.name.clone(),
+                        ty: f.ty,
+                        dim: f.dim.unwrap_or(0),
+                        // Checked when the scenario was loaded; a file that
+                        // cannot be opened now gives empty vectors, which the server refuses.
+                        file: f
+                            .source
+                            .as_ref()
+                            .and_then(|s| crate::scenario::vector_file::VectorFile::open(std::path::Path::new(&s.file)).ok())
+                            .map(std::sync::Arc::new),
+                    })
+                    .collect(),
                 // Read from the catalog when the run starts; none before.
                 Features::Catalog(_) => Vec::new(),
             };
@@ -399,7 +424,7 @@ mod tests {
     fn vector_model(seed: u64) -> DataModel {
         let mut entities = IndexMap::new();
         entities.insert("doc".to_string(), Entity { keys: Some(2000), key: KeyType::Int, sample: None });
-        let features = Features::List(vec![FeatureDef { name: "emb".into(), ty: FeatureType::Vector, dim: Some(16) }]);
+        let features = Features::List(vec![FeatureDef { name: "emb".into(), ty: FeatureType::Vector, dim: Some(16), source: None }]);
         let spec =
             TableSpec { name: "docs".into(), entity: "doc".into(), count: None, features, types: None, rows: None, key_column: None };
         DataModel::new(seed, &Dataset { entities, tables: vec![spec] })

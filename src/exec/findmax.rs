@@ -94,7 +94,7 @@ pub(super) async fn search<B: Backend>(
                 break;
             }
         };
-        let (m, aborted) = job.measure(b, ci, pi, Some((rate, index))).await?;
+        let (m, aborted) = job.measure(b, ci, pi, Some((rate, index)), &mut out.warnings).await?;
         if job.interrupt.load(Ordering::Relaxed) {
             outcome.ended = "interrupted".to_string();
             out.phases.push(m);

@@ -9,6 +9,7 @@ pub mod phase;
 pub mod progress;
 mod request;
 mod vector;
+pub use vector::ExactCache;
 
 use crate::backend::{self, Backend, Ctx, WithBackend};
 use crate::dataset::{hash_str, mix64, DataModel};
@@ -77,6 +78,7 @@ impl Shard {
     }
 }
 
+#[derive(Clone)]
 pub struct BackendJob<'a> {
     /// What to run of the scenario.
     pub parts: Parts,
@@ -93,6 +95,11 @@ pub struct BackendJob<'a> {
     pub progress: &'a Progress,
     /// Whether a findmax step met the checks (see `findmax`).
     pub judge: &'a crate::stats::measured::Judge<'a>,
+    /// The run's exact nearest neighbours, shared by its backends (recall).
+    pub exact: &'a ExactCache,
+    /// The matrix cells to run (all of them: `0..resolved.cells.len()`);
+    /// [`run_backend`] splits them where the dataset, setup or teardown change.
+    pub cells: std::ops::Range<usize>,
 }
 
 /// Connections the busiest phase needs: each worker keeps one, and a
@@ -241,9 +248,9 @@ impl BackendJob<'_> {
         Ok(())
     }
 
-    /// Runs every cell's phases; Err(message) when the backend failed.
-    async fn phases<B: Backend>(&self, b: &Arc<B>, out: &mut BackendRun) -> Result<(), String> {
-        for (ci, cell) in self.resolved.cells.iter().enumerate() {
+    /// Runs the phases of the cells `cells`; Err(message) when the backend failed.
+    async fn phases<B: Backend>(&self, b: &Arc<B>, out: &mut BackendRun, cells: std::ops::Range<usize>) -> Result<(), String> {
+        for (ci, cell) in self.resolved.cells.iter().enumerate().skip(cells.start).take(cells.len()) {
             let sc: &Scenario = &cell.scenario;
             for (pi, ph) in sc.phases.iter().enumerate() {
                 if ci == 0 && pi == 0 {
@@ -258,7 +265,7 @@ impl BackendJob<'_> {
                     findmax::search(self, b, ci, pi, f, out).await?;
                     continue;
                 }
-                let (m, aborted) = self.measure(b, ci, pi, None).await?;
+                let (m, aborted) = self.measure(b, ci, pi, None, &mut out.warnings).await?;
                 let title = format!("{} phase {} [{}]", self.name, m.id.phase, cell.label());
                 out.phases.push(m);
                 if let Some(why) = aborted {
@@ -278,6 +285,7 @@ impl BackendJob<'_> {
         ci: usize,
         pi: usize,
         step: Option<(f64, u32)>,
+        warnings: &mut Vec<String>,
     ) -> Result<(MeasuredPhase, Option<String>), String> {
         let rate = step.map(|(r, _)| r);
         let ctx = self.ctx();
@@ -360,7 +368,8 @@ impl BackendJob<'_> {
             None => None,
         };
         let run = run.map_err(|e| format!("{} phase {name}: {e}", self.name))?;
-        let recall = vector::phase_recall(b.as_ref(), &ops, &workload, &self.model);
+        let (recall, unwritten) = vector::phase_recall(b.as_ref(), &ops, &workload, &self.model, self.exact);
+        warnings.extend(unwritten.map(|w| format!("{}: {w}", self.name)));
         let secs = run.duration.as_secs_f64();
         let aborted = run
             .aborted
@@ -422,6 +431,11 @@ impl WithBackend for BackendJob<'_> {
             out.warnings.push(format!("{}: {why}; its cost columns stay empty", self.name));
         }
         let mut failure: Option<String> = None;
+        // This job's cells share their dataset, setup and teardown (run_backend).
+        let cells = self.cells.clone();
+        let group = &self.resolved.cells[cells.clone()];
+        let Some(first) = group.first() else { return out };
+        let sc = &first.scenario;
         let setup: &[Step] = if matches!(self.parts, Parts::All | Parts::Setup) { &sc.setup } else { &[] };
         for st in setup {
             if let Err(e) = self.step(b.as_ref(), st, &mut out, false).await {
@@ -430,7 +444,7 @@ impl WithBackend for BackendJob<'_> {
             }
         }
         if failure.is_none() && matches!(self.parts, Parts::All | Parts::Phases) {
-            if let Err(e) = self.phases(&b, &mut out).await {
+            if let Err(e) = self.phases(&b, &mut out, cells.clone()).await {
                 failure = Some(e);
             }
         }
@@ -455,6 +469,20 @@ impl WithBackend for BackendJob<'_> {
                 if !self.interrupt.load(Ordering::Relaxed) {
                     failure.get_or_insert(e);
                 }
+            }
+        }
+        // A matrix over the dataset: each group's setup rows name the matrix
+        // values it was set up for (`load [rows=5000]`).
+        if cells.len() < self.resolved.cells.len() {
+            let fixed: indexmap::IndexMap<String, serde_json::Value> = first
+                .values
+                .iter()
+                .filter(|(k, v)| group.iter().all(|c| c.values.get(*k) == Some(*v)))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let label = crate::scenario::cell_label(&fixed);
+            for st in &mut out.setup {
+                st.step = format!("{} [{label}]", st.step);
             }
         }
         out.ending = if self.interrupt.load(Ordering::Relaxed) {
@@ -486,8 +514,55 @@ async fn wait_until(at: std::time::SystemTime, interrupt: &AtomicBool) {
     crate::clock::sleep_until_precise(due).await;
 }
 
+/// The matrix cells in runs of the same dataset, setup and teardown (one
+/// run for a matrix that changes neither), each with its data model: the
+/// first run's is `first` (with its sampled keys), a later run's is made from
+/// its own dataset.
+fn data_groups(r: &Resolved, first: &Arc<DataModel>) -> Vec<(std::ops::Range<usize>, Arc<DataModel>)> {
+    let same = |a: &Scenario, b: &Scenario| {
+        let v = |s: &Scenario| serde_json::to_value((&s.dataset, &s.setup, &s.teardown)).ok();
+        v(a) == v(b)
+    };
+    let mut out: Vec<(std::ops::Range<usize>, Arc<DataModel>)> = Vec::new();
+    for (i, c) in r.cells.iter().enumerate() {
+        match out.last_mut() {
+            Some((range, _)) if same(&r.cells[range.start].scenario, &c.scenario) => range.end = i + 1,
+            None => out.push((i..i + 1, first.clone())),
+            Some(_) => out.push((i..i + 1, Arc::new(DataModel::new(c.scenario.seed, &c.scenario.dataset)))),
+        }
+    }
+    out
+}
+
 /// Runs one backend by name; connection failures become a failed status.
+/// A matrix that changes the dataset (or setup, teardown) runs each group of
+/// cells on a connection of its own, with that group's data model.
 pub async fn run_backend(job: BackendJob<'_>) -> BackendRun {
+    let mut merged: Option<BackendRun> = None;
+    for (cells, model) in data_groups(job.resolved, &job.model) {
+        let part = run_cells(BackendJob { model, cells, ..job.clone() }).await;
+        let stop = part.ending != Ending::Ok;
+        match merged.as_mut() {
+            None => merged = Some(part),
+            Some(m) => {
+                m.setup.extend(part.setup);
+                m.phases.extend(part.phases);
+                m.findmax.extend(part.findmax);
+                m.warnings.extend(part.warnings);
+                m.data_bytes = part.data_bytes.or(m.data_bytes);
+                m.ending = part.ending;
+                m.error = part.error;
+            }
+        }
+        if stop || job.interrupt.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    merged
+        .unwrap_or_else(|| BackendRun::failed(job.name, job.resolved.first().backends[job.name].kind().as_str(), "no matrix cells".into()))
+}
+
+async fn run_cells(job: BackendJob<'_>) -> BackendRun {
     let name = job.name.to_string();
     let config = job.resolved.first().backends[job.name].clone();
     let ctx = Ctx { name: job.name, config: &config, model: &job.model.clone(), templates: job.templates, max_workers: job.max_workers };

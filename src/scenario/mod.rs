@@ -24,6 +24,7 @@ pub mod substitute;
 pub mod suggest;
 mod typed;
 pub mod validate;
+pub mod vector_file;
 
 use diag::{Diagnostic, Diagnostics};
 use indexmap::IndexMap;
@@ -66,8 +67,8 @@ impl Resolved {
     /// two cells that differ only in that param. Phases in file order, by
     /// their reported names. A param that reaches only other phases, a
     /// warmup, the checks or `cost` affects none of them; `templates`
-    /// (rendered by every phase) affects all. The dataset, backends, setup
-    /// and teardown cannot differ between cells (refused at load).
+    /// (rendered by every phase) affects all. The backends cannot differ
+    /// between cells (refused at load); a dataset that does is set up per group of cells.
     pub fn matrix_scope(&self) -> IndexMap<String, Vec<String>> {
         let mut out = IndexMap::new();
         for m in &self.matrix_params {

@@ -215,7 +215,18 @@ impl Loader<'_> {
         let mut td = Diagnostics::new(self.file);
         td.locations = std::mem::take(&mut self.d.locations);
         keys::spread(&mut subst, &used, &mut td);
-        let (scenario, mut failed) = typed(&subst, params, matrix, &mut td);
+        let (mut scenario, mut failed) = typed(&subst, params, matrix, &mut td);
+        // Files of embeddings are relative to the scenario file.
+        if let Some(sc) = scenario.as_mut() {
+            let dir = std::path::Path::new(self.file).parent().unwrap_or(std::path::Path::new(""));
+            for t in &mut sc.dataset.tables {
+                if let crate::scenario::model::Features::List(list) = &mut t.features {
+                    for src in list.iter_mut().filter_map(|f| f.source.as_mut()) {
+                        src.file = dir.join(&src.file).display().to_string();
+                    }
+                }
+            }
+        }
         self.d.locations = std::mem::take(&mut td.locations);
         // A value whose substitution failed is wrong already; do not also say why it does not parse.
         let under = |path: &str, p: &str| path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}["));

@@ -72,4 +72,6 @@ mod sqlite_ops;
 mod sweeps_and_hints;
 mod validate_invalid;
 #[cfg(feature = "postgres")]
+mod vector_exact;
+#[cfg(feature = "postgres")]
 mod vectors;

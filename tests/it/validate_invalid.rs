@@ -45,7 +45,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("wrong_version", "2:1", "expected 1 (the only format version), found 2"),
     ("bad_name", "3:1", "expected [a-z0-9_-]+"),
     ("empty_matrix_list", "8:3", "expected a non-empty list of values"),
-    ("matrix_sweeps_dataset", "8:3", "the matrix changes `dataset`"),
+    ("matrix_sweeps_backends", "8:3", "the matrix changes `backends`"),
     // Backends.
     ("unknown_backend_kind", "9:5", "expected one of sqlite, postgres, mysql, dynamodb, cosmos, redis, noop, found \"oracle\""),
     ("unknown_backend_field", "10:5", "unknown field `paht`, expected one of `path`, `pool`, `pricing`; did you mean `path`?"),

@@ -107,6 +107,20 @@ pub struct FeatureDef {
     /// `vector` and `halfvec`: the number of dimensions (1..=16000; required for them, refused for the others).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dim: Option<u32>,
+    /// `vector` and `halfvec`: read the values from a file of embeddings
+    /// instead of generating them (docs/scenario-format.md#vector-features).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<VectorSource>,
+}
+
+/// `source:` a user's own embeddings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VectorSource {
+    /// A `.npy` (2-D, little-endian float32) or `.fvecs` file, relative to the
+    /// scenario file: row i is key i's vector; the rows after the table's
+    /// rows are the query vectors.
+    pub file: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]

@@ -100,10 +100,38 @@ fn table(ds: &Dataset, p: &str, t: &TableSpec, seen: &mut HashSet<String>, d: &m
             d.at(format!("{p}.key_column"), format!("expected a safe identifier, found {kc:?}"));
         }
     }
-    features(p, t, d);
+    // The table's rows (none for sampled keys: known only when sampled).
+    let table_rows = ds.entities.get(&t.entity).filter(|e| e.sample.is_none()).map(|e| t.rows.unwrap_or(e.count()).min(e.count()));
+    features(p, t, table_rows, d);
 }
 
-fn features(p: &str, t: &TableSpec, d: &mut Diagnostics) {
+/// `source.file`: a readable .npy or .fvecs file of `dim`-dimensional rows,
+/// more than the table's: the rows after them are the query vectors.
+fn vector_source(p: &str, f: &FeatureDef, table_rows: Option<u64>, d: &mut Diagnostics) {
+    let Some(src) = &f.source else { return };
+    if !f.ty.is_vector() {
+        return d.at(p, format!("`source` applies to vector and halfvec features, not to type {}", f.ty.as_str()));
+    }
+    match crate::scenario::vector_file::VectorFile::open(std::path::Path::new(&src.file)) {
+        Err(e) => d.at(p, e),
+        Ok(file) => {
+            if let Some(dim) = f.dim.filter(|dim| *dim != file.dim) {
+                d.at(p, format!("the file's vectors have {} dimensions: expected `dim` ({dim})", file.dim));
+            }
+            if let Some(rows) = table_rows.filter(|rows| file.rows <= *rows) {
+                d.at(
+                    p,
+                    format!(
+                        "the file has {} vectors: expected more than the table's {rows} rows (the rows after them are the query vectors)",
+                        file.rows
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn features(p: &str, t: &TableSpec, table_rows: Option<u64>, d: &mut Diagnostics) {
     match &t.features {
         Features::Count(0) => d.at(format!("{p}.features"), "expected at least 1 feature, found 0"),
         Features::Count(n) if *n > 1000 => d.at(format!("{p}.features"), format!("expected at most 1000 features, found {n}")),
@@ -129,6 +157,7 @@ fn features(p: &str, t: &TableSpec, d: &mut Diagnostics) {
                     d.at(format!("{p}.features[{j}].name"), format!("duplicate feature `{}`", f.name));
                 }
                 vector_dim(&format!("{p}.features[{j}]"), f, d);
+                vector_source(&format!("{p}.features[{j}].source.file"), f, table_rows, d);
             }
         }
     }

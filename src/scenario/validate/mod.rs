@@ -86,15 +86,11 @@ pub fn url(u: &str, schemes: &[&str], p: &str, d: &mut Diagnostics) {
     }
 }
 
-/// Setup runs once per backend, so everything but phases and checks must be
-/// the same in every matrix cell.
+/// The backends connect once, so they must be the same in every matrix
+/// cell. (A matrix may change the dataset, setup and teardown: each run of
+/// cells with the same ones gets its own setup and teardown.)
 pub fn same_outside_phases(first: &Scenario, other: &Scenario, cell: &IndexMap<String, Value>, d: &mut Diagnostics) {
-    let pairs = [
-        ("dataset", serde_json::to_value(&first.dataset).ok(), serde_json::to_value(&other.dataset).ok()),
-        ("backends", serde_json::to_value(&first.backends).ok(), serde_json::to_value(&other.backends).ok()),
-        ("setup", serde_json::to_value(&first.setup).ok(), serde_json::to_value(&other.setup).ok()),
-        ("teardown", serde_json::to_value(&first.teardown).ok(), serde_json::to_value(&other.teardown).ok()),
-    ];
+    let pairs = [("backends", serde_json::to_value(&first.backends).ok(), serde_json::to_value(&other.backends).ok())];
     for (section, a, b) in pairs {
         if a != b {
             let params: Vec<&String> = cell.keys().collect();
@@ -102,7 +98,7 @@ pub fn same_outside_phases(first: &Scenario, other: &Scenario, cell: &IndexMap<S
             d.at(
                 key,
                 format!(
-                    "the matrix changes `{section}`, which is set up once per backend before the matrix; sweep only params used in phases and checks (matrix params: {})",
+                    "the matrix changes `{section}`, which is connected once per backend before the matrix; sweep params used in the dataset, setup, teardown, phases and checks (matrix params: {})",
                     names(params.into_iter())
                 ),
             );
