@@ -375,3 +375,73 @@ fn an_open_loop_stall_shows_in_the_merged_response_times() {
     assert_eq!(open.4, by_hand(&parts, "open").value_at_quantile(0.99) as f64 / 1e6);
     println!("stall: merged open p50 {} ms, p99 {} ms", open.3, open.4);
 }
+
+#[test]
+#[cfg(feature = "postgres")]
+#[ignore = "needs servers: scripts/test runs it"]
+fn four_postgres_shards_send_the_keys_one_process_sends() {
+    // As the SQLite test, on PostgreSQL: every request adds 1 to its key's row.
+    let url = server_env("BENCHPLAN_TEST_PG_URL");
+    let tmp = tempfile::tempdir().unwrap();
+    let text_sc = format!(
+        r#"version: 1
+name: pgshards
+seed: 9
+params: {{ t: bpsh_x }}
+backends:
+  pg: {{ kind: postgres, url: "{url}" }}
+dataset:
+  entities:
+    card: {{ keys: 300, key: int }}
+  tables:
+    - {{ name: "${{t}}", entity: card, features: 2, types: int }}
+setup:
+  - create: {{}}
+  - load: {{}}
+phases:
+  - run:
+      requests: 2001
+      workers: 4
+      keys: {{ distribution: zipfian, theta: 0.9 }}
+      mix:
+        - statement:
+            name: count_key
+            sql: "UPDATE {{{{ table('${{t}}') }}}} SET f1 = f1 + 1 WHERE pk = {{{{ bind(key.card) }}}}"
+"#
+    );
+    let sc = scenario(tmp.path(), "pgshards", &text_sc);
+    let out = tmp.path().join("out");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let counts = |table: &str| -> Vec<(i64, i64)> {
+        rt.block_on(async {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            let q = format!("SELECT pk, f1 FROM {table} ORDER BY pk");
+            let rows = sqlx::query_as(sqlx::AssertSqlSafe(q)).fetch_all(&pool).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&pool).await.unwrap();
+            pool.close().await;
+            rows
+        })
+    };
+    // One process (the same table name, so the same loaded values), read, dropped.
+    let set = "t=bpsh_keys".to_string();
+    let o = bin().args(["run", "-q"]).arg(&sc).args(["--set", &set]).arg("--out").arg(out.join("single")).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let one = counts("bpsh_keys");
+    // Setup once, four shards together, read, dropped.
+    let o = bin().args(["setup", "-q"]).arg(&sc).args(["--set", &set]).arg("--out").arg(out.join("setup")).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let parts = shards(&sc, &out, std::slice::from_ref(&set), 4);
+    let four = counts("bpsh_keys");
+    assert_eq!(one.len(), 300);
+    assert_eq!(one, four, "every key sent as often by the four shards as by one process");
+    let merged = tmp.path().join("merged");
+    let setup = run_dir(&out.join("setup"), "pgshards");
+    let mut args: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    args.push(&setup);
+    let o = merge(&args, &merged, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let m = rows(&merged);
+    assert_eq!((m[0].1, m[0].2), (2001, 0));
+    let h = by_hand(&parts, &m[0].0);
+    assert_eq!(m[0].4, h.value_at_quantile(0.99) as f64 / 1e6, "merged P99 = the P99 of the shards' histograms added by hand");
+}
