@@ -8,6 +8,7 @@ mod findmax;
 pub mod phase;
 pub mod progress;
 mod request;
+mod shard;
 mod vector;
 pub use vector::ExactCache;
 
@@ -21,6 +22,8 @@ use crate::stats::measured::{BackendRun, Ending, MeasuredPhase, MeasuredStep, Ph
 use crate::template::Templates;
 use crate::workload::Workload;
 use phase::{run_phase, PhaseConfig};
+pub use shard::{Parts, Shard};
+use shard::wait_until;
 use progress::Progress;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -41,42 +44,6 @@ async fn bounded<F: std::future::Future<Output = Option<crate::stats::xcheck::Se
 /// How long a teardown may take after Ctrl-C (or SIGTERM) or a failure
 /// before the run gives up on it and names what was left.
 pub const TEARDOWN_BOUND: Duration = Duration::from_secs(15);
-
-/// Which parts of a scenario a process runs: `run` all of them; `setup`
-/// and `teardown` their steps alone; a shard (`run --shard`) its phases alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Parts {
-    All,
-    Setup,
-    Teardown,
-    Phases,
-}
-
-/// Shard `index` of `count` (`run --shard index/count`): it sends request
-/// indices index, index + count, ... of each phase, with its share of the workers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u32,
-    pub count: u32,
-}
-
-impl Shard {
-    /// This shard's workers of a phase's `workers`: `workers / count`, one
-    /// more for the first `workers % count` shards, and at least one.
-    pub fn workers(&self, workers: u32) -> u32 {
-        (workers / self.count + u32::from(self.index < workers % self.count)).max(1)
-    }
-
-    /// How many of the first `n` request indices are this shard's.
-    pub fn share(&self, n: u64) -> u64 {
-        let (i, c) = (u64::from(self.index), u64::from(self.count));
-        if n > i {
-            (n - i).div_ceil(c)
-        } else {
-            0
-        }
-    }
-}
 
 #[derive(Clone)]
 pub struct BackendJob<'a> {
@@ -498,20 +465,6 @@ impl WithBackend for BackendJob<'_> {
         out.prices = cost.map(|m| m.facts());
         out
     }
-}
-
-/// Waits until the wall-clock time `at` (`--start-at`), or Ctrl-C.
-async fn wait_until(at: std::time::SystemTime, interrupt: &AtomicBool) {
-    let Ok(left) = at.duration_since(std::time::SystemTime::now()) else { return };
-    let due = Instant::now() + left;
-    // Coarse sleeps that notice Ctrl-C, then the last stretch precisely.
-    while due.saturating_duration_since(Instant::now()) > Duration::from_millis(50) {
-        if interrupt.load(Ordering::Relaxed) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    crate::clock::sleep_until_precise(due).await;
 }
 
 /// The matrix cells in runs of the same dataset, setup and teardown (one
