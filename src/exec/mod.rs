@@ -22,9 +22,9 @@ use crate::stats::measured::{BackendRun, Ending, MeasuredPhase, MeasuredStep, Ph
 use crate::template::Templates;
 use crate::workload::Workload;
 use phase::{run_phase, PhaseConfig};
-pub use shard::{Parts, Shard};
-use shard::wait_until;
 use progress::Progress;
+use shard::wait_until;
+pub use shard::{Parts, Shard};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -80,7 +80,7 @@ pub fn markdown(c: &Comparison, base: &RunReport, new: &RunReport, base_dir: &st
     }
     let _ = writeln!(
         s,
-        "- A regression is worse than its threshold (throughput and rows/s -{:.0} %, p50/p99/mean/p95 {}, error rate +{} pp, the client's peak memory +{:.0} %, by that alone) and significant: one-sided Welch's t-test over the per-second samples of timeseries.csv, at least {} a side (error rate: two-proportion z-test), p < {}; a percentile also needs the two runs' 95 % intervals (order statistics of each run's whole histogram) apart.\n",
+        "- A regression is worse than its threshold (throughput and rows/s -{:.0} %, p50/p99/mean/p95 {}, error rate +{} pp, the client's peak memory and an index's size +{:.0} %, by that alone) and significant: one-sided Welch's t-test over the per-second samples of timeseries.csv, at least {} a side (error rate: two-proportion z-test), p < {}; a percentile also needs the two runs' 95 % intervals (order statistics of each run's whole histogram) apart.\n",
         th.throughput_drop * 100.0,
         latency_gate(th),
         plain(th.error_rate_rise * 100.0),

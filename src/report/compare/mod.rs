@@ -11,6 +11,7 @@
 mod environment;
 mod findmax;
 mod markdown;
+mod setup;
 mod stats;
 
 pub use environment::{differences, Difference};
@@ -268,6 +269,7 @@ pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison
         .collect();
     let (searches, base_only, new_only) = findmax::rows(base, new, th);
     rows.extend(searches);
+    rows.extend(setup::rows(base, new, th));
     only_base.extend(base_only);
     only_new.extend(new_only);
     Comparison { thresholds: *th, rows, only_base, only_new, allow_missing: false }

@@ -293,3 +293,23 @@ fn a_findmax_answer_regresses_only_when_the_searches_brackets_are_apart() {
     let c = compare(&searched(290.0, 300.0), &searched(200.0, 400.0), &th);
     assert_eq!(c.rows[0].metrics[0].verdict, Verdict::WithinInterval);
 }
+
+#[test]
+fn an_index_that_grew_beyond_the_memory_threshold_regresses() {
+    let with_index = |mb: u64| {
+        let mut r = report(&[("hot=1.0", 1.0, 100.0)], &[]);
+        r.setup.push(
+            serde_json::from_value(serde_json::json!({"backend": "b", "kind": "postgres", "step": "index emb.v hnsw l2",
+            "rows": 10000, "duration_s": 4.0, "rows_per_s": 2500.0, "bytes": mb * 1_000_000}))
+            .unwrap(),
+        );
+        r
+    };
+    let th = Thresholds::default();
+    let c = compare(&with_index(10), &with_index(11), &th);
+    let row = c.rows.iter().find(|r| r.phase == "setup: index emb.v hnsw l2").expect("a row for the index");
+    assert_eq!((row.metrics[0].metric, row.metrics[0].verdict), ("index_mb", Verdict::Ok));
+    let c = compare(&with_index(10), &with_index(14), &th);
+    let regs: Vec<&str> = c.regressions().iter().map(|(_, m)| m.metric).collect();
+    assert_eq!(regs, ["index_mb"], "+40 % against the 25 % memory threshold");
+}
