@@ -443,30 +443,10 @@ fn new_report(
         },
         matrix_params: r.matrix_params.clone(),
         matrix_scope: (!r.matrix_params.is_empty()).then(|| r.matrix_scope()),
-        backends: Vec::new(),
-        setup: Vec::new(),
-        rows: Vec::new(),
-        breakdown: Vec::new(),
-        timeseries: Vec::new(),
-        errors: Vec::new(),
-        checks: Vec::new(),
-        findmax: Vec::new(),
-        legs: Vec::new(),
-        leg_positions: Vec::new(),
-        entities: Vec::new(),
-        operations: Vec::new(),
-        histograms: Vec::new(),
-        hot_split: Vec::new(),
-        cross_checks: Vec::new(),
-        cross_check_notes: Vec::new(),
-        warnings: Vec::new(),
         interrupted,
-        baseline: None,
         resolved_scenario: r.display.clone(),
-        only: None,
-        shard: None,
-        merged: None,
-        measured: Vec::new(),
+        // Everything measured is added to it afterwards.
+        ..RunReport::default()
     }
 }
 

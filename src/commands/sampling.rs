@@ -57,22 +57,16 @@ pub(super) async fn sampled_keys(
         let model = DataModel::new(sc.seed, &sc.dataset);
         let mut union: Vec<String> = Vec::new();
         for (table, column) in &sources {
-            let mut errors = Vec::new();
-            let mut keys = None;
-            for b in names {
-                let ctx = backend::Ctx { name: b, config: &sc.backends[b], model: &model, templates, max_workers: 1 };
-                match backend::with_backend(&ctx, Sample { table, column, n: s.count }).await {
-                    Ok(Ok(k)) if !k.is_empty() => {
-                        keys = Some(k);
-                        break;
-                    }
-                    Ok(Ok(_)) => errors.push(format!("{b}: {table} has no rows")),
-                    Ok(Err(e)) | Err(e) => errors.push(format!("{b}: {e}")),
-                }
-            }
-            let Some(keys) = keys else {
-                return Err(format!("cannot sample keys of entity {name} from table {table}: {}", errors.join("; ")));
-            };
+            let found = first_answer(
+                sc,
+                names,
+                &model,
+                templates,
+                || Sample { table, column, n: s.count },
+                |b| format!("{b}: {table} has no rows"),
+            )
+            .await;
+            let keys = found.map_err(|errors| format!("cannot sample keys of entity {name} from table {table}: {}", errors.join("; ")))?;
             union.extend(keys);
         }
         let keys = spread(union, s.count, sc.seed ^ hash_str(name));
@@ -114,22 +108,11 @@ pub(super) async fn catalog_columns(
         }
         let table = expand_table_names(t).into_iter().next().unwrap_or_else(|| t.name.clone());
         let key = t.key_column.clone().unwrap_or_else(|| "pk".into());
-        let mut errors = Vec::new();
-        let mut found = None;
-        for b in names {
-            let ctx = backend::Ctx { name: b, config: &sc.backends[b], model: &model, templates, max_workers: 1 };
-            match backend::with_backend(&ctx, Columns(&table)).await {
-                Ok(Ok(c)) if !c.is_empty() => {
-                    found = Some(c);
-                    break;
-                }
-                Ok(Ok(_)) => errors.push(format!("{b}: no table {table} (or it has no columns)")),
-                Ok(Err(e)) | Err(e) => errors.push(format!("{b}: {e}")),
-            }
-        }
-        let Some(columns) = found else {
-            return Err(format!("cannot read the columns of table {table} (features: \"*\"): {}", errors.join("; ")));
-        };
+        let found =
+            first_answer(&sc, names, &model, templates, || Columns(&table), |b| format!("{b}: no table {table} (or it has no columns)"))
+                .await;
+        let columns =
+            found.map_err(|errors| format!("cannot read the columns of table {table} (features: \"*\"): {}", errors.join("; ")))?;
         let defs = features_of(&table, &key, &columns)?;
         if defs.is_empty() {
             return Err(format!("table {table} has no column besides its key {key} (features: \"*\")"));
@@ -146,6 +129,31 @@ pub(super) async fn catalog_columns(
         }
     }
     Ok(())
+}
+
+/// The first non-empty answer of `ask()` among the selected backends, in
+/// order; else what each said (`empty(name)` for an empty answer).
+async fn first_answer<T, W>(
+    sc: &Scenario,
+    names: &[String],
+    model: &DataModel,
+    templates: &crate::template::Templates,
+    ask: impl Fn() -> W,
+    empty: impl Fn(&str) -> String,
+) -> Result<Vec<T>, Vec<String>>
+where
+    W: backend::WithBackend<Output = Result<Vec<T>, backend::BackendError>>,
+{
+    let mut errors = Vec::new();
+    for b in names {
+        let ctx = backend::Ctx { name: b, config: &sc.backends[b], model, templates, max_workers: 1 };
+        match backend::with_backend(&ctx, ask()).await {
+            Ok(Ok(v)) if !v.is_empty() => return Ok(v),
+            Ok(Ok(_)) => errors.push(empty(b)),
+            Ok(Err(e)) | Err(e) => errors.push(format!("{b}: {e}")),
+        }
+    }
+    Err(errors)
 }
 
 /// The features of a table's catalog columns, its key left out: integer

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 pub const REPORT_FORMAT: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct RunReport {
     pub format: u32,
     pub run_id: String,
@@ -93,7 +93,7 @@ pub struct BaselineNote {
     pub differences: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Environment {
     pub os: String,
     pub arch: String,
