@@ -5,7 +5,7 @@
 //! passing rate, lowest failing rate) do not overlap: the new run failed
 //! at or below a rate the base run passed.
 
-use super::{MetricDelta, RowDelta, Thresholds, Verdict};
+use super::{row_label, MetricDelta, RowDelta, Thresholds, Verdict};
 use crate::report::model::RunReport;
 use crate::scenario::cell_label;
 use crate::stats::measured::FindmaxOutcome;
@@ -16,7 +16,7 @@ pub(super) fn is_step(r: &RunReport, backend: &str, phase: &str) -> bool {
 }
 
 fn label(o: &FindmaxOutcome) -> String {
-    format!("{} {} [{}]", o.backend, o.phase, cell_label(&o.cell))
+    row_label(&o.backend, &o.phase, &cell_label(&o.cell))
 }
 
 /// The findmax rows of the comparison, and the searches of one run only.

@@ -150,6 +150,11 @@ impl Comparison {
     }
 }
 
+/// `backend phase [cell]`: a row of one run only, as compare names it.
+fn row_label(backend: &str, phase: &str, cell: &str) -> String {
+    format!("{backend} {phase} [{cell}]")
+}
+
 fn key(r: &ResultRow) -> (String, String, String) {
     (r.backend.clone(), r.phase.clone(), cell_label(&r.cell))
 }
@@ -190,7 +195,7 @@ fn all_samples(ts: &[TsRow], (backend, phase, cell): &(String, String, String), 
 pub fn compare(base: &RunReport, new: &RunReport, th: &Thresholds) -> Comparison {
     let mut rows = Vec::new();
     let mut only_new = Vec::new();
-    let label = |k: &(String, String, String)| format!("{} {} [{}]", k.0, k.1, k.2);
+    let label = |k: &(String, String, String)| row_label(&k.0, &k.1, &k.2);
     for n in new.rows.iter().filter(|n| !findmax::is_step(new, &n.backend, &n.phase)) {
         let k = key(n);
         let Some(b) = base.rows.iter().find(|b| key(b) == k) else {

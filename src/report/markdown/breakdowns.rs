@@ -41,7 +41,7 @@ pub(super) fn hot_cold(r: &RunReport, s: &mut String) {
         .iter()
         .filter_map(|x| {
             let share = x.hot_key_share?;
-            Some(format!("{} {} [{}] {} %", esc(&x.backend), esc(&x.phase), esc(&crate::scenario::cell_label(&x.cell)), f2(share * 100.0)))
+            Some(format!("{} {} %", row_name(x), f2(share * 100.0)))
         })
         .collect();
     if !per_key.is_empty() {
@@ -85,7 +85,7 @@ fn hot_split(r: &RunReport, s: &mut String) {
         .iter()
         .filter_map(|x| {
             let c = x.cache_score_corr?;
-            Some(format!("{} {} [{}] {}", esc(&x.backend), esc(&x.phase), esc(&crate::scenario::cell_label(&x.cell)), f4(c)))
+            Some(format!("{} {}", row_name(x), f4(c)))
         })
         .collect();
     if !corr.is_empty() {
@@ -157,4 +157,9 @@ pub(super) fn recall(r: &RunReport, s: &mut String) {
         );
     }
     s.push('\n');
+}
+
+/// `backend phase [cell]`, escaped for a Markdown line.
+fn row_name(x: &crate::report::model::ResultRow) -> String {
+    format!("{} {} [{}]", esc(&x.backend), esc(&x.phase), esc(&crate::scenario::cell_label(&x.cell)))
 }
