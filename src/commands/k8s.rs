@@ -43,14 +43,17 @@ pub fn k8s(a: &K8sArgs, out: &mut dyn Write) -> Result<Exit, Error> {
             inline.join(", ")
         )));
     }
-    let env_names = env_refs(&text);
-    if !env_names.is_empty() && a.secret.is_none() {
+    let refs = env_refs(&text);
+    // A reference with a default runs without the Secret; one without needs it.
+    let needed: Vec<&String> = refs.iter().filter(|(_, default)| !default).map(|(n, _)| n).collect();
+    if !needed.is_empty() && a.secret.is_none() {
         return Err(Error::Usage(format!(
             "k8s: {} reads {} from the environment: give --secret NAME, a Kubernetes Secret with those keys (its values reach the pods as environment variables)",
             a.file.display(),
-            env_names.iter().map(|n| format!("${{env:{n}}}")).collect::<Vec<_>>().join(", ")
+            needed.iter().map(|n| format!("${{env:{n}}}")).collect::<Vec<_>>().join(", ")
         )));
     }
+    let env_names: Vec<String> = refs.into_iter().map(|(n, _)| n).collect();
     let name = r.first().name.clone();
     let dir = a.out.clone().unwrap_or_else(|| PathBuf::from("k8s").join(&name));
     if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
@@ -108,16 +111,22 @@ fn object_name(scenario: &str) -> String {
     format!("bp-{}", s.trim_matches('-'))
 }
 
-/// The names of the `${env:NAME}` the file reads, in order, each once.
-fn env_refs(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
+/// The names of the `${env:NAME}` (and `${env:NAME:-default}`) the file
+/// reads, in order, each once, and whether every reference to it has a default.
+fn env_refs(text: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
     let mut rest = text;
     while let Some(i) = rest.find("${env:") {
         rest = &rest[i + 6..];
         let end = rest.find('}').unwrap_or(rest.len());
-        let name = rest[..end].to_string();
-        if !name.is_empty() && !out.contains(&name) {
-            out.push(name);
+        let (name, default) = match rest[..end].split_once(":-") {
+            Some((n, _)) => (n.to_string(), true),
+            None => (rest[..end].to_string(), false),
+        };
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some(seen) => seen.1 &= default,
+            None if !name.is_empty() => out.push((name, default)),
+            None => {}
         }
         rest = &rest[end..];
     }
@@ -322,7 +331,11 @@ mod tests {
     fn secrets_written_in_the_file_are_found_and_env_references_are_not_secrets() {
         let text = "backends:\n  a: { kind: postgres, url: \"postgres://u:hunter2@db/test\" }\n  b: { kind: postgres, url: \"postgres://u:${env:PW}@db/test\" }\n  c: { kind: cosmos, endpoint: \"https://x\", key: \"abc==\" }\n  d: { kind: cosmos, endpoint: \"https://x\", key: \"${env:KEY}\" }\n";
         assert_eq!(inline_secrets(text), ["backends.a.url", "backends.c.key"]);
-        assert_eq!(env_refs(text), ["PW", "KEY"]);
+        let names = |refs: Vec<(String, bool)>| {
+            refs.into_iter().map(|(n, d)| format!("{n}{}", if d { " (default)" } else { "" })).collect::<Vec<_>>()
+        };
+        assert_eq!(names(env_refs(text)), ["PW", "KEY"]);
+        assert_eq!(names(env_refs("a: ${env:X:-1}\nb: ${env:Y:-2}\nc: ${env:Y}")), ["X (default)", "Y"]);
     }
 
     #[test]
