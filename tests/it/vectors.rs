@@ -144,4 +144,17 @@ fn exact_search_has_recall_one_and_hnsw_recall_rises_with_ef_search() {
     let ann = run["rows"].as_array().unwrap().iter().find(|r| r["phase"] == "ann" && r["cell"]["ef"] == 10).unwrap();
     assert_eq!(ann["settings"]["hnsw.ef_search"], "10", "{ann}");
     assert_eq!(ann["recall"]["k"], 10);
+    // Each search is one statement and one commit of benchplan's count, and
+    // each of the 2 workers' connections, moved from the exact phase's
+    // settings to these, 4 more: current_setting, RESET ALL, set_config of
+    // hnsw.ef_search and of the marker (the server's count may include other
+    // tests' clients of the same database). Regression: searches were
+    // counted as sending nothing.
+    let xact = run["cross_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["phase"] == "ann" && r["counter"] == "pg_stat_database.xact_commit")
+        .unwrap_or_else(|| panic!("{}", run["cross_checks"]));
+    assert_eq!(xact["benchplan"], 100 + 2 * 4, "{xact}");
 }

@@ -165,12 +165,17 @@ fn binary_row(buf: &mut Vec<u8>, t: &TableModel, key: KeyValue, idx: u64) {
     }
 }
 
-/// A pgvector field in COPY's binary format: its length, the dimensions
-/// (int16), an unused int16, then each component as a 4-byte float
-/// (`vector`) or a 2-byte one (`halfvec`).
+/// A pgvector field in COPY's binary format: its length, then [`vector_binary`].
 fn binary_vector(buf: &mut Vec<u8>, v: &[f32], half: bool) {
     let width = if half { 2 } else { 4 };
     buf.extend_from_slice(&((4 + width * v.len()) as i32).to_be_bytes());
+    vector_binary(buf, v, half);
+}
+
+/// pgvector's binary form of a `vector` or `halfvec` (its `recv` function's
+/// input): the dimensions (int16), an unused int16, then each component as a
+/// 4-byte float (`vector`) or a 2-byte one (`halfvec`), in network byte order.
+pub(super) fn vector_binary(buf: &mut Vec<u8>, v: &[f32], half: bool) {
     buf.extend_from_slice(&(v.len() as i16).to_be_bytes());
     buf.extend_from_slice(&0i16.to_be_bytes());
     for x in v {
@@ -182,17 +187,33 @@ fn binary_vector(buf: &mut Vec<u8>, v: &[f32], half: bool) {
     }
 }
 
-/// The IEEE half-precision bits of `x`, exact for the generated values
-/// (multiples of 2^-10 in (-2, 2): normal halfs or zero; see crate::dataset).
+/// The IEEE half-precision bits of `x`, rounded to nearest, ties to even, as
+/// pgvector's `halfvec` input rounds (exact for the generated values:
+/// multiples of 2^-10 in (-2, 2), see crate::dataset). Beyond the half's
+/// range: infinity (which the server refuses, as it refuses the text).
 fn half_bits(x: f32) -> u16 {
     let b = x.to_bits();
     let sign = ((b >> 16) & 0x8000) as u16;
-    if x == 0.0 {
-        return sign;
+    let a = b & 0x7fff_ffff;
+    let round = |kept: u32, rest: u32, half: u32| if rest > half || (rest == half && kept & 1 == 1) { kept + 1 } else { kept };
+    if a >= 0x7f80_0000 {
+        // Infinity, or NaN (kept a NaN).
+        return sign | 0x7c00 | if a > 0x7f80_0000 { 0x200 } else { 0 };
     }
-    let exp = ((b >> 23) & 0xff) as i32 - 127 + 15;
-    let mantissa = ((b >> 13) & 0x3ff) as u16;
-    sign | ((exp.clamp(0, 31) as u16) << 10) | mantissa
+    if a < 0x3880_0000 {
+        // Below 2^-14: a subnormal half (units of 2^-24), or zero.
+        let e = (a >> 23) as i32;
+        if e < 102 {
+            return sign;
+        }
+        let m = (a & 0x7f_ffff) | 0x80_0000;
+        let shift = (126 - e) as u32;
+        return sign | round(m >> shift, m & ((1 << shift) - 1), 1 << (shift - 1)) as u16;
+    }
+    let exp = ((a >> 23) as i32 - 127 + 15) as u32;
+    // A carry out of the mantissa steps the exponent, up to infinity.
+    let h = round((exp << 10) | ((a >> 13) & 0x3ff), a & 0x1fff, 0x1000);
+    sign | h.min(0x7c00) as u16
 }
 
 #[cfg(test)]
@@ -236,5 +257,25 @@ mod tests {
         assert_eq!(half_bits(1.0 / 1024.0), 0x1400);
         assert_eq!(half_bits(0.0), 0);
         assert_eq!(half_bits(-0.5), 0xb800);
+    }
+
+    #[test]
+    fn halfs_round_to_nearest_even() {
+        // 1 + 2^-11 is half-way between 1 and 1 + 2^-10: to the even one, 1.
+        assert_eq!(half_bits(1.0 + 1.0 / 2048.0), 0x3c00);
+        // 1 + 3 * 2^-11: half-way between 1 + 2^-10 (odd) and 1 + 2^-9 (even).
+        assert_eq!(half_bits(1.0 + 3.0 / 2048.0), 0x3c02);
+        assert_eq!(half_bits(1.0 + 1.1 / 2048.0), 0x3c01);
+        assert_eq!(half_bits(0.1), 0x2e66);
+        assert_eq!(half_bits(65504.0), 0x7bff);
+        assert_eq!(half_bits(1e6), 0x7c00);
+        assert_eq!(half_bits(-1e6), 0xfc00);
+        // Subnormals: 2^-24 is the smallest; 2^-25 is a tie, to even (0).
+        assert_eq!(half_bits(2f32.powi(-24)), 0x0001);
+        assert_eq!(half_bits(2f32.powi(-25)), 0x0000);
+        assert_eq!(half_bits(3.0 * 2f32.powi(-25)), 0x0002);
+        assert_eq!(half_bits(2f32.powi(-15)), 0x0200);
+        assert_eq!(half_bits(2f32.powi(-14)), 0x0400);
+        assert_eq!(half_bits(-0.0), 0x8000);
     }
 }

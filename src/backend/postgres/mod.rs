@@ -235,24 +235,15 @@ impl Backend for PostgresBackend {
     }
 
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Done, OpError> {
+        let mut settling = crate::stats::xcheck::Sent::default();
         if session.is_none() && op.op.shape != sql::Shape::Parallel {
-            *session = Some(vector::settled_connection(&self.pool, &op.settings, &self.settings_used).await?);
+            let (conn, sent) = vector::settled_connection(&self.pool, &op.settings, &self.settings_used).await?;
+            *session = Some(conn);
+            settling = sent;
         }
-        if let Some(v) = &op.vector {
-            let conn = session.as_mut().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
-            return v.run(conn, req).await;
-        }
-        if let Some((ddl, done)) = &op.function {
-            done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
-                .await
-                .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
-        }
-        if op.op.two_phase {
-            // BEGIN, PREPARE TRANSACTION and COMMIT PREPARED around the statements.
-            let sent = sqlx_exec::in_transaction(&op.op, 3);
-            return sqlx_exec::two_phase_pg(&self.pool, session, &op.op, req, &self.model).await.map(|rows| Done { sent, ..Done::rows(rows) });
-        }
-        sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await
+        let mut done = self.execute_on_session(session, op, req).await?;
+        done.sent.add(&settling);
+        Ok(done)
     }
 
     fn can_explain(&self) -> bool {
@@ -351,6 +342,27 @@ impl Backend for PostgresBackend {
             }
         }
         out
+    }
+}
+
+impl PostgresBackend {
+    /// Runs `op` for `req` on the worker's session (taken already, but for parallel reads).
+    async fn execute_on_session(&self, session: &mut sqlx_exec::Session<sqlx::Postgres>, op: &PgOp, req: &Request) -> Result<Done, OpError> {
+        if let Some(v) = &op.vector {
+            let conn = session.as_mut().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
+            return v.run(conn, req).await;
+        }
+        if let Some((ddl, done)) = &op.function {
+            done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
+                .await
+                .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
+        }
+        if op.op.two_phase {
+            // BEGIN, PREPARE TRANSACTION and COMMIT PREPARED around the statements.
+            let sent = sqlx_exec::in_transaction(&op.op, 3);
+            return sqlx_exec::two_phase_pg(&self.pool, session, &op.op, req, &self.model).await.map(|rows| Done { sent, ..Done::rows(rows) });
+        }
+        sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await
     }
 }
 

@@ -5,18 +5,21 @@ use super::PostgresBackend;
 use crate::backend::{sqlx_exec, BackendError, Ctx, Done, Loaded, VectorAnswers};
 use crate::dataset::{hash_str, DataModel};
 use crate::scenario::model::{FeatureType, IndexMethod, IndexStep, KeyType, VectorSearchOp};
+use crate::stats::xcheck::Sent;
 use crate::stats::OpError;
 use crate::workload::Request;
 use sqlx::{AssertSqlSafe, Row};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// A prepared `vector_search`: its statement, every query vector in text
-/// form (made once, at prepare), and where the answers go (preallocated;
-/// each request stores its keys with relaxed atomic writes, no lock).
+/// A prepared `vector_search`: its statement, every query vector in
+/// pgvector's binary form (made once, at prepare), and where the answers go
+/// (preallocated; each request stores its keys with relaxed atomic writes,
+/// no lock).
 pub struct VectorQuery {
     sql: Arc<str>,
-    queries: Vec<String>,
+    queries: Vec<Vec<u8>>,
+    half: bool,
     k: usize,
     int_keys: bool,
     keys: Vec<AtomicU64>,
@@ -30,15 +33,16 @@ pub struct VectorQuery {
 /// settings, and its prepared statements dropped, since PostgreSQL keeps a
 /// cached plan when a planner setting changes (`enable_indexscan`). A
 /// connection that already has them keeps its statements (a run phase after
-/// its warmup prepares nothing again).
+/// its warmup prepares nothing again). Also returns what that sent (each
+/// statement its own transaction), for the cross-checks.
 pub async fn settled_connection(
     pool: &sqlx::PgPool,
     settings: &[(String, String)],
     used: &AtomicBool,
-) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, OpError> {
+) -> Result<(sqlx::pool::PoolConnection<sqlx::Postgres>, Sent), OpError> {
     let mut conn = pool.acquire().await.map_err(sqlx_exec::op_error)?;
     if settings.is_empty() && !used.load(Ordering::Relaxed) {
-        return Ok(conn);
+        return Ok((conn, Sent::default()));
     }
     used.store(true, Ordering::Relaxed);
     let wanted = format!("{:016x}", hash_str(&format!("{settings:?}")));
@@ -46,7 +50,7 @@ pub async fn settled_connection(
         sqlx::query_scalar("SELECT current_setting('benchplan.settings', true)").fetch_one(&mut *conn).await.map_err(sqlx_exec::op_error)?;
     let had = had.unwrap_or_default();
     if had == wanted || (had.is_empty() && settings.is_empty()) {
-        return Ok(conn);
+        return Ok((conn, setting_statements(1)));
     }
     sqlx::query("RESET ALL").execute(&mut *conn).await.map_err(sqlx_exec::op_error)?;
     sqlx::Connection::clear_cached_statements(&mut *conn).await.map_err(sqlx_exec::op_error)?;
@@ -59,7 +63,40 @@ pub async fn settled_connection(
             .await
             .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, format!("setting {name} = {value}: {}", sqlx_exec::error_text(&e))))?;
     }
-    Ok(conn)
+    // current_setting, RESET ALL, and a set_config for each setting and the marker.
+    Ok((conn, setting_statements(3 + settings.len() as u64)))
+}
+
+/// `n` statements of benchplan's own about the session, each committed on
+/// its own: control statements (not the run's, so not matched in
+/// `pg_stat_statements`), but commits in `pg_stat_database.xact_commit`.
+fn setting_statements(n: u64) -> Sent {
+    Sent { statements: 0, control: n, commits: n }
+}
+
+/// A query vector bound as what it is, `vector` or `halfvec` (in binary),
+/// not as text: a text parameter cast to `vector` in the statement made each
+/// search take about twice as long on the server (pgvector 0.8.2, HNSW).
+struct VectorArg<'a> {
+    bytes: &'a [u8],
+    half: bool,
+}
+
+impl sqlx::Type<sqlx::Postgres> for VectorArg<'_> {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        sqlx::postgres::PgTypeInfo::with_name("vector")
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for VectorArg<'_> {
+    fn encode_by_ref(&self, buf: &mut sqlx::postgres::PgArgumentBuffer) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        buf.extend_from_slice(self.bytes);
+        Ok(sqlx::encode::IsNull::No)
+    }
+
+    fn produces(&self) -> Option<sqlx::postgres::PgTypeInfo> {
+        Some(sqlx::postgres::PgTypeInfo::with_name(if self.half { "halfvec" } else { "vector" }))
+    }
 }
 
 /// `SELECT "pk" FROM "t" [WHERE filter] ORDER BY "col" <op> $1::vector LIMIT k`.
@@ -78,10 +115,13 @@ impl VectorQuery {
         let t = &model.tables[table];
         let c = &t.columns[column];
         let mut buf = Vec::with_capacity(c.dim as usize);
+        let half = c.ty == FeatureType::Halfvec;
         let queries = (0..u64::from(v.queries()))
             .map(|q| {
                 t.write_query_vector(column, q, &mut buf);
-                crate::backend::sql::vector_text(&buf)
+                let mut bin = Vec::with_capacity(4 + 4 * buf.len());
+                super::load::vector_binary(&mut bin, &buf, half);
+                bin
             })
             .collect();
         let k = v.k() as usize;
@@ -89,6 +129,7 @@ impl VectorQuery {
         VectorQuery {
             sql: Arc::from(search_sql(&t.name, &t.key_column, &c.name, c.ty, v).as_str()),
             queries,
+            half,
             k,
             int_keys: model.entities[t.entity].key_type == KeyType::Int && !model.entities[t.entity].sampled(),
             keys: (0..n * k).map(|_| AtomicU64::new(u64::MAX)).collect(),
@@ -99,7 +140,7 @@ impl VectorQuery {
     /// Runs request `req`'s query on the worker's connection; keeps the keys it returned.
     pub async fn run(&self, conn: &mut sqlx::PgConnection, req: &Request) -> Result<Done, OpError> {
         let q = (req.index % self.queries.len() as u64) as usize;
-        let rows = sqlx::query(AssertSqlSafe(self.sql.clone())).bind(self.queries[q].as_str()).fetch_all(conn).await.map_err(sqlx_exec::op_error)?;
+        let rows = sqlx::query(AssertSqlSafe(self.sql.clone())).bind(VectorArg { bytes: &self.queries[q], half: self.half }).fetch_all(conn).await.map_err(sqlx_exec::op_error)?;
         let slots = &self.keys[q * self.k..(q + 1) * self.k];
         for (i, slot) in slots.iter().enumerate() {
             let key = match rows.get(i) {
@@ -110,7 +151,8 @@ impl VectorQuery {
             slot.store(key, Ordering::Relaxed);
         }
         self.answered[q].store(true, Ordering::Relaxed);
-        Ok(Done::rows(rows.len() as u32))
+        // One statement in its own (implicit) transaction: what the cross-checks count.
+        Ok(Done { sent: Sent::autocommit(1), ..Done::rows(rows.len() as u32) })
     }
 
     /// The answers so far; clears them for the next phase.
