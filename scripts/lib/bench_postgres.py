@@ -199,8 +199,8 @@ def report(bp_file, pg_file, load_dir):
         print(f"(medians over {len(bp)} rounds; ratio: median of the rounds' ratios)")
         print()
     rows = [
-        ("packed read", "req/s", med([b[0] for b in bp]), med([n[0] for n in pg]), med([b[0] / n[0] for b, n in zip(bp, pg)]), 1.0),
-        ("serial read", "req/s", med([b[1] for b in bp]), med([n[1] for n in pg]), med([b[1] / n[1] for b, n in zip(bp, pg)]), 1.0),
+        ("packed read", "req/s", med([b[0] for b in bp]), med([n[0] for n in pg]), med([b[0] / n[0] for b, n in zip(bp, pg)]), READ_GOAL),
+        ("serial read", "req/s", med([b[1] for b in bp]), med([n[1] for n in pg]), med([b[1] / n[1] for b, n in zip(bp, pg)]), READ_GOAL),
     ] if bp else []
     rows += [
         ("load copy (text)", "rows/s", med(rate("copy")), med(rate("psql")), ratio("copy", rate), 1.0),
@@ -221,6 +221,8 @@ def report(bp_file, pg_file, load_dir):
     print(f"goals met: {len(met)} of {len(met) + len(missed)}" + (f" (missed: {', '.join(missed)})" if missed else ""))
 
 ROWS = int(os.environ.get("ROWS", "100000"))
+# The reads' goal: 1.0x on a quiet machine, 0.95x with one core busy (BUSY=1).
+READ_GOAL = 0.95 if os.environ.get("BUSY") == "1" else 1.0
 cmd, *args = sys.argv[1:]
 {"url": url_env, "scripts": scripts, "bp": bp, "bpload": bpload, "pgb": pgb, "report": report,
  "cputime": cputime, "bprequests": bprequests, "cpu": cpu}[cmd](*args)

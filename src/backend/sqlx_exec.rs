@@ -13,11 +13,13 @@ pub type Query<DB> = sqlx::query::Query<'static, DB, <DB as Database>::Arguments
 
 /// What differs between the sqlx drivers on the request path.
 pub trait Dialect: Database {
-    /// Binds one value; arrays only where the driver has them.
-    fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String>;
+    /// Adds one value to a statement's arguments; arrays only where the
+    /// driver has them. Filled in place: a request's 30 values once cost
+    /// ~550 instructions each when a `Query` was moved through every bind.
+    fn add(args: &mut <Self as Database>::Arguments, v: Bound<'_>) -> Result<(), String>;
 }
 
-fn scalar<DB>(q: Query<DB>, v: Bound<'_>) -> Result<Query<DB>, String>
+fn scalar<DB>(args: &mut DB::Arguments, v: Bound<'_>) -> Result<(), String>
 where
     DB: Database,
     i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -26,43 +28,58 @@ where
     bool: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     Option<i64>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    Ok(match v {
-        Bound::Int(i) => q.bind(i),
-        Bound::Float(f) => q.bind(f),
-        Bound::Str(s) => q.bind(s.into_owned()),
-        Bound::Bool(b) => q.bind(b),
-        Bound::Null => q.bind(Option::<i64>::None),
+    use sqlx::Arguments;
+    match v {
+        Bound::Int(i) => args.add(i),
+        Bound::Float(f) => args.add(f),
+        Bound::Str(s) => args.add(s.into_owned()),
+        Bound::Bool(b) => args.add(b),
+        Bound::Null => args.add(Option::<i64>::None),
         Bound::IntArray(_) | Bound::StrArray(_) | Bound::FloatArray(_) | Bound::BoolArray(_) => {
             return Err("binding a list is supported on PostgreSQL only".into())
         }
-    })
+    }
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(feature = "sqlite")]
 impl Dialect for sqlx::Sqlite {
-    fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
-        scalar(q, v)
+    fn add(args: &mut <Self as Database>::Arguments, v: Bound<'_>) -> Result<(), String> {
+        scalar::<Self>(args, v)
     }
 }
 
 #[cfg(feature = "mysql")]
 impl Dialect for sqlx::MySql {
-    fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
-        scalar(q, v)
+    fn add(args: &mut <Self as Database>::Arguments, v: Bound<'_>) -> Result<(), String> {
+        scalar::<Self>(args, v)
     }
 }
 
 #[cfg(feature = "postgres")]
 impl Dialect for sqlx::Postgres {
-    fn bind(q: Query<Self>, v: Bound<'_>) -> Result<Query<Self>, String> {
+    fn add(args: &mut <Self as Database>::Arguments, v: Bound<'_>) -> Result<(), String> {
+        use sqlx::Arguments;
         match v {
-            Bound::IntArray(a) => Ok(q.bind(a)),
-            Bound::StrArray(a) => Ok(q.bind(a)),
-            Bound::FloatArray(a) => Ok(q.bind(a)),
-            Bound::BoolArray(a) => Ok(q.bind(a)),
-            other => scalar(q, other),
+            Bound::IntArray(a) => args.add(a),
+            Bound::StrArray(a) => args.add(a),
+            Bound::FloatArray(a) => args.add(a),
+            Bound::BoolArray(a) => args.add(a),
+            other => return scalar::<Self>(args, other),
         }
+        .map_err(|e| e.to_string())
     }
+}
+
+/// A statement's arguments, `n` values, filled by `add(args, i)` for each.
+fn arguments<DB: Dialect>(n: usize, mut add: impl FnMut(&mut DB::Arguments, usize) -> Result<(), String>) -> Result<DB::Arguments, String> {
+    use sqlx::Arguments;
+    let mut args = DB::Arguments::default();
+    args.reserve(n, n * 8);
+    for i in 0..n {
+        add(&mut args, i)?;
+    }
+    Ok(args)
 }
 
 /// Classifies a driver error.
@@ -127,17 +144,21 @@ fn sql_line(message: &str) -> Option<u64> {
 }
 
 /// The query for one statement of a request.
-pub fn query<DB: Dialect>(stmt: &Stmt, req: &Request, model: &DataModel) -> Result<Query<DB>, OpError> {
+pub fn query<DB: Dialect>(stmt: &Stmt, req: &Request, model: &DataModel) -> Result<Query<DB>, OpError>
+where
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
     query_text(stmt.sql.clone(), stmt, req, model)
 }
 
 /// Like [`query`], with another text using the same placeholders (EXPLAIN ...).
-pub fn query_text<DB: Dialect>(text: std::sync::Arc<str>, stmt: &Stmt, req: &Request, model: &DataModel) -> Result<Query<DB>, OpError> {
-    let mut q: Query<DB> = sqlx::query(AssertSqlSafe(text));
-    for b in stmt.binds.iter() {
-        q = DB::bind(q, sql::resolve(b, req, model, stmt.table, stmt.base)).map_err(|m| OpError::new(ErrorKind::Query, m))?;
-    }
-    Ok(q)
+pub fn query_text<DB: Dialect>(text: std::sync::Arc<str>, stmt: &Stmt, req: &Request, model: &DataModel) -> Result<Query<DB>, OpError>
+where
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let args = arguments::<DB>(stmt.binds.len(), |args, i| DB::add(args, sql::resolve(&stmt.binds[i], req, model, stmt.table, stmt.base)))
+        .map_err(|m| OpError::new(ErrorKind::Query, m))?;
+    Ok(sqlx::query_with(AssertSqlSafe(text), args))
 }
 
 /// A worker's connection, taken from the pool at its first request and kept.
@@ -322,10 +343,11 @@ where
         }
         let mut tx = pool.begin().await.map_err(|e| fail(error_text(&e)))?;
         for s in &plan.1 {
-            let mut q: Query<DB> = sqlx::query(AssertSqlSafe(s.sql.clone()));
-            for b in s.binds.iter() {
-                q = DB::bind(q, sql::write_bind(b, model, ti, |r| range.start + (s.base + r) as u64, 0)).map_err(fail)?;
-            }
+            let args = arguments::<DB>(s.binds.len(), |args, i| {
+                DB::add(args, sql::write_bind(&s.binds[i], model, ti, |r| range.start + (s.base + r) as u64, 0))
+            })
+            .map_err(fail)?;
+            let q: Query<DB> = sqlx::query_with(AssertSqlSafe(s.sql.clone()), args);
             q.execute(&mut *tx).await.map_err(|e| fail(error_text(&e)))?;
         }
         tx.commit().await.map_err(|e| fail(error_text(&e)))?;
