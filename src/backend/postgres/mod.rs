@@ -242,6 +242,10 @@ impl Backend for PostgresBackend {
             settling = sent;
         }
         let mut done = self.execute_on_session(session, op, req).await?;
+        if op.vector.is_some() && vector::cleared_caches(&settling) {
+            // The driver's lookup of the `vector` type on this connection.
+            settling.add(&crate::stats::xcheck::Sent { statements: 0, control: 1, commits: 1 });
+        }
         done.sent.add(&settling);
         Ok(done)
     }

@@ -67,6 +67,13 @@ pub async fn settled_connection(
     Ok((conn, setting_statements(3 + settings.len() as u64)))
 }
 
+/// Whether a session's settling (its [`settled_connection`] count) cleared
+/// the driver's caches: the next statement binding a `vector` then makes the
+/// driver look the type's name up (one catalog query, one commit).
+pub fn cleared_caches(settling: &Sent) -> bool {
+    settling.control > 1
+}
+
 /// `n` statements of benchplan's own about the session, each committed on
 /// its own: control statements (not the run's, so not matched in
 /// `pg_stat_statements`), but commits in `pg_stat_database.xact_commit`.
