@@ -4,8 +4,11 @@
 #   bp OUT                                 benchplan's rows: ef req/s p99 recall rows/request errors cpu_s requests
 #   pgb LOG                                pgbench's tps, transactions, latency
 #   report BP PG                           the table
-import csv, glob, json, random, re, struct, sys
+import csv, glob, json, os, random, re, struct, sys
 from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_postgres import pgb  # pgbench's tps, transactions, latency  # noqa: E402
 
 
 def embeddings(path, rows, queries, dim, seed):
@@ -76,17 +79,6 @@ def bp(out):
         ef = json.loads(r["params"]).get("ef_search") if r.get("params", "").startswith("{") else r.get("ef_search")
         print(ef, r["throughput_rps"], r["p99_ms"], r.get("recall_at_k", "-"), r["rows_per_request"], r["errors"],
               r.get("client_cpu_s", "-"), r["requests"])
-
-
-def pgb(path):
-    text = open(path).read()
-    tps = re.search(r"^tps = ([0-9.]+) \(without initial connection time\)", text, re.M)
-    done = re.search(r"^number of transactions actually processed: (\d+)", text, re.M)
-    failed = re.search(r"^number of failed transactions: (\d+)", text, re.M)
-    lat = re.search(r"^latency average = ([0-9.]+) ms", text, re.M)
-    if not tps or not done or "aborted" in text or (failed and int(failed.group(1))):
-        sys.exit(f"pgbench did not finish cleanly:\n{text}")
-    print(tps.group(1), done.group(1), lat.group(1) if lat else "?")
 
 
 def report(bp_file, pg_file, goal="0.95"):
