@@ -158,7 +158,7 @@ def bprequests(out, n):
         sys.exit(f"benchplan's cpu run in {out}: expected {n} requests and no errors, got {rows}")
 
 
-def cpu(path, small, big):
+def cpu(path, small, big, native="pgbench"):
     # Lines "tool shape n user sys"; per tool and shape, the median over rounds
     # of (CPU of the big run - CPU of the small run) / (big - small).
     med = lambda v: sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
@@ -169,11 +169,11 @@ def cpu(path, small, big):
     small, big = int(small), int(big)
     per = lambda tool, shape, f: med([(f(b) - f(a)) / (big - small) * 1e6 for a, b in zip(runs[(tool, shape, small)], runs[(tool, shape, big)])])
     total, user = (lambda t: t[0] + t[1]), (lambda t: t[0])
-    print(f"{'client CPU per request':<24} {'benchplan us':>13} {'pgbench us':>11} {'ratio':>7}  {'user ratio':>10}  goal     result")
+    print(f"{'client CPU per request':<24} {'benchplan us':>13} {native + ' us':>11} {'ratio':>7}  {'user ratio':>10}  goal     result")
     met = 0
     for shape in ("packed", "serial"):
-        b, n = per("benchplan", shape, total), per("pgbench", shape, total)
-        ub, un = per("benchplan", shape, user), per("pgbench", shape, user)
+        b, n = per("benchplan", shape, total), per(native, shape, total)
+        ub, un = per("benchplan", shape, user), per(native, shape, user)
         ok = b <= n
         met += ok
         print(f"{shape + ' read':<24} {b:>13.1f} {n:>11.1f} {b / n:>6.2f}x  {ub / un:>9.2f}x  <= 1.0  {'met' if ok else 'MISSED'}")
