@@ -237,15 +237,11 @@ impl Backend for PostgresBackend {
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Done, OpError> {
         let mut settling = crate::stats::xcheck::Sent::default();
         if session.is_none() && op.op.shape != sql::Shape::Parallel {
-            let (conn, sent) = vector::settled_connection(&self.pool, &op.settings, &self.settings_used).await?;
+            let (conn, sent) = vector::settled_connection(&self.pool, &op.settings, &self.settings_used, op.vector.is_some()).await?;
             *session = Some(conn);
             settling = sent;
         }
         let mut done = self.execute_on_session(session, op, req).await?;
-        if op.vector.is_some() && vector::cleared_caches(&settling) {
-            // The driver's lookup of the `vector` type on this connection.
-            settling.add(&crate::stats::xcheck::Sent { statements: 0, control: 1, commits: 1 });
-        }
         done.sent.add(&settling);
         Ok(done)
     }

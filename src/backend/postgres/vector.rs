@@ -34,11 +34,14 @@ pub struct VectorQuery {
 /// cached plan when a planner setting changes (`enable_indexscan`). A
 /// connection that already has them keeps its statements (a run phase after
 /// its warmup prepares nothing again). Also returns what that sent (each
-/// statement its own transaction), for the cross-checks.
+/// statement its own transaction), for the cross-checks; `binds_vector`:
+/// the session's operation binds a `vector`, whose type the driver then
+/// looks up once more.
 pub async fn settled_connection(
     pool: &sqlx::PgPool,
     settings: &[(String, String)],
     used: &AtomicBool,
+    binds_vector: bool,
 ) -> Result<(sqlx::pool::PoolConnection<sqlx::Postgres>, Sent), OpError> {
     let mut conn = pool.acquire().await.map_err(sqlx_exec::op_error)?;
     if settings.is_empty() && !used.load(Ordering::Relaxed) {
@@ -63,15 +66,11 @@ pub async fn settled_connection(
             .await
             .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, format!("setting {name} = {value}: {}", sqlx_exec::error_text(&e))))?;
     }
-    // current_setting, RESET ALL, and a set_config for each setting and the marker.
-    Ok((conn, setting_statements(3 + settings.len() as u64)))
-}
-
-/// Whether a session's settling (its [`settled_connection`] count) cleared
-/// the driver's caches: the next statement binding a `vector` then makes the
-/// driver look the type's name up (one catalog query, one commit).
-pub fn cleared_caches(settling: &Sent) -> bool {
-    settling.control > 1
+    // current_setting, RESET ALL, and a set_config for each setting and the
+    // marker; with the driver's caches cleared, a statement binding a
+    // `vector` (`binds_vector`) makes the driver look the type's name up
+    // again (one catalog query, one commit).
+    Ok((conn, setting_statements(3 + settings.len() as u64 + u64::from(binds_vector))))
 }
 
 /// `n` statements of benchplan's own about the session, each committed on
