@@ -73,6 +73,10 @@ pub fn main_with(args: Vec<OsString>) -> Exit {
             return Exit::BackendFailed;
         }
     };
+    if matches!(cli.command, Command::Run(_) | Command::Setup(_) | Command::Teardown(_)) {
+        // Workers run on lanes of their own (src/exec/lanes.rs); without them, on the runtime.
+        exec::lanes::start(workers);
+    }
     let mut stdout = std::io::stdout().lock();
     let res = rt.block_on(async {
         match &cli.command {

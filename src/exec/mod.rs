@@ -5,7 +5,8 @@
 
 mod failing;
 mod findmax;
-pub mod phase;
+pub mod lanes;
+mod phase;
 pub mod progress;
 mod request;
 mod shard;

@@ -260,16 +260,10 @@ pub async fn run_phase<B: Backend>(
         if workload.has_steps() {
             rec = rec.with_steps(workload.ops.len());
         }
-        handles.push(tokio::spawn(worker(
-            backend.clone(),
-            ops.clone(),
-            workload.clone(),
-            model.clone(),
-            shared.clone(),
-            interrupt.clone(),
-            plan.clone(),
-            rec,
-        )));
+        handles.push(super::lanes::spawn(
+            w,
+            worker(backend.clone(), ops.clone(), workload.clone(), model.clone(), shared.clone(), interrupt.clone(), plan.clone(), rec),
+        ));
     }
     // The bar counts this shard's requests.
     let shown = PhaseConfig { requests: cfg.requests.map(|n| cfg.shard.map_or(n, |s| s.share(n))), live: None, ..cfg.clone() };
