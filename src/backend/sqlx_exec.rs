@@ -92,23 +92,25 @@ pub fn op_error(e: sqlx::Error) -> OpError {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
             ErrorKind::Connection
         }
-        sqlx::Error::Database(d) => {
-            let m = d.message().to_ascii_lowercase();
-            let code = d.code().map(|c| c.to_string()).unwrap_or_default();
-            if m.contains("locked") || m.contains("busy") || m.contains("deadlock") || code == "40001" || code == "40P01" || code == "1213"
-            {
-                ErrorKind::Throttled
-            } else if code.starts_with("08") || code == "57P01" || code == "57P02" || code == "57P03" {
-                // Connection exceptions and admin shutdown (server restarting).
-                ErrorKind::Connection
-            } else {
-                ErrorKind::Query
-            }
-        }
+        sqlx::Error::Database(d) => database_kind(d.message(), d.code().as_deref()),
         sqlx::Error::RowNotFound => ErrorKind::NotFound,
         _ => ErrorKind::Other,
     };
     OpError::new(kind, error_text(&e))
+}
+
+/// Classifies an error the database reported (message, SQLSTATE or MySQL code).
+pub fn database_kind(message: &str, code: Option<&str>) -> ErrorKind {
+    let m = message.to_ascii_lowercase();
+    let code = code.unwrap_or_default();
+    if m.contains("locked") || m.contains("busy") || m.contains("deadlock") || code == "40001" || code == "40P01" || code == "1213" {
+        ErrorKind::Throttled
+    } else if code.starts_with("08") || code == "57P01" || code == "57P02" || code == "57P03" {
+        // Connection exceptions and admin shutdown (server restarting).
+        ErrorKind::Connection
+    } else {
+        ErrorKind::Query
+    }
 }
 
 /// A driver error as text: a database's own message said as the database's

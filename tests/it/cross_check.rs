@@ -9,7 +9,7 @@ use crate::common::{bin, run_dir, scenario, server_env};
 use serde_json::Value;
 use sqlx::Connection;
 
-fn scenario_text(kind: &str, url: &str, prefix: &str, explain: &str) -> String {
+fn scenario_text(kind: &str, url: &str, prefix: &str, explain: &str, backend: &str) -> String {
     format!(
         r#"version: 1
 name: {prefix}
@@ -18,6 +18,7 @@ backends:
   db:
     kind: {kind}
     url: "{url}"
+{backend}
 dataset:
   entities:
     user: {{ keys: 1500, key: int }}
@@ -47,10 +48,10 @@ teardown:
     )
 }
 
-/// Runs the scenario; returns run.json's cross-check rows and notes.
-fn run(kind: &str, url: &str, prefix: &str, explain: &str) -> (Vec<Value>, Vec<String>) {
+/// Runs the scenario; returns run.json's cross-check rows and notes, and the client that measured.
+fn run(kind: &str, url: &str, prefix: &str, explain: &str, backend: &str) -> (Vec<Value>, Vec<String>, String) {
     let tmp = tempfile::tempdir().unwrap();
-    let sc = scenario(tmp.path(), prefix, &scenario_text(kind, url, prefix, explain));
+    let sc = scenario(tmp.path(), prefix, &scenario_text(kind, url, prefix, explain, backend));
     let out = tmp.path().join("out");
     let a = bin().args(["run", "-q"]).arg(&sc).arg("--out").arg(&out).assert();
     let o = a.get_output();
@@ -62,7 +63,8 @@ fn run(kind: &str, url: &str, prefix: &str, explain: &str) -> (Vec<Value>, Vec<S
     let rows = report["cross_checks"].as_array().cloned().unwrap_or_default();
     let notes =
         report["cross_check_notes"].as_array().map(|n| n.iter().map(|x| x.as_str().unwrap().to_string()).collect()).unwrap_or_default();
-    (rows, notes)
+    let client = report["backends"][0]["server"]["client"].as_str().unwrap_or_default().to_string();
+    (rows, notes, client)
 }
 
 /// The row of `counter` in `phase`, asserted to agree: the counts differ
@@ -84,11 +86,23 @@ fn agrees(rows: &[Value], phase: &str, counter: &str, at_least: u64) -> Value {
 #[test]
 #[ignore = "needs servers: scripts/test runs it"]
 fn postgres_counters_agree_with_the_server() {
+    postgres_counters("", "xcpg", "    driver: sqlx");
+}
+
+/// The same on benchplan's own wire client (a connection without TLS).
+#[test]
+#[ignore = "needs servers: scripts/test runs it"]
+fn postgres_counters_agree_with_the_server_on_the_wire_client() {
+    postgres_counters("?sslmode=disable", "xcpw", "");
+}
+
+/// `query` ends the URL; `backend` is more of the backend's settings.
+fn postgres_counters(query: &str, prefix: &str, backend: &str) {
     let base = server_env("BENCHPLAN_TEST_PG_URL");
     // A database of this test's own: pg_stat_database counts per database.
-    let db = format!("benchplan_xcheck_{}", std::process::id());
-    let url = match base.rfind('/') {
-        Some(i) if !base[..i].ends_with('/') => format!("{}/{db}", &base[..i]),
+    let db = format!("benchplan_{prefix}_{}", std::process::id());
+    let url = match base.split('?').next().and_then(|b| b.rfind('/').map(|i| (b, i))) {
+        Some((b, i)) if !b[..i].ends_with('/') => format!("{}/{db}{query}", &b[..i]),
         _ => panic!("BENCHPLAN_TEST_PG_URL names no database: {base}"),
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -108,7 +122,9 @@ fn postgres_counters_agree_with_the_server() {
             .await
             .is_ok()
     });
-    let (rows, notes) = run("postgres", &url, "xcpg", "      explain_every: 50");
+    let (rows, notes, client) = run("postgres", &url, prefix, "      explain_every: 50", backend);
+    let wire = backend.is_empty();
+    assert_eq!(client.contains("wire client"), wire, "the client that measured: {client}");
     admin(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
     // 2000 requests: 80 % read 3 tables (3 statements, 3 commits), 20 % upsert 2 tables in a transaction (1 commit).
     agrees(&rows, "serve", "pg_stat_database.xact_commit", 1500 * 3);
@@ -127,7 +143,7 @@ fn postgres_counters_agree_with_the_server() {
 #[ignore = "needs servers: scripts/test runs it"]
 fn mysql_counters_agree_with_the_server() {
     let url = server_env("BENCHPLAN_TEST_MYSQL_URL");
-    let (rows, notes) = run("mysql", &url, "xcmy", "");
+    let (rows, notes, _) = run("mysql", &url, "xcmy", "", "");
     // Reads: 3 statements; upserts: BEGIN, 2 statements, COMMIT.
     agrees(&rows, "serve", "Questions", 1500 * 3);
     agrees(&rows, "warmup", "Questions", 200 * 3);

@@ -49,6 +49,8 @@ mod k8s;
 mod live_metrics;
 #[cfg(feature = "postgres")]
 mod pg_faults;
+#[cfg(all(feature = "postgres", feature = "mysql"))]
+mod pg_wire;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]

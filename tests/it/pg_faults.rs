@@ -31,7 +31,7 @@ const DOWN_FOR: Duration = Duration::from_millis(1500);
 // ------------------------------------------------------------------ server
 
 /// A throwaway PostgreSQL cluster; stopped (immediately) when dropped.
-struct Pg {
+pub(crate) struct Pg {
     bindir: PathBuf,
     psql: PathBuf,
     /// The user the server runs as (`None`: the current one).
@@ -45,7 +45,7 @@ struct Pg {
 
 impl Pg {
     /// Finds the binaries and starts a cluster, or says why it cannot.
-    fn start() -> Result<Pg, String> {
+    pub(crate) fn start() -> Result<Pg, String> {
         Pg::start_with("")
     }
 
@@ -85,11 +85,11 @@ impl Pg {
         Ok(pg)
     }
 
-    fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
@@ -150,7 +150,7 @@ impl Pg {
     }
 
     /// Runs one query; `None` if it fails.
-    fn query(&self, sql: &str) -> Option<String> {
+    pub(crate) fn query(&self, sql: &str) -> Option<String> {
         let out = self.psql(sql).output().ok()?;
         out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }

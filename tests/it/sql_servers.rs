@@ -78,13 +78,19 @@ checks:
     )
 }
 
-/// Runs the scenario, then checks the database's content against the data model.
-async fn check_backend(kind: &str, url: &str, prefix: &str) {
+/// Runs the scenario, then checks the database's content against the data
+/// model; `client` is a part of run.json's `server.client` (PostgreSQL).
+async fn check_backend(kind: &str, url: &str, prefix: &str, client: Option<&str>) {
     let tmp = tempfile::tempdir().unwrap();
     let sc = scenario(tmp.path(), prefix, &scenario_text(kind, prefix));
     let out = tmp.path().join("out");
     run_ok(&sc, url, &out);
     let dir = run_dir(&out, prefix);
+    if let Some(client) = client {
+        let run: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+        let said = run["backends"][0]["server"]["client"].as_str().unwrap_or_default().to_string();
+        assert!(said.contains(client), "run.json names the client that measured ({client}): {said:?}");
+    }
     let (h, rows) = read_csv(&dir.join("results.csv"));
     let per = |phase: &str| -> f64 {
         let r = rows.iter().find(|r| r[col(&h, "phase")] == phase).unwrap();
@@ -207,14 +213,31 @@ impl Db {
 #[ignore = "needs servers: scripts/test runs it"]
 async fn postgres_loads_reads_and_writes_the_model_data() {
     let url = server_env("BENCHPLAN_TEST_PG_URL");
-    check_backend("postgres", &url, "bpt_pg").await;
+    check_backend("postgres", &url, "bpt_pg", None).await;
+}
+
+/// The same on benchplan's own PostgreSQL wire client (no TLS): the same
+/// rows read and written, the same data in the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs servers: scripts/test runs it"]
+async fn postgres_wire_client_loads_reads_and_writes_the_model_data() {
+    let url = server_env("BENCHPLAN_TEST_PG_URL");
+    check_backend("postgres", &format!("{url}{}sslmode=disable", query_sep(&url)), "bpt_pw", Some("wire client")).await;
+}
+
+fn query_sep(url: &str) -> &'static str {
+    if url.contains('?') {
+        "&"
+    } else {
+        "?"
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs servers: scripts/test runs it"]
 async fn mysql_loads_reads_and_writes_the_model_data() {
     let url = server_env("BENCHPLAN_TEST_MYSQL_URL");
-    check_backend("mysql", &url, "bpt_my").await;
+    check_backend("mysql", &url, "bpt_my", None).await;
 }
 
 #[test]
@@ -299,7 +322,7 @@ fn passwords_never_appear_and_an_unreachable_server_is_exit_3() {
     assert!(summary.contains("Backend `db` failed") && !summary.contains(secret), "{summary}");
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();

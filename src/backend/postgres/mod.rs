@@ -6,12 +6,13 @@ mod counters;
 mod load;
 mod support;
 mod vector;
+mod wire;
 pub use support::PostgresKind;
 
 use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
-use crate::scenario::model::{CreateStep, IndexStep, Kind, LoadMethod, LoadStep, PackedMode, PostgresConfig, StatementOp, TlsMode};
+use crate::scenario::model::{CreateStep, IndexStep, Kind, LoadMethod, LoadStep, PackedMode, PgDriver, PostgresConfig, StatementOp, TlsMode};
 use crate::stats::OpError;
 use crate::template::BindRef;
 use crate::workload::{OpSpec, Request};
@@ -22,6 +23,9 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a worker waits for a connection when all `pool` are taken.
+const POOL_WAIT: Duration = Duration::from_secs(30);
 
 pub struct PostgresBackend {
     pool: PgPool,
@@ -35,6 +39,20 @@ pub struct PostgresBackend {
     /// The texts of the statements prepared so far: the cross-checks count
     /// their calls in `pg_stat_statements`.
     statements: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Where benchplan's own wire client connects, when requests run on it.
+    wire: Option<wire::Target>,
+    /// `pool` permits: a worker's wire connection holds one, so the wire
+    /// client opens no more connections than sqlx's pool would.
+    wire_permits: Arc<tokio::sync::Semaphore>,
+    /// Which client runs the requests, and why (run.json's `server.client`).
+    client: String,
+}
+
+/// A worker's connections: sqlx's, and the wire client's.
+#[derive(Default)]
+pub struct PgSession {
+    sqlx: sqlx_exec::Session<sqlx::Postgres>,
+    wire: Option<(wire::Conn, tokio::sync::OwnedSemaphorePermit)>,
 }
 
 /// An operation, and for `packed: function` the function it calls.
@@ -46,6 +64,8 @@ pub struct PgOp {
     vector: Option<vector::VectorQuery>,
     /// Settings a worker's connection gets before its first request.
     settings: Arc<[(String, String)]>,
+    /// Whether the wire client can run it (plain statements, no settings).
+    wire: bool,
 }
 
 fn ssl_mode(tls: Option<TlsMode>, host: &str) -> PgSslMode {
@@ -80,9 +100,10 @@ impl PostgresBackend {
         let size = c.pool.unwrap_or(ctx.max_workers).max(1);
         let (host, port) = (opts.get_host().to_string(), opts.get_port());
         sqlx_exec::first_connection::<sqlx::PgConnection>(&opts, name, "PostgreSQL", &host, port).await?;
+        let (wire, client) = wire_client(c, &opts).await;
         let pool = PgPoolOptions::new()
             .max_connections(size)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(POOL_WAIT)
             .test_before_acquire(false)
             .connect_lazy_with(opts);
         if let Some(schema) = &c.schema {
@@ -102,7 +123,29 @@ impl PostgresBackend {
             max_prepared,
             settings_used: Default::default(),
             statements: Default::default(),
+            wire,
+            wire_permits: Arc::new(tokio::sync::Semaphore::new(size as usize)),
+            client,
         })
+    }
+}
+
+/// Where the wire client connects, if it runs this backend's requests, and
+/// a sentence naming the client that does and why.
+async fn wire_client(c: &PostgresConfig, opts: &PgConnectOptions) -> (Option<wire::Target>, String) {
+    const SQLX: &str = "sqlx 0.9 (prepared statements)";
+    const WIRE: &str = "benchplan's PostgreSQL wire client (prepared statements, binary parameters, rows counted not decoded); \
+                        sqlx 0.9 for settings, vector search, parallel reads and two-phase commits";
+    if c.driver == Some(PgDriver::Sqlx) {
+        return (None, format!("{SQLX}: driver: sqlx"));
+    }
+    let target = match wire::Target::new(&c.url, opts) {
+        Ok(t) => t,
+        Err(why) => return (None, format!("{SQLX}: {why}")),
+    };
+    match wire::Conn::open(&target).await {
+        Ok(_) => (Some(target), WIRE.to_string()),
+        Err(why) => (None, format!("{SQLX}: the wire client could not connect ({why})")),
     }
 }
 
@@ -156,10 +199,10 @@ fn packed_function(op: &SqlOp, model: &DataModel) -> Result<(SqlOp, String), Bac
 
 impl Backend for PostgresBackend {
     type Op = PgOp;
-    type Session = sqlx_exec::Session<sqlx::Postgres>;
+    type Session = PgSession;
 
     fn session(&self) -> Self::Session {
-        None
+        PgSession::default()
     }
 
     fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<PgOp, BackendError> {
@@ -167,7 +210,7 @@ impl Backend for PostgresBackend {
         if let crate::workload::OpKind::VectorSearch { table, column, search } = &op.kind {
             let query = vector::VectorQuery::new(ctx.model, *table, *column, search);
             let none = SqlOp { shape: sql::Shape::Serial, stmts: Vec::new(), writes: None, two_phase: false };
-            return Ok(PgOp { op: none, function: None, vector: Some(query), settings });
+            return Ok(PgOp { op: none, function: None, vector: Some(query), settings, wire: false });
         }
         let sql_op = sql::prepare(Kind::Postgres, ctx, op, statement)?;
         if sql_op.two_phase && self.max_prepared.unwrap_or(0) < 1 {
@@ -179,11 +222,12 @@ impl Backend for PostgresBackend {
             )));
         }
         let packed_read = matches!(op.kind, crate::workload::OpKind::Read { fetch: crate::scenario::model::Fetch::Packed, .. });
+        let wire = self.wire.is_some() && settings.is_empty() && wire::can_run(&sql_op);
         let prepared = if packed_read && self.packed == PackedMode::Function {
             let (call, ddl) = packed_function(&sql_op, ctx.model)?;
-            PgOp { op: call, function: Some((ddl, tokio::sync::OnceCell::new())), vector: None, settings }
+            PgOp { op: call, function: Some((ddl, tokio::sync::OnceCell::new())), vector: None, settings, wire }
         } else {
-            PgOp { op: sql_op, function: None, vector: None, settings }
+            PgOp { op: sql_op, function: None, vector: None, settings, wire }
         };
         if let Ok(mut texts) = self.statements.lock() {
             texts.extend(prepared.op.stmts.iter().map(|s| s.sql.to_string()));
@@ -235,6 +279,16 @@ impl Backend for PostgresBackend {
     }
 
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Done, OpError> {
+        // Wire connections are the session's own, never given settings.
+        if let (Some(target), true) = (&self.wire, op.wire) {
+            self.define_function(op).await?;
+            let (conn, _) = match &mut session.wire {
+                Some(c) => c,
+                None => session.wire.insert(self.wire_connection(target).await?),
+            };
+            return wire::execute(conn, &op.op, req, &self.model).await;
+        }
+        let session = &mut session.sqlx;
         let mut settling = crate::stats::xcheck::Sent::default();
         if session.is_none() && op.op.shape != sql::Shape::Parallel {
             let (conn, sent) = vector::settled_connection(&self.pool, &op.settings, &self.settings_used, op.vector.is_some()).await?;
@@ -287,12 +341,9 @@ impl Backend for PostgresBackend {
 
     async fn explain<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Buffers, OpError> {
         use crate::stats::ErrorKind;
-        if let Some((ddl, done)) = &op.function {
-            done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
-                .await
-                .map_err(|e| OpError::new(ErrorKind::Query, e.0))?;
-        }
+        self.define_function(op).await?;
         // On the worker's own connection: waiting for a second one could deadlock a small pool.
+        let session = &mut session.sqlx;
         let conn = match session {
             Some(c) => c,
             None => session.insert(self.pool.acquire().await.map_err(sqlx_exec::op_error)?),
@@ -331,7 +382,7 @@ impl Backend for PostgresBackend {
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
+        let mut out = BTreeMap::from([("client".to_string(), self.client.clone())]);
         if let Ok(v) = sqlx::query_scalar::<_, String>("SELECT version()").fetch_one(&self.pool).await {
             out.insert("server".to_string(), v);
         }
@@ -346,17 +397,35 @@ impl Backend for PostgresBackend {
 }
 
 impl PostgresBackend {
+    /// A worker's wire connection, once one of `pool` permits is free (as
+    /// sqlx's pool waits for a connection, and as long).
+    async fn wire_connection(&self, target: &wire::Target) -> Result<(wire::Conn, tokio::sync::OwnedSemaphorePermit), OpError> {
+        use crate::stats::ErrorKind;
+        let permit = tokio::time::timeout(POOL_WAIT, self.wire_permits.clone().acquire_owned())
+            .await
+            .map_err(|_| OpError::new(ErrorKind::Connection, "pool timed out while waiting for an open connection"))?
+            .map_err(|_| OpError::new(ErrorKind::Connection, "pool closed"))?;
+        let conn = wire::Conn::open(target).await.map_err(|m| OpError::new(ErrorKind::Connection, m))?;
+        Ok((conn, permit))
+    }
+
+    /// Creates the function a `packed: function` read calls, once.
+    async fn define_function(&self, op: &PgOp) -> Result<(), OpError> {
+        if let Some((ddl, done)) = &op.function {
+            done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
+                .await
+                .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
+        }
+        Ok(())
+    }
+
     /// Runs `op` for `req` on the worker's session (taken already, but for parallel reads).
     async fn execute_on_session(&self, session: &mut sqlx_exec::Session<sqlx::Postgres>, op: &PgOp, req: &Request) -> Result<Done, OpError> {
         if let Some(v) = &op.vector {
             let conn = session.as_mut().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
             return v.run(conn, req).await;
         }
-        if let Some((ddl, done)) = &op.function {
-            done.get_or_try_init(|| async { sqlx_exec::ddl(&self.pool, Kind::Postgres, ddl).await })
-                .await
-                .map_err(|e| OpError::new(crate::stats::ErrorKind::Query, e.0))?;
-        }
+        self.define_function(op).await?;
         if op.op.two_phase {
             // BEGIN, PREPARE TRANSACTION and COMMIT PREPARED around the statements.
             let sent = sqlx_exec::in_transaction(&op.op, 3);

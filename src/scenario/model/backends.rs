@@ -135,6 +135,18 @@ pub enum PackedMode {
     Function,
 }
 
+/// Which client runs PostgreSQL's requests.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PgDriver {
+    /// benchplan's own wire client for plain reads and writes on
+    /// connections without TLS; sqlx for the rest.
+    #[default]
+    Auto,
+    /// sqlx for everything.
+    Sqlx,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresConfig {
@@ -154,6 +166,10 @@ pub struct PostgresConfig {
     pub schema: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packed: Option<PackedMode>,
+    /// `auto` (the default): requests run on benchplan's own client of
+    /// PostgreSQL's protocol where the connection has no TLS; `sqlx`: on sqlx.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<PgDriver>,
     /// How this backend's `load` step sends its rows, over the step's
     /// `method`: `copy` (text COPY, the default), `copy_binary`, `insert`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,507 @@
+//! benchplan's own PostgreSQL client for the request path: the extended
+//! query protocol on a worker's own connection, as libpq's
+//! `PQexecPrepared` (pgbench `-M prepared`) uses it, with no more client
+//! work than that needs. Each statement is prepared once per connection
+//! (Parse, Sync) and then run with Bind, Execute, Sync from buffers kept
+//! between requests; rows are counted, not decoded.
+//!
+//! It runs where a connection has no TLS (`tls: disable`, or a server on
+//! this machine that refuses TLS under the default `prefer`) and
+//! authenticates with trust, password, MD5 or SCRAM-SHA-256. Everything
+//! else (TLS, settings, vector search, parallel reads, two-phase commits,
+//! loads, DDL, EXPLAIN) stays on sqlx; `driver: sqlx` keeps all on sqlx.
+//! The run's `server.client` in run.json says which client measured.
+
+mod auth;
+mod params;
+
+use crate::backend::sql::{self, Shape, SqlOp, Stmt};
+use crate::backend::{Done, CONNECT_TIMEOUT};
+use crate::dataset::DataModel;
+use crate::stats::xcheck::Sent;
+use crate::stats::{ErrorKind, OpError};
+use crate::workload::Request;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Where and as whom the wire client connects.
+#[derive(Clone)]
+pub struct Target {
+    host: String,
+    port: u16,
+    /// A Unix socket's path (host `/dir`, or `?host=/dir`).
+    socket: Option<String>,
+    user: String,
+    password: Option<String>,
+    database: Option<String>,
+    options: Option<String>,
+    /// Whether to ask for TLS first (`prefer`): a server that offers it is left to sqlx.
+    ask_tls: bool,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Target({}:{})", self.host, self.port)
+    }
+}
+
+impl Target {
+    /// From the options sqlx parsed (the password from the URL or
+    /// PGPASSWORD); Err says why the connection needs sqlx (TLS).
+    pub fn new(url: &str, opts: &PgConnectOptions) -> Result<Self, String> {
+        let ask_tls = match opts.get_ssl_mode() {
+            PgSslMode::Disable => false,
+            PgSslMode::Allow | PgSslMode::Prefer => true,
+            _ => return Err("the connection uses TLS".into()),
+        };
+        let from_url = url::Url::parse(url).ok().and_then(|u| u.password().map(percent_decode));
+        Ok(Target {
+            host: opts.get_host().to_string(),
+            port: opts.get_port(),
+            socket: opts.get_socket().map(|dir| format!("{}/.s.PGSQL.{}", dir.display(), opts.get_port())),
+            user: opts.get_username().to_string(),
+            password: from_url.or_else(|| std::env::var("PGPASSWORD").ok()),
+            database: opts.get_database().map(str::to_string),
+            options: opts.get_options().map(str::to_string),
+            ask_tls,
+        })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, ..) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+enum Stream {
+    Tcp(tokio::net::TcpStream),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+}
+
+/// What went wrong on the wire.
+enum Failure {
+    Io(std::io::Error),
+    /// An ErrorResponse: SQLSTATE and message.
+    Server(String, String),
+    Protocol(String),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+impl Failure {
+    fn op_error(self) -> OpError {
+        match self {
+            Failure::Io(e) => OpError::new(ErrorKind::Connection, format!("error communicating with database: {e}")),
+            Failure::Protocol(m) => OpError::new(ErrorKind::Connection, format!("PostgreSQL protocol: {m}")),
+            Failure::Server(code, message) => {
+                OpError::new(crate::backend::sqlx_exec::database_kind(&message, Some(&code)), crate::backend::sqlx_exec::database_said(&message, Some(&code)))
+            }
+        }
+    }
+
+    fn text(self) -> String {
+        self.op_error().message
+    }
+}
+
+/// A statement prepared on this connection for one set of parameter types.
+struct Prepared {
+    /// Held, so that its address (the map's key) is not reused by another.
+    _sql: Arc<str>,
+    types: Vec<u32>,
+    /// The statement's name, NUL-terminated.
+    name: Vec<u8>,
+}
+
+/// A worker's connection.
+pub struct Conn {
+    stream: Stream,
+    rbuf: Vec<u8>,
+    rpos: usize,
+    wbuf: Vec<u8>,
+    values: Vec<u8>,
+    types: Vec<u32>,
+    statements: HashMap<usize, Vec<Prepared>>,
+    /// True from sending a request until its ReadyForQuery: a request
+    /// dropped in between (timed out) leaves the connection unusable.
+    busy: bool,
+}
+
+/// A message larger than this is refused (PostgreSQL's own limit on a value is 1 GB).
+const MAX_MESSAGE: usize = 1 << 30;
+
+impl Conn {
+    /// Connects and authenticates; Err is a sentence without the password.
+    pub async fn open(t: &Target) -> Result<Conn, String> {
+        let at = format!("{}:{}", t.host, t.port);
+        match tokio::time::timeout(CONNECT_TIMEOUT, Self::establish(t)).await {
+            Err(_) => Err(format!("PostgreSQL at {at} did not answer within {}s", CONNECT_TIMEOUT.as_secs())),
+            Ok(r) => r.map_err(|e| format!("PostgreSQL at {at}: {}", e.text())),
+        }
+    }
+
+    async fn establish(t: &Target) -> Result<Conn, Failure> {
+        let stream = match &t.socket {
+            #[cfg(unix)]
+            Some(path) => Stream::Unix(tokio::net::UnixStream::connect(path).await?),
+            #[cfg(not(unix))]
+            Some(_) => return Err(Failure::Protocol("Unix sockets need sqlx here".into())),
+            None => {
+                let s = tokio::net::TcpStream::connect((t.host.as_str(), t.port)).await?;
+                s.set_nodelay(true)?;
+                Stream::Tcp(s)
+            }
+        };
+        let mut c = Conn {
+            stream,
+            rbuf: Vec::with_capacity(16 * 1024),
+            rpos: 0,
+            wbuf: Vec::with_capacity(4096),
+            values: Vec::with_capacity(1024),
+            types: Vec::with_capacity(64),
+            statements: HashMap::new(),
+            busy: false,
+        };
+        if t.ask_tls {
+            // SSLRequest: the server answers one byte, S or N.
+            c.wbuf.extend_from_slice(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+            c.flush().await?;
+            c.fill(1).await?;
+            let answer = c.rbuf[c.rpos];
+            c.rpos += 1;
+            if answer != b'N' {
+                return Err(Failure::Protocol("the server offers TLS (the wire client has none; sqlx measures)".into()));
+            }
+        }
+        c.startup(t).await?;
+        Ok(c)
+    }
+
+    async fn startup(&mut self, t: &Target) -> Result<(), Failure> {
+        let mut body = Vec::with_capacity(128);
+        body.extend_from_slice(&196_608u32.to_be_bytes());
+        let mut pairs = vec![("user", t.user.as_str()), ("DateStyle", "ISO, MDY"), ("client_encoding", "UTF8"), ("TimeZone", "UTC")];
+        pairs.push(("application_name", "benchplan"));
+        if let Some(db) = &t.database {
+            pairs.push(("database", db));
+        }
+        if let Some(o) = &t.options {
+            pairs.push(("options", o));
+        }
+        for (k, v) in pairs {
+            cstr(&mut body, k);
+            cstr(&mut body, v);
+        }
+        body.push(0);
+        self.wbuf.extend_from_slice(&len_u32(body.len() + 4).to_be_bytes());
+        self.wbuf.extend_from_slice(&body);
+        self.flush().await?;
+        let password = || t.password.clone().ok_or_else(|| Failure::Protocol("the server asks for a password and the URL has none".into()));
+        let mut scram: Option<auth::Scram> = None;
+        loop {
+            let (tag, r) = self.message().await?;
+            let body = self.rbuf[r].to_vec();
+            match tag {
+                b'R' => {
+                    let code = u32::from_be_bytes(body.get(..4).and_then(|b| b.try_into().ok()).unwrap_or([255; 4]));
+                    match code {
+                        0 => {}
+                        3 => self.password_message(password()?.as_bytes()).await?,
+                        5 => {
+                            let salt = body.get(4..8).ok_or_else(|| Failure::Protocol("MD5 request without a salt".into()))?;
+                            self.password_message(auth::md5_response(&t.user, &password()?, salt).as_bytes()).await?;
+                        }
+                        10 => {
+                            let offers = String::from_utf8_lossy(&body[4..]).to_string();
+                            if !offers.split('\0').any(|m| m == "SCRAM-SHA-256") {
+                                return Err(Failure::Protocol(format!("unsupported SASL mechanisms: {}", offers.replace('\0', " ").trim())));
+                            }
+                            let s = scram.insert(auth::Scram::new());
+                            let first = s.first();
+                            let mut m = Vec::new();
+                            cstr(&mut m, "SCRAM-SHA-256");
+                            m.extend_from_slice(&len_u32(first.len()).to_be_bytes());
+                            m.extend_from_slice(first.as_bytes());
+                            self.put(b'p', &m);
+                            self.flush().await?;
+                        }
+                        11 => {
+                            let s = scram.as_mut().ok_or_else(|| Failure::Protocol("SASLContinue before SASL".into()))?;
+                            let last = s.last(&password()?, &String::from_utf8_lossy(&body[4..])).map_err(Failure::Protocol)?;
+                            self.put(b'p', last.as_bytes());
+                            self.flush().await?;
+                        }
+                        12 => {
+                            let s = scram.as_ref().ok_or_else(|| Failure::Protocol("SASLFinal before SASL".into()))?;
+                            s.verify(&String::from_utf8_lossy(&body[4..])).map_err(Failure::Protocol)?;
+                        }
+                        other => return Err(Failure::Protocol(format!("authentication method {other} is not supported by the wire client"))),
+                    }
+                }
+                b'E' => return Err(server_error(&body)),
+                b'Z' => return Ok(()),
+                _ => {} // ParameterStatus, BackendKeyData, notices
+            }
+        }
+    }
+
+    async fn password_message(&mut self, p: &[u8]) -> Result<(), Failure> {
+        let mut m = p.to_vec();
+        m.push(0);
+        self.put(b'p', &m);
+        self.flush().await.map_err(Failure::Io)
+    }
+
+    /// Appends a message: tag, length, body.
+    fn put(&mut self, tag: u8, body: &[u8]) {
+        self.wbuf.push(tag);
+        self.wbuf.extend_from_slice(&len_u32(body.len() + 4).to_be_bytes());
+        self.wbuf.extend_from_slice(body);
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        let r = match &mut self.stream {
+            Stream::Tcp(s) => s.write_all(&self.wbuf).await,
+            #[cfg(unix)]
+            Stream::Unix(s) => s.write_all(&self.wbuf).await,
+        };
+        self.wbuf.clear();
+        r
+    }
+
+    /// Reads until `n` unread bytes are buffered.
+    async fn fill(&mut self, n: usize) -> std::io::Result<()> {
+        while self.rbuf.len() - self.rpos < n {
+            if self.rpos == self.rbuf.len() {
+                self.rbuf.clear();
+                self.rpos = 0;
+            } else if self.rbuf.capacity() - self.rbuf.len() < n {
+                self.rbuf.drain(..self.rpos);
+                self.rpos = 0;
+            }
+            self.rbuf.reserve(n.max(8192));
+            let got = match &mut self.stream {
+                Stream::Tcp(s) => s.read_buf(&mut self.rbuf).await?,
+                #[cfg(unix)]
+                Stream::Unix(s) => s.read_buf(&mut self.rbuf).await?,
+            };
+            if got == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The next message's tag and where its body is in `rbuf` (valid until the next read).
+    async fn message(&mut self) -> Result<(u8, std::ops::Range<usize>), Failure> {
+        self.fill(5).await?;
+        let p = self.rpos;
+        let tag = self.rbuf[p];
+        let len = u32::from_be_bytes([self.rbuf[p + 1], self.rbuf[p + 2], self.rbuf[p + 3], self.rbuf[p + 4]]) as usize;
+        if !(4..=MAX_MESSAGE).contains(&len) {
+            return Err(Failure::Protocol(format!("a message ({}) of {len} bytes", tag as char)));
+        }
+        self.fill(1 + len).await?;
+        let p = self.rpos;
+        self.rpos += 1 + len;
+        Ok((tag, p + 5..p + 1 + len))
+    }
+
+    /// Reads to ReadyForQuery: the DataRows counted, the first error kept.
+    async fn until_ready(&mut self) -> Result<u32, Failure> {
+        let mut rows = 0u32;
+        let mut error = None;
+        loop {
+            let (tag, r) = self.message().await?;
+            match tag {
+                b'D' => rows = rows.saturating_add(1),
+                b'E' if error.is_none() => error = Some(server_error(&self.rbuf[r])),
+                b'Z' => break,
+                _ => {}
+            }
+        }
+        self.busy = false;
+        error.map_or(Ok(rows), Err)
+    }
+
+    /// Runs a statement without parameters as a simple query (BEGIN, COMMIT).
+    async fn simple(&mut self, text: &str) -> Result<(), Failure> {
+        let mut m = Vec::with_capacity(text.len() + 1);
+        cstr(&mut m, text);
+        self.put(b'Q', &m);
+        self.busy = true;
+        self.flush().await?;
+        self.until_ready().await.map(drop)
+    }
+
+    /// Runs one statement of a request; returns the rows it returned.
+    async fn run(&mut self, s: &Stmt, req: &Request, model: &DataModel) -> Result<u32, Failure> {
+        self.values.clear();
+        self.types.clear();
+        for b in s.binds.iter() {
+            params::encode(&sql::resolve(b, req, model, s.table, s.base), &mut self.values, &mut self.types).map_err(Failure::Protocol)?;
+        }
+        let key = Arc::as_ptr(&s.sql) as *const u8 as usize;
+        let known = self.statements.get(&key).and_then(|v| v.iter().position(|p| p.types == self.types));
+        let at = match known {
+            Some(i) => i,
+            None => self.prepare(key, &s.sql).await?,
+        };
+        let Some(prepared) = self.statements.get(&key).and_then(|v| v.get(at)) else {
+            return Err(Failure::Protocol("a prepared statement went missing".into()));
+        };
+        // Bind: unnamed portal, the statement, all parameters binary, all results binary.
+        let n = self.types.len();
+        let len = 4 + 1 + prepared.name.len() + 4 + 2 + self.values.len() + 4;
+        self.wbuf.push(b'B');
+        self.wbuf.extend_from_slice(&len_u32(len).to_be_bytes());
+        self.wbuf.push(0);
+        self.wbuf.extend_from_slice(&prepared.name);
+        self.wbuf.extend_from_slice(&[0, 1, 0, 1]);
+        self.wbuf.extend_from_slice(&(n as u16).to_be_bytes());
+        self.wbuf.extend_from_slice(&self.values);
+        self.wbuf.extend_from_slice(&[0, 1, 0, 1]);
+        // Execute the unnamed portal to its end, then Sync.
+        self.wbuf.extend_from_slice(&[b'E', 0, 0, 0, 9, 0, 0, 0, 0, 0, b'S', 0, 0, 0, 4]);
+        self.busy = true;
+        self.flush().await?;
+        self.until_ready().await
+    }
+
+    /// Prepares `sql` for the current parameter types; returns its index under `key`.
+    async fn prepare(&mut self, key: usize, sql: &Arc<str>) -> Result<usize, Failure> {
+        if self.types.len() > u16::MAX as usize {
+            return Err(Failure::Protocol(format!("too many arguments for query: {}", self.types.len())));
+        }
+        let count: usize = self.statements.values().map(Vec::len).sum();
+        let mut name = format!("benchplan_{count}").into_bytes();
+        name.push(0);
+        let mut m = Vec::with_capacity(sql.len() + 64);
+        m.extend_from_slice(&name);
+        cstr(&mut m, sql);
+        m.extend_from_slice(&(self.types.len() as u16).to_be_bytes());
+        for t in &self.types {
+            m.extend_from_slice(&t.to_be_bytes());
+        }
+        self.put(b'P', &m);
+        self.put(b'S', &[]);
+        self.busy = true;
+        self.flush().await?;
+        self.until_ready().await?;
+        let list = self.statements.entry(key).or_default();
+        list.push(Prepared { _sql: sql.clone(), types: self.types.clone(), name });
+        Ok(list.len() - 1)
+    }
+}
+
+impl Drop for Conn {
+    /// Says goodbye (Terminate) when the connection is between requests, so
+    /// that the server does not log an unexpected end of file; never waits.
+    fn drop(&mut self) {
+        const TERMINATE: [u8; 5] = [b'X', 0, 0, 0, 4];
+        if !self.busy {
+            let _ = match &self.stream {
+                Stream::Tcp(s) => s.try_write(&TERMINATE),
+                #[cfg(unix)]
+                Stream::Unix(s) => s.try_write(&TERMINATE),
+            };
+        }
+    }
+}
+
+fn cstr(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(s.as_bytes());
+    out.push(0);
+}
+
+fn len_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// An ErrorResponse's SQLSTATE and message.
+fn server_error(body: &[u8]) -> Failure {
+    let (mut code, mut message) = (String::new(), String::new());
+    for field in body.split(|b| *b == 0) {
+        match field.split_first() {
+            Some((b'C', v)) => code = String::from_utf8_lossy(v).into_owned(),
+            Some((b'M', v)) => message = String::from_utf8_lossy(v).into_owned(),
+            _ => {}
+        }
+    }
+    Failure::Server(code, message)
+}
+
+/// Runs `op` (serial statements, or a transaction of them) for `req` on
+/// the worker's wire connection, as [`crate::backend::sqlx_exec::execute`] does on sqlx's.
+pub async fn execute(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
+    if conn.busy {
+        return Err(OpError::new(ErrorKind::Connection, "the connection was left in the middle of a request"));
+    }
+    let mut done = Done::rows(0);
+    let mut rows = 0u32;
+    let tx = op.shape == Shape::Transaction;
+    if tx {
+        conn.simple("BEGIN").await.map_err(Failure::op_error)?;
+    }
+    for s in &op.stmts {
+        let t0 = std::time::Instant::now();
+        rows += conn.run(s, req, model).await.map_err(Failure::op_error)?;
+        if let (Some(t), false) = (s.table, tx) {
+            done.legs.leg(t, model.tables[t].entity, t0.elapsed().as_nanos() as u64, false);
+        }
+    }
+    if tx {
+        conn.simple("COMMIT").await.map_err(Failure::op_error)?;
+        done.sent = crate::backend::sqlx_exec::in_transaction(op, 2);
+        done.rows = op.writes.unwrap_or(rows);
+    } else {
+        done.sent = Sent::autocommit(op.stmts.len() as u64);
+        done.rows = rows;
+    }
+    Ok(done)
+}
+
+/// Whether `op` can run on the wire client.
+pub fn can_run(op: &SqlOp) -> bool {
+    matches!(op.shape, Shape::Serial | Shape::Transaction) && !op.two_phase
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_percent_decoded() {
+        assert_eq!(percent_decode("p%40ss%2Fw%zz"), "p@ss/w%zz");
+    }
+
+    #[test]
+    fn an_error_response_gives_its_code_and_message() {
+        let body = b"SERROR\0VERROR\0C40001\0Mcould not serialize access\0\0";
+        let e = server_error(body).op_error();
+        assert_eq!(e.kind, ErrorKind::Throttled);
+        assert_eq!(e.message, "the database said (code 40001): could not serialize access");
+    }
+}
