@@ -49,7 +49,7 @@ mod k8s;
 mod live_metrics;
 #[cfg(feature = "postgres")]
 mod pg_faults;
-#[cfg(all(feature = "postgres", feature = "mysql"))]
+#[cfg(all(feature = "postgres", feature = "mysql", feature = "redis"))]
 mod pg_wire;
 #[cfg(feature = "redis")]
 mod redis;

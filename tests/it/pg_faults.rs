@@ -35,7 +35,7 @@ pub(crate) struct Pg {
     bindir: PathBuf,
     psql: PathBuf,
     /// The user the server runs as (`None`: the current one).
-    user: Option<String>,
+    pub(crate) user: Option<String>,
     /// Holds `data/`, `server.log` and the Unix socket.
     dir: tempfile::TempDir,
     port: u16,

@@ -1,7 +1,8 @@
 //! benchplan's own PostgreSQL wire client against a throwaway server that
 //! asks for passwords: SCRAM-SHA-256, MD5 and cleartext each log in and
-//! run the requests (run.json names the wire client); a wrong password is
-//! exit 3, and no password appears in what is printed or written.
+//! run the requests (run.json names the wire client); then over TLS; a
+//! wrong password is exit 3, and no password appears in what is printed or
+//! written.
 
 use crate::common::*;
 use crate::pg_faults::Pg;
@@ -76,6 +77,42 @@ fn the_wire_client_logs_in_with_scram_md5_and_cleartext_passwords() {
             assert!(!text.contains(password) && !text.contains(&encoded), "{user}: the password is in {}", f.display());
         }
     }
+    // TLS: the server gets a certificate; `sslmode=require` (encrypted,
+    // unverified, as libpq's) runs on the wire client over TLS (it refuses
+    // a server that answers no), and `tls: require` with `ca_file` (verified)
+    // on sqlx.
+    let certs = tmp.path().join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    crate::redis_tls::certificates(&certs);
+    for f in ["server.crt", "server.key"] {
+        let to = pg.data().join(f);
+        std::fs::copy(certs.join(f), &to).unwrap();
+        std::fs::set_permissions(&to, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        if let Some(u) = &pg.user {
+            assert!(std::process::Command::new("chown").arg(u).arg(&to).status().unwrap().success());
+        }
+    }
+    assert!(pg.query("ALTER SYSTEM SET ssl = on").is_some());
+    assert_eq!(pg.query("select pg_reload_conf()").as_deref(), Some("t"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(pg.query("show ssl").as_deref(), Some("on"));
+    for (prefix, query, backend, client) in [
+        ("pw_tls", "?sslmode=require", "", "wire client"),
+        ("pw_tlsv", "", "tls: require, ca_file: \"CA\", ", "verifies the server's certificate"),
+    ] {
+        let text = scenario_text(prefix).replace("tls: disable, ", &backend.replace("CA", &certs.join("ca.crt").display().to_string()));
+        let sc = scenario(tmp.path(), prefix, &text);
+        let out = tmp.path().join(prefix);
+        run_ok(&sc, &format!("postgres://bp_scram:{encoded}@{port_db}{query}"), &out);
+        let dir = run_dir(&out, prefix);
+        let run: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+        let said = run["backends"][0]["server"]["client"].as_str().unwrap_or_default();
+        assert!(said.contains(client), "{prefix}: {said}");
+        let (h, rows) = read_csv(&dir.join("results.csv"));
+        let serial = rows.iter().find(|r| r[col(&h, "phase")] == "serial").unwrap();
+        assert_eq!(num(serial, &h, "rows_per_request"), 2.0, "{prefix}");
+    }
+
     // A wrong password: exit 3, and neither password shown.
     let sc = scenario(tmp.path(), "pw_wrong", &scenario_text("pw_wrong"));
     let a = bin()

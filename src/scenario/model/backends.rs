@@ -140,7 +140,7 @@ pub enum PackedMode {
 #[serde(rename_all = "snake_case")]
 pub enum PgDriver {
     /// benchplan's own wire client for plain reads and writes on
-    /// connections without TLS; sqlx for the rest.
+    /// connections that verify no certificate; sqlx for the rest.
     #[default]
     Auto,
     /// sqlx for everything.
@@ -167,7 +167,8 @@ pub struct PostgresConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packed: Option<PackedMode>,
     /// `auto` (the default): requests run on benchplan's own client of
-    /// PostgreSQL's protocol where the connection has no TLS; `sqlx`: on sqlx.
+    /// PostgreSQL's protocol where the connection verifies no certificate;
+    /// `sqlx`: on sqlx.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<PgDriver>,
     /// How this backend's `load` step sends its rows, over the step's

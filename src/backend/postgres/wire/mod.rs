@@ -5,15 +5,17 @@
 //! (Parse, Sync) and then run with Bind, Execute, Sync from buffers kept
 //! between requests; rows are counted, not decoded.
 //!
-//! It runs where a connection has no TLS (`tls: disable`, or a server on
-//! this machine that refuses TLS under the default `prefer`) and
-//! authenticates with trust, password, MD5 or SCRAM-SHA-256. Everything
-//! else (TLS, settings, vector search, parallel reads, two-phase commits,
-//! loads, DDL, EXPLAIN) stays on sqlx; `driver: sqlx` keeps all on sqlx.
+//! It runs where the connection verifies no certificate (`tls: disable`,
+//! `prefer`, the default on this machine, a URL's `sslmode=require`; TLS
+//! then as [`tls`] does it) and authenticates with trust, password, MD5 or
+//! SCRAM-SHA-256. Everything else (verified TLS, settings, vector search,
+//! parallel reads, two-phase commits, loads, DDL, EXPLAIN) stays on sqlx;
+//! `driver: sqlx` keeps all on sqlx.
 //! The run's `server.client` in run.json says which client measured.
 
 mod auth;
 mod params;
+mod tls;
 
 use crate::backend::sql::{self, Shape, SqlOp, Stmt};
 use crate::backend::{Done, CONNECT_TIMEOUT};
@@ -37,8 +39,17 @@ pub struct Target {
     password: Option<String>,
     database: Option<String>,
     options: Option<String>,
-    /// Whether to ask for TLS first (`prefer`): a server that offers it is left to sqlx.
-    ask_tls: bool,
+    tls: Tls,
+}
+
+/// TLS on the connection, never verifying the server's certificate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tls {
+    Off,
+    /// TLS when the server offers it.
+    Prefer,
+    /// TLS, or no connection.
+    Require,
 }
 
 impl std::fmt::Debug for Target {
@@ -51,10 +62,11 @@ impl Target {
     /// From the options sqlx parsed (the password from the URL or
     /// PGPASSWORD); Err says why the connection needs sqlx (TLS).
     pub fn new(url: &str, opts: &PgConnectOptions) -> Result<Self, String> {
-        let ask_tls = match opts.get_ssl_mode() {
-            PgSslMode::Disable => false,
-            PgSslMode::Allow | PgSslMode::Prefer => true,
-            _ => return Err("the connection uses TLS".into()),
+        let tls = match opts.get_ssl_mode() {
+            PgSslMode::Disable => Tls::Off,
+            PgSslMode::Allow | PgSslMode::Prefer => Tls::Prefer,
+            PgSslMode::Require => Tls::Require,
+            PgSslMode::VerifyCa | PgSslMode::VerifyFull => return Err("the connection verifies the server's certificate".into()),
         };
         let from_url = url::Url::parse(url).ok().and_then(|u| u.password().map(percent_decode));
         Ok(Target {
@@ -65,7 +77,7 @@ impl Target {
             password: from_url.or_else(|| std::env::var("PGPASSWORD").ok()),
             database: opts.get_database().map(str::to_string),
             options: opts.get_options().map(str::to_string),
-            ask_tls,
+            tls,
         })
     }
 }
@@ -92,6 +104,7 @@ fn percent_decode(s: &str) -> String {
 
 enum Stream {
     Tcp(tokio::net::TcpStream),
+    Tls(Box<tls::TlsStream>),
     #[cfg(unix)]
     Unix(tokio::net::UnixStream),
 }
@@ -169,9 +182,22 @@ impl Conn {
             #[cfg(not(unix))]
             Some(_) => return Err(Failure::Protocol("Unix sockets need sqlx here".into())),
             None => {
-                let s = tokio::net::TcpStream::connect((t.host.as_str(), t.port)).await?;
+                let mut s = tokio::net::TcpStream::connect((t.host.as_str(), t.port)).await?;
                 s.set_nodelay(true)?;
-                Stream::Tcp(s)
+                if t.tls == Tls::Off {
+                    Stream::Tcp(s)
+                } else {
+                    // SSLRequest: the server answers one byte, S or N.
+                    s.write_all(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]).await?;
+                    let mut answer = [0u8; 1];
+                    s.read_exact(&mut answer).await?;
+                    match answer[0] {
+                        b'S' => Stream::Tls(Box::new(tls::handshake(s, &t.host).await.map_err(Failure::Protocol)?)),
+                        b'N' if t.tls == Tls::Prefer => Stream::Tcp(s),
+                        b'N' => return Err(Failure::Protocol("the server refuses TLS, which the connection requires".into())),
+                        other => return Err(Failure::Protocol(format!("the server answered SSLRequest with byte {other}"))),
+                    }
+                }
             }
         };
         let mut c = Conn {
@@ -184,17 +210,6 @@ impl Conn {
             statements: HashMap::new(),
             busy: false,
         };
-        if t.ask_tls {
-            // SSLRequest: the server answers one byte, S or N.
-            c.wbuf.extend_from_slice(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
-            c.flush().await?;
-            c.fill(1).await?;
-            let answer = c.rbuf[c.rpos];
-            c.rpos += 1;
-            if answer != b'N' {
-                return Err(Failure::Protocol("the server offers TLS (the wire client has none; sqlx measures)".into()));
-            }
-        }
         c.startup(t).await?;
         Ok(c)
     }
@@ -284,6 +299,11 @@ impl Conn {
     async fn flush(&mut self) -> std::io::Result<()> {
         let r = match &mut self.stream {
             Stream::Tcp(s) => s.write_all(&self.wbuf).await,
+            // rustls holds records until flushed.
+            Stream::Tls(s) => match s.write_all(&self.wbuf).await {
+                Ok(()) => s.flush().await,
+                e => e,
+            },
             #[cfg(unix)]
             Stream::Unix(s) => s.write_all(&self.wbuf).await,
         };
@@ -304,6 +324,7 @@ impl Conn {
             self.rbuf.reserve(n.max(8192));
             let got = match &mut self.stream {
                 Stream::Tcp(s) => s.read_buf(&mut self.rbuf).await?,
+                Stream::Tls(s) => s.read_buf(&mut self.rbuf).await?,
                 #[cfg(unix)]
                 Stream::Unix(s) => s.read_buf(&mut self.rbuf).await?,
             };
@@ -418,12 +439,15 @@ impl Conn {
 
 impl Drop for Conn {
     /// Says goodbye (Terminate) when the connection is between requests, so
-    /// that the server does not log an unexpected end of file; never waits.
+    /// that the server does not log an unexpected end of file; never waits
+    /// (so not over TLS).
     fn drop(&mut self) {
         const TERMINATE: [u8; 5] = [b'X', 0, 0, 0, 4];
         if !self.busy {
             let _ = match &self.stream {
                 Stream::Tcp(s) => s.try_write(&TERMINATE),
+                // Only a blocking write would send it encrypted.
+                Stream::Tls(_) => Ok(0),
                 #[cfg(unix)]
                 Stream::Unix(s) => s.try_write(&TERMINATE),
             };
