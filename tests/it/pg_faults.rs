@@ -37,8 +37,8 @@ pub(crate) struct Pg {
     /// The user the server runs as (`None`: the current one).
     pub(crate) user: Option<String>,
     /// Holds `data/`, `server.log` and the Unix socket.
-    dir: tempfile::TempDir,
-    port: u16,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) port: u16,
     /// Further `-c name=value` settings of the server.
     settings: String,
 }

@@ -1,6 +1,7 @@
 //! benchplan's own PostgreSQL wire client against a throwaway server that
 //! asks for passwords: SCRAM-SHA-256, MD5 and cleartext each log in and
-//! run the requests (run.json names the wire client); then over TLS; a
+//! run the requests (run.json names the wire client); then over the Unix
+//! socket and over TLS; a
 //! wrong password is exit 3, and no password appears in what is printed or
 //! written.
 
@@ -77,6 +78,16 @@ fn the_wire_client_logs_in_with_scram_md5_and_cleartext_passwords() {
             assert!(!text.contains(password) && !text.contains(&encoded), "{user}: the password is in {}", f.display());
         }
     }
+    // The server's Unix socket (trusted): the wire client connects to it too
+    // (a TCP attempt at the URL's host, which does not exist, would fail).
+    let socket_url = format!("postgres://postgres@no-such-host.invalid/postgres?host={}&port={}", pg.dir.path().display(), pg.port);
+    let sc = scenario(tmp.path(), "pw_unix", &scenario_text("pw_unix"));
+    let out = tmp.path().join("pw_unix");
+    run_ok(&sc, &socket_url, &out);
+    let run: serde_json::Value = serde_json::from_slice(&std::fs::read(run_dir(&out, "pw_unix").join("run.json")).unwrap()).unwrap();
+    let said = run["backends"][0]["server"]["client"].as_str().unwrap_or_default();
+    assert!(said.contains("wire client"), "over the Unix socket: {said}");
+
     // TLS: the server gets a certificate; `sslmode=require` (encrypted,
     // unverified, as libpq's) runs on the wire client over TLS (it refuses
     // a server that answers no), and `tls: require` with `ca_file` (verified)
