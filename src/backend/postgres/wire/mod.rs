@@ -355,7 +355,12 @@ impl Conn {
         let mut rows = 0u32;
         let mut error = None;
         loop {
-            let (tag, r) = self.message().await?;
+            // A server that ends the connection says why first (FATAL 57P01
+            // on shutdown): that, rather than the end of the stream.
+            let (tag, r) = match self.message().await {
+                Ok(m) => m,
+                Err(e) => return Err(error.unwrap_or(e)),
+            };
             match tag {
                 b'D' => rows = rows.saturating_add(1),
                 b'E' if error.is_none() => error = Some(server_error(&self.rbuf[r])),
