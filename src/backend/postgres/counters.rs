@@ -9,12 +9,13 @@ use std::collections::BTreeSet;
 
 /// Reads the counters. `statements`: the texts of the run's statements, as
 /// prepared (matched with `pg_stat_statements`' normalized texts).
-pub async fn read(pool: &PgPool, statements: &BTreeSet<String>) -> Option<ServerCounters> {
+/// `wire`: whether the wire client ran requests (its connections are waited for).
+pub async fn read(pool: &PgPool, statements: &BTreeSet<String>, wire: bool) -> Option<ServerCounters> {
     let mut out = ServerCounters::default();
     // PostgreSQL 15+ keeps a connection's statistics until it has been idle
     // a while (up to 10 s): ask every idle connection of the pool to publish
     // them now, so that the phase's transactions are all in the view.
-    let waited = wire_closed(pool).await;
+    let waited = if wire { wire_closed(pool).await } else { 0 };
     let flushed = flush_idle(pool, &mut out).await + waited;
     let q = "SELECT xact_commit, blks_hit, blks_read, tup_returned, temp_files, temp_bytes FROM pg_stat_database WHERE datname = current_database()";
     let (commits, hit, read, returned, temp_files, temp_bytes) =

@@ -378,7 +378,7 @@ impl Backend for PostgresBackend {
 
     async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
         let texts = self.statements.lock().map(|t| t.clone()).unwrap_or_default();
-        counters::read(&self.pool, &texts).await
+        counters::read(&self.pool, &texts, self.wire.is_some()).await
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {

@@ -3,6 +3,7 @@
 //! on connections without TLS only).
 
 use base64::prelude::{Engine as _, BASE64_STANDARD};
+use crate::scenario::hex;
 use sha2::{Digest, Sha256};
 
 /// `md5` + hex(md5(hex(md5(password + user)) + salt)), as the server wants it.
@@ -10,10 +11,6 @@ pub fn md5_response(user: &str, password: &str, salt: &[u8]) -> String {
     use md5::Digest as _;
     let inner = hex(&md5::Md5::digest([password.as_bytes(), user.as_bytes()].concat()));
     format!("md5{}", hex(&md5::Md5::digest([inner.as_bytes(), salt].concat())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {

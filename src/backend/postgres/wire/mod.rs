@@ -82,24 +82,9 @@ impl Target {
     }
 }
 
+/// A URL's password as it was before percent-encoding.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (b[i], b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c))) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, ..) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 enum Stream {
@@ -390,12 +375,11 @@ impl Conn {
             params::encode(&sql::resolve(b, req, model, s.table, s.base), &mut self.values, &mut self.types).map_err(Failure::Protocol)?;
         }
         let key = Arc::as_ptr(&s.sql) as *const u8 as usize;
-        let known = self.statements.get(&key).and_then(|v| v.iter().position(|p| p.types == self.types));
-        let at = match known {
-            Some(i) => i,
-            None => self.prepare(key, &s.sql).await?,
-        };
-        let Some(prepared) = self.statements.get(&key).and_then(|v| v.get(at)) else {
+        if !self.statements.get(&key).is_some_and(|v| v.iter().any(|p| p.types == self.types)) {
+            self.prepare(key, &s.sql).await?;
+        }
+        let types = &self.types;
+        let Some(prepared) = self.statements.get(&key).and_then(|v| v.iter().find(|p| p.types == *types)) else {
             return Err(Failure::Protocol("a prepared statement went missing".into()));
         };
         // Bind: unnamed portal, the statement, all parameters binary, all results binary.
@@ -416,8 +400,8 @@ impl Conn {
         self.until_ready().await
     }
 
-    /// Prepares `sql` for the current parameter types; returns its index under `key`.
-    async fn prepare(&mut self, key: usize, sql: &Arc<str>) -> Result<usize, Failure> {
+    /// Prepares `sql` for the current parameter types, under `key`.
+    async fn prepare(&mut self, key: usize, sql: &Arc<str>) -> Result<(), Failure> {
         if self.types.len() > u16::MAX as usize {
             return Err(Failure::Protocol(format!("too many arguments for query: {}", self.types.len())));
         }
@@ -436,9 +420,8 @@ impl Conn {
         self.busy = true;
         self.flush().await?;
         self.until_ready().await?;
-        let list = self.statements.entry(key).or_default();
-        list.push(Prepared { _sql: sql.clone(), types: self.types.clone(), name });
-        Ok(list.len() - 1)
+        self.statements.entry(key).or_default().push(Prepared { _sql: sql.clone(), types: self.types.clone(), name });
+        Ok(())
     }
 }
 
