@@ -11,6 +11,8 @@ pub mod service;
 pub mod sql;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod sqlx_exec;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub mod wire_tls;
 
 use crate::dataset::DataModel;
 use crate::scenario::model::{BackendConfig, CreateStep, IndexStep, Kind, LoadStep, StatementOp};

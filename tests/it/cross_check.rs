@@ -139,11 +139,20 @@ fn postgres_counters(query: &str, prefix: &str, backend: &str) {
     }
 }
 
+/// On benchplan's own wire client (the default where the connection
+/// verifies no certificate), then on sqlx: one after the other, since
+/// `SHOW GLOBAL STATUS` would count each run's statements in the other's.
 #[test]
 #[ignore = "needs servers: scripts/test runs it"]
 fn mysql_counters_agree_with_the_server() {
+    mysql_counters("xcmy", "");
+    mysql_counters("xcms", "    driver: sqlx");
+}
+
+fn mysql_counters(prefix: &str, backend: &str) {
     let url = server_env("BENCHPLAN_TEST_MYSQL_URL");
-    let (rows, notes, _) = run("mysql", &url, "xcmy", "", "");
+    let (rows, notes, client) = run("mysql", &url, prefix, "", backend);
+    assert_eq!(client.contains("wire client"), backend.is_empty(), "the client that measured: {client}");
     // Reads: 3 statements; upserts: BEGIN, 2 statements, COMMIT.
     agrees(&rows, "serve", "Questions", 1500 * 3);
     agrees(&rows, "warmup", "Questions", 200 * 3);

@@ -237,7 +237,7 @@ fn query_sep(url: &str) -> &'static str {
 #[ignore = "needs servers: scripts/test runs it"]
 async fn mysql_loads_reads_and_writes_the_model_data() {
     let url = server_env("BENCHPLAN_TEST_MYSQL_URL");
-    check_backend("mysql", &url, "bpt_my", None).await;
+    check_backend("mysql", &url, "bpt_my", Some("MySQL wire client")).await;
 }
 
 #[test]

@@ -1,15 +1,17 @@
-//! MySQL 8, Aurora MySQL and MariaDB 10.6+ through sqlx. Loads with
-//! multi-row INSERTs in transactions: sqlx does not implement the client side
-//! of `LOAD DATA LOCAL INFILE`.
+//! MySQL 8, Aurora MySQL and MariaDB 10.6+: requests on benchplan's own
+//! wire client ([`wire`]) where it can run them, everything else through
+//! sqlx. Loads with multi-row INSERTs in transactions: sqlx does not
+//! implement the client side of `LOAD DATA LOCAL INFILE`.
 
 mod support;
+mod wire;
 pub use support::MysqlKind;
 
 use crate::net::is_loopback;
 use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
-use crate::scenario::model::{CreateStep, Kind, LoadStep, MysqlConfig, StatementOp, TlsMode};
+use crate::scenario::model::{CreateStep, Driver, Kind, LoadStep, MysqlConfig, StatementOp, TlsMode};
 use crate::stats::OpError;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
@@ -18,11 +20,28 @@ use sqlx::AssertSqlSafe;
 use sqlx::MySqlPool;
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a worker waits for a connection when all `pool` are taken.
+const POOL_WAIT: Duration = Duration::from_secs(30);
 
 pub struct MysqlBackend {
     pool: MySqlPool,
     model: DataModel,
+    /// Where benchplan's own wire client connects, when requests run on it.
+    wire: Option<wire::Target>,
+    /// `pool` permits: a worker's wire connection holds one.
+    wire_permits: Arc<tokio::sync::Semaphore>,
+    /// Which client runs the requests, and why (run.json's `server.client`).
+    client: String,
+}
+
+/// A worker's connections: sqlx's, and the wire client's.
+#[derive(Default)]
+pub struct MysqlSession {
+    sqlx: sqlx_exec::Session<sqlx::MySql>,
+    wire: Option<(wire::Conn, tokio::sync::OwnedSemaphorePermit)>,
 }
 
 fn ssl_mode(tls: Option<TlsMode>, host: &str) -> MySqlSslMode {
@@ -52,21 +71,49 @@ impl MysqlBackend {
         let size = c.pool.unwrap_or(ctx.max_workers).max(1);
         let (host, port) = (opts.get_host().to_string(), opts.get_port());
         sqlx_exec::first_connection::<sqlx::MySqlConnection>(&opts, name, "MySQL", &host, port).await?;
+        let (wire, client) = wire_client(c, &opts).await;
         let pool = MySqlPoolOptions::new()
             .max_connections(size)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(POOL_WAIT)
             .test_before_acquire(false)
             .connect_lazy_with(opts);
-        Ok(MysqlBackend { pool, model: ctx.model.clone() })
+        let wire_permits = Arc::new(tokio::sync::Semaphore::new(size as usize));
+        Ok(MysqlBackend { pool, model: ctx.model.clone(), wire, wire_permits, client })
+    }
+
+    /// A worker's wire connection, once one of `pool` permits is free.
+    async fn wire_connection(&self, target: &wire::Target) -> Result<(wire::Conn, tokio::sync::OwnedSemaphorePermit), OpError> {
+        let permit = sqlx_exec::wire_permit(&self.wire_permits, POOL_WAIT).await?;
+        let conn = wire::Conn::open(target).await.map_err(|m| OpError::new(crate::stats::ErrorKind::Connection, m))?;
+        Ok((conn, permit))
+    }
+}
+
+/// Where the wire client connects, if it runs this backend's requests, and
+/// a sentence naming the client that does and why.
+async fn wire_client(c: &MysqlConfig, opts: &MySqlConnectOptions) -> (Option<wire::Target>, String) {
+    const SQLX: &str = "sqlx 0.9 (server-side prepared statements)";
+    const WIRE: &str = "benchplan's MySQL wire client (server-side prepared statements, binary parameters, rows counted not decoded); \
+                        sqlx 0.9 for parallel reads";
+    if c.driver == Some(Driver::Sqlx) {
+        return (None, format!("{SQLX}: driver: sqlx"));
+    }
+    let target = match wire::Target::new(&c.url, opts) {
+        Ok(t) => t,
+        Err(why) => return (None, format!("{SQLX}: {why}")),
+    };
+    match wire::Conn::open(&target).await {
+        Ok(_) => (Some(target), WIRE.to_string()),
+        Err(why) => (None, format!("{SQLX}: the wire client could not connect ({why})")),
     }
 }
 
 impl Backend for MysqlBackend {
     type Op = SqlOp;
-    type Session = sqlx_exec::Session<sqlx::MySql>;
+    type Session = MysqlSession;
 
     fn session(&self) -> Self::Session {
-        None
+        MysqlSession::default()
     }
 
     fn prepare(&self, ctx: &Ctx<'_>, op: &OpSpec, statement: Option<&StatementOp>) -> Result<SqlOp, BackendError> {
@@ -94,7 +141,14 @@ impl Backend for MysqlBackend {
     }
 
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request) -> Result<Done, OpError> {
-        sqlx_exec::execute(&self.pool, session, op, req, &self.model).await
+        if let (Some(target), true) = (&self.wire, wire::can_run(op)) {
+            let (conn, _) = match &mut session.wire {
+                Some(c) => c,
+                None => session.wire.insert(self.wire_connection(target).await?),
+            };
+            return wire::execute(conn, op, req, &self.model).await;
+        }
+        sqlx_exec::execute(&self.pool, &mut session.sqlx, op, req, &self.model).await
     }
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {
@@ -141,7 +195,7 @@ impl Backend for MysqlBackend {
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
+        let mut out = BTreeMap::from([("client".to_string(), self.client.clone())]);
         if let Ok(v) = sqlx::query_scalar::<_, String>("SELECT VERSION()").fetch_one(&self.pool).await {
             out.insert("server".to_string(), v);
         }

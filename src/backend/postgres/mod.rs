@@ -12,7 +12,7 @@ pub use support::PostgresKind;
 use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
-use crate::scenario::model::{CreateStep, IndexStep, Kind, LoadMethod, LoadStep, PackedMode, PgDriver, PostgresConfig, StatementOp, TlsMode};
+use crate::scenario::model::{CreateStep, IndexStep, Kind, LoadMethod, LoadStep, PackedMode, Driver, PostgresConfig, StatementOp, TlsMode};
 use crate::stats::OpError;
 use crate::template::BindRef;
 use crate::workload::{OpSpec, Request};
@@ -136,7 +136,7 @@ async fn wire_client(c: &PostgresConfig, opts: &PgConnectOptions) -> (Option<wir
     const SQLX: &str = "sqlx 0.9 (prepared statements)";
     const WIRE: &str = "benchplan's PostgreSQL wire client (prepared statements, binary parameters, rows counted not decoded); \
                         sqlx 0.9 for settings, vector search, parallel reads and two-phase commits";
-    if c.driver == Some(PgDriver::Sqlx) {
+    if c.driver == Some(Driver::Sqlx) {
         return (None, format!("{SQLX}: driver: sqlx"));
     }
     let target = match wire::Target::new(&c.url, opts) {
@@ -400,12 +400,8 @@ impl PostgresBackend {
     /// A worker's wire connection, once one of `pool` permits is free (as
     /// sqlx's pool waits for a connection, and as long).
     async fn wire_connection(&self, target: &wire::Target) -> Result<(wire::Conn, tokio::sync::OwnedSemaphorePermit), OpError> {
-        use crate::stats::ErrorKind;
-        let permit = tokio::time::timeout(POOL_WAIT, self.wire_permits.clone().acquire_owned())
-            .await
-            .map_err(|_| OpError::new(ErrorKind::Connection, "pool timed out while waiting for an open connection"))?
-            .map_err(|_| OpError::new(ErrorKind::Connection, "pool closed"))?;
-        let conn = wire::Conn::open(target).await.map_err(|m| OpError::new(ErrorKind::Connection, m))?;
+        let permit = sqlx_exec::wire_permit(&self.wire_permits, POOL_WAIT).await?;
+        let conn = wire::Conn::open(target).await.map_err(|m| OpError::new(crate::stats::ErrorKind::Connection, m))?;
         Ok((conn, permit))
     }
 

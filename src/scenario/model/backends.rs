@@ -135,10 +135,10 @@ pub enum PackedMode {
     Function,
 }
 
-/// Which client runs PostgreSQL's requests.
+/// Which client runs a PostgreSQL or MySQL backend's requests.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
-pub enum PgDriver {
+pub enum Driver {
     /// benchplan's own wire client for plain reads and writes on
     /// connections that verify no certificate; sqlx for the rest.
     #[default]
@@ -170,7 +170,7 @@ pub struct PostgresConfig {
     /// PostgreSQL's protocol where the connection verifies no certificate;
     /// `sqlx`: on sqlx.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub driver: Option<PgDriver>,
+    pub driver: Option<Driver>,
     /// How this backend's `load` step sends its rows, over the step's
     /// `method`: `copy` (text COPY, the default), `copy_binary`, `insert`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -195,6 +195,11 @@ pub struct MysqlConfig {
     pub tls: Option<TlsMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
+    /// `auto` (the default): requests run on benchplan's own client of
+    /// MySQL's protocol where the connection verifies no certificate;
+    /// `sqlx`: on sqlx.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<Driver>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }

@@ -15,9 +15,9 @@
 
 mod auth;
 mod params;
-mod tls;
 
 use crate::backend::sql::{self, Shape, SqlOp, Stmt};
+use crate::backend::wire_tls::{self as tls, percent_decode, Tls};
 use crate::backend::{Done, CONNECT_TIMEOUT};
 use crate::dataset::DataModel;
 use crate::stats::xcheck::Sent;
@@ -40,16 +40,6 @@ pub struct Target {
     database: Option<String>,
     options: Option<String>,
     tls: Tls,
-}
-
-/// TLS on the connection, never verifying the server's certificate.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tls {
-    Off,
-    /// TLS when the server offers it.
-    Prefer,
-    /// TLS, or no connection.
-    Require,
 }
 
 impl std::fmt::Debug for Target {
@@ -80,11 +70,6 @@ impl Target {
             tls,
         })
     }
-}
-
-/// A URL's password as it was before percent-encoding.
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 enum Stream {

@@ -1,7 +1,9 @@
-//! TLS for the wire client where the connection's mode verifies nothing
-//! (`prefer`, `allow`, a URL's `sslmode=require`: libpq's and sqlx's
-//! meaning), over rustls with ring, the binary's one TLS stack. Modes that
-//! verify the certificate (`tls: require`, `verify-full`) stay on sqlx.
+//! TLS for benchplan's wire clients (PostgreSQL, MySQL) where the
+//! connection's mode verifies nothing (PostgreSQL's `prefer`, `allow`,
+//! `sslmode=require`; MySQL's `PREFERRED`, `REQUIRED`: libpq's, libmysql's
+//! and sqlx's meaning), over rustls with ring, the binary's one TLS stack.
+//! Modes that verify the certificate (`tls: require`, `verify-full`) stay
+//! on sqlx.
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -11,7 +13,22 @@ use std::sync::Arc;
 
 pub type TlsStream = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
 
-/// Performs the handshake on `tcp` after the server said yes to SSLRequest.
+/// TLS on a wire client's connection, never verifying the server's certificate.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Tls {
+    Off,
+    /// TLS when the server offers it.
+    Prefer,
+    /// TLS, or no connection.
+    Require,
+}
+
+/// A URL's password as it was before percent-encoding.
+pub fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// Performs the handshake on `tcp` after the server agreed to TLS.
 pub async fn handshake(tcp: tokio::net::TcpStream, host: &str) -> Result<TlsStream, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())

@@ -1,0 +1,726 @@
+//! benchplan's own MySQL/MariaDB client for the request path: server-side
+//! prepared statements on a worker's own connection, as sysbench and
+//! sqlx send them, with no more client work than that needs. Each
+//! statement is prepared once per connection (COM_STMT_PREPARE) and run
+//! with COM_STMT_EXECUTE from buffers kept between requests; rows are
+//! counted, not decoded.
+//!
+//! It runs where the connection verifies no certificate (`tls: disable`,
+//! `prefer`, the default on this machine, a URL's `ssl-mode=REQUIRED`;
+//! TLS then as [`crate::backend::wire_tls`] does it) and authenticates with
+//! `mysql_native_password`, `caching_sha2_password` (its full exchange over
+//! TLS only, as sqlx without RSA) or `mysql_clear_password` over TLS.
+//! Everything else (verified TLS, parallel reads, loads, DDL, counters)
+//! stays on sqlx; `driver: sqlx` keeps all on sqlx. Like sqlx, a new
+//! connection first sets `sql_mode` (PIPES_AS_CONCAT,
+//! NO_ENGINE_SUBSTITUTION), `time_zone` UTC and `NAMES`.
+
+mod auth;
+mod params;
+
+use crate::backend::sql::{self, Shape, SqlOp, Stmt};
+use crate::backend::wire_tls::{self as tls, percent_decode, Tls};
+use crate::backend::{Done, CONNECT_TIMEOUT};
+use crate::dataset::DataModel;
+use crate::stats::xcheck::Sent;
+use crate::stats::{ErrorKind, OpError};
+use crate::workload::Request;
+use params::{read_lenenc, Params};
+use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+// Capability flags (https://dev.mysql.com/doc/dev/mysql-server/latest/group__group__cs__capabilities__flags.html).
+const FOUND_ROWS: u32 = 0x2;
+const CONNECT_WITH_DB: u32 = 0x8;
+const IGNORE_SPACE: u32 = 0x100;
+const PROTOCOL_41: u32 = 0x200;
+const SSL: u32 = 0x800;
+const TRANSACTIONS: u32 = 0x2000;
+const SECURE_CONNECTION: u32 = 0x8000;
+const MULTI_STATEMENTS: u32 = 0x1_0000;
+const MULTI_RESULTS: u32 = 0x2_0000;
+const PS_MULTI_RESULTS: u32 = 0x4_0000;
+const PLUGIN_AUTH: u32 = 0x8_0000;
+const PLUGIN_AUTH_LENENC_DATA: u32 = 0x20_0000;
+const DEPRECATE_EOF: u32 = 0x100_0000;
+/// The capabilities sqlx asks for, and the wire client with it.
+const WANTED: u32 = PROTOCOL_41
+    | IGNORE_SPACE
+    | DEPRECATE_EOF
+    | FOUND_ROWS
+    | TRANSACTIONS
+    | SECURE_CONNECTION
+    | PLUGIN_AUTH_LENENC_DATA
+    | MULTI_STATEMENTS
+    | MULTI_RESULTS
+    | PLUGIN_AUTH
+    | PS_MULTI_RESULTS;
+/// SERVER_MORE_RESULTS_EXISTS in an OK or EOF packet's status.
+const MORE_RESULTS: u16 = 0x8;
+/// utf8mb4_general_ci, the character set sqlx opens connections with.
+const CHARSET: u8 = 45;
+/// A packet's largest payload; a longer one continues in the next packet.
+const MAX_PAYLOAD: usize = 0xff_ffff;
+
+/// Where and as whom the wire client connects.
+#[derive(Clone)]
+pub struct Target {
+    host: String,
+    port: u16,
+    socket: Option<std::path::PathBuf>,
+    user: String,
+    password: String,
+    database: Option<String>,
+    tls: Tls,
+    /// The SET a new connection runs first, as sqlx's.
+    setup: String,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Target({}:{})", self.host, self.port)
+    }
+}
+
+impl Target {
+    /// From the options sqlx parsed (the password from the URL); Err says
+    /// why the connection needs sqlx.
+    pub fn new(url: &str, opts: &MySqlConnectOptions) -> Result<Self, String> {
+        let tls = match opts.get_ssl_mode() {
+            MySqlSslMode::Disabled => Tls::Off,
+            MySqlSslMode::Preferred => Tls::Prefer,
+            MySqlSslMode::Required => Tls::Require,
+            MySqlSslMode::VerifyCa | MySqlSslMode::VerifyIdentity => return Err("the connection verifies the server's certificate".into()),
+        };
+        let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let charset = opts.get_charset();
+        let names = match opts.get_collation() {
+            Some(c) if word(charset) && word(c) => format!("NAMES {charset} COLLATE {c}"),
+            None if word(charset) => format!("NAMES {charset}"),
+            _ => return Err("the URL's charset or collation is not a plain name".into()),
+        };
+        let password = url::Url::parse(url).ok().and_then(|u| u.password().map(percent_decode)).unwrap_or_default();
+        Ok(Target {
+            host: opts.get_host().to_string(),
+            port: opts.get_port(),
+            socket: opts.get_socket().cloned(),
+            user: opts.get_username().to_string(),
+            password,
+            database: opts.get_database().map(str::to_string),
+            tls,
+            setup: format!("SET sql_mode=(SELECT CONCAT(@@sql_mode, ',PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION')),time_zone='+00:00',{names};"),
+        })
+    }
+}
+
+enum Stream {
+    /// Only while the TCP stream moves into TLS.
+    Closed,
+    Tcp(tokio::net::TcpStream),
+    Tls(Box<tls::TlsStream>),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+}
+
+/// What went wrong on the wire.
+enum Failure {
+    Io(std::io::Error),
+    /// An ERR packet: error number, SQLSTATE, message.
+    Server(u16, String, String),
+    Protocol(String),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+impl Failure {
+    fn op_error(self) -> OpError {
+        use crate::backend::sqlx_exec::{database_kind, database_said};
+        match self {
+            Failure::Io(e) => OpError::new(ErrorKind::Connection, format!("error communicating with database: {e}")),
+            Failure::Protocol(m) => OpError::new(ErrorKind::Connection, format!("MySQL protocol: {m}")),
+            Failure::Server(number, state, message) => {
+                // Deadlocks are 1213 (SQLSTATE 40001); the rest by SQLSTATE, as sqlx reports them.
+                let kind = if number == 1213 { ErrorKind::Throttled } else { database_kind(&message, Some(&state)) };
+                OpError::new(kind, database_said(&message, Some(&state)))
+            }
+        }
+    }
+
+    fn text(self) -> String {
+        self.op_error().message
+    }
+}
+
+/// A statement prepared on this connection.
+struct Prepared {
+    /// Held, so that its address (the map's key) is not reused by another.
+    _sql: Arc<str>,
+    id: u32,
+    params: usize,
+}
+
+/// A worker's connection.
+pub struct Conn {
+    stream: Stream,
+    rbuf: Vec<u8>,
+    rpos: usize,
+    wbuf: Vec<u8>,
+    params: Params,
+    /// The last packet's sequence number (the next one sent is one more).
+    seq: u8,
+    deprecate_eof: bool,
+    statements: HashMap<usize, Prepared>,
+    /// True from sending a command until its whole answer is read.
+    busy: bool,
+}
+
+impl Conn {
+    /// Connects, authenticates and sets the session up as sqlx does; Err
+    /// is a sentence without the password.
+    pub async fn open(t: &Target) -> Result<Conn, String> {
+        let at = format!("{}:{}", t.host, t.port);
+        match tokio::time::timeout(CONNECT_TIMEOUT, Self::establish(t)).await {
+            Err(_) => Err(format!("MySQL at {at} did not answer within {}s", CONNECT_TIMEOUT.as_secs())),
+            Ok(r) => r.map_err(|e| format!("MySQL at {at}: {}", e.text())),
+        }
+    }
+
+    async fn establish(t: &Target) -> Result<Conn, Failure> {
+        let stream = match &t.socket {
+            #[cfg(unix)]
+            Some(path) => Stream::Unix(tokio::net::UnixStream::connect(path).await?),
+            #[cfg(not(unix))]
+            Some(_) => return Err(Failure::Protocol("Unix sockets need sqlx here".into())),
+            None => {
+                let s = tokio::net::TcpStream::connect((t.host.as_str(), t.port)).await?;
+                s.set_nodelay(true)?;
+                Stream::Tcp(s)
+            }
+        };
+        let mut c = Conn {
+            stream,
+            rbuf: Vec::with_capacity(16 * 1024),
+            rpos: 0,
+            wbuf: Vec::with_capacity(4096),
+            params: Params::default(),
+            seq: 0,
+            deprecate_eof: false,
+            statements: HashMap::new(),
+            busy: true,
+        };
+        c.handshake(t).await?;
+        c.busy = false;
+        let setup = t.setup.clone();
+        c.query(&setup).await?;
+        Ok(c)
+    }
+
+    /// The connection phase: the server's greeting, TLS if wanted, the
+    /// answer with the user's credentials, then the plugin's exchange.
+    async fn handshake(&mut self, t: &Target) -> Result<(), Failure> {
+        let greeting = self.packet().await?;
+        let g = Greeting::parse(&self.rbuf[greeting]).map_err(Failure::Protocol)?;
+        let mut caps = WANTED & g.capabilities;
+        caps |= PROTOCOL_41;
+        if t.database.is_some() {
+            caps |= CONNECT_WITH_DB & g.capabilities;
+        }
+        let want_tls = t.tls != Tls::Off && t.socket.is_none();
+        if want_tls && g.capabilities & SSL != 0 {
+            caps |= SSL;
+            let mut head = Vec::with_capacity(32);
+            fixed_part(&mut head, caps);
+            self.send(&head);
+            self.flush().await?;
+            let Stream::Tcp(tcp) = std::mem::replace(&mut self.stream, Stream::Closed) else {
+                return Err(Failure::Protocol("TLS on a connection that is not TCP".into()));
+            };
+            self.stream = Stream::Tls(Box::new(tls::handshake(tcp, &t.host).await.map_err(Failure::Protocol)?));
+        } else if t.tls == Tls::Require && t.socket.is_none() {
+            return Err(Failure::Protocol("the server does not offer TLS, which the connection requires".into()));
+        }
+        self.deprecate_eof = caps & DEPRECATE_EOF != 0;
+        let is_tls = matches!(self.stream, Stream::Tls(_));
+        let mut plugin = g.plugin;
+        let mut nonce = g.nonce;
+        let answer = auth::scramble(&plugin, &t.password, &nonce, is_tls).map_err(Failure::Protocol)?;
+        let mut m = Vec::with_capacity(128);
+        fixed_part(&mut m, caps);
+        m.extend_from_slice(t.user.as_bytes());
+        m.push(0);
+        if caps & PLUGIN_AUTH_LENENC_DATA != 0 {
+            params::lenenc(&mut m, answer.len() as u64);
+        } else {
+            m.push(u8::try_from(answer.len()).map_err(|_| Failure::Protocol("authentication answer too long".into()))?);
+        }
+        m.extend_from_slice(&answer);
+        if let (Some(db), true) = (&t.database, caps & CONNECT_WITH_DB != 0) {
+            m.extend_from_slice(db.as_bytes());
+            m.push(0);
+        }
+        if caps & PLUGIN_AUTH != 0 {
+            m.extend_from_slice(plugin.as_bytes());
+            m.push(0);
+        }
+        self.send(&m);
+        self.flush().await?;
+        loop {
+            let r = self.packet().await?;
+            let body = &self.rbuf[r];
+            match body.first() {
+                Some(0x00) => return Ok(()),
+                Some(0xff) => return Err(err_packet(body)),
+                // AuthSwitchRequest: another plugin, another nonce.
+                Some(0xfe) => {
+                    let rest = &body[1..];
+                    let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+                    plugin = String::from_utf8_lossy(&rest[..end]).into_owned();
+                    let data = rest.get(end + 1..).unwrap_or_default();
+                    nonce = data.strip_suffix(&[0]).unwrap_or(data).to_vec();
+                    let answer = auth::scramble(&plugin, &t.password, &nonce, is_tls).map_err(Failure::Protocol)?;
+                    self.send(&answer);
+                    self.flush().await?;
+                }
+                // caching_sha2_password: 3 = the fast check passed (an OK
+                // follows), 4 = the server wants the password itself.
+                Some(0x01) if plugin == "caching_sha2_password" => match body.get(1) {
+                    Some(3) => {}
+                    Some(4) if is_tls => {
+                        self.send(&auth::nul_terminated(&t.password));
+                        self.flush().await?;
+                    }
+                    Some(4) => {
+                        return Err(Failure::Protocol(
+                            "caching_sha2_password wants the password itself, which needs TLS (or RSA, which this build has not)".into(),
+                        ))
+                    }
+                    other => return Err(Failure::Protocol(format!("unexpected caching_sha2_password state {other:?}"))),
+                },
+                other => return Err(Failure::Protocol(format!("unexpected packet {other:?} during authentication"))),
+            }
+        }
+    }
+
+    /// Appends a packet with the next sequence number.
+    fn send(&mut self, payload: &[u8]) {
+        frame(&mut self.wbuf, &mut self.seq, payload);
+    }
+
+    /// Starts a command: its first packet has sequence number 0.
+    fn command(&mut self, payload: &[u8]) {
+        self.seq = u8::MAX;
+        self.busy = true;
+        self.send(payload);
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        let r = match &mut self.stream {
+            Stream::Closed => Err(closed()),
+            Stream::Tcp(s) => s.write_all(&self.wbuf).await,
+            // rustls holds records until flushed.
+            Stream::Tls(s) => match s.write_all(&self.wbuf).await {
+                Ok(()) => s.flush().await,
+                e => e,
+            },
+            #[cfg(unix)]
+            Stream::Unix(s) => s.write_all(&self.wbuf).await,
+        };
+        self.wbuf.clear();
+        r
+    }
+
+    /// Reads until `n` unread bytes are buffered.
+    async fn fill(&mut self, n: usize) -> std::io::Result<()> {
+        while self.rbuf.len() - self.rpos < n {
+            if self.rpos == self.rbuf.len() {
+                self.rbuf.clear();
+                self.rpos = 0;
+            } else if self.rbuf.capacity() - self.rbuf.len() < n {
+                self.rbuf.drain(..self.rpos);
+                self.rpos = 0;
+            }
+            self.rbuf.reserve(n.max(8192));
+            let got = match &mut self.stream {
+                Stream::Closed => return Err(closed()),
+                Stream::Tcp(s) => s.read_buf(&mut self.rbuf).await?,
+                Stream::Tls(s) => s.read_buf(&mut self.rbuf).await?,
+                #[cfg(unix)]
+                Stream::Unix(s) => s.read_buf(&mut self.rbuf).await?,
+            };
+            if got == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The next packet's payload, where it is in `rbuf` (valid until the
+    /// next read). A payload of 16 MB continues in the next packet.
+    async fn packet(&mut self) -> Result<std::ops::Range<usize>, Failure> {
+        self.fill(4).await?;
+        let p = self.rpos;
+        let len = usize::from(self.rbuf[p]) | usize::from(self.rbuf[p + 1]) << 8 | usize::from(self.rbuf[p + 2]) << 16;
+        self.seq = self.rbuf[p + 3];
+        self.fill(4 + len).await?;
+        let p = self.rpos;
+        self.rpos += 4 + len;
+        Ok(p + 4..p + 4 + len)
+    }
+
+    /// Skips `n` packets (column definitions), then the EOF packet after
+    /// them where the server sends one.
+    async fn skip_definitions(&mut self, n: u64) -> Result<(), Failure> {
+        for _ in 0..n + u64::from(!self.deprecate_eof && n > 0) {
+            self.packet().await?;
+        }
+        Ok(())
+    }
+
+    /// Reads a command's whole answer (OK, ERR, or result sets, binary or
+    /// text): the rows counted, the first error kept.
+    async fn answer(&mut self) -> Result<u32, Failure> {
+        let mut rows = 0u32;
+        let mut error = None;
+        loop {
+            let r = self.packet().await?;
+            let body = &self.rbuf[r];
+            let status = match body.first() {
+                Some(0x00) => ok_status(body, 1),
+                Some(0xff) => {
+                    error = Some(err_packet(body));
+                    break;
+                }
+                Some(0xfb) => return Err(Failure::Protocol("the server asked for a local file".into())),
+                _ => {
+                    let columns = read_lenenc(body, &mut 0).ok_or_else(|| Failure::Protocol("a result without a column count".into()))?;
+                    self.skip_definitions(columns).await?;
+                    match self.rows(&mut rows).await? {
+                        Ok(status) => status,
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+            };
+            if status & MORE_RESULTS == 0 {
+                break;
+            }
+        }
+        self.busy = false;
+        error.map_or(Ok(rows), Err)
+    }
+
+    /// Counts a result set's rows to its end; Ok(Ok(status)) at its end,
+    /// Ok(Err) when the server ends it with an error.
+    async fn rows(&mut self, rows: &mut u32) -> Result<Result<u16, Failure>, Failure> {
+        let mut continued = false;
+        loop {
+            let r = self.packet().await?;
+            let len = r.len();
+            let body = &self.rbuf[r];
+            if continued {
+                continued = len == MAX_PAYLOAD;
+                continue;
+            }
+            continued = len == MAX_PAYLOAD;
+            match body.first() {
+                // EOF (0xfe, warnings, status) or, with DEPRECATE_EOF, an OK packet with 0xfe.
+                Some(0xfe) if len < MAX_PAYLOAD => {
+                    return Ok(Ok(if self.deprecate_eof { ok_status(body, 1) } else { u16_at(body, 3) }));
+                }
+                Some(0xff) => return Ok(Err(err_packet(body))),
+                _ => *rows = rows.saturating_add(1),
+            }
+        }
+    }
+
+    /// Runs a statement as text (the session's SET, BEGIN, COMMIT).
+    async fn query(&mut self, text: &str) -> Result<(), Failure> {
+        let mut m = Vec::with_capacity(text.len() + 1);
+        m.push(0x03);
+        m.extend_from_slice(text.as_bytes());
+        self.command(&m);
+        self.flush().await?;
+        self.answer().await.map(drop)
+    }
+
+    /// Runs one statement of a request; returns the rows it returned.
+    async fn run(&mut self, s: &Stmt, req: &Request, model: &DataModel) -> Result<u32, Failure> {
+        self.params.clear();
+        for b in s.binds.iter() {
+            self.params.push(&sql::resolve(b, req, model, s.table, s.base)).map_err(Failure::Protocol)?;
+        }
+        let key = Arc::as_ptr(&s.sql) as *const u8 as usize;
+        let (id, expected) = match self.statements.get(&key) {
+            Some(p) => (p.id, p.params),
+            None => self.prepare(key, &s.sql).await?,
+        };
+        if expected != self.params.count {
+            return Err(Failure::Protocol(format!("the statement has {expected} placeholders and {} values", self.params.count)));
+        }
+        // COM_STMT_EXECUTE: no cursor, one iteration, the NULL bitmap, the types, the values.
+        let p = &self.params;
+        let len = 10 + if p.count > 0 { p.nulls.len() + 1 + p.types.len() + p.values.len() } else { 0 };
+        if len >= MAX_PAYLOAD {
+            let mut m = Vec::with_capacity(len);
+            execute_payload(&mut m, id, p);
+            self.command(&m);
+        } else {
+            self.seq = 0;
+            self.busy = true;
+            self.wbuf.extend_from_slice(&(len as u32).to_le_bytes()[..3]);
+            self.wbuf.push(0);
+            execute_payload(&mut self.wbuf, id, &self.params);
+        }
+        self.flush().await?;
+        self.answer().await
+    }
+
+    /// Prepares `sql`, under `key`: its id and number of placeholders.
+    async fn prepare(&mut self, key: usize, sql: &Arc<str>) -> Result<(u32, usize), Failure> {
+        let mut m = Vec::with_capacity(sql.len() + 1);
+        m.push(0x16);
+        m.extend_from_slice(sql.as_bytes());
+        self.command(&m);
+        self.flush().await?;
+        let r = self.packet().await?;
+        let body = &self.rbuf[r];
+        if body.first() == Some(&0xff) {
+            let e = err_packet(body);
+            self.busy = false;
+            return Err(e);
+        }
+        if body.first() != Some(&0x00) || body.len() < 12 {
+            return Err(Failure::Protocol("unexpected answer to COM_STMT_PREPARE".into()));
+        }
+        let id = u32::from_le_bytes([body[1], body[2], body[3], body[4]]);
+        let columns = u16::from_le_bytes([body[5], body[6]]);
+        let params = u16::from_le_bytes([body[7], body[8]]);
+        self.skip_definitions(u64::from(params)).await?;
+        self.skip_definitions(u64::from(columns)).await?;
+        self.busy = false;
+        self.statements.insert(key, Prepared { _sql: sql.clone(), id, params: usize::from(params) });
+        Ok((id, usize::from(params)))
+    }
+}
+
+impl Drop for Conn {
+    /// Says goodbye (COM_QUIT) when the connection is between commands, so
+    /// that the server counts no aborted connection; never waits (so not over TLS).
+    fn drop(&mut self) {
+        const QUIT: [u8; 5] = [1, 0, 0, 0, 0x01];
+        if !self.busy {
+            let _ = match &self.stream {
+                Stream::Tcp(s) => s.try_write(&QUIT),
+                Stream::Closed | Stream::Tls(_) => Ok(0),
+                #[cfg(unix)]
+                Stream::Unix(s) => s.try_write(&QUIT),
+            };
+        }
+    }
+}
+
+fn closed() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::NotConnected, "the connection is closed")
+}
+
+/// Appends `payload` as packets after sequence number `seq`: one, or for
+/// 16 MB and more, 16 MB ones and a shorter (maybe empty) last one.
+fn frame(out: &mut Vec<u8>, seq: &mut u8, payload: &[u8]) {
+    let mut rest = payload;
+    loop {
+        let n = rest.len().min(MAX_PAYLOAD);
+        *seq = seq.wrapping_add(1);
+        out.extend_from_slice(&(n as u32).to_le_bytes()[..3]);
+        out.push(*seq);
+        out.extend_from_slice(&rest[..n]);
+        rest = &rest[n..];
+        if n < MAX_PAYLOAD {
+            return;
+        }
+    }
+}
+
+/// COM_STMT_EXECUTE's payload.
+fn execute_payload(out: &mut Vec<u8>, id: u32, p: &Params) {
+    out.push(0x17);
+    out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(&[0, 1, 0, 0, 0]);
+    if p.count > 0 {
+        out.extend_from_slice(&p.nulls);
+        out.push(1);
+        out.extend_from_slice(&p.types);
+        out.extend_from_slice(&p.values);
+    }
+}
+
+/// The first 32 bytes of the handshake answer (all of an SSL request):
+/// capabilities, largest packet, character set, 23 zeros.
+fn fixed_part(out: &mut Vec<u8>, caps: u32) {
+    out.extend_from_slice(&caps.to_le_bytes());
+    out.extend_from_slice(&(1u32 << 24).to_le_bytes());
+    out.push(CHARSET);
+    out.extend_from_slice(&[0; 23]);
+}
+
+/// What the server's greeting (protocol 10) says.
+struct Greeting {
+    capabilities: u32,
+    nonce: Vec<u8>,
+    plugin: String,
+}
+
+impl Greeting {
+    fn parse(b: &[u8]) -> Result<Greeting, String> {
+        let short = || "a short greeting".to_string();
+        match b.first() {
+            Some(10) => {}
+            Some(0xff) => return Err(err_packet(b).text()),
+            other => return Err(format!("protocol version {other:?} (10 expected)")),
+        }
+        let version_end = 1 + b[1..].iter().position(|c| *c == 0).ok_or_else(short)?;
+        let mut at = version_end + 1 + 4;
+        let mut nonce = b.get(at..at + 8).ok_or_else(short)?.to_vec();
+        at += 9;
+        let low = u16_at(b, at);
+        let (high, data_len) = if b.len() > at + 2 { (u16_at(b, at + 5), b.get(at + 7).copied().unwrap_or(0)) } else { (0, 0) };
+        let capabilities = u32::from(low) | u32::from(high) << 16;
+        at += 2 + 1 + 2 + 2 + 1 + 10;
+        if capabilities & SECURE_CONNECTION != 0 {
+            let n = (usize::from(data_len).saturating_sub(8)).max(13);
+            let part = b.get(at..(at + n).min(b.len())).ok_or_else(short)?;
+            nonce.extend_from_slice(part.strip_suffix(&[0]).unwrap_or(part));
+            at += n;
+        }
+        let plugin = if capabilities & PLUGIN_AUTH != 0 {
+            let rest = b.get(at..).unwrap_or_default();
+            let end = rest.iter().position(|c| *c == 0).unwrap_or(rest.len());
+            String::from_utf8_lossy(&rest[..end]).into_owned()
+        } else {
+            "mysql_native_password".into()
+        };
+        Ok(Greeting { capabilities, nonce, plugin })
+    }
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2).map_or(0, |x| u16::from_le_bytes([x[0], x[1]]))
+}
+
+/// An OK packet's status flags (after its affected rows and last insert id).
+fn ok_status(b: &[u8], mut at: usize) -> u16 {
+    let _ = read_lenenc(b, &mut at);
+    let _ = read_lenenc(b, &mut at);
+    u16_at(b, at)
+}
+
+/// An ERR packet: 0xff, the error number, `#` and the SQLSTATE, the message.
+fn err_packet(b: &[u8]) -> Failure {
+    let number = u16_at(b, 1);
+    let (state, message) = match b.get(3) {
+        Some(b'#') if b.len() >= 9 => (String::from_utf8_lossy(&b[4..9]).into_owned(), &b[9..]),
+        _ => (String::new(), b.get(3..).unwrap_or_default()),
+    };
+    Failure::Server(number, state, String::from_utf8_lossy(message).into_owned())
+}
+
+/// Runs `op` (serial statements, or a transaction of them) for `req` on
+/// the worker's wire connection, as [`crate::backend::sqlx_exec::execute`] does on sqlx's.
+pub async fn execute(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
+    if conn.busy {
+        return Err(OpError::new(ErrorKind::Connection, "the connection was left in the middle of a request"));
+    }
+    let mut done = Done::rows(0);
+    let mut rows = 0u32;
+    let tx = op.shape == Shape::Transaction;
+    if tx {
+        conn.query("BEGIN").await.map_err(Failure::op_error)?;
+    }
+    for s in &op.stmts {
+        let t0 = std::time::Instant::now();
+        rows += conn.run(s, req, model).await.map_err(Failure::op_error)?;
+        if let (Some(t), false) = (s.table, tx) {
+            done.legs.leg(t, model.tables[t].entity, t0.elapsed().as_nanos() as u64, false);
+        }
+    }
+    if tx {
+        conn.query("COMMIT").await.map_err(Failure::op_error)?;
+        done.sent = crate::backend::sqlx_exec::in_transaction(op, 2);
+        done.rows = op.writes.unwrap_or(rows);
+    } else {
+        done.sent = Sent::autocommit(op.stmts.len() as u64);
+        done.rows = rows;
+    }
+    Ok(done)
+}
+
+/// Whether `op` can run on the wire client.
+pub fn can_run(op: &SqlOp) -> bool {
+    matches!(op.shape, Shape::Serial | Shape::Transaction) && !op.two_phase
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// MariaDB 10.11's greeting, as this machine's server sent it.
+    #[test]
+    fn a_greeting_gives_capabilities_nonce_and_plugin() {
+        let mut g = vec![10];
+        g.extend_from_slice(b"5.5.5-10.11.19-MariaDB\0");
+        g.extend_from_slice(&7u32.to_le_bytes());
+        g.extend_from_slice(b"ABCDEFGH\0");
+        g.extend_from_slice(&0xf7feu16.to_le_bytes());
+        g.push(45);
+        g.extend_from_slice(&2u16.to_le_bytes());
+        g.extend_from_slice(&0x81ffu16.to_le_bytes());
+        g.push(21);
+        g.extend_from_slice(&[0; 10]);
+        g.extend_from_slice(b"IJKLMNOPQRST\0mysql_native_password\0");
+        let p = Greeting::parse(&g).unwrap();
+        assert_eq!(p.nonce, b"ABCDEFGHIJKLMNOPQRST");
+        assert_eq!(p.plugin, "mysql_native_password");
+        assert_eq!(p.capabilities & (PLUGIN_AUTH | SECURE_CONNECTION | PROTOCOL_41), PLUGIN_AUTH | SECURE_CONNECTION | PROTOCOL_41);
+        assert!(Greeting::parse(&g[..12]).is_err());
+    }
+
+    #[test]
+    fn an_err_packet_gives_number_state_and_message() {
+        let mut b = vec![0xff];
+        b.extend_from_slice(&1213u16.to_le_bytes());
+        b.extend_from_slice(b"#40001Deadlock found when trying to get lock");
+        let e = err_packet(&b).op_error();
+        assert_eq!(e.kind, ErrorKind::Throttled);
+        assert_eq!(e.message, "the database said (code 40001): Deadlock found when trying to get lock");
+        let mut b = vec![0xff];
+        b.extend_from_slice(&1146u16.to_le_bytes());
+        b.extend_from_slice(b"#42S02Table 'test.nope' doesn't exist");
+        assert_eq!(err_packet(&b).op_error().kind, ErrorKind::Query);
+    }
+
+    #[test]
+    fn packets_of_16_mb_and_more_are_split() {
+        let (mut out, mut seq) = (Vec::new(), u8::MAX);
+        frame(&mut out, &mut seq, b"abc");
+        assert_eq!(out, [3, 0, 0, 0, b'a', b'b', b'c']);
+        // Exactly 16 MB: a full packet, then an empty one.
+        let (mut out, mut seq) = (Vec::new(), u8::MAX);
+        frame(&mut out, &mut seq, &vec![7u8; MAX_PAYLOAD]);
+        assert_eq!(out.len(), 4 + MAX_PAYLOAD + 4);
+        assert_eq!(&out[..4], &[0xff, 0xff, 0xff, 0]);
+        assert_eq!(&out[out.len() - 4..], &[0, 0, 0, 1]);
+        // 16 MB and 2 bytes: a full packet and one of 2 bytes.
+        let (mut out, mut seq) = (Vec::new(), 4);
+        frame(&mut out, &mut seq, &vec![7u8; MAX_PAYLOAD + 2]);
+        assert_eq!(&out[..4], &[0xff, 0xff, 0xff, 5]);
+        assert_eq!(&out[4 + MAX_PAYLOAD..], &[2, 0, 0, 6, 7, 7]);
+        assert_eq!(seq, 6);
+    }
+}
