@@ -47,6 +47,8 @@ mod exporters;
 mod findmax;
 mod k8s;
 mod live_metrics;
+#[cfg(all(feature = "postgres", feature = "mysql", feature = "redis"))]
+mod mysql_wire;
 #[cfg(feature = "postgres")]
 mod pg_faults;
 #[cfg(all(feature = "postgres", feature = "mysql", feature = "redis"))]
