@@ -193,6 +193,23 @@ fn the_mysql_wire_client_logs_in_over_tcp_tls_and_the_unix_socket() {
             assert!(!text.contains(password) && !text.contains(&encoded), "{prefix}: the password is in {}", f.display());
         }
     }
+    // Between phases a wire connection waits in its backend, as sqlx's do in
+    // their pool: three more read phases open no more connections than none.
+    let connections = || db.sql("SHOW GLOBAL STATUS LIKE 'Connections'").and_then(|r| r.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap();
+    let url = format!("mysql://bp_pw:{encoded}@127.0.0.1:{port}/test?ssl-mode=DISABLED");
+    let mut opened = Vec::new();
+    for (prefix, more) in [("my_one", 0), ("my_four", 3)] {
+        let extra: String = (0..more)
+            .map(|i| format!("  - run:\n      name: again{i}\n      requests: 200\n      workers: 2\n      mix:\n        - read_features: {{ entities: [user], fetch: serial }}\n"))
+            .collect();
+        let text = scenario_text(prefix, "").replace("  - run:\n      name: upsert", &format!("{extra}  - run:\n      name: upsert"));
+        let sc = scenario(tmp.path(), prefix, &text);
+        let before = connections();
+        run_ok(&sc, &url, &tmp.path().join(prefix));
+        opened.push(connections() - before);
+    }
+    assert!(opened[1] <= opened[0] + 1, "connections opened with 2 and with 5 phases: {opened:?}");
+
     // A wrong password: exit 3, and neither password shown.
     let sc = scenario(tmp.path(), "my_wrong", &scenario_text("my_wrong", ""));
     let a = bin()

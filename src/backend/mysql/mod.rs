@@ -9,6 +9,7 @@ pub use support::MysqlKind;
 
 use crate::net::is_loopback;
 use super::sql::{self, SqlOp};
+use super::wire_pool::{Idle, Lease};
 use super::{sqlx_exec, Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
 use crate::scenario::model::{CreateStep, Driver, Kind, LoadStep, MysqlConfig, StatementOp, TlsMode};
@@ -31,8 +32,10 @@ pub struct MysqlBackend {
     model: DataModel,
     /// Where benchplan's own wire client connects, when requests run on it.
     wire: Option<wire::Target>,
-    /// `pool` permits: a worker's wire connection holds one.
+    /// `pool` permits: a wire connection holds one.
     wire_permits: Arc<tokio::sync::Semaphore>,
+    /// Wire connections between sessions (phases), as sqlx's pool keeps its.
+    idle: Idle<wire::Conn>,
     /// Which client runs the requests, and why (run.json's `server.client`).
     client: String,
 }
@@ -41,7 +44,7 @@ pub struct MysqlBackend {
 #[derive(Default)]
 pub struct MysqlSession {
     sqlx: sqlx_exec::Session<sqlx::MySql>,
-    wire: Option<(wire::Conn, tokio::sync::OwnedSemaphorePermit)>,
+    wire: Option<Lease<wire::Conn>>,
 }
 
 fn ssl_mode(tls: Option<TlsMode>, host: &str) -> MySqlSslMode {
@@ -78,14 +81,18 @@ impl MysqlBackend {
             .test_before_acquire(false)
             .connect_lazy_with(opts);
         let wire_permits = Arc::new(tokio::sync::Semaphore::new(size as usize));
-        Ok(MysqlBackend { pool, model: ctx.model.clone(), wire, wire_permits, client })
+        Ok(MysqlBackend { pool, model: ctx.model.clone(), wire, wire_permits, idle: Idle::default(), client })
     }
 
-    /// A worker's wire connection, once one of `pool` permits is free.
-    async fn wire_connection(&self, target: &wire::Target) -> Result<(wire::Conn, tokio::sync::OwnedSemaphorePermit), OpError> {
+    /// A session's wire connection: an idle one, or a new one once one of
+    /// `pool` permits is free.
+    async fn wire_connection(&self, target: &wire::Target) -> Result<Lease<wire::Conn>, OpError> {
+        if let Some(lease) = self.idle.take() {
+            return Ok(lease);
+        }
         let permit = sqlx_exec::wire_permit(&self.wire_permits, POOL_WAIT).await?;
         let conn = wire::Conn::open(target).await.map_err(|m| OpError::new(crate::stats::ErrorKind::Connection, m))?;
-        Ok((conn, permit))
+        Ok(self.idle.lend(conn, permit))
     }
 }
 
@@ -142,10 +149,11 @@ impl Backend for MysqlBackend {
 
     async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request) -> Result<Done, OpError> {
         if let (Some(target), true) = (&self.wire, wire::can_run(op)) {
-            let (conn, _) = match &mut session.wire {
-                Some(c) => c,
+            let lease = match &mut session.wire {
+                Some(l) => l,
                 None => session.wire.insert(self.wire_connection(target).await?),
             };
+            let conn = lease.conn().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
             return wire::execute(conn, op, req, &self.model).await;
         }
         sqlx_exec::execute(&self.pool, &mut session.sqlx, op, req, &self.model).await

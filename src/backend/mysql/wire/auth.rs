@@ -1,22 +1,23 @@
 //! The answers to MySQL's authentication plugins the wire client speaks:
-//! `mysql_native_password` (SHA-1 scramble), `caching_sha2_password` (its
-//! SHA-256 scramble; the full exchange sends the password itself, over TLS
-//! only) and `mysql_clear_password` (over TLS only), as sqlx does.
+//! `mysql_native_password` (SHA-1 scramble) and `caching_sha2_password`
+//! (its SHA-256 scramble; the full exchange sends the password itself, over
+//! TLS or a Unix socket only), as sqlx does. `mysql_clear_password` is
+//! refused, as sqlx refuses it unless told otherwise: over TLS that
+//! verifies no certificate, anyone in the middle could ask for it.
 
 /// The plugin's first answer to the server's 20-byte `nonce`; Err for a
-/// plugin the wire client does not speak (or that would need TLS).
-pub fn scramble(plugin: &str, password: &str, nonce: &[u8], tls: bool) -> Result<Vec<u8>, String> {
+/// plugin the wire client does not speak.
+pub fn scramble(plugin: &str, password: &str, nonce: &[u8]) -> Result<Vec<u8>, String> {
     match plugin {
-        _ if password.is_empty() && plugin != "mysql_clear_password" => Ok(Vec::new()),
+        "mysql_native_password" | "caching_sha2_password" if password.is_empty() => Ok(Vec::new()),
         "mysql_native_password" => Ok(native(password, nonce).to_vec()),
         "caching_sha2_password" => Ok(sha256(password, nonce).to_vec()),
-        "mysql_clear_password" if tls => Ok(nul_terminated(password)),
-        "mysql_clear_password" => Err("mysql_clear_password sends the password as it is, and the connection has no TLS".into()),
+        "mysql_clear_password" => Err("the server asks for the password in clear (mysql_clear_password), which the wire client refuses".into()),
         other => Err(format!("authentication plugin {other} is not supported by the wire client")),
     }
 }
 
-/// The password with a NUL after it (caching_sha2_password's full exchange over TLS).
+/// The password with a NUL after it (caching_sha2_password's full exchange over TLS or a socket).
 pub fn nul_terminated(password: &str) -> Vec<u8> {
     let mut p = password.as_bytes().to_vec();
     p.push(0);
@@ -78,10 +79,11 @@ mod tests {
 
     #[test]
     fn an_empty_password_answers_nothing_and_unknown_plugins_are_named() {
-        assert_eq!(scramble("mysql_native_password", "", b"n", false).unwrap(), Vec::<u8>::new());
-        assert_eq!(scramble("caching_sha2_password", "pw", &[7; 20], false).unwrap().len(), 32);
-        assert!(scramble("mysql_clear_password", "pw", b"", false).is_err());
-        assert_eq!(scramble("mysql_clear_password", "pw", b"", true).unwrap(), b"pw\0");
-        assert!(scramble("client_ed25519", "pw", b"", true).unwrap_err().contains("client_ed25519"));
+        assert_eq!(scramble("mysql_native_password", "", b"n").unwrap(), Vec::<u8>::new());
+        assert_eq!(scramble("caching_sha2_password", "pw", &[7; 20]).unwrap().len(), 32);
+        // Never the password in clear, with or without one.
+        assert!(scramble("mysql_clear_password", "pw", b"").unwrap_err().contains("refuses"));
+        assert!(scramble("mysql_clear_password", "", b"").is_err());
+        assert!(scramble("client_ed25519", "pw", b"").unwrap_err().contains("client_ed25519"));
     }
 }

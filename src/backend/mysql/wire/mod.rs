@@ -8,8 +8,8 @@
 //! It runs where the connection verifies no certificate (`tls: disable`,
 //! `prefer`, the default on this machine, a URL's `ssl-mode=REQUIRED`;
 //! TLS then as [`crate::backend::wire_tls`] does it) and authenticates with
-//! `mysql_native_password`, `caching_sha2_password` (its full exchange over
-//! TLS only, as sqlx without RSA) or `mysql_clear_password` over TLS.
+//! `mysql_native_password` or `caching_sha2_password` (its full exchange
+//! over TLS or a Unix socket only, as sqlx without RSA).
 //! Everything else (verified TLS, parallel reads, loads, DDL, counters)
 //! stays on sqlx; `driver: sqlx` keeps all on sqlx. Like sqlx, a new
 //! connection first sets `sql_mode` (PIPES_AS_CONCAT,
@@ -63,6 +63,8 @@ const MORE_RESULTS: u16 = 0x8;
 const CHARSET: u8 = 45;
 /// A packet's largest payload; a longer one continues in the next packet.
 const MAX_PAYLOAD: usize = 0xff_ffff;
+/// More columns than a MySQL table can have (4096): a broken stream.
+const MAX_COLUMNS: u64 = 4096;
 
 /// Where and as whom the wire client connects.
 #[derive(Clone)]
@@ -101,7 +103,14 @@ impl Target {
             None if word(charset) => format!("NAMES {charset}"),
             _ => return Err("the URL's charset or collation is not a plain name".into()),
         };
-        let password = url::Url::parse(url).ok().and_then(|u| u.password().map(percent_decode)).unwrap_or_default();
+        let parsed = url::Url::parse(url).ok();
+        let password = parsed.as_ref().and_then(|u| u.password().map(percent_decode)).unwrap_or_default();
+        // What the wire client does not do as sqlx does: another time zone, a client certificate.
+        if let Some(key) = parsed.iter().flat_map(|u| u.query_pairs()).map(|(k, _)| k.into_owned()).find(|k| {
+            matches!(k.as_str(), "timezone" | "time-zone" | "time_zone" | "sslcert" | "ssl-cert" | "sslkey" | "ssl-key")
+        }) {
+            return Err(format!("the URL sets {key}"));
+        }
         Ok(Target {
             host: opts.get_host().to_string(),
             port: opts.get_port(),
@@ -127,9 +136,11 @@ enum Stream {
 /// What went wrong on the wire.
 enum Failure {
     Io(std::io::Error),
-    /// An ERR packet: error number, SQLSTATE, message.
-    Server(u16, String, String),
+    /// An ERR packet: error number, SQLSTATE (if it sent one), message.
+    Server(u16, Option<String>, String),
     Protocol(String),
+    /// A value the statement cannot take (a list): the request's fault, not the connection's.
+    Value(String),
 }
 
 impl From<std::io::Error> for Failure {
@@ -144,10 +155,11 @@ impl Failure {
         match self {
             Failure::Io(e) => OpError::new(ErrorKind::Connection, format!("error communicating with database: {e}")),
             Failure::Protocol(m) => OpError::new(ErrorKind::Connection, format!("MySQL protocol: {m}")),
+            Failure::Value(m) => OpError::new(ErrorKind::Query, m),
             Failure::Server(number, state, message) => {
                 // Deadlocks are 1213 (SQLSTATE 40001); the rest by SQLSTATE, as sqlx reports them.
-                let kind = if number == 1213 { ErrorKind::Throttled } else { database_kind(&message, Some(&state)) };
-                OpError::new(kind, database_said(&message, Some(&state)))
+                let kind = if number == 1213 { ErrorKind::Throttled } else { database_kind(&message, state.as_deref()) };
+                OpError::new(kind, database_said(&message, state.as_deref()))
             }
         }
     }
@@ -178,6 +190,14 @@ pub struct Conn {
     statements: HashMap<usize, Prepared>,
     /// True from sending a command until its whole answer is read.
     busy: bool,
+    /// A request failed on it (maybe inside a transaction): not reused.
+    broken: bool,
+}
+
+impl crate::backend::wire_pool::Reusable for Conn {
+    fn reusable(&self) -> bool {
+        !self.busy && !self.broken
+    }
 }
 
 impl Conn {
@@ -213,6 +233,7 @@ impl Conn {
             deprecate_eof: false,
             statements: HashMap::new(),
             busy: true,
+            broken: false,
         };
         c.handshake(t).await?;
         c.busy = false;
@@ -247,9 +268,11 @@ impl Conn {
         }
         self.deprecate_eof = caps & DEPRECATE_EOF != 0;
         let is_tls = matches!(self.stream, Stream::Tls(_));
+        // Where the password itself may go: over TLS, or a Unix socket (as libmysqlclient).
+        let private = is_tls || t.socket.is_some();
         let mut plugin = g.plugin;
         let mut nonce = g.nonce;
-        let answer = auth::scramble(&plugin, &t.password, &nonce, is_tls).map_err(Failure::Protocol)?;
+        let answer = auth::scramble(&plugin, &t.password, &nonce).map_err(Failure::Protocol)?;
         let mut m = Vec::with_capacity(128);
         fixed_part(&mut m, caps);
         m.extend_from_slice(t.user.as_bytes());
@@ -283,7 +306,7 @@ impl Conn {
                     plugin = String::from_utf8_lossy(&rest[..end]).into_owned();
                     let data = rest.get(end + 1..).unwrap_or_default();
                     nonce = data.strip_suffix(&[0]).unwrap_or(data).to_vec();
-                    let answer = auth::scramble(&plugin, &t.password, &nonce, is_tls).map_err(Failure::Protocol)?;
+                    let answer = auth::scramble(&plugin, &t.password, &nonce).map_err(Failure::Protocol)?;
                     self.send(&answer);
                     self.flush().await?;
                 }
@@ -291,13 +314,13 @@ impl Conn {
                 // follows), 4 = the server wants the password itself.
                 Some(0x01) if plugin == "caching_sha2_password" => match body.get(1) {
                     Some(3) => {}
-                    Some(4) if is_tls => {
+                    Some(4) if private => {
                         self.send(&auth::nul_terminated(&t.password));
                         self.flush().await?;
                     }
                     Some(4) => {
                         return Err(Failure::Protocol(
-                            "caching_sha2_password wants the password itself, which needs TLS (or RSA, which this build has not)".into(),
+                            "caching_sha2_password wants the password itself, which needs TLS or a Unix socket (or RSA, which this build has not)".into(),
                         ))
                     }
                     other => return Err(Failure::Protocol(format!("unexpected caching_sha2_password state {other:?}"))),
@@ -345,7 +368,8 @@ impl Conn {
                 self.rbuf.drain(..self.rpos);
                 self.rpos = 0;
             }
-            self.rbuf.reserve(n.max(8192));
+            // Room for what is missing (reserve counts from the end of what is buffered).
+            self.rbuf.reserve((n - (self.rbuf.len() - self.rpos)).max(8192));
             let got = match &mut self.stream {
                 Stream::Closed => return Err(closed()),
                 Stream::Tcp(s) => s.read_buf(&mut self.rbuf).await?,
@@ -373,13 +397,19 @@ impl Conn {
         Ok(p + 4..p + 4 + len)
     }
 
-    /// Skips `n` packets (column definitions), then the EOF packet after
-    /// them where the server sends one.
-    async fn skip_definitions(&mut self, n: u64) -> Result<(), Failure> {
+    /// Skips `n` packets (parameter or column definitions, at most 65,535 +
+    /// 4,096 of them), then the EOF packet after
+    /// them where the server sends one; Ok(Err) when the server ends the
+    /// command with an error instead.
+    async fn skip_definitions(&mut self, n: u64) -> Result<Result<(), Failure>, Failure> {
         for _ in 0..n + u64::from(!self.deprecate_eof && n > 0) {
-            self.packet().await?;
+            let r = self.packet().await?;
+            let body = &self.rbuf[r];
+            if body.first() == Some(&0xff) {
+                return Ok(Err(err_packet(body)));
+            }
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// Reads a command's whole answer (OK, ERR, or result sets, binary or
@@ -399,7 +429,13 @@ impl Conn {
                 Some(0xfb) => return Err(Failure::Protocol("the server asked for a local file".into())),
                 _ => {
                     let columns = read_lenenc(body, &mut 0).ok_or_else(|| Failure::Protocol("a result without a column count".into()))?;
-                    self.skip_definitions(columns).await?;
+                    if columns > MAX_COLUMNS {
+                        return Err(Failure::Protocol(format!("a result of {columns} columns")));
+                    }
+                    if let Err(e) = self.skip_definitions(columns).await? {
+                        error = Some(e);
+                        break;
+                    }
                     match self.rows(&mut rows).await? {
                         Ok(status) => status,
                         Err(e) => {
@@ -455,7 +491,7 @@ impl Conn {
     async fn run(&mut self, s: &Stmt, req: &Request, model: &DataModel) -> Result<u32, Failure> {
         self.params.clear();
         for b in s.binds.iter() {
-            self.params.push(&sql::resolve(b, req, model, s.table, s.base)).map_err(Failure::Protocol)?;
+            self.params.push(&sql::resolve(b, req, model, s.table, s.base)).map_err(Failure::Value)?;
         }
         let key = Arc::as_ptr(&s.sql) as *const u8 as usize;
         let (id, expected) = match self.statements.get(&key) {
@@ -503,9 +539,12 @@ impl Conn {
         let id = u32::from_le_bytes([body[1], body[2], body[3], body[4]]);
         let columns = u16::from_le_bytes([body[5], body[6]]);
         let params = u16::from_le_bytes([body[7], body[8]]);
-        self.skip_definitions(u64::from(params)).await?;
-        self.skip_definitions(u64::from(columns)).await?;
+        let skipped = match self.skip_definitions(u64::from(params)).await? {
+            Ok(()) => self.skip_definitions(u64::from(columns)).await?,
+            e => e,
+        };
         self.busy = false;
+        skipped?;
         self.statements.insert(key, Prepared { _sql: sql.clone(), id, params: usize::from(params) });
         Ok((id, usize::from(params)))
     }
@@ -625,8 +664,8 @@ fn ok_status(b: &[u8], mut at: usize) -> u16 {
 fn err_packet(b: &[u8]) -> Failure {
     let number = u16_at(b, 1);
     let (state, message) = match b.get(3) {
-        Some(b'#') if b.len() >= 9 => (String::from_utf8_lossy(&b[4..9]).into_owned(), &b[9..]),
-        _ => (String::new(), b.get(3..).unwrap_or_default()),
+        Some(b'#') if b.len() >= 9 => (Some(String::from_utf8_lossy(&b[4..9]).into_owned()), &b[9..]),
+        _ => (None, b.get(3..).unwrap_or_default()),
     };
     Failure::Server(number, state, String::from_utf8_lossy(message).into_owned())
 }
@@ -637,6 +676,12 @@ pub async fn execute(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataMod
     if conn.busy {
         return Err(OpError::new(ErrorKind::Connection, "the connection was left in the middle of a request"));
     }
+    let r = run_op(conn, op, req, model).await;
+    conn.broken |= r.is_err();
+    r
+}
+
+async fn run_op(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
     let mut done = Done::rows(0);
     let mut rows = 0u32;
     let tx = op.shape == Shape::Transaction;
