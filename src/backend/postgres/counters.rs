@@ -9,14 +9,14 @@ use std::collections::BTreeSet;
 
 /// Reads the counters. `statements`: the texts of the run's statements, as
 /// prepared (matched with `pg_stat_statements`' normalized texts).
-/// `wire`: whether the wire client ran requests (its connections are waited for).
-pub async fn read(pool: &PgPool, statements: &BTreeSet<String>, wire: bool) -> Option<ServerCounters> {
+/// `wire_flushed`: the idle wire connections asked to publish theirs
+/// already (each a transaction).
+pub async fn read(pool: &PgPool, statements: &BTreeSet<String>, wire_flushed: u64) -> Option<ServerCounters> {
     let mut out = ServerCounters::default();
     // PostgreSQL 15+ keeps a connection's statistics until it has been idle
     // a while (up to 10 s): ask every idle connection of the pool to publish
     // them now, so that the phase's transactions are all in the view.
-    let waited = if wire { wire_closed(pool).await } else { 0 };
-    let flushed = flush_idle(pool, &mut out).await + waited;
+    let flushed = flush_idle(pool, &mut out).await + wire_flushed;
     let q = "SELECT xact_commit, blks_hit, blks_read, tup_returned, temp_files, temp_bytes FROM pg_stat_database WHERE datname = current_database()";
     let (commits, hit, read, returned, temp_files, temp_bytes) =
         sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(q).fetch_one(pool).await.ok()?;
@@ -75,25 +75,6 @@ async fn flush_idle(pool: &PgPool, out: &mut ServerCounters) -> u64 {
     }
     // The version query above was a transaction too.
     flushed + 1
-}
-
-/// The wire client's connections close as the phase ends, and each server
-/// backend publishes its statistics as it exits: waits (2 s at most) until
-/// no more of benchplan's backends are connected than the pool holds.
-/// Returns the queries it ran (each a transaction, flushed by `flush_idle`).
-async fn wire_closed(pool: &PgPool) -> u64 {
-    let q = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND application_name = 'benchplan' AND backend_type = 'client backend'";
-    let mut ran = 0;
-    for _ in 0..400 {
-        ran += 1;
-        let open: i64 = sqlx::query_scalar(q).fetch_one(pool).await.unwrap_or(0);
-        if open <= i64::from(pool.size()) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    ran
 }
 
 /// Calls and rows of the run's statements in `pg_stat_statements`, for

@@ -10,6 +10,7 @@ mod wire;
 pub use support::PostgresKind;
 
 use super::sql::{self, SqlOp};
+use super::wire_pool::{Idle, Lease};
 use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
 use crate::scenario::model::{CreateStep, IndexStep, Kind, LoadMethod, LoadStep, PackedMode, Driver, PostgresConfig, StatementOp, TlsMode};
@@ -44,6 +45,8 @@ pub struct PostgresBackend {
     /// `pool` permits: a worker's wire connection holds one, so the wire
     /// client opens no more connections than sqlx's pool would.
     wire_permits: Arc<tokio::sync::Semaphore>,
+    /// Wire connections between sessions (phases), as sqlx's pool keeps its.
+    idle: Idle<wire::Conn>,
     /// Which client runs the requests, and why (run.json's `server.client`).
     client: String,
 }
@@ -52,7 +55,7 @@ pub struct PostgresBackend {
 #[derive(Default)]
 pub struct PgSession {
     sqlx: sqlx_exec::Session<sqlx::Postgres>,
-    wire: Option<(wire::Conn, tokio::sync::OwnedSemaphorePermit)>,
+    wire: Option<Lease<wire::Conn>>,
 }
 
 /// An operation, and for `packed: function` the function it calls.
@@ -125,6 +128,7 @@ impl PostgresBackend {
             statements: Default::default(),
             wire,
             wire_permits: Arc::new(tokio::sync::Semaphore::new(size as usize)),
+            idle: Idle::default(),
             client,
         })
     }
@@ -282,10 +286,11 @@ impl Backend for PostgresBackend {
         // Wire connections are the session's own, never given settings.
         if let (Some(target), true) = (&self.wire, op.wire) {
             self.define_function(op).await?;
-            let (conn, _) = match &mut session.wire {
-                Some(c) => c,
+            let lease = match &mut session.wire {
+                Some(l) => l,
                 None => session.wire.insert(self.wire_connection(target).await?),
             };
+            let conn = lease.conn().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
             return wire::execute(conn, &op.op, req, &self.model).await;
         }
         let session = &mut session.sqlx;
@@ -378,7 +383,14 @@ impl Backend for PostgresBackend {
 
     async fn server_counters(&self) -> Option<crate::stats::xcheck::ServerCounters> {
         let texts = self.statements.lock().map(|t| t.clone()).unwrap_or_default();
-        counters::read(&self.pool, &texts, self.wire.is_some()).await
+        // The idle wire connections publish their statistics too (each call a transaction).
+        let mut held = self.idle.drain();
+        let mut flushed = 0;
+        for (c, _) in &mut held {
+            flushed += u64::from(c.flush_statistics().await);
+        }
+        self.idle.put_back(held);
+        counters::read(&self.pool, &texts, flushed).await
     }
 
     async fn server_info(&self) -> BTreeMap<String, String> {
@@ -397,12 +409,15 @@ impl Backend for PostgresBackend {
 }
 
 impl PostgresBackend {
-    /// A worker's wire connection, once one of `pool` permits is free (as
+    /// A session's wire connection: an idle one, or a new one once one of `pool` permits is free (as
     /// sqlx's pool waits for a connection, and as long).
-    async fn wire_connection(&self, target: &wire::Target) -> Result<(wire::Conn, tokio::sync::OwnedSemaphorePermit), OpError> {
+    async fn wire_connection(&self, target: &wire::Target) -> Result<Lease<wire::Conn>, OpError> {
+        if let Some(lease) = self.idle.take() {
+            return Ok(lease);
+        }
         let permit = sqlx_exec::wire_permit(&self.wire_permits, POOL_WAIT).await?;
         let conn = wire::Conn::open(target).await.map_err(|m| OpError::new(crate::stats::ErrorKind::Connection, m))?;
-        Ok((conn, permit))
+        Ok(self.idle.lend(conn, permit))
     }
 
     /// Creates the function a `packed: function` read calls, once.

@@ -130,6 +130,14 @@ pub struct Conn {
     /// True from sending a request until its ReadyForQuery: a request
     /// dropped in between (timed out) leaves the connection unusable.
     busy: bool,
+    /// A request failed on it (maybe inside a transaction): not reused.
+    broken: bool,
+}
+
+impl crate::backend::wire_pool::Reusable for Conn {
+    fn reusable(&self) -> bool {
+        !self.busy && !self.broken
+    }
 }
 
 /// A message larger than this is refused (PostgreSQL's own limit on a value is 1 GB).
@@ -179,6 +187,7 @@ impl Conn {
             types: Vec::with_capacity(64),
             statements: HashMap::new(),
             busy: false,
+            broken: false,
         };
         c.startup(t).await?;
         Ok(c)
@@ -342,6 +351,13 @@ impl Conn {
         error.map_or(Ok(rows), Err)
     }
 
+    /// Asks the server to publish this connection's statistics now
+    /// (`pg_stat_force_next_flush()`, PostgreSQL 15+); whether it ran (a
+    /// transaction).
+    pub async fn flush_statistics(&mut self) -> bool {
+        self.simple("SELECT pg_stat_force_next_flush()").await.is_ok()
+    }
+
     /// Runs a statement without parameters as a simple query (BEGIN, COMMIT).
     async fn simple(&mut self, text: &str) -> Result<(), Failure> {
         let mut m = Vec::with_capacity(text.len() + 1);
@@ -456,6 +472,12 @@ pub async fn execute(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataMod
     if conn.busy {
         return Err(OpError::new(ErrorKind::Connection, "the connection was left in the middle of a request"));
     }
+    let r = run_op(conn, op, req, model).await;
+    conn.broken |= r.is_err();
+    r
+}
+
+async fn run_op(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
     let mut done = Done::rows(0);
     let mut rows = 0u32;
     let tx = op.shape == Shape::Transaction;
