@@ -51,7 +51,8 @@ impl<C: Reusable> Idle<C> {
     }
 
     /// How many connections are idle.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.0.lock().map(|v| v.len()).unwrap_or(0)
     }
 }
