@@ -12,6 +12,8 @@ pub mod sql;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod sqlx_exec;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
+pub mod wire_io;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub mod wire_pool;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub mod wire_tls;

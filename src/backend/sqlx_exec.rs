@@ -167,7 +167,10 @@ where
 /// pool waits for a connection, and as long: the wire clients open no more
 /// connections than sqlx's pool would.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub async fn wire_permit(permits: &std::sync::Arc<tokio::sync::Semaphore>, wait: std::time::Duration) -> Result<tokio::sync::OwnedSemaphorePermit, OpError> {
+pub async fn wire_permit(
+    permits: &std::sync::Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+) -> Result<tokio::sync::OwnedSemaphorePermit, OpError> {
     tokio::time::timeout(wait, permits.clone().acquire_owned())
         .await
         .map_err(|_| OpError::new(ErrorKind::Connection, "pool timed out while waiting for an open connection"))?

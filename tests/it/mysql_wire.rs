@@ -150,7 +150,8 @@ fn the_mysql_wire_client_logs_in_over_tcp_tls_and_the_unix_socket() {
     let certs = tmp.path().join("certs");
     std::fs::create_dir_all(&certs).unwrap();
     crate::redis_tls::certificates(&certs);
-    let db = Maria::start(&certs).unwrap_or_else(|why| panic!("cannot start a throwaway MariaDB: {why} (install the Debian package mariadb-server)"));
+    let db = Maria::start(&certs)
+        .unwrap_or_else(|why| panic!("cannot start a throwaway MariaDB: {why} (install the Debian package mariadb-server)"));
     assert_eq!(db.sql("select @@have_ssl").as_deref(), Some("YES"), "the server has its certificate");
     let password = "p@ss w0rd:/%";
     let setup = format!(
@@ -169,7 +170,13 @@ fn the_mysql_wire_client_logs_in_over_tcp_tls_and_the_unix_socket() {
         // bp_tls may only log in over TLS: the wire client encrypted.
         ("my_tlsreq", "bp_tls", format!("127.0.0.1:{port}/test?ssl-mode=REQUIRED"), String::new(), "MySQL wire client"),
         ("my_tlspref", "bp_tls", format!("127.0.0.1:{port}/test"), String::new(), "MySQL wire client"),
-        ("my_verified", "bp_tls", format!("127.0.0.1:{port}/test"), format!("tls: require, ca_file: \"{ca}\", "), "verifies the server's certificate"),
+        (
+            "my_verified",
+            "bp_tls",
+            format!("127.0.0.1:{port}/test"),
+            format!("tls: require, ca_file: \"{ca}\", "),
+            "verifies the server's certificate",
+        ),
         // Nothing listens at the URL's port 1: only the socket can have served the wire client.
         ("my_unix", "bp_pw", format!("localhost:1/test?socket={socket}"), String::new(), "MySQL wire client"),
     ];
@@ -195,7 +202,8 @@ fn the_mysql_wire_client_logs_in_over_tcp_tls_and_the_unix_socket() {
     }
     // Between phases a wire connection waits in its backend, as sqlx's do in
     // their pool: three more read phases open no more connections than none.
-    let connections = || db.sql("SHOW GLOBAL STATUS LIKE 'Connections'").and_then(|r| r.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap();
+    let connections =
+        || db.sql("SHOW GLOBAL STATUS LIKE 'Connections'").and_then(|r| r.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap();
     let url = format!("mysql://bp_pw:{encoded}@127.0.0.1:{port}/test?ssl-mode=DISABLED");
     let mut opened = Vec::new();
     for (prefix, more) in [("my_one", 0), ("my_four", 3)] {

@@ -39,7 +39,7 @@ impl Conn {
     /// answer with the user's credentials, then the plugin's exchange.
     pub(super) async fn handshake(&mut self, t: &Target) -> Result<(), Failure> {
         let greeting = self.packet().await?;
-        let g = Greeting::parse(&self.rbuf[greeting]).map_err(Failure::Protocol)?;
+        let g = Greeting::parse(&self.io.rbuf[greeting]).map_err(Failure::Protocol)?;
         let mut caps = WANTED & g.capabilities;
         caps |= PROTOCOL_41;
         if t.database.is_some() {
@@ -51,16 +51,16 @@ impl Conn {
             let mut head = Vec::with_capacity(32);
             fixed_part(&mut head, caps);
             self.send(&head);
-            self.flush().await?;
-            let Stream::Tcp(tcp) = std::mem::replace(&mut self.stream, Stream::Closed) else {
+            self.io.flush().await?;
+            let Stream::Tcp(tcp) = std::mem::replace(&mut self.io.stream, Stream::Closed) else {
                 return Err(Failure::Protocol("TLS on a connection that is not TCP".into()));
             };
-            self.stream = Stream::Tls(Box::new(tls::handshake(tcp, &t.host).await.map_err(Failure::Protocol)?));
+            self.io.stream = Stream::Tls(Box::new(tls::handshake(tcp, &t.host).await.map_err(Failure::Protocol)?));
         } else if t.tls == Tls::Require && t.socket.is_none() {
             return Err(Failure::Protocol("the server does not offer TLS, which the connection requires".into()));
         }
         self.deprecate_eof = caps & DEPRECATE_EOF != 0;
-        let is_tls = matches!(self.stream, Stream::Tls(_));
+        let is_tls = matches!(self.io.stream, Stream::Tls(_));
         // Where the password itself may go: over TLS, or a Unix socket (as libmysqlclient).
         let private = is_tls || t.socket.is_some();
         let mut plugin = g.plugin;
@@ -85,10 +85,10 @@ impl Conn {
             m.push(0);
         }
         self.send(&m);
-        self.flush().await?;
+        self.io.flush().await?;
         loop {
             let r = self.packet().await?;
-            let body = &self.rbuf[r];
+            let body = &self.io.rbuf[r];
             match body.first() {
                 Some(0x00) => return Ok(()),
                 Some(0xff) => return Err(err_packet(body)),
@@ -101,7 +101,7 @@ impl Conn {
                     nonce = data.strip_suffix(&[0]).unwrap_or(data).to_vec();
                     let answer = auth::scramble(&plugin, &t.password, &nonce).map_err(Failure::Protocol)?;
                     self.send(&answer);
-                    self.flush().await?;
+                    self.io.flush().await?;
                 }
                 // caching_sha2_password: 3 = the fast check passed (an OK
                 // follows), 4 = the server wants the password itself.
@@ -109,7 +109,7 @@ impl Conn {
                     Some(3) => {}
                     Some(4) if private => {
                         self.send(&auth::nul_terminated(&t.password));
-                        self.flush().await?;
+                        self.io.flush().await?;
                     }
                     Some(4) => {
                         return Err(Failure::Protocol(

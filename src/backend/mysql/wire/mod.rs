@@ -19,18 +19,17 @@ mod auth;
 mod handshake;
 mod params;
 
-use crate::backend::sql::{self, Shape, SqlOp, Stmt};
+use crate::backend::sql::{self, Stmt};
 use crate::backend::wire_tls::{self as tls, percent_decode, Tls};
-use crate::backend::{Done, CONNECT_TIMEOUT};
+use crate::backend::wire_io::{Io, Stream};
+use crate::backend::CONNECT_TIMEOUT;
 use crate::dataset::DataModel;
-use crate::stats::xcheck::Sent;
 use crate::stats::{ErrorKind, OpError};
 use crate::workload::Request;
 use params::{read_lenenc, Params};
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// SERVER_MORE_RESULTS_EXISTS in an OK or EOF packet's status.
 const MORE_RESULTS: u16 = 0x8;
@@ -97,14 +96,6 @@ impl Target {
     }
 }
 
-enum Stream {
-    /// Only while the TCP stream moves into TLS.
-    Closed,
-    Tcp(tokio::net::TcpStream),
-    Tls(Box<tls::TlsStream>),
-    #[cfg(unix)]
-    Unix(tokio::net::UnixStream),
-}
 
 /// What went wrong on the wire.
 enum Failure {
@@ -152,10 +143,7 @@ struct Prepared {
 
 /// A worker's connection.
 pub struct Conn {
-    stream: Stream,
-    rbuf: Vec<u8>,
-    rpos: usize,
-    wbuf: Vec<u8>,
+    io: Io,
     params: Params,
     /// The last packet's sequence number (the next one sent is one more).
     seq: u8,
@@ -197,10 +185,7 @@ impl Conn {
             }
         };
         let mut c = Conn {
-            stream,
-            rbuf: Vec::with_capacity(16 * 1024),
-            rpos: 0,
-            wbuf: Vec::with_capacity(4096),
+            io: Io::new(stream),
             params: Params::default(),
             seq: 0,
             deprecate_eof: false,
@@ -217,7 +202,7 @@ impl Conn {
 
     /// Appends a packet with the next sequence number.
     fn send(&mut self, payload: &[u8]) {
-        frame(&mut self.wbuf, &mut self.seq, payload);
+        frame(&mut self.io.wbuf, &mut self.seq, payload);
     }
 
     /// Starts a command: its first packet has sequence number 0.
@@ -227,58 +212,16 @@ impl Conn {
         self.send(payload);
     }
 
-    async fn flush(&mut self) -> std::io::Result<()> {
-        let r = match &mut self.stream {
-            Stream::Closed => Err(closed()),
-            Stream::Tcp(s) => s.write_all(&self.wbuf).await,
-            // rustls holds records until flushed.
-            Stream::Tls(s) => match s.write_all(&self.wbuf).await {
-                Ok(()) => s.flush().await,
-                e => e,
-            },
-            #[cfg(unix)]
-            Stream::Unix(s) => s.write_all(&self.wbuf).await,
-        };
-        self.wbuf.clear();
-        r
-    }
-
-    /// Reads until `n` unread bytes are buffered.
-    async fn fill(&mut self, n: usize) -> std::io::Result<()> {
-        while self.rbuf.len() - self.rpos < n {
-            if self.rpos == self.rbuf.len() {
-                self.rbuf.clear();
-                self.rpos = 0;
-            } else if self.rbuf.capacity() - self.rbuf.len() < n {
-                self.rbuf.drain(..self.rpos);
-                self.rpos = 0;
-            }
-            // Room for what is missing (reserve counts from the end of what is buffered).
-            self.rbuf.reserve((n - (self.rbuf.len() - self.rpos)).max(8192));
-            let got = match &mut self.stream {
-                Stream::Closed => return Err(closed()),
-                Stream::Tcp(s) => s.read_buf(&mut self.rbuf).await?,
-                Stream::Tls(s) => s.read_buf(&mut self.rbuf).await?,
-                #[cfg(unix)]
-                Stream::Unix(s) => s.read_buf(&mut self.rbuf).await?,
-            };
-            if got == 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection"));
-            }
-        }
-        Ok(())
-    }
-
     /// The next packet's payload, where it is in `rbuf` (valid until the
     /// next read). A payload of 16 MB continues in the next packet.
     async fn packet(&mut self) -> Result<std::ops::Range<usize>, Failure> {
-        self.fill(4).await?;
-        let p = self.rpos;
-        let len = usize::from(self.rbuf[p]) | usize::from(self.rbuf[p + 1]) << 8 | usize::from(self.rbuf[p + 2]) << 16;
-        self.seq = self.rbuf[p + 3];
-        self.fill(4 + len).await?;
-        let p = self.rpos;
-        self.rpos += 4 + len;
+        self.io.fill(4).await?;
+        let p = self.io.rpos;
+        let len = usize::from(self.io.rbuf[p]) | usize::from(self.io.rbuf[p + 1]) << 8 | usize::from(self.io.rbuf[p + 2]) << 16;
+        self.seq = self.io.rbuf[p + 3];
+        self.io.fill(4 + len).await?;
+        let p = self.io.rpos;
+        self.io.rpos += 4 + len;
         Ok(p + 4..p + 4 + len)
     }
 
@@ -289,7 +232,7 @@ impl Conn {
     async fn skip_definitions(&mut self, n: u64) -> Result<Result<(), Failure>, Failure> {
         for _ in 0..n + u64::from(!self.deprecate_eof && n > 0) {
             let r = self.packet().await?;
-            let body = &self.rbuf[r];
+            let body = &self.io.rbuf[r];
             if body.first() == Some(&0xff) {
                 return Ok(Err(err_packet(body)));
             }
@@ -304,7 +247,7 @@ impl Conn {
         let mut error = None;
         loop {
             let r = self.packet().await?;
-            let body = &self.rbuf[r];
+            let body = &self.io.rbuf[r];
             let status = match body.first() {
                 Some(0x00) => ok_status(body, 1),
                 Some(0xff) => {
@@ -345,7 +288,7 @@ impl Conn {
         loop {
             let r = self.packet().await?;
             let len = r.len();
-            let body = &self.rbuf[r];
+            let body = &self.io.rbuf[r];
             if continued {
                 continued = len == MAX_PAYLOAD;
                 continue;
@@ -368,7 +311,7 @@ impl Conn {
         m.push(0x03);
         m.extend_from_slice(text.as_bytes());
         self.command(&m);
-        self.flush().await?;
+        self.io.flush().await?;
         self.answer().await.map(drop)
     }
 
@@ -396,11 +339,11 @@ impl Conn {
         } else {
             self.seq = 0;
             self.busy = true;
-            self.wbuf.extend_from_slice(&(len as u32).to_le_bytes()[..3]);
-            self.wbuf.push(0);
-            execute_payload(&mut self.wbuf, id, &self.params);
+            self.io.wbuf.extend_from_slice(&(len as u32).to_le_bytes()[..3]);
+            self.io.wbuf.push(0);
+            execute_payload(&mut self.io.wbuf, id, &self.params);
         }
-        self.flush().await?;
+        self.io.flush().await?;
         self.answer().await
     }
 
@@ -410,9 +353,9 @@ impl Conn {
         m.push(0x16);
         m.extend_from_slice(sql.as_bytes());
         self.command(&m);
-        self.flush().await?;
+        self.io.flush().await?;
         let r = self.packet().await?;
-        let body = &self.rbuf[r];
+        let body = &self.io.rbuf[r];
         if body.first() == Some(&0xff) {
             let e = err_packet(body);
             self.busy = false;
@@ -441,19 +384,11 @@ impl Drop for Conn {
     fn drop(&mut self) {
         const QUIT: [u8; 5] = [1, 0, 0, 0, 0x01];
         if !self.busy {
-            let _ = match &self.stream {
-                Stream::Tcp(s) => s.try_write(&QUIT),
-                Stream::Closed | Stream::Tls(_) => Ok(0),
-                #[cfg(unix)]
-                Stream::Unix(s) => s.try_write(&QUIT),
-            };
+            self.io.say_goodbye(&QUIT);
         }
     }
 }
 
-fn closed() -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::NotConnected, "the connection is closed")
-}
 
 /// Appends `payload` as packets after sequence number `seq`: one, or for
 /// 16 MB and more, 16 MB ones and a shorter (maybe empty) last one.
@@ -506,45 +441,24 @@ fn err_packet(b: &[u8]) -> Failure {
     Failure::Server(number, state, String::from_utf8_lossy(message).into_owned())
 }
 
-/// Runs `op` (serial statements, or a transaction of them) for `req` on
-/// the worker's wire connection, as [`crate::backend::sqlx_exec::execute`] does on sqlx's.
-pub async fn execute(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
-    if conn.busy {
-        return Err(OpError::new(ErrorKind::Connection, "the connection was left in the middle of a request"));
-    }
-    let r = run_op(conn, op, req, model).await;
-    conn.broken |= r.is_err();
-    r
-}
+pub use crate::backend::wire_io::{can_run, execute};
 
-async fn run_op(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
-    let mut done = Done::rows(0);
-    let mut rows = 0u32;
-    let tx = op.shape == Shape::Transaction;
-    if tx {
-        conn.query("BEGIN").await.map_err(Failure::op_error)?;
+impl crate::backend::wire_io::Statements for Conn {
+    fn busy(&self) -> bool {
+        self.busy
     }
-    for s in &op.stmts {
-        let t0 = std::time::Instant::now();
-        rows += conn.run(s, req, model).await.map_err(Failure::op_error)?;
-        if let (Some(t), false) = (s.table, tx) {
-            done.legs.leg(t, model.tables[t].entity, t0.elapsed().as_nanos() as u64, false);
-        }
-    }
-    if tx {
-        conn.query("COMMIT").await.map_err(Failure::op_error)?;
-        done.sent = crate::backend::sqlx_exec::in_transaction(op, 2);
-        done.rows = op.writes.unwrap_or(rows);
-    } else {
-        done.sent = Sent::autocommit(op.stmts.len() as u64);
-        done.rows = rows;
-    }
-    Ok(done)
-}
 
-/// Whether `op` can run on the wire client.
-pub fn can_run(op: &SqlOp) -> bool {
-    matches!(op.shape, Shape::Serial | Shape::Transaction) && !op.two_phase
+    fn set_broken(&mut self) {
+        self.broken = true;
+    }
+
+    async fn control(&mut self, sql: &'static str) -> Result<(), OpError> {
+        self.query(sql).await.map_err(Failure::op_error)
+    }
+
+    async fn statement(&mut self, s: &Stmt, req: &Request, model: &DataModel) -> Result<u32, OpError> {
+        self.run(s, req, model).await.map_err(Failure::op_error)
+    }
 }
 
 #[cfg(test)]

@@ -16,17 +16,17 @@
 mod auth;
 mod params;
 
-use crate::backend::sql::{self, Shape, SqlOp, Stmt};
+use crate::backend::sql::{self, Stmt};
 use crate::backend::wire_tls::{self as tls, percent_decode, Tls};
-use crate::backend::{Done, CONNECT_TIMEOUT};
+use crate::backend::wire_io::{Io, Stream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use crate::backend::CONNECT_TIMEOUT;
 use crate::dataset::DataModel;
-use crate::stats::xcheck::Sent;
 use crate::stats::{ErrorKind, OpError};
 use crate::workload::Request;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Where and as whom the wire client connects.
 #[derive(Clone)]
@@ -72,12 +72,6 @@ impl Target {
     }
 }
 
-enum Stream {
-    Tcp(tokio::net::TcpStream),
-    Tls(Box<tls::TlsStream>),
-    #[cfg(unix)]
-    Unix(tokio::net::UnixStream),
-}
 
 /// What went wrong on the wire.
 enum Failure {
@@ -120,10 +114,7 @@ struct Prepared {
 
 /// A worker's connection.
 pub struct Conn {
-    stream: Stream,
-    rbuf: Vec<u8>,
-    rpos: usize,
-    wbuf: Vec<u8>,
+    io: Io,
     values: Vec<u8>,
     types: Vec<u32>,
     statements: HashMap<usize, Vec<Prepared>>,
@@ -179,10 +170,7 @@ impl Conn {
             }
         };
         let mut c = Conn {
-            stream,
-            rbuf: Vec::with_capacity(16 * 1024),
-            rpos: 0,
-            wbuf: Vec::with_capacity(4096),
+            io: Io::new(stream),
             values: Vec::with_capacity(1024),
             types: Vec::with_capacity(64),
             statements: HashMap::new(),
@@ -209,14 +197,14 @@ impl Conn {
             cstr(&mut body, v);
         }
         body.push(0);
-        self.wbuf.extend_from_slice(&len_u32(body.len() + 4).to_be_bytes());
-        self.wbuf.extend_from_slice(&body);
-        self.flush().await?;
+        self.io.wbuf.extend_from_slice(&len_u32(body.len() + 4).to_be_bytes());
+        self.io.wbuf.extend_from_slice(&body);
+        self.io.flush().await?;
         let password = || t.password.clone().ok_or_else(|| Failure::Protocol("the server asks for a password and the URL has none".into()));
         let mut scram: Option<auth::Scram> = None;
         loop {
             let (tag, r) = self.message().await?;
-            let body = self.rbuf[r].to_vec();
+            let body = self.io.rbuf[r].to_vec();
             match tag {
                 b'R' => {
                     let code = u32::from_be_bytes(body.get(..4).and_then(|b| b.try_into().ok()).unwrap_or([255; 4]));
@@ -239,13 +227,13 @@ impl Conn {
                             m.extend_from_slice(&len_u32(first.len()).to_be_bytes());
                             m.extend_from_slice(first.as_bytes());
                             self.put(b'p', &m);
-                            self.flush().await?;
+                            self.io.flush().await?;
                         }
                         11 => {
                             let s = scram.as_mut().ok_or_else(|| Failure::Protocol("SASLContinue before SASL".into()))?;
                             let last = s.last(&password()?, &String::from_utf8_lossy(&body[4..])).map_err(Failure::Protocol)?;
                             self.put(b'p', last.as_bytes());
-                            self.flush().await?;
+                            self.io.flush().await?;
                         }
                         12 => {
                             let s = scram.as_ref().ok_or_else(|| Failure::Protocol("SASLFinal before SASL".into()))?;
@@ -265,67 +253,28 @@ impl Conn {
         let mut m = p.to_vec();
         m.push(0);
         self.put(b'p', &m);
-        self.flush().await.map_err(Failure::Io)
+        self.io.flush().await.map_err(Failure::Io)
     }
 
     /// Appends a message: tag, length, body.
     fn put(&mut self, tag: u8, body: &[u8]) {
-        self.wbuf.push(tag);
-        self.wbuf.extend_from_slice(&len_u32(body.len() + 4).to_be_bytes());
-        self.wbuf.extend_from_slice(body);
-    }
-
-    async fn flush(&mut self) -> std::io::Result<()> {
-        let r = match &mut self.stream {
-            Stream::Tcp(s) => s.write_all(&self.wbuf).await,
-            // rustls holds records until flushed.
-            Stream::Tls(s) => match s.write_all(&self.wbuf).await {
-                Ok(()) => s.flush().await,
-                e => e,
-            },
-            #[cfg(unix)]
-            Stream::Unix(s) => s.write_all(&self.wbuf).await,
-        };
-        self.wbuf.clear();
-        r
-    }
-
-    /// Reads until `n` unread bytes are buffered.
-    async fn fill(&mut self, n: usize) -> std::io::Result<()> {
-        while self.rbuf.len() - self.rpos < n {
-            if self.rpos == self.rbuf.len() {
-                self.rbuf.clear();
-                self.rpos = 0;
-            } else if self.rbuf.capacity() - self.rbuf.len() < n {
-                self.rbuf.drain(..self.rpos);
-                self.rpos = 0;
-            }
-            self.rbuf.reserve(n.max(8192));
-            let got = match &mut self.stream {
-                Stream::Tcp(s) => s.read_buf(&mut self.rbuf).await?,
-                Stream::Tls(s) => s.read_buf(&mut self.rbuf).await?,
-                #[cfg(unix)]
-                Stream::Unix(s) => s.read_buf(&mut self.rbuf).await?,
-            };
-            if got == 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection"));
-            }
-        }
-        Ok(())
+        self.io.wbuf.push(tag);
+        self.io.wbuf.extend_from_slice(&len_u32(body.len() + 4).to_be_bytes());
+        self.io.wbuf.extend_from_slice(body);
     }
 
     /// The next message's tag and where its body is in `rbuf` (valid until the next read).
     async fn message(&mut self) -> Result<(u8, std::ops::Range<usize>), Failure> {
-        self.fill(5).await?;
-        let p = self.rpos;
-        let tag = self.rbuf[p];
-        let len = u32::from_be_bytes([self.rbuf[p + 1], self.rbuf[p + 2], self.rbuf[p + 3], self.rbuf[p + 4]]) as usize;
+        self.io.fill(5).await?;
+        let p = self.io.rpos;
+        let tag = self.io.rbuf[p];
+        let len = u32::from_be_bytes([self.io.rbuf[p + 1], self.io.rbuf[p + 2], self.io.rbuf[p + 3], self.io.rbuf[p + 4]]) as usize;
         if !(4..=MAX_MESSAGE).contains(&len) {
             return Err(Failure::Protocol(format!("a message ({}) of {len} bytes", tag as char)));
         }
-        self.fill(1 + len).await?;
-        let p = self.rpos;
-        self.rpos += 1 + len;
+        self.io.fill(1 + len).await?;
+        let p = self.io.rpos;
+        self.io.rpos += 1 + len;
         Ok((tag, p + 5..p + 1 + len))
     }
 
@@ -342,7 +291,7 @@ impl Conn {
             };
             match tag {
                 b'D' => rows = rows.saturating_add(1),
-                b'E' if error.is_none() => error = Some(server_error(&self.rbuf[r])),
+                b'E' if error.is_none() => error = Some(server_error(&self.io.rbuf[r])),
                 b'Z' => break,
                 _ => {}
             }
@@ -364,7 +313,7 @@ impl Conn {
         cstr(&mut m, text);
         self.put(b'Q', &m);
         self.busy = true;
-        self.flush().await?;
+        self.io.flush().await?;
         self.until_ready().await.map(drop)
     }
 
@@ -386,18 +335,18 @@ impl Conn {
         // Bind: unnamed portal, the statement, all parameters binary, all results binary.
         let n = self.types.len();
         let len = 4 + 1 + prepared.name.len() + 4 + 2 + self.values.len() + 4;
-        self.wbuf.push(b'B');
-        self.wbuf.extend_from_slice(&len_u32(len).to_be_bytes());
-        self.wbuf.push(0);
-        self.wbuf.extend_from_slice(&prepared.name);
-        self.wbuf.extend_from_slice(&[0, 1, 0, 1]);
-        self.wbuf.extend_from_slice(&(n as u16).to_be_bytes());
-        self.wbuf.extend_from_slice(&self.values);
-        self.wbuf.extend_from_slice(&[0, 1, 0, 1]);
+        self.io.wbuf.push(b'B');
+        self.io.wbuf.extend_from_slice(&len_u32(len).to_be_bytes());
+        self.io.wbuf.push(0);
+        self.io.wbuf.extend_from_slice(&prepared.name);
+        self.io.wbuf.extend_from_slice(&[0, 1, 0, 1]);
+        self.io.wbuf.extend_from_slice(&(n as u16).to_be_bytes());
+        self.io.wbuf.extend_from_slice(&self.values);
+        self.io.wbuf.extend_from_slice(&[0, 1, 0, 1]);
         // Execute the unnamed portal to its end, then Sync.
-        self.wbuf.extend_from_slice(&[b'E', 0, 0, 0, 9, 0, 0, 0, 0, 0, b'S', 0, 0, 0, 4]);
+        self.io.wbuf.extend_from_slice(&[b'E', 0, 0, 0, 9, 0, 0, 0, 0, 0, b'S', 0, 0, 0, 4]);
         self.busy = true;
-        self.flush().await?;
+        self.io.flush().await?;
         self.until_ready().await
     }
 
@@ -419,7 +368,7 @@ impl Conn {
         self.put(b'P', &m);
         self.put(b'S', &[]);
         self.busy = true;
-        self.flush().await?;
+        self.io.flush().await?;
         self.until_ready().await?;
         self.statements.entry(key).or_default().push(Prepared { _sql: sql.clone(), types: self.types.clone(), name });
         Ok(())
@@ -433,13 +382,7 @@ impl Drop for Conn {
     fn drop(&mut self) {
         const TERMINATE: [u8; 5] = [b'X', 0, 0, 0, 4];
         if !self.busy {
-            let _ = match &self.stream {
-                Stream::Tcp(s) => s.try_write(&TERMINATE),
-                // Only a blocking write would send it encrypted.
-                Stream::Tls(_) => Ok(0),
-                #[cfg(unix)]
-                Stream::Unix(s) => s.try_write(&TERMINATE),
-            };
+            self.io.say_goodbye(&TERMINATE);
         }
     }
 }
@@ -466,45 +409,24 @@ fn server_error(body: &[u8]) -> Failure {
     Failure::Server(code, message)
 }
 
-/// Runs `op` (serial statements, or a transaction of them) for `req` on
-/// the worker's wire connection, as [`crate::backend::sqlx_exec::execute`] does on sqlx's.
-pub async fn execute(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
-    if conn.busy {
-        return Err(OpError::new(ErrorKind::Connection, "the connection was left in the middle of a request"));
-    }
-    let r = run_op(conn, op, req, model).await;
-    conn.broken |= r.is_err();
-    r
-}
+pub use crate::backend::wire_io::{can_run, execute};
 
-async fn run_op(conn: &mut Conn, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
-    let mut done = Done::rows(0);
-    let mut rows = 0u32;
-    let tx = op.shape == Shape::Transaction;
-    if tx {
-        conn.simple("BEGIN").await.map_err(Failure::op_error)?;
+impl crate::backend::wire_io::Statements for Conn {
+    fn busy(&self) -> bool {
+        self.busy
     }
-    for s in &op.stmts {
-        let t0 = std::time::Instant::now();
-        rows += conn.run(s, req, model).await.map_err(Failure::op_error)?;
-        if let (Some(t), false) = (s.table, tx) {
-            done.legs.leg(t, model.tables[t].entity, t0.elapsed().as_nanos() as u64, false);
-        }
-    }
-    if tx {
-        conn.simple("COMMIT").await.map_err(Failure::op_error)?;
-        done.sent = crate::backend::sqlx_exec::in_transaction(op, 2);
-        done.rows = op.writes.unwrap_or(rows);
-    } else {
-        done.sent = Sent::autocommit(op.stmts.len() as u64);
-        done.rows = rows;
-    }
-    Ok(done)
-}
 
-/// Whether `op` can run on the wire client.
-pub fn can_run(op: &SqlOp) -> bool {
-    matches!(op.shape, Shape::Serial | Shape::Transaction) && !op.two_phase
+    fn set_broken(&mut self) {
+        self.broken = true;
+    }
+
+    async fn control(&mut self, sql: &'static str) -> Result<(), OpError> {
+        self.simple(sql).await.map_err(Failure::op_error)
+    }
+
+    async fn statement(&mut self, s: &Stmt, req: &Request, model: &DataModel) -> Result<u32, OpError> {
+        self.run(s, req, model).await.map_err(Failure::op_error)
+    }
 }
 
 #[cfg(test)]
