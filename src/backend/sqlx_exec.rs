@@ -163,20 +163,6 @@ where
     Ok(sqlx::query_with(AssertSqlSafe(text), args))
 }
 
-/// One of `pool` permits for a worker's wire connection, waiting as sqlx's
-/// pool waits for a connection, and as long: the wire clients open no more
-/// connections than sqlx's pool would.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub async fn wire_permit(
-    permits: &std::sync::Arc<tokio::sync::Semaphore>,
-    wait: std::time::Duration,
-) -> Result<tokio::sync::OwnedSemaphorePermit, OpError> {
-    tokio::time::timeout(wait, permits.clone().acquire_owned())
-        .await
-        .map_err(|_| OpError::new(ErrorKind::Connection, "pool timed out while waiting for an open connection"))?
-        .map_err(|_| OpError::new(ErrorKind::Connection, "pool closed"))
-}
-
 /// A worker's connection, taken from the pool at its first request and kept.
 pub type Session<DB> = Option<sqlx::pool::PoolConnection<DB>>;
 

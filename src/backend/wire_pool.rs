@@ -6,6 +6,7 @@
 //! closed instead. The lock is taken when a session starts and ends, never
 //! per request.
 
+use crate::stats::{ErrorKind, OpError};
 use std::sync::{Arc, Mutex};
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -36,6 +37,26 @@ impl<C: Reusable> Idle<C> {
     /// Lends a new connection to a session.
     pub fn lend(&self, conn: C, permit: OwnedSemaphorePermit) -> Lease<C> {
         Lease { held: Some((conn, permit)), home: self.0.clone() }
+    }
+
+    /// A session's connection: an idle one, else one `open` makes once one
+    /// of `permits` is free (waiting as sqlx's pool waits for a connection,
+    /// and as long: the wire clients open no more connections than its `pool`).
+    pub async fn lease<F: std::future::Future<Output = Result<C, String>>>(
+        &self,
+        permits: &Arc<tokio::sync::Semaphore>,
+        wait: std::time::Duration,
+        open: impl FnOnce() -> F,
+    ) -> Result<Lease<C>, OpError> {
+        if let Some(lease) = self.take() {
+            return Ok(lease);
+        }
+        let permit = tokio::time::timeout(wait, permits.clone().acquire_owned())
+            .await
+            .map_err(|_| OpError::new(ErrorKind::Connection, "pool timed out while waiting for an open connection"))?
+            .map_err(|_| OpError::new(ErrorKind::Connection, "pool closed"))?;
+        let conn = open().await.map_err(|m| OpError::new(ErrorKind::Connection, m))?;
+        Ok(self.lend(conn, permit))
     }
 
     /// Takes every idle connection out (to use them outside the lock);

@@ -83,17 +83,6 @@ impl MysqlBackend {
         let wire_permits = Arc::new(tokio::sync::Semaphore::new(size as usize));
         Ok(MysqlBackend { pool, model: ctx.model.clone(), wire, wire_permits, idle: Idle::default(), client })
     }
-
-    /// A session's wire connection: an idle one, or a new one once one of
-    /// `pool` permits is free.
-    async fn wire_connection(&self, target: &wire::Target) -> Result<Lease<wire::Conn>, OpError> {
-        if let Some(lease) = self.idle.take() {
-            return Ok(lease);
-        }
-        let permit = sqlx_exec::wire_permit(&self.wire_permits, POOL_WAIT).await?;
-        let conn = wire::Conn::open(target).await.map_err(|m| OpError::new(crate::stats::ErrorKind::Connection, m))?;
-        Ok(self.idle.lend(conn, permit))
-    }
 }
 
 /// Where the wire client connects, if it runs this backend's requests, and
@@ -151,7 +140,7 @@ impl Backend for MysqlBackend {
         if let (Some(target), true) = (&self.wire, wire::can_run(op)) {
             let lease = match &mut session.wire {
                 Some(l) => l,
-                None => session.wire.insert(self.wire_connection(target).await?),
+                None => session.wire.insert(self.idle.lease(&self.wire_permits, POOL_WAIT, || wire::Conn::open(target)).await?),
             };
             let conn = lease.conn().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
             return wire::execute(conn, op, req, &self.model).await;

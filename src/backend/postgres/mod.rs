@@ -288,7 +288,7 @@ impl Backend for PostgresBackend {
             self.define_function(op).await?;
             let lease = match &mut session.wire {
                 Some(l) => l,
-                None => session.wire.insert(self.wire_connection(target).await?),
+                None => session.wire.insert(self.idle.lease(&self.wire_permits, POOL_WAIT, || wire::Conn::open(target)).await?),
             };
             let conn = lease.conn().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
             return wire::execute(conn, &op.op, req, &self.model).await;
@@ -409,17 +409,6 @@ impl Backend for PostgresBackend {
 }
 
 impl PostgresBackend {
-    /// A session's wire connection: an idle one, or a new one once one of `pool` permits is free (as
-    /// sqlx's pool waits for a connection, and as long).
-    async fn wire_connection(&self, target: &wire::Target) -> Result<Lease<wire::Conn>, OpError> {
-        if let Some(lease) = self.idle.take() {
-            return Ok(lease);
-        }
-        let permit = sqlx_exec::wire_permit(&self.wire_permits, POOL_WAIT).await?;
-        let conn = wire::Conn::open(target).await.map_err(|m| OpError::new(crate::stats::ErrorKind::Connection, m))?;
-        Ok(self.idle.lend(conn, permit))
-    }
-
     /// Creates the function a `packed: function` read calls, once.
     async fn define_function(&self, op: &PgOp) -> Result<(), OpError> {
         if let Some((ddl, done)) = &op.function {
