@@ -39,22 +39,23 @@ pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 #[error("{0}")]
 pub struct BackendError(pub String);
 
-/// A request that succeeded.
+/// A request that succeeded. Its legs (serial and parallel reads) go into
+/// the [`Legs`] the worker passes to [`Backend::execute`] instead: this is
+/// small enough to be returned through the timeout future without a
+/// `memcpy` call (see docs/methodology.md, the harness's own ceiling).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Done {
     /// Rows (items) read or written.
     pub rows: u32,
     /// What the service charged for it, where it says (DynamoDB, Cosmos DB).
     pub usage: Usage,
-    /// Serial and parallel reads: each table's leg.
-    pub legs: Legs,
     /// What it sent, where the kind counts it (the SQL kinds): the cross-checks.
     pub sent: Sent,
 }
 
 impl Done {
     pub fn rows(rows: u32) -> Self {
-        Done { rows, usage: Usage::default(), legs: Legs::default(), sent: Sent::default() }
+        Done { rows, usage: Usage::default(), sent: Sent::default() }
     }
 }
 
@@ -134,12 +135,15 @@ pub trait Backend: Send + Sync + 'static {
         async move { Err(BackendError(format!("a backend of kind {kind} builds no vector indexes"))) }
     }
 
-    /// Executes one request; returns the rows read or written and what it consumed.
+    /// Executes one request; returns the rows read or written and what it
+    /// consumed. A serial or parallel read adds each table's leg to `legs`
+    /// (which the worker passes in untimed, `Legs::default()`).
     fn execute<'a>(
         &'a self,
         session: &'a mut Self::Session,
         op: &'a Self::Op,
         req: &'a Request,
+        legs: &'a mut Legs,
     ) -> impl Future<Output = Result<Done, OpError>> + Send + 'a;
 
     /// What the service reports as consumed per request, if anything (the

@@ -5,7 +5,7 @@ use super::sql::{self, Bound, Shape, SqlOp, Stmt};
 use super::CONNECT_TIMEOUT;
 use crate::dataset::DataModel;
 use crate::stats::xcheck::Sent;
-use crate::stats::{ErrorKind, OpError};
+use crate::stats::{ErrorKind, Legs, OpError};
 use crate::workload::Request;
 use sqlx::{AssertSqlSafe, Database, Executor, Pool};
 
@@ -167,21 +167,21 @@ where
 pub type Session<DB> = Option<sqlx::pool::PoolConnection<DB>>;
 
 /// Runs a prepared operation for `req` on the worker's connection; returns
-/// rows read or written, and for per-table reads each table's leg.
-/// `parallel` reads take further connections from the pool.
+/// rows read or written, and for per-table reads adds each table's leg to
+/// `legs`. `parallel` reads take further connections from the pool.
 pub async fn execute<DB: Dialect>(
     pool: &Pool<DB>,
     session: &mut Session<DB>,
     op: &SqlOp,
     req: &Request,
     model: &DataModel,
+    legs: &mut Legs,
 ) -> Result<crate::backend::Done, OpError>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
     let mut done = crate::backend::Done::rows(0);
-    let legs = &mut done.legs;
     let mut rows = 0u32;
     if op.shape != Shape::Parallel && session.is_none() {
         *session = Some(pool.acquire().await.map_err(op_error)?);

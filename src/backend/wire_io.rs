@@ -7,7 +7,7 @@ use crate::backend::wire_tls::TlsStream;
 use crate::backend::Done;
 use crate::dataset::DataModel;
 use crate::stats::xcheck::Sent;
-use crate::stats::{ErrorKind, OpError};
+use crate::stats::{ErrorKind, Legs, OpError};
 use crate::workload::Request;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -108,18 +108,18 @@ pub trait Statements {
 
 /// Runs `op` (serial statements, or a transaction of them) for `req` on
 /// a worker's wire connection, as [`crate::backend::sqlx_exec::execute`] does on sqlx's.
-pub async fn execute<C: Statements>(conn: &mut C, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
+pub async fn execute<C: Statements>(conn: &mut C, op: &SqlOp, req: &Request, model: &DataModel, legs: &mut Legs) -> Result<Done, OpError> {
     if conn.busy() {
         return Err(OpError::new(ErrorKind::Connection, "the connection was left in the middle of a request"));
     }
-    let r = run_op(conn, op, req, model).await;
+    let r = run_op(conn, op, req, model, legs).await;
     if r.is_err() {
         conn.set_broken();
     }
     r
 }
 
-async fn run_op<C: Statements>(conn: &mut C, op: &SqlOp, req: &Request, model: &DataModel) -> Result<Done, OpError> {
+async fn run_op<C: Statements>(conn: &mut C, op: &SqlOp, req: &Request, model: &DataModel, legs: &mut Legs) -> Result<Done, OpError> {
     let mut done = Done::rows(0);
     let mut rows = 0u32;
     let tx = op.shape == Shape::Transaction;
@@ -130,7 +130,7 @@ async fn run_op<C: Statements>(conn: &mut C, op: &SqlOp, req: &Request, model: &
         let t0 = std::time::Instant::now();
         rows += conn.statement(s, req, model).await?;
         if let (Some(t), false) = (s.table, tx) {
-            done.legs.leg(t, model.tables[t].entity, t0.elapsed().as_nanos() as u64, false);
+            legs.leg(t, model.tables[t].entity, t0.elapsed().as_nanos() as u64, false);
         }
     }
     if tx {

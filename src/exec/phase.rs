@@ -6,7 +6,7 @@ use crate::backend::Backend;
 use crate::clock::sleep_until_precise;
 use crate::dataset::DataModel;
 use crate::stats::timeseries::{Aggregator, TsPoint};
-use crate::stats::{ErrorKind, ExplainSample, OpError, PhaseStats, Recorder};
+use crate::stats::{ErrorKind, ExplainSample, Legs, OpError, PhaseStats, Recorder};
 use crate::workload::Workload;
 use indicatif::ProgressBar;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -111,7 +111,9 @@ async fn worker<B: Backend>(
     let mut req = workload.request();
     let mut sessions: Vec<B::Session> = (0..workload.sessions_per_worker()).map(|_| backend.session()).collect();
     let most_steps = workload.requests.iter().map(|r| r.steps.len()).max().unwrap_or(1);
-    let mut step_ns = vec![0u64; most_steps];
+    let mut steps = request::Steps::new(most_steps);
+    // The request's legs, outside its result (kept small: see `Done`).
+    let mut legs = Legs::default();
     let (mut claimed, mut fast) = (0..0u64, false);
     loop {
         if shared.stop.load(Ordering::Relaxed) || interrupt.load(Ordering::Relaxed) {
@@ -165,18 +167,24 @@ async fn worker<B: Backend>(
         } else {
             // The deadline from t0, read already (tokio's `timeout` would read the clock again).
             let deadline = tokio::time::Instant::from_std(t0.checked_add(plan.timeout).unwrap_or(t0 + FAR_FUTURE));
+            if legs.timed {
+                legs = Legs::default();
+            }
             let res = match spec.steps[..] {
                 // One step: the backend's own future, not the larger one of a request of several.
-                [only] => tokio::time::timeout_at(deadline, backend.execute(&mut sessions[0], &ops[only], &req))
+                [only] => tokio::time::timeout_at(deadline, backend.execute(&mut sessions[0], &ops[only], &req, &mut legs))
                     .await
                     .map(|r| r.map_err(|error| request::StepFailure { error, step: 0 })),
-                _ => tokio::time::timeout_at(deadline, request::execute(&*backend, &mut sessions, &ops, spec, &req, &mut step_ns)).await,
+                _ => {
+                    tokio::time::timeout_at(deadline, request::execute(&*backend, &mut sessions, &ops, spec, &req, &mut legs, &mut steps))
+                        .await
+                }
             };
             let t1 = Instant::now();
             let second = t1.saturating_duration_since(plan.second_origin).as_secs();
             let many = spec.steps.len() > 1;
             if many {
-                for (j, &ns) in step_ns[..spec.steps.len()].iter().enumerate().filter(|(_, ns)| **ns > 0) {
+                for (j, &ns) in steps.ns[..spec.steps.len()].iter().enumerate().filter(|(_, ns)| **ns > 0) {
                     rec.step_ok(spec.steps[j], ns);
                 }
             }
@@ -199,7 +207,7 @@ async fn worker<B: Backend>(
                     rec.op_ok(req.op, response);
                     rec.keys(req.keys_drawn, req.keys_hot);
                     rec.hot_split.record(req.entities, req.hot, response);
-                    rec.legs(&done.legs);
+                    rec.legs(&legs);
                     if !many && !spec.step_names.is_empty() {
                         rec.step_ok(spec.steps[0], service);
                     }
@@ -207,7 +215,7 @@ async fn worker<B: Backend>(
                 }
                 Ok(Err(f)) => ((f.error, t1), Some(spec.steps[f.step])),
                 // The steps still running when the timeout struck are its cause.
-                Err(_) if many => ((timeout(), t1), spec.steps.iter().zip(&step_ns).find(|(_, ns)| **ns == 0).map(|(o, _)| *o)),
+                Err(_) if many => ((timeout(), t1), spec.steps.iter().zip(&steps.ns).find(|(_, ns)| **ns == 0).map(|(o, _)| *o)),
                 Err(_) => ((timeout(), t1), Some(spec.steps[0])),
             }
         };

@@ -36,17 +36,16 @@ impl Backend for CosmosBackend {
         self.delete_containers(bar).await
     }
 
-    async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a CosmosOp, req: &'a Request) -> Result<Done, OpError> {
+    async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a CosmosOp, req: &'a Request, legs: &'a mut Legs) -> Result<Done, OpError> {
         let mut usage = Usage::default();
-        let mut legs = Legs::default();
         let rows = match op {
-            CosmosOp::Read { tables, k, parallel: false } => self.read_serial(&mut usage, &mut legs, tables, *k, req).await,
-            CosmosOp::Read { tables, k, parallel: true } => self.read_parallel(&mut usage, &mut legs, tables, *k, req).await,
+            CosmosOp::Read { tables, k, parallel: false } => self.read_serial(&mut usage, legs, tables, *k, req).await,
+            CosmosOp::Read { tables, k, parallel: true } => self.read_parallel(&mut usage, legs, tables, *k, req).await,
             CosmosOp::Query { groups, k } => self.query_groups(&mut usage, groups, *k, req).await,
             CosmosOp::Write { tables, k, mode } => self.write_rows(&mut usage, tables, *k, *mode, req).await,
             CosmosOp::Statement(s) => self.run_statement(&mut usage, s, req).await,
         };
-        finish(rows, usage, legs)
+        finish(rows, usage)
     }
 
     async fn data_bytes(&self) -> Option<u64> {

@@ -36,18 +36,17 @@ impl Backend for DynamoBackend {
         self.delete_tables(bar).await
     }
 
-    async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a DynOp, req: &'a Request) -> Result<Done, OpError> {
+    async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a DynOp, req: &'a Request, legs: &'a mut Legs) -> Result<Done, OpError> {
         let mut usage = Usage::default();
-        let mut legs = Legs::default();
         let rows = match op {
-            DynOp::Get { tables, k, parallel: false } => self.get_serial(&mut usage, &mut legs, tables, *k, req).await,
-            DynOp::Get { tables, k, parallel: true } => self.get_parallel(&mut usage, &mut legs, tables, *k, req).await,
+            DynOp::Get { tables, k, parallel: false } => self.get_serial(&mut usage, legs, tables, *k, req).await,
+            DynOp::Get { tables, k, parallel: true } => self.get_parallel(&mut usage, legs, tables, *k, req).await,
             DynOp::BatchGet { tables, k } => self.batch_get_tables(&mut usage, tables, *k, req).await,
             DynOp::Query { groups, k } => self.query_groups(&mut usage, groups, *k, req).await,
             DynOp::Write { tables, k, mode } => self.write_rows(&mut usage, tables, *k, *mode, req).await,
             DynOp::Statement(s) => self.run_statement(&mut usage, s, req).await,
         };
-        finish(rows, usage, legs)
+        finish(rows, usage)
     }
 
     async fn data_bytes(&self) -> Option<u64> {

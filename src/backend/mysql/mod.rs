@@ -13,7 +13,7 @@ use super::wire_pool::{Idle, Lease};
 use super::{sqlx_exec, Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
 use crate::scenario::model::{CreateStep, Driver, Kind, LoadStep, MysqlConfig, StatementOp, TlsMode};
-use crate::stats::OpError;
+use crate::stats::{Legs, OpError};
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlSslMode};
@@ -136,16 +136,16 @@ impl Backend for MysqlBackend {
         sqlx_exec::drop_tables(&self.pool, Kind::Mysql, ctx, bar).await
     }
 
-    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request) -> Result<Done, OpError> {
+    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request, legs: &'a mut Legs) -> Result<Done, OpError> {
         if let (Some(target), true) = (&self.wire, wire::can_run(op)) {
             let lease = match &mut session.wire {
                 Some(l) => l,
                 None => session.wire.insert(self.idle.lease(&self.wire_permits, POOL_WAIT, || wire::Conn::open(target)).await?),
             };
             let conn = lease.conn().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
-            return wire::execute(conn, op, req, &self.model).await;
+            return wire::execute(conn, op, req, &self.model, legs).await;
         }
-        sqlx_exec::execute(&self.pool, &mut session.sqlx, op, req, &self.model).await
+        sqlx_exec::execute(&self.pool, &mut session.sqlx, op, req, &self.model, legs).await
     }
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {

@@ -11,7 +11,7 @@ use super::{Backend, BackendError, Ctx, Done, Loaded};
 use crate::clock::sleep_until_precise;
 use crate::dataset::mix64;
 use crate::scenario::model::{CreateStep, IndexStep, Latency, LoadStep, NoopConfig, StatementOp};
-use crate::stats::{ErrorKind, OpError};
+use crate::stats::{ErrorKind, Legs, OpError};
 use crate::workload::dist::Rng;
 use crate::workload::{OpKind, OpSpec, Request};
 use indicatif::ProgressBar;
@@ -131,7 +131,7 @@ impl Backend for NoopBackend {
         self.phase_start_ns.store(at.saturating_duration_since(self.epoch).as_nanos() as u64, Ordering::Relaxed);
     }
 
-    async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a NoopOp, req: &'a Request) -> Result<Done, OpError> {
+    async fn execute<'a>(&'a self, _session: &'a mut (), op: &'a NoopOp, req: &'a Request, _legs: &'a mut Legs) -> Result<Done, OpError> {
         if let Some((at, len)) = self.stall {
             let start = self.epoch + Duration::from_nanos(self.phase_start_ns.load(Ordering::Relaxed));
             let (from, until) = (start + at, start + at + len);

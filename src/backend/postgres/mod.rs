@@ -14,7 +14,7 @@ use super::wire_pool::{Idle, Lease};
 use super::{sqlx_exec, Backend, BackendError, Buffers, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
 use crate::scenario::model::{CreateStep, IndexStep, Kind, LoadMethod, LoadStep, PackedMode, Driver, PostgresConfig, StatementOp, TlsMode};
-use crate::stats::OpError;
+use crate::stats::{Legs, OpError};
 use crate::template::BindRef;
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
@@ -282,7 +282,7 @@ impl Backend for PostgresBackend {
         Ok(())
     }
 
-    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request) -> Result<Done, OpError> {
+    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a PgOp, req: &'a Request, legs: &'a mut Legs) -> Result<Done, OpError> {
         // Wire connections are the session's own, never given settings.
         if let (Some(target), true) = (&self.wire, op.wire) {
             self.define_function(op).await?;
@@ -291,7 +291,7 @@ impl Backend for PostgresBackend {
                 None => session.wire.insert(self.idle.lease(&self.wire_permits, POOL_WAIT, || wire::Conn::open(target)).await?),
             };
             let conn = lease.conn().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
-            return wire::execute(conn, &op.op, req, &self.model).await;
+            return wire::execute(conn, &op.op, req, &self.model, legs).await;
         }
         let session = &mut session.sqlx;
         let mut settling = crate::stats::xcheck::Sent::default();
@@ -300,7 +300,7 @@ impl Backend for PostgresBackend {
             *session = Some(conn);
             settling = sent;
         }
-        let mut done = self.execute_on_session(session, op, req).await?;
+        let mut done = self.execute_on_session(session, op, req, legs).await?;
         done.sent.add(&settling);
         Ok(done)
     }
@@ -420,7 +420,13 @@ impl PostgresBackend {
     }
 
     /// Runs `op` for `req` on the worker's session (taken already, but for parallel reads).
-    async fn execute_on_session(&self, session: &mut sqlx_exec::Session<sqlx::Postgres>, op: &PgOp, req: &Request) -> Result<Done, OpError> {
+    async fn execute_on_session(
+        &self,
+        session: &mut sqlx_exec::Session<sqlx::Postgres>,
+        op: &PgOp,
+        req: &Request,
+        legs: &mut Legs,
+    ) -> Result<Done, OpError> {
         if let Some(v) = &op.vector {
             let conn = session.as_mut().ok_or_else(|| OpError::new(crate::stats::ErrorKind::Connection, "no connection"))?;
             return v.run(conn, req).await;
@@ -431,7 +437,7 @@ impl PostgresBackend {
             let sent = sqlx_exec::in_transaction(&op.op, 3);
             return sqlx_exec::two_phase_pg(&self.pool, session, &op.op, req, &self.model).await.map(|rows| Done { sent, ..Done::rows(rows) });
         }
-        sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model).await
+        sqlx_exec::execute(&self.pool, session, &op.op, req, &self.model, legs).await
     }
 }
 

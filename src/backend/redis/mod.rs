@@ -171,19 +171,18 @@ impl Backend for RedisBackend {
         setup::delete_prefixed(&self.names, &mut self.nodes().await?).await.map(|_| ())
     }
 
-    async fn execute<'a>(&'a self, session: &'a mut Session, op: &'a RedisOp, req: &'a Request) -> Result<Done, OpError> {
+    async fn execute<'a>(&'a self, session: &'a mut Session, op: &'a RedisOp, req: &'a Request, legs: &'a mut Legs) -> Result<Done, OpError> {
         let Session { conn, cmd, pipe, multi, key, buf } = session;
         let conn = match conn {
             Some(c) => c,
             None => conn.insert(conn::connect(&self.clients).await?),
         };
-        let mut legs = Legs::default();
         // The commands sent, for the cross-check with INFO commandstats.
         let (rows, commands) = match op {
             RedisOp::Kv(plan) => (plan.execute(&self.names, &self.model, kv::Buffers { conn, cmd, pipe, key }, req).await?, plan.pipeline),
             RedisOp::Read { fetch, tables, k } => {
                 let run = FeatureRun { names: &self.names, model: &self.model, tables, k: *k };
-                (run.read(*fetch, conn, pipe, key, &mut legs, req).await?, tables.len() * k)
+                (run.read(*fetch, conn, pipe, key, legs, req).await?, tables.len() * k)
             }
             RedisOp::Write { mode, tables, k } => {
                 let run = FeatureRun { names: &self.names, model: &self.model, tables, k: *k };
@@ -196,7 +195,7 @@ impl Backend for RedisBackend {
             }
         };
         let sent = crate::stats::xcheck::Sent { statements: commands as u64, control: 0, commits: 0 };
-        Ok(Done { rows, legs, sent, ..Default::default() })
+        Ok(Done { rows, sent, ..Default::default() })
     }
 
     async fn data_bytes(&self) -> Option<u64> {

@@ -61,9 +61,9 @@ pub fn gather_legs(
 
 /// A request's outcome: its rows with what every call consumed, or its
 /// first error carrying the same (failed calls are charged too).
-pub fn finish(rows: Result<u32, OpError>, usage: Usage, legs: Legs) -> Result<Done, OpError> {
+pub fn finish(rows: Result<u32, OpError>, usage: Usage) -> Result<Done, OpError> {
     match rows {
-        Ok(rows) => Ok(Done { rows, usage, legs, sent: Default::default() }),
+        Ok(rows) => Ok(Done { rows, usage, sent: Default::default() }),
         Err(mut e) => {
             e.usage = usage;
             Err(e)

@@ -8,7 +8,7 @@ use super::sql::{self, SqlOp};
 use super::{sqlx_exec, Backend, BackendError, Ctx, Done, Loaded};
 use crate::dataset::DataModel;
 use crate::scenario::model::{CreateStep, Kind, LoadStep, SqliteConfig, StatementOp};
-use crate::stats::OpError;
+use crate::stats::{Legs, OpError};
 use crate::workload::{OpSpec, Request};
 use indicatif::ProgressBar;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -95,8 +95,8 @@ impl Backend for SqliteBackend {
         sqlx_exec::drop_tables(&self.pool, Kind::Sqlite, ctx, bar).await
     }
 
-    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request) -> Result<Done, OpError> {
-        sqlx_exec::execute(&self.pool, session, op, req, &self.model).await
+    async fn execute<'a>(&'a self, session: &'a mut Self::Session, op: &'a SqlOp, req: &'a Request, legs: &'a mut Legs) -> Result<Done, OpError> {
+        sqlx_exec::execute(&self.pool, session, op, req, &self.model, legs).await
     }
 
     async fn sample_keys(&self, table: &str, column: &str, n: u64) -> Result<Vec<String>, BackendError> {
