@@ -31,8 +31,9 @@ impl Steps {
 
 /// Runs the request's operations; each step's time goes into `steps.ns`
 /// and the request's legs into `legs` (a step's own legs first, then
-/// added: one after another, or together). A request of one operation does
-/// not time its step (the request's own time is the step's).
+/// added: one after another, or together). For requests of several steps:
+/// the worker awaits a request of one step on the backend itself (its own
+/// time is the step's).
 pub async fn execute<B: Backend>(
     backend: &B,
     sessions: &mut [B::Session],
@@ -42,9 +43,6 @@ pub async fn execute<B: Backend>(
     legs: &mut Legs,
     steps: &mut Steps,
 ) -> Result<Done, StepFailure> {
-    if let [only] = spec.steps[..] {
-        return backend.execute(&mut sessions[0], &ops[only], req, legs).await.map_err(|error| StepFailure { error, step: 0 });
-    }
     steps.ns.iter_mut().for_each(|t| *t = 0);
     steps.legs.iter_mut().for_each(|l| *l = Legs::default());
     let mut done = Done::default();
