@@ -28,6 +28,9 @@ pub struct Io {
     pub rpos: usize,
     /// What is to be written at the next flush.
     pub wbuf: Vec<u8>,
+    /// The thread whose I/O driver the socket is registered with
+    /// ([`crate::exec::lanes::current`]).
+    home: usize,
 }
 
 fn closed() -> std::io::Error {
@@ -36,7 +39,35 @@ fn closed() -> std::io::Error {
 
 impl Io {
     pub fn new(stream: Stream) -> Io {
-        Io { stream, rbuf: Vec::with_capacity(16 * 1024), rpos: 0, wbuf: Vec::with_capacity(4096) }
+        Io { stream, rbuf: Vec::with_capacity(16 * 1024), rpos: 0, wbuf: Vec::with_capacity(4096), home: crate::exec::lanes::current() }
+    }
+
+    /// Registers the socket with this thread's I/O driver, when it was
+    /// registered with another's (a connection opened on one lane and
+    /// taken by a worker of another in a later phase): otherwise each of
+    /// its reads would be noticed by the other lane's thread and handed
+    /// over, waking two threads a round trip instead of one. Called when
+    /// a session takes an idle connection, never per request.
+    pub fn settle(&mut self) -> std::io::Result<()> {
+        let here = crate::exec::lanes::current();
+        if here == self.home {
+            return Ok(());
+        }
+        match &mut self.stream {
+            Stream::Closed => {}
+            Stream::Tcp(s) => *s = reregistered(s)?,
+            Stream::Tls(s) => {
+                let (tcp, _) = s.get_mut();
+                *tcp = reregistered(tcp)?;
+            }
+            #[cfg(unix)]
+            Stream::Unix(s) => {
+                let fd = std::os::fd::AsFd::as_fd(&*s).try_clone_to_owned()?;
+                *s = tokio::net::UnixStream::from_std(std::os::unix::net::UnixStream::from(fd))?;
+            }
+        }
+        self.home = here;
+        Ok(())
     }
 
     /// Writes `wbuf` out, and empties it.
@@ -94,6 +125,20 @@ impl Io {
     }
 }
 
+/// The same socket (a duplicate of its descriptor) registered with this
+/// thread's I/O driver; dropping the old one deregisters it from its own.
+#[cfg(unix)]
+fn reregistered(s: &tokio::net::TcpStream) -> std::io::Result<tokio::net::TcpStream> {
+    let fd = std::os::fd::AsFd::as_fd(s).try_clone_to_owned()?;
+    tokio::net::TcpStream::from_std(std::net::TcpStream::from(fd))
+}
+
+#[cfg(windows)]
+fn reregistered(s: &tokio::net::TcpStream) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = std::os::windows::io::AsSocket::as_socket(s).try_clone_to_owned()?;
+    tokio::net::TcpStream::from_std(std::net::TcpStream::from(socket))
+}
+
 /// A wire client's connection, as the request loop uses it.
 pub trait Statements {
     /// Left in the middle of a request (one that timed out).
@@ -147,4 +192,54 @@ async fn run_op<C: Statements>(conn: &mut C, op: &SqlOp, req: &Request, model: &
 /// Whether `op` can run on a wire client.
 pub fn can_run(op: &SqlOp) -> bool {
     matches!(op.shape, Shape::Serial | Shape::Transaction) && !op.two_phase
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A connection opened on one lane and settled on another is served by
+    /// the second lane alone: the first lane's thread is kept blocked until
+    /// the round trip is over, so a socket still registered with its driver
+    /// would never see the answer.
+    #[tokio::test]
+    async fn a_connection_settled_on_another_lane_needs_nothing_of_the_first() {
+        assert!(crate::exec::lanes::start(2));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let echo = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut b = [0u8; 64];
+            while let Ok(n @ 1..) = s.read(&mut b).await {
+                s.write_all(&b[..n]).await.unwrap();
+            }
+        });
+        let opened = crate::exec::lanes::spawn(0, async move { Io::new(Stream::Tcp(tokio::net::TcpStream::connect(addr).await.unwrap())) });
+        let io = opened.await.unwrap();
+        assert_eq!(io.home, 1, "opened on the first lane");
+
+        // The first lane's thread blocks (a task that does not yield) until released.
+        let (entered, is_blocked) = tokio::sync::oneshot::channel();
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let stuck = crate::exec::lanes::spawn(0, async move {
+            let _ = entered.send(());
+            let _ = blocked.recv_timeout(Duration::from_secs(30));
+        });
+        is_blocked.await.unwrap();
+        let trip = crate::exec::lanes::spawn(1, async move {
+            let mut io = io;
+            io.settle().unwrap();
+            io.wbuf.extend_from_slice(b"ping");
+            io.flush().await.unwrap();
+            io.fill(4).await.unwrap();
+            (io.home, io.rbuf[io.rpos..io.rpos + 4].to_vec())
+        });
+        let got = tokio::time::timeout(Duration::from_secs(10), trip).await;
+        let _ = release.send(());
+        stuck.await.unwrap();
+        let (home, answer) = got.expect("the answer waited for the blocked lane: the socket was not registered with the second").unwrap();
+        assert_eq!((home, answer.as_slice()), (2, &b"ping"[..]));
+        echo.abort();
+    }
 }

@@ -13,6 +13,11 @@ use tokio::sync::OwnedSemaphorePermit;
 /// A wire connection that can say whether it may serve another session.
 pub trait Reusable {
     fn reusable(&self) -> bool;
+    /// Makes the connection ready for the thread taking it (its socket
+    /// registered with that thread's I/O driver); Err closes it.
+    fn settle(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A connection with its `pool` permit.
@@ -28,10 +33,14 @@ impl<C> Default for Idle<C> {
 }
 
 impl<C: Reusable> Idle<C> {
-    /// An idle connection, if there is one.
+    /// An idle connection, if there is one, settled on this thread.
     pub fn take(&self) -> Option<Lease<C>> {
-        let held = self.0.lock().ok()?.pop()?;
-        Some(Lease { held: Some(held), home: self.0.clone() })
+        loop {
+            let mut held = self.0.lock().ok()?.pop()?;
+            if held.0.settle().is_ok() {
+                return Some(Lease { held: Some(held), home: self.0.clone() });
+            }
+        }
     }
 
     /// Lends a new connection to a session.

@@ -8,6 +8,21 @@ use tokio::runtime::Handle;
 
 static LANES: OnceLock<Vec<Handle>> = OnceLock::new();
 
+thread_local! {
+    /// The lane this thread runs (1-based), 0 off the lanes.
+    static LANE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Which thread's I/O driver a socket opened here is registered with: the
+/// lane's (1-based), or 0 for the main runtime. A socket registered with
+/// another lane's driver is woken through that lane's thread, two thread
+/// wake-ups a read instead of one, and stalls whenever that thread waits
+/// for a core: such a socket is registered again with this thread's driver
+/// before use (`wire_io::Io::settle`).
+pub fn current() -> usize {
+    LANE.with(|l| l.get())
+}
+
 /// Starts `n` lanes (once per process; they live until it exits, so the
 /// connections opened on them stay usable from anywhere). Returns false
 /// when a lane could not be started (workers then run on the main runtime).
@@ -18,6 +33,7 @@ pub fn start(n: usize) -> bool {
 fn lane(i: usize) -> Option<Handle> {
     let (tx, rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new().name(format!("benchplan-lane-{i}")).spawn(move || {
+        LANE.with(|l| l.set(i + 1));
         match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => {
                 let _ = tx.send(Some(rt.handle().clone()));

@@ -159,6 +159,9 @@ impl crate::backend::wire_pool::Reusable for Conn {
     fn reusable(&self) -> bool {
         !self.busy && !self.broken
     }
+    fn settle(&mut self) -> std::io::Result<()> {
+        self.io.settle()
+    }
 }
 
 impl Conn {

@@ -129,6 +129,9 @@ impl crate::backend::wire_pool::Reusable for Conn {
     fn reusable(&self) -> bool {
         !self.busy && !self.broken
     }
+    fn settle(&mut self) -> std::io::Result<()> {
+        self.io.settle()
+    }
 }
 
 /// A message larger than this is refused (PostgreSQL's own limit on a value is 1 GB).
