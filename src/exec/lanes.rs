@@ -8,21 +8,6 @@ use tokio::runtime::Handle;
 
 static LANES: OnceLock<Vec<Handle>> = OnceLock::new();
 
-thread_local! {
-    /// The lane this thread runs (1-based), 0 off the lanes.
-    static LANE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Which thread's I/O driver a socket opened here is registered with: the
-/// lane's (1-based), or 0 for the main runtime. A socket registered with
-/// another lane's driver is woken through that lane's thread, two thread
-/// wake-ups a read instead of one, and stalls whenever that thread waits
-/// for a core: such a socket is registered again with this thread's driver
-/// before use (`wire_io::Io::settle`).
-pub fn current() -> usize {
-    LANE.with(|l| l.get())
-}
-
 /// Starts `n` lanes (once per process; they live until it exits, so the
 /// connections opened on them stay usable from anywhere). Returns false
 /// when a lane could not be started (workers then run on the main runtime).
@@ -33,7 +18,6 @@ pub fn start(n: usize) -> bool {
 fn lane(i: usize) -> Option<Handle> {
     let (tx, rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new().name(format!("benchplan-lane-{i}")).spawn(move || {
-        LANE.with(|l| l.set(i + 1));
         match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => {
                 let _ = tx.send(Some(rt.handle().clone()));
@@ -58,5 +42,54 @@ where
     match LANES.get().filter(|l| !l.is_empty()) {
         Some(lanes) => lanes[w % lanes.len()].spawn(fut),
         None => tokio::spawn(fut),
+    }
+}
+
+#[cfg(all(test, unix, any(feature = "postgres", feature = "mysql")))]
+mod tests {
+    use crate::backend::wire_io::{Io, Stream};
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A wire connection opened on one lane and settled on another is
+    /// served by the second lane alone: the first lane's thread is kept
+    /// blocked until the round trip is over, so a socket still registered
+    /// with its driver would never see the answer.
+    #[tokio::test]
+    async fn a_connection_settled_on_another_lane_needs_nothing_of_the_first() {
+        assert!(super::start(2));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let echo = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut b = [0u8; 64];
+            while let Ok(n @ 1..) = s.read(&mut b).await {
+                s.write_all(&b[..n]).await.unwrap();
+            }
+        });
+        let io = super::spawn(0, async move { Io::new(Stream::Tcp(tokio::net::TcpStream::connect(addr).await.unwrap())) }).await.unwrap();
+
+        // The first lane's thread blocks (a task that does not yield) until released.
+        let (entered, is_blocked) = tokio::sync::oneshot::channel();
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let stuck = super::spawn(0, async move {
+            let _ = entered.send(());
+            let _ = blocked.recv_timeout(Duration::from_secs(30));
+        });
+        is_blocked.await.unwrap();
+        let trip = super::spawn(1, async move {
+            let mut io = io;
+            io.settle().unwrap();
+            io.wbuf.extend_from_slice(b"ping");
+            io.flush().await.unwrap();
+            io.fill(4).await.unwrap();
+            io.rbuf[io.rpos..io.rpos + 4].to_vec()
+        });
+        let got = tokio::time::timeout(Duration::from_secs(10), trip).await;
+        let _ = release.send(());
+        stuck.await.unwrap();
+        let answer = got.expect("the answer waited for the blocked lane: the socket was not registered with the second").unwrap();
+        assert_eq!(answer, b"ping");
+        echo.abort();
     }
 }
